@@ -1,0 +1,79 @@
+// `selfheal` command line: check, serve, demo.
+import { parseArgs } from 'node:util';
+import { ConfigError, defaultConfig, loadConfigFile } from './config/load';
+import type { Config } from './config/types';
+import { systemResources } from './detect/resources';
+import { runCycle } from './engine/cycle';
+import { exitCodeFor, formatReport } from './engine/format';
+import { writeReportAtomic } from './engine/report_file';
+import { VERSION } from './version';
+
+export const EXIT_CONFIG = 3;
+
+const USAGE = `selfheal ${VERSION}
+
+Usage:
+  selfheal check [--config FILE] [--json]        run one health cycle; exit 0 healthy, 1 degraded, 2 critical/failed, 3 unknown/error
+  selfheal serve [--config FILE] [--port N] [--host H] [--log-level L]
+                                                  run the exporter, policy API and recovery receiver
+  selfheal demo fault SUBSYSTEM [--config FILE]  stop one simulated subsystem's heartbeat (demo only)
+  selfheal demo heal [SUBSYSTEM] [--config FILE] resume simulated heartbeats
+`;
+
+export function loadConfig(path: string | undefined): Config {
+  return path ? loadConfigFile(path) : defaultConfig({}, process.cwd());
+}
+
+type Io = { out: (s: string) => void; err: (s: string) => void };
+const stdio: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
+
+async function check(argv: string[], io: Io): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { config: { type: 'string' }, json: { type: 'boolean' } } });
+  const config = loadConfig(values.config);
+  const { report } = await runCycle(config, { clock: Date.now, resources: systemResources });
+  try {
+    writeReportAtomic(config.report_path, report);
+  } catch (err) {
+    io.err(`warning: could not write ${config.report_path}: ${(err as Error).message}\n`);
+  }
+  io.out(values.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report, config));
+  return exitCodeFor(report.overall_status);
+}
+
+export async function main(argv: string[], io: Io = stdio): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'check':
+        return await check(rest, io);
+      case 'serve':
+        return await (await import('./serve/main')).serveCommand(rest);
+      case 'demo':
+        return await (await import('./demo/command')).demoCommand(rest, io);
+      case 'version':
+      case '--version':
+        io.out(`${VERSION}\n`);
+        return 0;
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.out(USAGE);
+        return cmd === undefined ? EXIT_CONFIG : 0;
+      default:
+        io.err(`selfheal: unknown command "${cmd}"\n\n${USAGE}`);
+        return EXIT_CONFIG;
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.err(`selfheal: ${err.message}\n`);
+      return EXIT_CONFIG;
+    }
+    const code = (err as { code?: string }).code;
+    if (code && code.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`selfheal: ${(err as Error).message}\n\n${USAGE}`);
+      return EXIT_CONFIG;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,1 @@
+export async function demoCommand(_argv: string[], _io: unknown): Promise<number> { throw new Error('not yet'); }

@@ -1,0 +1,49 @@
+// A heartbeat timestamp inside a JSON state file (the guide's event executor `last_cycle_timestamp`).
+import { readFile } from 'node:fs/promises';
+import type { JsonTimestampSpec } from '../../config/types';
+import type { Checker } from '../check';
+import { ageSeconds, nextAgeTransition, statusForAge } from '../thresholds';
+import { round } from './fsutil';
+
+/** ISO-8601; a timestamp without an offset is UTC (the original platform wrote naive UTC). */
+export function parseTimestamp(v: unknown): number | null {
+  if (typeof v === 'number' && Number.isFinite(v)) return v > 1e11 ? v : v * 1000;
+  if (typeof v !== 'string') return null;
+  const m = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]\d{2}:?\d{2})?$/i.exec(v.trim());
+  if (!m) return null;
+  const ms = Date.parse(`${m[1]}T${m[2]}${m[3] ?? 'Z'}`);
+  return Number.isNaN(ms) ? null : ms;
+}
+
+export const jsonTimestamp: Checker<JsonTimestampSpec> = async (spec, ctx) => {
+  let text: string;
+  try {
+    text = await readFile(spec.path, { encoding: 'utf8', signal: ctx.signal });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      return { status: spec.missing_status, details: { path: spec.path, warning: 'State file missing' }, root_cause: 'State file missing' };
+    }
+    throw err;
+  }
+  const data: unknown = JSON.parse(text);
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new Error('expected a JSON object');
+  const raw = (data as Record<string, unknown>)[spec.field];
+  if (raw === undefined || raw === null) {
+    return {
+      status: spec.missing_status,
+      details: { path: spec.path, warning: `No ${spec.field} in state file` },
+      root_cause: `No ${spec.field} in state file`,
+    };
+  }
+  const ts = parseTimestamp(raw);
+  if (ts === null) throw new Error(`${spec.field} is not an ISO-8601 timestamp: ${JSON.stringify(raw).slice(0, 64)}`);
+  const age = ageSeconds(ts, ctx.now);
+  const status = statusForAge(age, spec);
+  return {
+    status,
+    details: { path: spec.path, [spec.field]: new Date(ts).toISOString(), age_seconds: round(age) },
+    root_cause: status === 'healthy' ? undefined : `Last cycle ${Math.round(age)}s ago`,
+    evidence_ms: ts,
+    next_transition_ms: nextAgeTransition(ts, ctx.now, spec),
+  };
+};

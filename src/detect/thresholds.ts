@@ -1,0 +1,42 @@
+// Pure threshold logic shared by the freshness-style checks.
+import type { HealthStatus } from '../types';
+
+export interface AgeThresholds {
+  degraded_after_sec: number;
+  critical_after_sec: number;
+}
+
+/**
+ * Age at or below a limit keeps the healthier status; strictly beyond it, the worse one.
+ * (The guide says "≤ stale threshold" for the data feed; we use the same rule everywhere.)
+ */
+export function statusForAge(ageSec: number, t: AgeThresholds): HealthStatus {
+  if (ageSec > t.critical_after_sec) return 'critical';
+  if (ageSec > t.degraded_after_sec) return 'degraded';
+  return 'healthy';
+}
+
+/** The first instant (ms) at which the status for evidence of this time gets worse, if ever. */
+export function nextAgeTransition(evidenceMs: number, nowMs: number, t: AgeThresholds): number | undefined {
+  for (const limit of [t.degraded_after_sec, t.critical_after_sec]) {
+    const at = evidenceMs + limit * 1000 + 1;
+    if (at > nowMs) return at;
+  }
+  return undefined;
+}
+
+export function ageSeconds(evidenceMs: number, nowMs: number): number {
+  // Evidence from the future (clock skew) counts as brand new rather than as an error.
+  return Math.max(0, (nowMs - evidenceMs) / 1000);
+}
+
+const RANK: Record<HealthStatus, number> = { healthy: 0, unknown: 1, degraded: 1, critical: 2, failed: 3 };
+
+export function worse(a: HealthStatus, b: HealthStatus): HealthStatus {
+  return RANK[b] > RANK[a] ? b : a;
+}
+
+/** Statuses ordered for "worst of" decisions; unknown ranks with degraded. */
+export function statusRank(s: HealthStatus): number {
+  return RANK[s];
+}

@@ -1,0 +1,214 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { escalate, recordCheck, type CheckHistory } from '../../src/analyze/escalation';
+import { idStamp, resourceIssues, severityForStatus, subsystemIssue } from '../../src/analyze/issues';
+import { overallStatus, summarize } from '../../src/analyze/overall';
+import { evaluateSafetyPolicy, requiresImmediateAction, tradingShouldContinue } from '../../src/recommend/policy';
+import { recommend, selectAction } from '../../src/recommend/recommendations';
+import { ACTIONS } from '../../src/recommend/actions';
+import { RECOVERY_ACTIONS, policyLevel, type DetectedIssue, type HealthStatus, type IssueSeverity, type TradingCriticality } from '../../src/types';
+import { NOW } from '../helpers/fs';
+
+const health = (subsystem: string, status: HealthStatus) => ({
+  subsystem,
+  status,
+  timestamp: new Date(NOW).toISOString(),
+  response_time_ms: 1,
+  error_count: 0,
+  details: {},
+});
+
+describe('issue severity from status', () => {
+  const table: [HealthStatus, IssueSeverity | null][] = [
+    ['critical', 'critical'],
+    ['failed', 'high'],
+    ['degraded', 'medium'],
+    ['healthy', null],
+    ['unknown', null],
+  ];
+  for (const [status, sev] of table) it(`${status} → ${sev}`, () => assert.equal(severityForStatus(status), sev));
+});
+
+describe('impacts_trading', () => {
+  const table: [string, TradingCriticality, HealthStatus, boolean][] = [
+    ['data_feed', 'yes', 'critical', true],
+    ['data_feed', 'yes', 'failed', true],
+    ['data_feed', 'yes', 'degraded', false],
+    ['risk_guard', 'yes', 'critical', true],
+    ['ai_model', 'partial', 'critical', false],
+    ['logging', 'no', 'critical', false],
+  ];
+  for (const [sub, crit, status, want] of table) {
+    it(`${sub} (${crit}) ${status} → ${want}`, () => {
+      const issue = subsystemIssue({ health: health(sub, status), criticality: crit, dependents: [] }, NOW)!;
+      assert.equal(issue.impacts_trading, want);
+    });
+  }
+  it('the guide example: ai_model critical affects event_executor and model_supervisor', () => {
+    const issue = subsystemIssue(
+      { health: health('ai_model', 'critical'), criticality: 'partial', dependents: ['event_executor', 'model_supervisor'], root_cause: 'Missing model files' },
+      NOW,
+    )!;
+    assert.equal(issue.issue_id, 'ai_model_20261129_120000');
+    assert.equal(issue.description, 'ai_model is critical');
+    assert.deepEqual(issue.affects_subsystems, ['event_executor', 'model_supervisor']);
+    assert.equal(issue.root_cause, 'Missing model files');
+    assert.equal(issue.symptoms[0], 'Status: critical');
+  });
+  it('healthy and unknown raise no issue', () => {
+    assert.equal(subsystemIssue({ health: health('x', 'healthy'), criticality: 'yes', dependents: [] }, NOW), null);
+    assert.equal(subsystemIssue({ health: health('x', 'unknown'), criticality: 'yes', dependents: [] }, NOW), null);
+  });
+  it('idStamp is UTC', () => assert.equal(idStamp(Date.UTC(2025, 10, 23, 1, 34, 56)), '20251123_013456'));
+});
+
+describe('resource issues', () => {
+  const limits = { max_cpu_percent: 90, max_memory_percent: 85 };
+  const table: [number, number, string[]][] = [
+    [0.9, 0.85, []],
+    [0.901, 0.85, ['CPU usage critically high: 90.1%']],
+    [0.5, 0.851, ['Memory usage critically high: 85.1%']],
+    [0.95, 0.913, ['CPU usage critically high: 95.0%', 'Memory usage critically high: 91.3%']],
+  ];
+  for (const [cpu, mem, want] of table) {
+    it(`cpu ${cpu} mem ${mem} → ${want.length} issue(s)`, () => {
+      const issues = resourceIssues({ cpu_ratio: cpu, memory_ratio: mem, open_connections: 1 }, limits, ['a', 'b'], NOW);
+      assert.deepEqual(issues.map((i) => i.description), want);
+      for (const i of issues) {
+        assert.equal(i.severity, 'high');
+        assert.equal(i.impacts_trading, true);
+        assert.deepEqual(i.affects_subsystems, ['a', 'b']);
+      }
+    });
+  }
+  it('unmeasured resources raise nothing', () => {
+    assert.deepEqual(resourceIssues({ cpu_ratio: null, memory_ratio: null, open_connections: null }, limits, [], NOW), []);
+  });
+});
+
+describe('overall status', () => {
+  const table: [string, [HealthStatus, TradingCriticality][], HealthStatus][] = [
+    ['all healthy', [['healthy', 'yes'], ['healthy', 'no']], 'healthy'],
+    ['unknown counts as degraded', [['healthy', 'yes'], ['unknown', 'partial']], 'degraded'],
+    ['worst wins', [['degraded', 'yes'], ['critical', 'partial']], 'critical'],
+    ['failed trading-critical → failed', [['failed', 'yes']], 'failed'],
+    ['failed partial capped at critical', [['failed', 'partial']], 'critical'],
+    ['critical non-critical capped at degraded', [['critical', 'no']], 'degraded'],
+    ['failed non-critical capped at degraded', [['failed', 'no'], ['healthy', 'yes']], 'degraded'],
+    ['no subsystems → unknown', [], 'unknown'],
+  ];
+  for (const [name, subs, want] of table) {
+    it(`${name} → ${want}`, () => assert.equal(overallStatus(subs.map(([status, criticality]) => ({ status, criticality }))), want));
+  }
+  it('summary counts the four statuses and leaves unknown out', () => {
+    assert.deepEqual(summarize([health('a', 'healthy'), health('b', 'unknown'), health('c', 'failed'), health('d', 'degraded')]), {
+      healthy: 1,
+      degraded: 1,
+      critical: 0,
+      failed: 1,
+    });
+  });
+});
+
+describe('safety policy (the guide\'s _evaluate_safety_policy)', () => {
+  const crit = (impacts: boolean) => ({ severity: 'critical' as const, impacts_trading: impacts });
+  const table: [string, HealthStatus, { severity: IssueSeverity; impacts_trading: boolean }[], string][] = [
+    ['failed → emergency_shutdown even with no issues', 'failed', [], 'emergency_shutdown'],
+    ['trading-impacting critical → defensive_exit', 'critical', [crit(true)], 'defensive_exit'],
+    ['non-trading critical → no_new_trades', 'critical', [crit(false)], 'no_new_trades'],
+    ['mixed criticals → defensive_exit', 'critical', [crit(false), crit(true)], 'defensive_exit'],
+    ['critical without critical issues → safe_risk_profile', 'critical', [{ severity: 'high', impacts_trading: true }], 'safe_risk_profile'],
+    ['degraded → no_new_trades', 'degraded', [{ severity: 'medium', impacts_trading: false }], 'no_new_trades'],
+    ['healthy → allow_all', 'healthy', [], 'allow_all'],
+    ['healthy with CPU issue → allow_all (resources do not change overall)', 'healthy', [{ severity: 'high', impacts_trading: true }], 'allow_all'],
+    ['unknown → no_new_trades (protective)', 'unknown', [], 'no_new_trades'],
+  ];
+  for (const [name, overall, issues, want] of table) it(name, () => assert.equal(evaluateSafetyPolicy(overall, issues), want));
+
+  it('levels are 0..4 in the order of protection', () => {
+    assert.deepEqual(
+      ['allow_all', 'safe_risk_profile', 'no_new_trades', 'defensive_exit', 'emergency_shutdown'].map((p) => policyLevel(p as never)),
+      [0, 1, 2, 3, 4],
+    );
+  });
+
+  const cont: [string, string, IssueSeverity[], boolean][] = [
+    ['allow_all', 'allow_all', [], true],
+    ['no_new_trades without critical', 'no_new_trades', ['medium'], true],
+    ['no_new_trades with critical', 'no_new_trades', ['critical'], false],
+    ['safe_risk_profile', 'safe_risk_profile', ['high'], true],
+    ['defensive_exit', 'defensive_exit', [], false],
+    ['emergency_shutdown', 'emergency_shutdown', [], false],
+  ];
+  for (const [name, policy, sevs, want] of cont) {
+    it(`trading_should_continue: ${name} → ${want}`, () =>
+      assert.equal(tradingShouldContinue(policy as never, sevs.map((severity) => ({ severity }))), want));
+  }
+  it('requires_immediate_action on a critical issue or failed overall', () => {
+    assert.equal(requiresImmediateAction('failed', []), true);
+    assert.equal(requiresImmediateAction('degraded', [{ severity: 'critical' }]), true);
+    assert.equal(requiresImmediateAction('critical', [{ severity: 'high' }]), false);
+  });
+});
+
+describe('recommendations (the guide\'s action selection)', () => {
+  const on = { auto_restart_enabled: true, auto_pause_on_critical: true };
+  const off = { auto_restart_enabled: false, auto_pause_on_critical: false };
+  const table: [string, IssueSeverity, typeof on, string, boolean][] = [
+    ['exchange_connection', 'critical', on, 'pause_trading', true],
+    ['data_feed', 'critical', off, 'pause_trading', false],
+    ['ai_model', 'critical', off, 'disable_module', true],
+    ['database', 'critical', on, 'restart_subsystem', true],
+    ['database', 'critical', off, 'restart_subsystem', false],
+    ['data_feed', 'high', off, 'switch_to_safe_profile', true],
+    ['system', 'high', on, 'switch_to_safe_profile', true],
+    ['data_feed', 'medium', on, 'reload_config', false],
+    ['logging', 'low', on, 'reload_config', false],
+  ];
+  for (const [subsystem, severity, flags, action, auto] of table) {
+    it(`${subsystem} ${severity} (${flags === on ? 'auto on' : 'auto off'}) → ${action}, auto ${auto}`, () => {
+      assert.deepEqual(selectAction({ subsystem, severity }, flags), { action, can_auto_execute: auto });
+    });
+  }
+  it('every action has a description, expected result and risks', () => {
+    for (const a of RECOVERY_ACTIONS) {
+      assert.ok(ACTIONS[a].describe('x').length > 0 && ACTIONS[a].expected_result && ACTIONS[a].risks.length > 0, a);
+    }
+  });
+  it('priority 1 for critical, 2 otherwise, sorted stably; approval = !auto', () => {
+    const mk = (subsystem: string, severity: IssueSeverity): DetectedIssue => ({
+      issue_id: `${subsystem}_x`,
+      subsystem,
+      severity,
+      timestamp: '',
+      description: '',
+      symptoms: [],
+      root_cause: null,
+      impacts_trading: false,
+      affects_subsystems: [],
+    });
+    const recs = recommend([mk('data_feed', 'medium'), mk('ai_model', 'critical'), mk('logging', 'medium'), mk('database', 'critical')], on);
+    assert.deepEqual(recs.map((r) => [r.issue.subsystem, r.priority]), [['ai_model', 1], ['database', 1], ['data_feed', 2], ['logging', 2]]);
+    assert.equal(recs[0].recommendation_id, 'rec_2_ai_model_x');
+    for (const r of recs) assert.equal(r.requires_approval, !r.can_auto_execute);
+  });
+});
+
+describe('escalation over check history', () => {
+  const limits = { max_consecutive_failures: 3, max_error_rate: 0.2, error_rate_window: 10 };
+  const run = (seq: [HealthStatus, boolean][]): CheckHistory =>
+    seq.reduce((h, [s, e]) => recordCheck(h, s, e, limits.error_rate_window), { consecutive_failures: 0, recent_errors: [] } as CheckHistory);
+  it('critical twice stays critical', () => assert.equal(escalate('critical', run([['critical', false], ['critical', false]]), limits).status, 'critical'));
+  it('critical three times escalates to failed', () =>
+    assert.equal(escalate('critical', run([['critical', false], ['critical', false], ['critical', false]]), limits).status, 'failed'));
+  it('a healthy check resets the count', () =>
+    assert.equal(escalate('critical', run([['critical', false], ['critical', false], ['healthy', false], ['critical', false]]), limits).status, 'critical'));
+  it('error rate 2/10 (= max) stays healthy', () => {
+    const h = run([...Array(8).fill(['healthy', false]), ['healthy', true], ['healthy', true]]);
+    assert.equal(escalate('healthy', h, limits).status, 'healthy');
+  });
+  it('error rate 3/10 (> max) is at least degraded', () => {
+    const h = run([...Array(7).fill(['healthy', false]), ['healthy', true], ['healthy', true], ['healthy', true]]);
+    assert.equal(escalate('healthy', h, limits).status, 'degraded');
+  });
+});

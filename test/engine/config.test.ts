@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfigFile, parseConfig } from '../../src/config/load';
+import { BUILTIN_SUBSYSTEMS } from '../../src/types';
+import { tempDir } from '../helpers/fs';
+
+const bad = (raw: unknown, message: string) => assert.throws(() => parseConfig(raw, '/base'), (e: unknown) => e instanceof ConfigError && e.message === message);
+
+describe('config defaults (the guide\'s constructor parameters)', () => {
+  const c = parseConfig({}, '/');
+  const want = {
+    data_dir: '/app/data',
+    log_dir: '/app/logs',
+    models_dir: '/app/ai_engine/models',
+    database_path: '/app/backend/data/quantum_trader.db',
+    check_interval: 30,
+    critical_check_interval: 5,
+    max_consecutive_failures: 3,
+    max_error_rate: 0.2,
+    stale_data_threshold_sec: 300,
+    max_cpu_percent: 90,
+    max_memory_percent: 85,
+    auto_restart_enabled: true,
+    auto_pause_on_critical: true,
+  };
+  for (const [k, v] of Object.entries(want)) it(`${k} = ${v}`, () => assert.equal(c[k as keyof typeof c], v));
+  it('has the 13 subsystems in the guide\'s order', () => assert.deepEqual(c.subsystems.map((s) => s.name), [...BUILTIN_SUBSYSTEMS]));
+  it('dependency map', () => {
+    const dep = Object.fromEntries(c.subsystems.map((s) => [s.name, s.dependents]));
+    assert.deepEqual(dep.data_feed, ['ai_model', 'event_executor']);
+    assert.deepEqual(dep.ai_model, ['event_executor', 'model_supervisor']);
+    assert.deepEqual(dep.exchange_connection, ['event_executor', 'position_monitor']);
+    assert.deepEqual(dep.database, BUILTIN_SUBSYSTEMS.filter((s) => s !== 'database'));
+    assert.deepEqual(dep.logging, []);
+  });
+  it('trading criticality from the guide\'s table', () => {
+    const crit = Object.fromEntries(c.subsystems.map((s) => [s.name, s.criticality]));
+    assert.deepEqual(
+      Object.keys(crit).filter((k) => crit[k] === 'yes'),
+      ['data_feed', 'exchange_connection', 'event_executor', 'risk_guard'],
+    );
+    assert.deepEqual(Object.keys(crit).filter((k) => crit[k] === 'no'), ['model_supervisor', 'retraining_orchestrator', 'logging']);
+  });
+});
+
+describe('config validation names the key and the reason', () => {
+  it('wrong type', () => bad({ check_interval: 'soon' }, 'check_interval: expected a number, got "soon"'));
+  it('out of range', () => bad({ max_error_rate: 1.5 }, 'max_error_rate: must be at most 1, got 1.5'));
+  it('non-positive interval', () => bad({ check_interval: 0 }, 'check_interval: must be greater than 0, got 0'));
+  it('unknown top-level key (typo)', () => bad({ chek_interval: 5 }, 'chek_interval: unknown key'));
+  it('wrong boolean', () => bad({ auto_restart_enabled: 'yes' }, 'auto_restart_enabled: expected true or false, got "yes"'));
+  it('unknown subsystem key', () => bad({ subsystems: { data_feed: { pth: 'x' } } }, 'subsystems.data_feed.pth: unknown key'));
+  it('bad check type', () =>
+    bad({ subsystems: { x: { check: 'ping' } } }, 'subsystems.x.check: expected one of file_freshness, json_timestamp, file_set, file_presence, newest_file, http, tcp, got "ping"'));
+  it('own subsystem without a check', () =>
+    bad({ subsystems: { mine: {} } }, 'subsystems.mine.check: required for a subsystem of your own (one of file_freshness, json_timestamp, file_set, file_presence, newest_file, http, tcp)'));
+  it('thresholds out of order', () =>
+    bad({ subsystems: { orchestrator: { degraded_after_sec: 100, critical_after_sec: 50 } } }, 'subsystems.orchestrator.critical_after_sec: must be at least degraded_after_sec (100), got 50'));
+  it('unknown dependent', () => bad({ subsystems: { data_feed: { dependents: ['nope'] } } }, 'subsystems.data_feed.dependents[0]: unknown subsystem "nope"'));
+  it('bad criticality', () =>
+    bad({ subsystems: { logging: { critical_for_trading: 'maybe' } } }, 'subsystems.logging.critical_for_trading: expected one of yes, partial, no, got "maybe"'));
+  it('not a mapping', () => bad(['a'], 'config: expected a mapping, got a list'));
+});
+
+describe('subsystem overrides', () => {
+  it('disable, repoint, re-threshold, re-classify', () => {
+    const c = parseConfig(
+      {
+        data_dir: '/d',
+        subsystems: {
+          logging: { enabled: false },
+          orchestrator: { path: '/elsewhere/orch.json', degraded_after_sec: 30, critical_after_sec: 90, critical_for_trading: 'yes' },
+          data_feed: { dependents: ['ai_model'] },
+        },
+      },
+      '/',
+    );
+    const o = c.subsystems.find((s) => s.name === 'orchestrator')!;
+    assert.deepEqual([o.criticality, o.check.type, (o.check as { path: string }).path], ['yes', 'file_freshness', '/elsewhere/orch.json']);
+    assert.equal(c.subsystems.find((s) => s.name === 'logging')!.enabled, false);
+    // database's "every other subsystem" leaves the disabled one out.
+    assert.ok(!c.subsystems.find((s) => s.name === 'database')!.dependents.includes('logging'));
+    assert.deepEqual(c.subsystems.find((s) => s.name === 'data_feed')!.dependents, ['ai_model']);
+  });
+  it('another check type for a built-in subsystem drops the built-in check keys', () => {
+    const c = parseConfig({ subsystems: { exchange_connection: { check: 'http', url: 'http://127.0.0.1:1/ping' } } }, '/');
+    const x = c.subsystems.find((s) => s.name === 'exchange_connection')!;
+    assert.equal(x.check.type, 'http');
+    assert.equal(x.criticality, 'yes');
+  });
+  it('relative paths: dirs relative to the config file, files relative to data_dir', () => {
+    const c = parseConfig({ data_dir: 'data' }, '/etc/selfheal');
+    assert.equal(c.data_dir, '/etc/selfheal/data');
+    assert.equal((c.subsystems[0].check as { path: string }).path, '/etc/selfheal/data/universe_snapshot.json');
+  });
+});
+
+describe('config files', () => {
+  it('reads YAML', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'c.yml'), 'check_interval: 10\nsubsystems:\n  logging:\n    enabled: false\n');
+    assert.equal(loadConfigFile(join(dir, 'c.yml')).check_interval, 10);
+  });
+  it('invalid YAML and missing files are ConfigErrors', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'c.yml'), 'a: [\n');
+    assert.throws(() => loadConfigFile(join(dir, 'c.yml')), /invalid YAML/);
+    assert.throws(() => loadConfigFile(join(dir, 'nope.yml')), /ENOENT/);
+  });
+  it('tokens from files and the environment', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'tok'), 's3cret\n');
+    writeFileSync(join(dir, 'c.yml'), `api:\n  token_file: ${join(dir, 'tok')}\n`);
+    assert.equal(loadConfigFile(join(dir, 'c.yml')).api.token, 's3cret');
+    writeFileSync(join(dir, 'd.yml'), 'port: 1\n');
+    assert.equal(loadConfigFile(join(dir, 'd.yml'), { SELFHEAL_API_TOKEN: 'env' }).api.token, 'env');
+    assert.equal(loadConfigFile(join(dir, 'd.yml'), { SELFHEAL_WEBHOOK_TOKEN: 'hook' }).receiver.bearer_token, 'hook');
+  });
+});

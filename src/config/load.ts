@@ -141,6 +141,10 @@ export function parseConfig(raw: unknown, baseDir: string, env: NodeJS.ProcessEn
   };
   rvS.done();
 
+  const demoS = root.section('demo');
+  const demo = { enabled: demoS.bool('enabled', false), interval_sec: demoS.number('interval_sec', 1, { gt: 0 }) };
+  demoS.done();
+
   const top = {
     stale_data_threshold_sec,
     models_dir,
@@ -173,6 +177,7 @@ export function parseConfig(raw: unknown, baseDir: string, env: NodeJS.ProcessEn
     policy,
     receiver,
     recovery,
+    demo,
     subsystems,
   };
 }

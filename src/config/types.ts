@@ -137,6 +137,12 @@ export interface RecoveryConfig {
   handlers: HandlerConfig[];
 }
 
+export interface DemoConfig {
+  /** Run the built-in platform simulator inside `selfheal serve` (the bundled demo only). */
+  enabled: boolean;
+  interval_sec: number;
+}
+
 export interface Config {
   data_dir: string;
   log_dir: string;
@@ -160,5 +166,6 @@ export interface Config {
   policy: PolicyConfig;
   receiver: ReceiverConfig;
   recovery: RecoveryConfig;
+  demo: DemoConfig;
   subsystems: SubsystemConfig[];
 }

@@ -1,0 +1,176 @@
+// A client for trading bots: follows /policy/stream (Server-Sent Events), polls /policy while the
+// stream is down, and FAILS CLOSED — when the policy is older than valid_until or the service cannot
+// be reached, it answers as if the policy were no_new_trades (or stricter, if the last one was).
+import { EventEmitter } from 'node:events';
+import type { PolicyView } from '../serve/policy_view';
+import { policyLevel, type SafetyPolicy } from '../types';
+
+export type { PolicyView } from '../serve/policy_view';
+
+export interface PolicyClientOptions {
+  /** e.g. http://127.0.0.1:8477 */
+  baseUrl: string;
+  /** Polling period while the stream is down (default 2000 ms). */
+  pollIntervalMs?: number;
+  /** Delay before reconnecting the stream (default 1000 ms). */
+  reconnectMs?: number;
+  clock?: () => number;
+  headers?: Record<string, string>;
+}
+
+export interface Limits {
+  max_leverage: number | null;
+  position_size_multiplier: number;
+}
+
+const FAIL_CLOSED: SafetyPolicy = 'no_new_trades';
+
+export class PolicyClient extends EventEmitter {
+  private last: PolicyView | null = null;
+  private lastEffective: string | null = null;
+  private running = false;
+  private streaming = false;
+  private abort: AbortController | null = null;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private expiryTimer: NodeJS.Timeout | null = null;
+  private readonly clock: () => number;
+  private readonly base: string;
+
+  constructor(private readonly opts: PolicyClientOptions) {
+    super();
+    this.clock = opts.clock ?? Date.now;
+    this.base = opts.baseUrl.replace(/\/+$/, '');
+  }
+
+  /** The policy to obey now. Never throws; never more permissive than what the service last said. */
+  current(): PolicyView {
+    const now = this.clock();
+    const last = this.last;
+    if (last && Date.parse(last.valid_until) >= now) return last;
+    const policy = last && policyLevel(last.policy) > policyLevel(FAIL_CLOSED) ? last.policy : FAIL_CLOSED;
+    return {
+      policy,
+      level: policyLevel(policy),
+      trading_allowed: false,
+      new_positions_allowed: false,
+      max_leverage: 0,
+      position_size_multiplier: 0,
+      reasons: [last ? `policy expired at ${last.valid_until}; selfheal not heard from since` : 'no policy received from selfheal yet'],
+      timestamp: new Date(now).toISOString(),
+      valid_until: new Date(now).toISOString(),
+    };
+  }
+
+  canOpenPosition(): boolean {
+    return this.current().new_positions_allowed;
+  }
+
+  limits(): Limits {
+    const p = this.current();
+    return { max_leverage: p.max_leverage, position_size_multiplier: p.position_size_multiplier };
+  }
+
+  /** Fetches /policy once. */
+  async refresh(): Promise<PolicyView> {
+    const res = await fetch(`${this.base}/policy`, { headers: this.opts.headers, signal: AbortSignal.timeout(5000) });
+    if (!res.ok) throw new Error(`GET /policy: HTTP ${res.status}`);
+    this.accept((await res.json()) as PolicyView);
+    return this.current();
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    void this.streamLoop();
+    this.schedulePoll(0);
+  }
+
+  stop(): void {
+    this.running = false;
+    this.abort?.abort();
+    for (const t of [this.pollTimer, this.expiryTimer]) if (t) clearTimeout(t);
+  }
+
+  private accept(view: PolicyView): void {
+    this.last = view;
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    const wait = Date.parse(view.valid_until) - this.clock() + 1;
+    if (this.running && wait > 0) {
+      this.expiryTimer = setTimeout(() => this.emitIfChanged(), Math.min(wait, 2 ** 31 - 1));
+      this.expiryTimer.unref();
+    }
+    this.emitIfChanged();
+  }
+
+  private emitIfChanged(): void {
+    const eff = this.current();
+    const key = `${eff.policy}|${eff.new_positions_allowed}|${eff.max_leverage}|${eff.position_size_multiplier}`;
+    if (key !== this.lastEffective) {
+      this.lastEffective = key;
+      this.emit('change', eff);
+    }
+  }
+
+  private schedulePoll(delay: number): void {
+    if (!this.running) return;
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    this.pollTimer = setTimeout(async () => {
+      if (!this.streaming) {
+        try {
+          await this.refresh();
+        } catch (err) {
+          this.emit('error', err);
+          this.emitIfChanged();
+        }
+      }
+      this.schedulePoll(this.opts.pollIntervalMs ?? 2000);
+    }, delay);
+    this.pollTimer.unref();
+  }
+
+  private async streamLoop(): Promise<void> {
+    while (this.running) {
+      this.abort = new AbortController();
+      try {
+        const res = await fetch(`${this.base}/policy/stream`, { headers: { ...this.opts.headers, Accept: 'text/event-stream' }, signal: this.abort.signal });
+        if (!res.ok || !res.body) throw new Error(`GET /policy/stream: HTTP ${res.status}`);
+        this.streaming = true;
+        await this.readEvents(res.body);
+      } catch (err) {
+        if (this.running && !this.abort.signal.aborted) this.emit('error', err);
+      } finally {
+        this.streaming = false;
+      }
+      if (!this.running) return;
+      this.emitIfChanged();
+      this.schedulePoll(0);
+      await new Promise((r) => setTimeout(r, this.opts.reconnectMs ?? 1000).unref());
+    }
+  }
+
+  private async readEvents(body: ReadableStream<Uint8Array>): Promise<void> {
+    const decoder = new TextDecoder();
+    let buf = '';
+    for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+      buf += decoder.decode(chunk, { stream: true });
+      let i: number;
+      while ((i = buf.indexOf('\n\n')) >= 0) {
+        const block = buf.slice(0, i);
+        buf = buf.slice(i + 2);
+        let event = 'message';
+        let data = '';
+        for (const line of block.split('\n')) {
+          if (line.startsWith('event:')) event = line.slice(6).trim();
+          else if (line.startsWith('data:')) data += line.slice(5).trim();
+        }
+        if (!data) continue;
+        if (event === 'policy') this.accept(JSON.parse(data) as PolicyView);
+        else if (event === 'refresh' && this.last) {
+          const r = JSON.parse(data) as { timestamp: string; valid_until: string; policy: SafetyPolicy };
+          if (r.policy === this.last.policy) this.accept({ ...this.last, timestamp: r.timestamp, valid_until: r.valid_until });
+          else void this.refresh().catch(() => undefined);
+        }
+      }
+    }
+  }
+}

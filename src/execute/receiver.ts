@@ -1,0 +1,5 @@
+import type { Service, ServicePlugin } from '../serve/service';
+
+export function createReceiver(_svc: Service): ServicePlugin {
+  return { mount() {} };
+}

@@ -1,0 +1,143 @@
+// The policy the service serves, beyond the guide: escalation is immediate; de-escalation waits
+// until the lower policy has held for the hold-down; emergency_shutdown latches until an operator
+// resets it; operator overrides and recovery floors can only make it stricter.
+import { policyLevel, stricterPolicy, type SafetyPolicy } from '../types';
+
+export interface PolicyChange {
+  from: SafetyPolicy;
+  to: SafetyPolicy;
+  reasons: string[];
+  at: number;
+}
+
+interface Floor {
+  policy: SafetyPolicy;
+  reason: string;
+  until: number | null;
+}
+
+export class PolicyStateMachine {
+  private served: SafetyPolicy;
+  private evaluated: SafetyPolicy;
+  private evaluatedReasons: string[] = [];
+  private latched = false;
+  private belowSince: number | null = null;
+  /** The strictest target seen while waiting to de-escalate: we step down only to that. */
+  private belowMax: SafetyPolicy = 'allow_all';
+  private readonly floors = new Map<string, Floor>();
+  private changedAt: number;
+
+  constructor(
+    private readonly holdDownMs: number,
+    private readonly clock: () => number,
+    initial: SafetyPolicy = 'no_new_trades',
+  ) {
+    this.served = initial;
+    this.evaluated = initial;
+    this.changedAt = clock();
+  }
+
+  get policy(): SafetyPolicy {
+    return this.served;
+  }
+  get isLatched(): boolean {
+    return this.latched;
+  }
+  get since(): number {
+    return this.changedAt;
+  }
+
+  /** Feed the latest evaluated policy (the guide's rules); returns a change if the served policy moved. */
+  update(evaluated: SafetyPolicy, reasons: string[]): PolicyChange | null {
+    this.evaluated = evaluated;
+    this.evaluatedReasons = reasons;
+    return this.step();
+  }
+
+  setFloor(key: string, policy: SafetyPolicy, reason: string, until: number | null = null): PolicyChange | null {
+    this.floors.set(key, { policy, reason, until });
+    return this.step();
+  }
+
+  clearFloor(key: string): PolicyChange | null {
+    this.floors.delete(key);
+    return this.step();
+  }
+
+  floorKeys(): string[] {
+    return [...this.floors.keys()];
+  }
+
+  /** Operator reset of the emergency latch; steps straight to the current target (no hold-down). */
+  reset(reason: string): PolicyChange | null {
+    this.latched = false;
+    const { policy, reasons } = this.target();
+    if (policy === this.served) return null;
+    return this.move(policy, [`reset by operator: ${reason}`, ...reasons]);
+  }
+
+  /** When a pending de-escalation or a floor expiry would take effect, if any. */
+  nextWakeAt(): number | null {
+    const times: number[] = [];
+    if (this.belowSince !== null) times.push(this.belowSince + this.holdDownMs);
+    for (const f of this.floors.values()) if (f.until !== null) times.push(f.until);
+    return times.length ? Math.min(...times) : null;
+  }
+
+  reasons(): string[] {
+    const out = [...this.target().reasons];
+    if (this.latched) out.push('emergency_shutdown latched: POST /policy/reset to release');
+    if (this.belowSince !== null && !this.latched) {
+      out.push(`hold-down: ${this.belowMax} since ${new Date(this.belowSince).toISOString()}, de-escalating at ${new Date(this.belowSince + this.holdDownMs).toISOString()}`);
+    }
+    return out;
+  }
+
+  private target(): { policy: SafetyPolicy; reasons: string[] } {
+    const now = this.clock();
+    let policy = this.evaluated;
+    const reasons = [...this.evaluatedReasons];
+    for (const [key, f] of this.floors) {
+      if (f.until !== null && f.until <= now) {
+        this.floors.delete(key);
+        continue;
+      }
+      if (policyLevel(f.policy) > policyLevel(this.evaluated)) reasons.push(f.reason);
+      policy = stricterPolicy(policy, f.policy);
+    }
+    return { policy, reasons };
+  }
+
+  step(): PolicyChange | null {
+    const now = this.clock();
+    const { policy: target, reasons } = this.target();
+    const t = policyLevel(target);
+    const s = policyLevel(this.served);
+    if (t > s) return this.move(target, reasons);
+    if (t === s || this.latched) {
+      this.belowSince = null;
+      return null;
+    }
+    if (this.belowSince === null) {
+      this.belowSince = now;
+      this.belowMax = target;
+    } else {
+      this.belowMax = stricterPolicy(this.belowMax, target);
+    }
+    if (now - this.belowSince >= this.holdDownMs) {
+      const to = this.belowMax;
+      return this.move(to, [`held ${to} for ${Math.round(this.holdDownMs / 1000)}s`, ...reasons]);
+    }
+    return null;
+  }
+
+  private move(to: SafetyPolicy, reasons: string[]): PolicyChange {
+    const from = this.served;
+    const at = this.clock();
+    this.served = to;
+    this.changedAt = at;
+    this.belowSince = null;
+    if (to === 'emergency_shutdown') this.latched = true;
+    return { from, to, reasons, at };
+  }
+}

@@ -1,0 +1,49 @@
+// Credentials compared in constant time; with none configured, only loopback callers pass.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+
+export function safeEqual(a: string, b: string): boolean {
+  // Hashing first makes the comparison length-independent.
+  const ha = createHash('sha256').update(a).digest();
+  const hb = createHash('sha256').update(b).digest();
+  return timingSafeEqual(ha, hb);
+}
+
+export function isLoopback(addr: string | undefined): boolean {
+  if (!addr) return false;
+  const a = addr.startsWith('::ffff:') ? addr.slice(7) : addr;
+  return a === '::1' || /^127\./.test(a);
+}
+
+export interface Credentials {
+  bearer: string | null;
+  basic: { username: string; password: string } | null;
+}
+
+export function checkCredentials(req: Request, creds: Credentials): { ok: true } | { ok: false; status: number; reason: string } {
+  if (!creds.bearer && !creds.basic) {
+    return isLoopback(req.socket.remoteAddress)
+      ? { ok: true }
+      : { ok: false, status: 403, reason: 'no credential is configured, so only loopback callers are accepted' };
+  }
+  const header = req.headers.authorization ?? '';
+  const [scheme, value = ''] = header.split(/\s+/, 2);
+  if (creds.bearer && /^bearer$/i.test(scheme ?? '') && safeEqual(value, creds.bearer)) return { ok: true };
+  if (creds.basic && /^basic$/i.test(scheme ?? '')) {
+    const decoded = Buffer.from(value, 'base64').toString('utf8');
+    const i = decoded.indexOf(':');
+    const userOk = safeEqual(decoded.slice(0, Math.max(0, i)), creds.basic.username);
+    const passOk = safeEqual(decoded.slice(i + 1), creds.basic.password);
+    if (i >= 0 && userOk && passOk) return { ok: true };
+  }
+  return { ok: false, status: 401, reason: header ? 'invalid credentials' : 'missing Authorization header' };
+}
+
+export function requireAuth(creds: Credentials) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const r = checkCredentials(req, creds);
+    if (r.ok) return next();
+    if (r.status === 401) res.set('WWW-Authenticate', creds.basic ? 'Basic realm="selfheal"' : 'Bearer');
+    res.status(r.status).json({ error: r.reason });
+  };
+}

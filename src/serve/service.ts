@@ -1,0 +1,254 @@
+// The long-running service: monitor + metrics + HTTP API (+ the recovery receiver when enabled).
+import { rename, writeFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Config } from '../config/types';
+import type { ResourceProbe } from '../detect/resources';
+import type { PolicyChange } from '../recommend/policy_state';
+import { SAFETY_POLICIES, type SafetyPolicy } from '../types';
+import { VERSION } from '../version';
+import { requireAuth } from './auth';
+import { landingPage } from './landing';
+import type { Logger } from './logger';
+import { Metrics } from './metrics';
+import { Monitor, type ServedReport } from './monitor';
+import { policyView, type PolicyView } from './policy_view';
+
+export interface ServiceDeps {
+  clock?: () => number;
+  resources: ResourceProbe;
+  logger: Logger;
+  watchFiles?: boolean;
+  schedule?: boolean;
+}
+
+/** Extensions (the recovery receiver) mount routes and hook into cycles through this. */
+export interface ServicePlugin {
+  mount(app: express.Express, svc: Service): void;
+  start?(): Promise<void>;
+  stop?(): Promise<void>;
+}
+
+export class Service {
+  readonly monitor: Monitor;
+  readonly metrics: Metrics;
+  readonly app = express();
+  readonly clock: () => number;
+  readonly logger: Logger;
+  private server: Server | null = null;
+  private readonly streams = new Set<Response>();
+  private keepAlive: NodeJS.Timeout | null = null;
+  private writing: Promise<void> | null = null;
+  private writePending = false;
+  private lastCritical = '';
+  private readonly plugins: ServicePlugin[] = [];
+  ready = false;
+
+  constructor(
+    readonly config: Config,
+    deps: ServiceDeps,
+  ) {
+    this.clock = deps.clock ?? Date.now;
+    this.logger = deps.logger;
+    this.monitor = new Monitor(config, { clock: this.clock, resources: deps.resources, logger: deps.logger, watchFiles: deps.watchFiles, schedule: deps.schedule });
+    this.metrics = new Metrics(VERSION, this.monitor.subsystems.map((s) => s.name));
+    this.monitor.on('cycle', (r: ServedReport) => this.onCycle(r));
+    this.monitor.on('policy', (c: PolicyChange) => this.onPolicyChange(c));
+    this.app.disable('x-powered-by');
+    this.app.set('etag', false);
+  }
+
+  use(plugin: ServicePlugin): void {
+    this.plugins.push(plugin);
+  }
+
+  policy(): PolicyView {
+    const r = this.monitor.report;
+    if (!r) return policyView('no_new_trades', false, ['first check cycle has not completed'], this.clock(), { ...this.config.policy, valid_for_sec: 0 });
+    return policyView(r.current_safety_policy, r.trading_should_continue, this.monitor.policy.reasons(), this.monitor.lastCycleAt, this.config.policy);
+  }
+
+  private onCycle(r: ServedReport): void {
+    this.metrics.update(this.monitor);
+    const s = r.summary;
+    this.logger.info(
+      { overall: r.overall_status, policy: r.current_safety_policy, evaluated_policy: r.evaluated_safety_policy, issues: r.detected_issues.length, ...s },
+      `Health check complete: Overall=${r.overall_status}, Policy=${r.current_safety_policy}`,
+    );
+    const critical = r.detected_issues.filter((i) => i.severity === 'critical');
+    const key = critical.map((i) => i.description).join('|');
+    if (key !== this.lastCritical) {
+      this.lastCritical = key;
+      if (critical.length) this.logger.error({ issues: critical.map((i) => ({ subsystem: i.subsystem, description: i.description, root_cause: i.root_cause })) }, `${critical.length} CRITICAL ISSUES detected`);
+    }
+    this.broadcast('refresh', { timestamp: this.policy().timestamp, valid_until: this.policy().valid_until, policy: r.current_safety_policy });
+    void this.writeReport();
+  }
+
+  private onPolicyChange(c: PolicyChange): void {
+    this.metrics.policyChanges.inc();
+    this.metrics.invalidate();
+    this.logger.warn({ from: c.from, to: c.to, reasons: c.reasons }, `Safety policy changed: ${c.from} → ${c.to}`);
+    this.broadcast('policy', this.policy());
+  }
+
+  private async writeReport(): Promise<void> {
+    if (this.writing) {
+      this.writePending = true;
+      return;
+    }
+    const path = this.config.report_path;
+    const tmp = `${path}.${process.pid}.tmp`;
+    this.writing = (async () => {
+      try {
+        await writeFile(tmp, JSON.stringify(this.monitor.report));
+        await rename(tmp, path);
+      } catch (err) {
+        this.logger.warn({ err: (err as Error).message, path }, 'could not write the health report');
+      }
+    })();
+    await this.writing;
+    this.writing = null;
+    if (this.writePending) {
+      this.writePending = false;
+      await this.writeReport();
+    }
+  }
+
+  private broadcast(event: string, data: unknown): void {
+    const msg = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+    for (const res of this.streams) res.write(msg);
+  }
+
+  private routes(): void {
+    const app = this.app;
+    const operator = requireAuth({ bearer: this.config.api.token, basic: null });
+    const json = express.json({ limit: '16kb' });
+
+    app.get('/', (_req, res) => {
+      res.type('html').send(landingPage(VERSION, this.monitor.report));
+    });
+    app.get('/metrics', async (_req, res) => {
+      res.set('Content-Type', this.metrics.contentType).send(await this.metrics.render());
+    });
+    app.get('/-/healthy', (_req, res) => {
+      res.type('text').send('OK\n');
+    });
+    app.get('/-/ready', (_req, res) => {
+      res.status(this.ready ? 200 : 503).type('text').send(this.ready ? 'Ready\n' : 'First check cycle still running\n');
+    });
+    app.get('/report', (_req, res) => {
+      if (!this.monitor.report) return void res.status(503).json({ error: 'first check cycle has not completed' });
+      res.json(this.monitor.report);
+    });
+    app.get('/health/system', (_req, res) => {
+      if (!this.monitor.report) return void res.status(503).json({ error: 'first check cycle has not completed' });
+      res.json(systemShape(this.monitor.report));
+    });
+    app.post('/health/force-check', async (_req, res) => {
+      const r = await this.monitor.forceCheck();
+      res.json({
+        timestamp: r.timestamp,
+        status: r.overall_status,
+        issues: r.detected_issues.map((i) => ({ subsystem: i.subsystem, severity: i.severity, description: i.description })),
+      });
+    });
+    app.get('/policy', (_req, res) => {
+      res.set('Cache-Control', 'no-store').json(this.policy());
+    });
+    app.get('/policy/stream', (req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+      res.write(`retry: 1000\nevent: policy\ndata: ${JSON.stringify(this.policy())}\n\n`);
+      this.streams.add(res);
+      req.on('close', () => this.streams.delete(res));
+    });
+    app.post('/policy/reset', operator, json, (req, res) => {
+      const reason = reasonOf(req.body);
+      if (!reason) return void res.status(400).json({ error: 'reason: required, a non-empty string' });
+      if (!this.monitor.policy.isLatched) return void res.status(409).json({ error: 'emergency_shutdown is not latched', policy: this.policy() });
+      this.logger.warn({ reason, remote: req.socket.remoteAddress }, 'emergency_shutdown latch reset by operator');
+      this.monitor.resetLatch(reason);
+      res.json(this.policy());
+    });
+    app.post('/policy/override', operator, json, (req, res) => {
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const reason = reasonOf(body);
+      const policy = body.policy;
+      const duration = body.duration_sec;
+      if (typeof policy !== 'string' || !(SAFETY_POLICIES as readonly string[]).includes(policy)) {
+        return void res.status(400).json({ error: `policy: expected one of ${SAFETY_POLICIES.join(', ')}` });
+      }
+      if (typeof duration !== 'number' || !(duration > 0) || duration > 7 * 86400) {
+        return void res.status(400).json({ error: 'duration_sec: expected a number of seconds, more than 0 and at most 604800' });
+      }
+      if (!reason) return void res.status(400).json({ error: 'reason: required, a non-empty string' });
+      this.logger.warn({ policy, duration_sec: duration, reason, remote: req.socket.remoteAddress }, 'operator override');
+      this.monitor.setFloor('override', policy as SafetyPolicy, `override by operator: ${reason}`, this.clock() + duration * 1000);
+      res.json(this.policy());
+    });
+    app.delete('/policy/override', operator, (req, res) => {
+      this.logger.warn({ remote: req.socket.remoteAddress }, 'operator override lifted');
+      this.monitor.clearFloor('override');
+      res.json(this.policy());
+    });
+  }
+
+  async start(host = this.config.host, port = this.config.port): Promise<AddressInfo> {
+    this.routes();
+    for (const p of this.plugins) p.mount(this.app, this);
+    this.app.use((_req: Request, res: Response) => {
+      res.status(404).json({ error: 'not found' });
+    });
+    this.app.use((err: Error & { status?: number; type?: string }, _req: Request, res: Response, _next: NextFunction) => {
+      const status = err.status && err.status >= 400 && err.status < 600 ? err.status : 500;
+      if (status >= 500) this.logger.error({ err }, 'request failed');
+      res.status(status).json({ error: status === 413 ? 'request body too large' : err.type === 'entity.parse.failed' ? `malformed JSON: ${err.message}` : err.message });
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.server = this.app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve()));
+      this.server.once('error', reject);
+    });
+    this.keepAlive = setInterval(() => {
+      for (const res of this.streams) res.write(': keep-alive\n\n');
+    }, 15_000);
+    this.keepAlive.unref();
+    for (const p of this.plugins) await p.start?.();
+    await this.monitor.start();
+    this.ready = true;
+    return this.server!.address() as AddressInfo;
+  }
+
+  async stop(): Promise<void> {
+    this.monitor.stop();
+    if (this.keepAlive) clearInterval(this.keepAlive);
+    for (const res of this.streams) res.end();
+    this.streams.clear();
+    for (const p of this.plugins) await p.stop?.();
+    const srv = this.server;
+    if (srv) {
+      await new Promise<void>((resolve) => {
+        srv.close(() => resolve());
+        srv.closeIdleConnections();
+      });
+    }
+    if (this.writing) await this.writing;
+  }
+}
+
+function reasonOf(body: unknown): string | null {
+  const r = (body as { reason?: unknown } | undefined)?.reason;
+  return typeof r === 'string' && r.trim() ? r.trim().slice(0, 500) : null;
+}
+
+/** The guide's GET /health/system shape. */
+export function systemShape(r: ServedReport) {
+  return {
+    overall_status: r.overall_status,
+    safety_policy: r.current_safety_policy,
+    trading_allowed: r.trading_should_continue,
+    issues: r.detected_issues.length,
+    critical_issues: r.detected_issues.filter((i) => i.severity === 'critical').length,
+    summary: r.summary,
+  };
+}

@@ -46,8 +46,8 @@ describe('monitor scheduling', () => {
     await t.m.tick();
     assert.equal(t.m.state.get('event_executor')!.result.health.status, 'degraded');
     assert.equal(t.m.report?.current_safety_policy, 'no_new_trades');
-    // …and the next wake-up is the next crossing of some file (the state files turn degraded at +299 s).
-    assert.equal(t.m.wakeAt(), NOW - 1_000 + 300_000 + 1);
+    // …and the next wake-up is the next crossing of any evidence: the newest log (1 s old, 60 s limit).
+    assert.equal(t.m.wakeAt(), NOW - 1_000 + 60_000 + 1);
   });
 
   it('critical for max_consecutive_failures checks in a row escalates to failed', async () => {

@@ -44,6 +44,7 @@ export class Service {
   private lastCritical = '';
   private readonly plugins: ServicePlugin[] = [];
   ready = false;
+  private stopping = false;
 
   constructor(
     readonly config: Config,
@@ -158,6 +159,7 @@ export class Service {
       res.set('Cache-Control', 'no-store').json(this.policy());
     });
     app.get('/policy/stream', (req, res) => {
+      if (this.stopping) return void res.status(503).json({ error: 'shutting down' });
       res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
       res.write(`retry: 1000\nevent: policy\ndata: ${JSON.stringify(this.policy())}\n\n`);
       this.streams.add(res);
@@ -220,6 +222,8 @@ export class Service {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
+    this.ready = false;
     this.monitor.stop();
     if (this.keepAlive) clearInterval(this.keepAlive);
     for (const res of this.streams) res.end();
@@ -230,6 +234,8 @@ export class Service {
       await new Promise<void>((resolve) => {
         srv.close(() => resolve());
         srv.closeIdleConnections();
+        // Long-lived streams and slow clients get a short grace period, not Node's 300 s request timeout.
+        setTimeout(() => srv.closeAllConnections(), 2000).unref();
       });
     }
     if (this.writing) await this.writing;

@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { describe, it } from 'node:test';
+import { PolicyClient, type PolicyView } from '../../src/client';
+import { tempDir } from '../helpers/fs';
+import { configIn } from '../helpers/config';
+import { healthyPlatform } from '../helpers/platform';
+import { post, startService } from '../helpers/service';
+
+function platform() {
+  const root = tempDir();
+  healthyPlatform(root, Date.now());
+  return configIn(root, { policy: { hold_down_sec: 0, valid_for_sec: 30 }, api: { token: 'op' } });
+}
+
+/** Waits for the client's next change event whose policy satisfies `pred`. */
+async function changeTo(client: PolicyClient, pred: (p: PolicyView) => boolean): Promise<PolicyView> {
+  if (pred(client.current())) return client.current();
+  for (;;) {
+    const [p] = (await once(client, 'change')) as [PolicyView];
+    if (pred(p)) return p;
+  }
+}
+
+describe('PolicyClient', () => {
+  it('follows the stream: a change reaches the bot as an event', async () => {
+    const { url } = await startService(platform());
+    const client = new PolicyClient({ baseUrl: url });
+    client.on('error', () => undefined);
+    client.start();
+    try {
+      await changeTo(client, (p) => p.policy === 'allow_all');
+      assert.equal(client.canOpenPosition(), true);
+      assert.deepEqual(client.limits(), { max_leverage: null, position_size_multiplier: 1 });
+      await post(`${url}/policy/override`, { policy: 'safe_risk_profile', duration_sec: 60, reason: 'test' }, { authorization: 'Bearer op' });
+      await changeTo(client, (p) => p.policy === 'safe_risk_profile');
+      assert.deepEqual(client.limits(), { max_leverage: 5, position_size_multiplier: 0.5 });
+      await post(`${url}/policy/override`, { policy: 'no_new_trades', duration_sec: 60, reason: 'test' }, { authorization: 'Bearer op' });
+      await changeTo(client, (p) => p.policy === 'no_new_trades');
+      assert.equal(client.canOpenPosition(), false);
+    } finally {
+      client.stop();
+    }
+  });
+
+  it('fails closed once the last policy is older than valid_until (server gone)', async () => {
+    let now = Date.now();
+    const { url, stop } = await startService(platform());
+    const client = new PolicyClient({ baseUrl: url, clock: () => now, pollIntervalMs: 50, reconnectMs: 50 });
+    client.on('error', () => undefined);
+    client.start();
+    try {
+      await changeTo(client, (p) => p.policy === 'allow_all');
+      await stop();
+      assert.equal(client.canOpenPosition(), true, 'still valid until valid_until');
+      now = Date.parse(client.current().valid_until) + 1;
+      const p = client.current();
+      assert.equal(p.policy, 'no_new_trades');
+      assert.equal(client.canOpenPosition(), false);
+      assert.deepEqual(client.limits(), { max_leverage: 0, position_size_multiplier: 0 });
+      assert.match(p.reasons[0], /expired/);
+    } finally {
+      client.stop();
+    }
+  });
+
+  it('never relaxes a stricter last-known policy when it expires', async () => {
+    let now = Date.now();
+    const { url, stop } = await startService(platform());
+    const client = new PolicyClient({ baseUrl: url, clock: () => now });
+    await post(`${url}/policy/override`, { policy: 'emergency_shutdown', duration_sec: 60, reason: 'test' }, { authorization: 'Bearer op' });
+    await client.refresh();
+    await stop();
+    now += 3600_000;
+    assert.equal(client.current().policy, 'emergency_shutdown');
+    assert.equal(client.canOpenPosition(), false);
+  });
+
+  it('with nothing reachable from the start, it refuses new positions', async () => {
+    const client = new PolicyClient({ baseUrl: 'http://127.0.0.1:9', pollIntervalMs: 20, reconnectMs: 20 });
+    const errors: unknown[] = [];
+    client.on('error', (e) => errors.push(e));
+    client.start();
+    try {
+      assert.equal(client.canOpenPosition(), false);
+      assert.equal(client.current().policy, 'no_new_trades');
+      await assert.rejects(client.refresh());
+    } finally {
+      client.stop();
+    }
+  });
+});

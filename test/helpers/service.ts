@@ -1,0 +1,29 @@
+import { after } from 'node:test';
+import { fixedResources } from '../../src/detect/resources';
+import type { Config } from '../../src/config/types';
+import { silentLogger } from '../../src/serve/logger';
+import { Service, type ServiceDeps } from '../../src/serve/service';
+
+export async function startService(config: Config, deps: Partial<ServiceDeps> = {}) {
+  const svc = new Service(config, { resources: fixedResources(), logger: silentLogger(), watchFiles: false, schedule: false, ...deps });
+  const addr = await svc.start('127.0.0.1', 0);
+  const url = `http://127.0.0.1:${addr.port}`;
+  let stopped = false;
+  const stop = async () => {
+    if (!stopped) {
+      stopped = true;
+      await svc.stop();
+    }
+  };
+  after(stop);
+  return { svc, url, stop };
+}
+
+export async function getJson(url: string, init?: RequestInit): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(url, init);
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+export const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
+  getJson(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });

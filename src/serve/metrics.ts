@@ -3,19 +3,20 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import { HEALTH_STATUSES, ISSUE_SEVERITIES, RECOVERY_ACTIONS, SAFETY_POLICIES, policyLevel } from '../types';
 import type { Monitor } from './monitor';
+import { SubsystemFamilies } from './subsystem_families';
 
 const LAST = ' (as of the last check cycle; scrapes do no I/O)';
 
 export class Metrics {
   readonly registry = new Registry();
   private cache: string | null = null;
+  private buffer: Buffer | null = null;
   private rendering: Promise<string> | null = null;
   private generation = 0;
 
   private readonly g = (name: string, help: string, labelNames: string[] = []) =>
     new Gauge({ name, help: help + LAST, labelNames, registers: [this.registry] });
 
-  readonly subsystemStatus = this.g('selfheal_subsystem_status', 'Subsystem health status, one series per status, the current one 1', ['subsystem', 'status']);
   readonly overallStatus = this.g('selfheal_overall_status', 'Overall health status, one series per status, the current one 1', ['status']);
   readonly safetyPolicy = this.g('selfheal_safety_policy', 'Served safety policy, one series per policy, the current one 1', ['policy']);
   readonly safetyPolicyLevel = this.g('selfheal_safety_policy_level', 'Served safety policy level: 0 allow_all, 1 safe_risk_profile, 2 no_new_trades, 3 defensive_exit, 4 emergency_shutdown');
@@ -26,19 +27,10 @@ export class Metrics {
   readonly cpu = this.g('selfheal_cpu_usage_ratio', 'Host CPU usage, 0-1');
   readonly memory = this.g('selfheal_memory_usage_ratio', 'Host memory usage excluding reclaimable cache, 0-1');
   readonly connections = this.g('selfheal_open_connections', 'Established TCP connections on the host');
-  readonly checkDuration = this.g('selfheal_subsystem_check_duration_seconds', 'Duration of the subsystem\'s last check', ['subsystem']);
-  readonly consecutiveFailures = this.g('selfheal_subsystem_consecutive_failures', 'Consecutive checks that found the subsystem critical or failed', ['subsystem']);
-  readonly lastUpdate = this.g('selfheal_subsystem_last_update_timestamp_seconds', 'Time of the subsystem\'s own evidence (file mtime or heartbeat), Unix seconds', ['subsystem']);
   readonly lastCheck = this.g('selfheal_last_check_timestamp_seconds', 'Time the last check cycle finished, Unix seconds');
   readonly cycleDuration = this.g('selfheal_check_cycle_duration_seconds', 'Duration of the last check cycle');
   readonly buildInfo = this.g('selfheal_build_info', 'Build information; always 1', ['version']);
 
-  readonly checkErrors = new Counter({
-    name: 'selfheal_subsystem_check_errors_total',
-    help: 'Checks of the subsystem that threw, timed out or met corrupt data',
-    labelNames: ['subsystem'],
-    registers: [this.registry],
-  });
   readonly policyChanges = new Counter({ name: 'selfheal_policy_changes_total', help: 'Changes of the served safety policy', registers: [this.registry] });
   readonly recoveryActions = new Counter({
     name: 'selfheal_recovery_actions_total',
@@ -47,16 +39,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  private readonly errorsSeen = new Map<string, number>();
+  /** Every known series exists from the first scrape: nothing checked yet means unknown. */
+  readonly subsystems: SubsystemFamilies;
 
   constructor(version: string, subsystems: string[]) {
+    this.subsystems = new SubsystemFamilies(subsystems);
     this.buildInfo.set({ version }, 1);
-    // Every known series exists from the first scrape: nothing checked yet means unknown.
-    for (const s of subsystems) {
-      for (const st of HEALTH_STATUSES) this.subsystemStatus.set({ subsystem: s, status: st }, st === 'unknown' ? 1 : 0);
-      this.consecutiveFailures.set({ subsystem: s }, 0);
-      this.checkErrors.inc({ subsystem: s }, 0);
-    }
     for (const st of HEALTH_STATUSES) this.overallStatus.set({ status: st }, st === 'unknown' ? 1 : 0);
     this.setPolicy('no_new_trades');
     for (const sev of ISSUE_SEVERITIES) this.issues.set({ severity: sev }, 0);
@@ -76,16 +64,14 @@ export class Metrics {
     const r = m.report;
     if (!r) return;
     for (const [name, st] of m.state) {
-      const status = st.result.health.status;
-      for (const s of HEALTH_STATUSES) this.subsystemStatus.set({ subsystem: name, status: s }, s === status ? 1 : 0);
-      this.checkDuration.set({ subsystem: name }, st.result.health.response_time_ms / 1000);
-      this.consecutiveFailures.set({ subsystem: name }, st.history.consecutive_failures);
-      const seen = this.errorsSeen.get(name) ?? 0;
-      if (st.errorsTotal > seen) this.checkErrors.inc({ subsystem: name }, st.errorsTotal - seen);
-      this.errorsSeen.set(name, st.errorsTotal);
       const ev = st.result.outcome.evidence_ms;
-      if (ev !== undefined) this.lastUpdate.set({ subsystem: name }, ev / 1000);
-      else this.lastUpdate.remove({ subsystem: name });
+      this.subsystems.set(name, {
+        status: st.result.health.status,
+        duration_seconds: st.result.health.response_time_ms / 1000,
+        consecutive_failures: st.history.consecutive_failures,
+        errors_total: st.errorsTotal,
+        last_update_seconds: ev === undefined ? undefined : ev / 1000,
+      });
     }
     for (const s of HEALTH_STATUSES) this.overallStatus.set({ status: s }, s === r.overall_status ? 1 : 0);
     this.setPolicy(r.current_safety_policy);
@@ -114,6 +100,12 @@ export class Metrics {
     this.generation++;
   }
 
+  /** The cached exposition as bytes, for the scrape fast path; null when a render is needed. */
+  cachedBuffer(): Buffer | null {
+    if (this.cache === null) return null;
+    return (this.buffer ??= Buffer.from(this.cache));
+  }
+
   get contentType(): string {
     return this.registry.contentType;
   }
@@ -122,10 +114,14 @@ export class Metrics {
     if (this.cache !== null) return this.cache;
     if (!this.rendering) {
       const gen = this.generation;
-      this.rendering = this.registry.metrics().then((text) => {
+      this.rendering = this.registry.metrics().then((common) => {
+        const text = this.subsystems.render() + common;
         this.rendering = null;
         // A change during the render must not be hidden behind a stale cache.
-        if (gen === this.generation) this.cache = text;
+        if (gen === this.generation) {
+          this.cache = text;
+          this.buffer = null;
+        }
         return text;
       });
     }

@@ -7,7 +7,8 @@ import { basename, dirname } from 'node:path';
 import { escalate, recordCheck, type CheckHistory } from '../analyze/escalation';
 import type { Config, SubsystemConfig } from '../config/types';
 import type { ResourceProbe } from '../detect/resources';
-import { checkSubsystem, type SubsystemResult } from '../detect/run';
+import { mapLimit } from '../detect/limit';
+import { Deadlines, checkSubsystem, type SubsystemResult } from '../detect/run';
 import { buildReport } from '../engine/report';
 import { tradingShouldContinue } from '../recommend/policy';
 import { PolicyStateMachine, type PolicyChange } from '../recommend/policy_state';
@@ -34,6 +35,7 @@ export interface ServedReport extends HealthReport {
   evaluated_safety_policy: HealthReport['current_safety_policy'];
 }
 
+const CHECK_CONCURRENCY = 64;
 const NO_RESOURCES: ResourceUsage = { cpu_ratio: null, memory_ratio: null, open_connections: null };
 /** Wake a little early rather than late; checks due within this slack run together. */
 const SLACK_MS = 5;
@@ -162,10 +164,12 @@ export class Monitor extends EventEmitter {
     const started = performance.now();
     const byName = new Set(names);
     const subs = this.subsystems.filter((s) => byName.has(s.name));
-    const [resources, ...results] = await Promise.all([
+    const deadlines = new Deadlines();
+    // A bounded number of checks in flight keeps 10,000 completions from arriving as one long burst.
+    const [resources, results] = await Promise.all([
       withResources ? this.deps.resources().catch(() => NO_RESOURCES) : Promise.resolve(this.resources),
-      ...subs.map((s) => checkSubsystem(s, this.deps.clock)),
-    ]);
+      mapLimit(subs, CHECK_CONCURRENCY, (s) => checkSubsystem(s, this.deps.clock, deadlines)),
+    ]).finally(() => deadlines.clear());
     const now = this.deps.clock();
     if (withResources) {
       this.resources = resources;
@@ -186,6 +190,8 @@ export class Monitor extends EventEmitter {
       if (r.outcome.next_transition_ms !== undefined) this.transitionAt.set(sub.name, r.outcome.next_transition_ms);
       else this.transitionAt.delete(sub.name);
     });
+    // Large platforms: let queued requests (a bot asking /policy) run between the cycle's phases.
+    if (subs.length > 500) await yieldToLoop();
     const observed = this.subsystems
       .filter((s) => this.state.has(s.name))
       .map((sub) => {
@@ -266,6 +272,8 @@ export class Monitor extends EventEmitter {
     }
   }
 }
+
+const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
 
 /** Why the guide's rules chose the evaluated policy, in words an operator can act on. */
 export function policyReasons(report: HealthReport): string[] {

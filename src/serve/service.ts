@@ -1,6 +1,6 @@
 // The long-running service: monitor + metrics + HTTP API (+ the recovery receiver when enabled).
 import { rename, writeFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Config } from '../config/types';
@@ -103,6 +103,7 @@ export class Service {
     const tmp = `${path}.${process.pid}.tmp`;
     this.writing = (async () => {
       try {
+        await new Promise<void>((r) => setImmediate(r)); // serialize after the cycle's other work
         await writeFile(tmp, JSON.stringify(this.monitor.report));
         await rename(tmp, path);
       } catch (err) {
@@ -207,9 +208,25 @@ export class Service {
       if (status >= 500) this.logger.error({ err }, 'request failed');
       res.status(status).json({ error: status === 413 ? 'request body too large' : err.type === 'entity.parse.failed' ? `malformed JSON: ${err.message}` : err.message });
     });
+    // Scrapes are answered from the cached bytes ahead of Express routing: the hot path stays tiny.
+    const server = createServer((req, res) => {
+      if (req.method === 'GET' && req.url === '/metrics') {
+        const buf = this.metrics.cachedBuffer();
+        if (buf) {
+          res.writeHead(200, { 'Content-Type': this.metrics.contentType, 'Content-Length': buf.length });
+          res.end(buf);
+          return;
+        }
+      }
+      this.app(req, res);
+    });
+    this.server = server;
     await new Promise<void>((resolve, reject) => {
-      this.server = this.app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve()));
-      this.server.once('error', reject);
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
     this.keepAlive = setInterval(() => {
       for (const res of this.streams) res.write(': keep-alive\n\n');

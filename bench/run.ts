@@ -1,0 +1,150 @@
+// `npm run bench`: the figures in BENCHMARKS.md. Prints a Markdown report.
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { cpus } from 'node:os';
+import { fixedResources } from '../src/detect/resources';
+import { silentLogger } from '../src/serve/logger';
+import { Monitor } from '../src/serve/monitor';
+import { Service } from '../src/serve/service';
+import { benchPlatform } from './fixture';
+import { load } from './load';
+
+const out: string[] = [];
+const say = (s = '') => {
+  out.push(s);
+  console.log(s);
+};
+const f = (n: number, d = 2) => n.toFixed(d);
+const only = process.argv.slice(2);
+const want = (name: string) => only.length === 0 || only.includes(name);
+
+async function child(mode: 'ours' | 'naive', n: number): Promise<{ proc: ChildProcess; port: number }> {
+  const proc = fork(join(__dirname, 'server.js'), [mode, String(n)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const [msg] = (await once(proc, 'message')) as [{ port: number }];
+  return { proc, port: msg.port };
+}
+
+async function rssOf(proc: ChildProcess): Promise<number> {
+  proc.send('rss');
+  const [m] = (await once(proc, 'message')) as [{ rss: number }];
+  return m.rss;
+}
+
+async function scrapes() {
+  say('## Scrape latency and throughput (8 concurrent keep-alive clients, server in its own process)');
+  say();
+  say('| subsystems | exporter | scrapes | p50 ms | p99 ms | scrapes/s | throughput vs naive |');
+  say('|---:|---|---:|---:|---:|---:|---:|');
+  for (const [n, total] of [[13, 20_000], [10_000, 400]] as const) {
+    const rows: Record<string, Awaited<ReturnType<typeof load>>> = {};
+    for (const mode of ['naive', 'ours'] as const) {
+      const { proc, port } = await child(mode, n);
+      await load(port, '/metrics', 8, Math.min(200, total)); // warm-up
+      rows[mode] = await load(port, '/metrics', 8, total);
+      proc.send('exit');
+      await once(proc, 'exit');
+    }
+    for (const mode of ['naive', 'ours'] as const) {
+      const r = rows[mode];
+      say(`| ${n} | ${mode} | ${r.requests} | ${f(r.p50_ms)} | ${f(r.p99_ms)} | ${f(r.rps, 0)} | ${mode === 'ours' ? `${f(r.rps / rows.naive.rps, 1)}×` : '1×'} |`);
+    }
+  }
+  say();
+}
+
+async function rss() {
+  say('## Memory after 100,000 scrapes (13 subsystems)');
+  say();
+  const { proc, port } = await child('ours', 13);
+  const before = await rssOf(proc);
+  await load(port, '/metrics', 8, 100_000);
+  const after = await rssOf(proc);
+  proc.send('exit');
+  await once(proc, 'exit');
+  say(`RSS before: ${f(before / 2 ** 20, 1)} MiB; after 100,000 scrapes: ${f(after / 2 ** 20, 1)} MiB`);
+  say();
+}
+
+async function cycles() {
+  say('## Full check cycle (file-based subsystems) and the longest event-loop stall during it');
+  say();
+  say('| subsystems | cycle ms (median of 5) | longest stall ms |');
+  say('|---:|---:|---:|');
+  for (const n of [13, 1_000, 10_000]) {
+    const { config } = benchPlatform(n);
+    const svc = new Service(config, { resources: fixedResources(), logger: silentLogger(), watchFiles: false, schedule: false });
+    await svc.monitor.start(); // warm
+    const times: number[] = [];
+    const h = monitorEventLoopDelay({ resolution: 1 });
+    h.enable();
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      await svc.monitor.forceCheck();
+      await svc.metrics.render();
+      times.push(performance.now() - t);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    h.disable();
+    times.sort((a, b) => a - b);
+    say(`| ${n} | ${f(times[2], 1)} | ${f(h.max / 1e6, 1)} |`);
+    await svc.stop();
+  }
+  say();
+}
+
+async function thresholdToPolicy() {
+  say('## Threshold crossing → policy change (20 trials)');
+  say();
+  const { root, config } = benchPlatform(13, { policy: { hold_down_sec: 0 }, subsystems: { event_executor: { degraded_after_sec: 1, critical_after_sec: 300 } } });
+  const m = new Monitor(config, { clock: Date.now, resources: fixedResources(), logger: silentLogger(), watchFiles: false });
+  const lags: number[] = [];
+  const state = join(root, 'data', 'event_executor_state.json');
+  await m.start();
+  for (let i = 0; i < 20; i++) {
+    // A heartbeat 0.8 s old: it crosses the 1 s limit 200 ms from now.
+    const beat = Date.now() - 800;
+    writeFileSync(state, JSON.stringify({ last_cycle_timestamp: new Date(beat).toISOString() }));
+    await m.forceCheck();
+    const crossing = beat + 1000 + 1;
+    const [change] = (await once(m, 'policy')) as [{ to: string; at: number }];
+    lags.push(change.at - crossing);
+  }
+  m.stop();
+  lags.sort((a, b) => a - b);
+  say(`lag from crossing to policy change: p50 ${f(lags[10], 1)} ms, max ${f(lags[19], 1)} ms (the monitor wakes at the crossing; default schedule would be up to 5,000 ms)`);
+  say();
+}
+
+async function idleCpu() {
+  say('## Idle CPU at the default intervals (13 subsystems, 60 s)');
+  say();
+  const { config } = benchPlatform(13);
+  const svc = new Service(config, { resources: fixedResources(), logger: silentLogger() });
+  await svc.start('127.0.0.1', 0);
+  const u0 = process.cpuUsage();
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, 60_000));
+  const u = process.cpuUsage(u0);
+  const wall = (performance.now() - t0) * 1000;
+  await svc.stop();
+  say(`CPU over ${f(wall / 1e6, 0)} s idle: ${f(((u.user + u.system) / wall) * 100, 3)} % of one core`);
+  say();
+}
+
+async function main() {
+  say(`# selfheal benchmarks`);
+  say();
+  say(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}. Command: \`npm run bench\`.`);
+  say();
+  if (want('scrape')) await scrapes();
+  if (want('rss')) await rss();
+  if (want('cycle')) await cycles();
+  if (want('threshold')) await thresholdToPolicy();
+  if (want('idle')) await idleCpu();
+  writeFileSync(join(process.cwd(), 'bench-results.md'), out.join('\n') + '\n');
+}
+
+void main().then(() => process.exit(0));

@@ -1,0 +1,73 @@
+// The example Alertmanager configuration, generated from the engine's dependency map so the
+// inhibition rules and the health engine never disagree (one source of truth, not two copies).
+import { BUILTIN_DEFAULTS } from '../config/builtin';
+import { BUILTIN_SUBSYSTEMS } from '../types';
+
+export interface AlertmanagerOptions {
+  /** Where Alertmanager reaches the receiver, e.g. http://selfheal:8477 */
+  selfhealUrl: string;
+  /** File holding the receiver's bearer credential, as Alertmanager sees it. */
+  tokenFile: string;
+  pagerUrl: string;
+  deadmansSwitchUrl: string;
+  /** Alertmanager ≥ 0.28 only (webhook_config.timeout); omitted for older versions. */
+  webhookTimeout?: string;
+  groupWait?: string;
+  groupInterval?: string;
+  repeatInterval?: string;
+}
+
+/** Upstream → dependents, from the built-in subsystem table ("*" = every other subsystem). */
+export function dependencyMap(): [string, string[]][] {
+  return Object.entries(BUILTIN_DEFAULTS)
+    .map(([name, d]): [string, string[]] => [name, d.dependents === '*' ? BUILTIN_SUBSYSTEMS.filter((s) => s !== name) : d.dependents])
+    .filter(([, deps]) => deps.length > 0);
+}
+
+export function alertmanagerConfig(o: AlertmanagerOptions): Record<string, unknown> {
+  const webhook: Record<string, unknown> = {
+    url: `${o.selfhealUrl}/alertmanager/webhook`,
+    send_resolved: true,
+    max_alerts: 0,
+    http_config: { authorization: { type: 'Bearer', credentials_file: o.tokenFile } },
+  };
+  if (o.webhookTimeout) webhook.timeout = o.webhookTimeout;
+  return {
+    global: { resolve_timeout: '5m' },
+    route: {
+      receiver: 'selfheal-recovery',
+      group_by: ['alertname', 'instance', 'subsystem'],
+      group_wait: o.groupWait ?? '30s',
+      group_interval: o.groupInterval ?? '5m',
+      repeat_interval: o.repeatInterval ?? '4h',
+      routes: [
+        { receiver: 'deadmans-switch', matchers: ['alertname="Watchdog"'], group_wait: '0s', group_interval: '1m', repeat_interval: '1m' },
+        { receiver: 'pager', matchers: ['severity="critical"'], continue: true },
+        { receiver: 'selfheal-recovery', matchers: ['severity=~"critical|warning|info"'] },
+      ],
+    },
+    receivers: [
+      { name: 'selfheal-recovery', webhook_configs: [webhook] },
+      { name: 'pager', webhook_configs: [{ url: o.pagerUrl, send_resolved: true }] },
+      { name: 'deadmans-switch', webhook_configs: [{ url: o.deadmansSwitchUrl, send_resolved: false }] },
+    ],
+    inhibit_rules: [
+      // A critical alert silences the warning about the same signal on the same instance (CPU 95% over CPU 90%).
+      { source_matchers: ['severity="critical"'], target_matchers: ['severity="warning"'], equal: ['instance', 'signal', 'subsystem'] },
+      // An upstream subsystem's critical or failed alert silences its dependents' subsystem alerts:
+      // fix the feed before restarting what starves without it.
+      ...dependencyMap().map(([up, deps]) => ({
+        source_matchers: ['alertname=~"SelfHealSubsystemCritical|SelfHealSubsystemFailed"', `subsystem="${up}"`],
+        target_matchers: ['signal="subsystem"', `subsystem=~"${deps.join('|')}"`],
+        equal: ['instance'],
+      })),
+    ],
+  };
+}
+
+export const EXAMPLE: AlertmanagerOptions = {
+  selfhealUrl: 'http://selfheal:8477',
+  tokenFile: '/etc/alertmanager/secrets/selfheal_webhook_token',
+  pagerUrl: 'http://pager.invalid/replace-with-your-paging-integration',
+  deadmansSwitchUrl: 'http://deadmans-switch.invalid/replace-with-your-heartbeat-url',
+};

@@ -127,6 +127,7 @@ export function parseConfig(raw: unknown, baseDir: string, env: NodeJS.ProcessEn
     dry_run: rvS.bool('dry_run', false),
     dry_run_actions: actionList('dry_run_actions', []),
     journal_path: resolve(data_dir, rvS.string('journal_path', 'selfheal_journal.db')),
+    journal_synchronous: rvS.oneOf('journal_synchronous', ['normal', 'full'] as const, 'normal'),
     cooldown_sec: rvS.number('cooldown_sec', 300, { min: 0 }),
     settle_sec: rvS.number('settle_sec', 30, { min: 0 }),
     approval_ttl_sec: rvS.number('approval_ttl_sec', 3600, pos),

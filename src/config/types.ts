@@ -124,6 +124,8 @@ export interface RecoveryConfig {
   dry_run: boolean;
   dry_run_actions: RecoveryAction[];
   journal_path: string;
+  /** normal: survives a killed process; full: also a power loss (an fsync per webhook request). */
+  journal_synchronous: 'normal' | 'full';
   cooldown_sec: number;
   settle_sec: number;
   approval_ttl_sec: number;

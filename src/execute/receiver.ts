@@ -1,5 +1,111 @@
+// The Alertmanager webhook receiver, mounted into `selfheal serve`.
+import express, { type Request, type Response } from 'express';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { requireAuth } from '../serve/auth';
 import type { Service, ServicePlugin } from '../serve/service';
+import { RecoveryExecutor } from './executor';
+import { SqliteJournal, type ActionRecord, type JournalStore } from './journal';
+import { parseWebhook } from './webhook';
 
-export function createReceiver(_svc: Service): ServicePlugin {
-  return { mount() {} };
+export interface ReceiverOptions {
+  /** Start the timer-driven worker (tests with an injected clock drive `executor.runDue()` themselves). */
+  schedule?: boolean;
+  store?: JournalStore;
+}
+
+export interface Receiver extends ServicePlugin {
+  executor: RecoveryExecutor;
+  store: JournalStore;
+}
+
+function reasonOf(body: unknown): string | null {
+  const r = (body as { reason?: unknown } | undefined)?.reason;
+  return typeof r === 'string' && r.trim() ? r.trim().slice(0, 500) : null;
+}
+
+export function createReceiver(svc: Service, opts: ReceiverOptions = {}): Receiver {
+  const cfg = svc.config;
+  const reg = svc.metrics.registry;
+  const received = new Counter({ name: 'selfheal_webhook_alerts_received_total', help: 'Alerts received on the Alertmanager webhook, by the alert\'s own status', labelNames: ['status'], registers: [reg] });
+  const deduplicated = new Counter({ name: 'selfheal_webhook_alerts_deduplicated_total', help: 'Alerts delivered again (retries, repeat_interval, HA peers, restarts) and recorded only once', registers: [reg] });
+  const duration = new Histogram({ name: 'selfheal_recovery_action_duration_seconds', help: 'Time from starting a recovery action to its outcome (including verification)', labelNames: ['action'], buckets: [0.01, 0.1, 0.5, 1, 5, 15, 30, 60, 120, 300], registers: [reg] });
+  const pendingGauge = new Gauge({ name: 'selfheal_recovery_pending_approvals', help: 'Recovery actions waiting for approval', registers: [reg] });
+  const circuit = new Gauge({ name: 'selfheal_recovery_circuit_open', help: 'Whether the circuit breaker of (subsystem, action) is open (1) and further runs need approval', labelNames: ['subsystem', 'action'], registers: [reg] });
+  for (const s of ['firing', 'resolved']) received.inc({ status: s }, 0);
+  pendingGauge.set(0);
+
+  const store = opts.store ?? new SqliteJournal(cfg.recovery.journal_path, cfg.recovery.journal_synchronous);
+  const shown = new Set<string>();
+  const executor = new RecoveryExecutor(cfg, store, svc.monitor, svc.clock, svc.logger.child({ component: 'receiver' }), {
+    outcome(action, subsystem, outcome, seconds) {
+      svc.metrics.recoveryActions.inc({ action, subsystem, outcome });
+      if (seconds !== undefined) duration.observe({ action }, seconds);
+    },
+    changed() {
+      pendingGauge.set(store.byState(['pending_approval']).length);
+      for (const key of new Set([...shown, ...executor.openCircuits])) {
+        const [subsystem, action] = key.split('|');
+        circuit.set({ subsystem, action }, executor.openCircuits.has(key) ? 1 : 0);
+        shown.add(key);
+      }
+      svc.metrics.invalidate();
+    },
+  }, opts.schedule ?? true);
+
+  const hookAuth = requireAuth({ bearer: cfg.receiver.bearer_token, basic: cfg.receiver.basic_auth });
+  const operator = requireAuth({ bearer: cfg.api.token, basic: null });
+  const small = express.json({ limit: '16kb' });
+  const view = (r: ActionRecord) => r;
+
+  return {
+    executor,
+    store,
+    mount(app) {
+      app.post(
+        '/alertmanager/webhook',
+        hookAuth,
+        express.json({ limit: cfg.receiver.max_body_bytes, type: () => true, strict: true }),
+        (req: Request, res: Response) => {
+          const parsed = parseWebhook(req.body);
+          if (!parsed.ok) return void res.status(400).json({ error: parsed.error });
+          for (const a of parsed.value.alerts) received.inc({ status: a.status });
+          let result;
+          try {
+            result = executor.intake(parsed.value.alerts);
+          } catch (err) {
+            // Only a failure to record is a 5xx: Alertmanager will retry, and the retry is idempotent.
+            svc.logger.error({ err: (err as Error).message }, 'could not record webhook delivery');
+            return void res.status(503).json({ error: 'could not record the alerts; retry' });
+          }
+          if (result.deduplicated) deduplicated.inc(result.deduplicated);
+          res.json(result);
+        },
+      );
+      app.get('/recovery/pending', (_req, res) => {
+        res.json(executor.pending().map(view));
+      });
+      app.get('/recovery/history', (req, res) => {
+        const limit = Math.min(1000, Math.max(1, Number(req.query.limit) || 100));
+        res.json(store.history(limit).map(view));
+      });
+      const decideRoute = (verb: 'approve' | 'reject') => (req: Request, res: Response) => {
+        const reason = reasonOf(req.body);
+        if (!reason) return void res.status(400).json({ error: 'reason: required, a non-empty string' });
+        const r = executor[verb](String(req.params.id), reason);
+        if ('error' in r) return void res.status(r.status).json({ error: r.error });
+        res.json(r);
+      };
+      app.post('/recovery/:id/approve', operator, small, decideRoute('approve'));
+      app.post('/recovery/:id/reject', operator, small, decideRoute('reject'));
+    },
+    async start() {
+      executor.recover();
+      executor.kick();
+    },
+    async stop() {
+      executor.stop();
+      await executor.idle();
+      store.close();
+    },
+  };
 }

@@ -12,7 +12,7 @@ import { Deadlines, checkSubsystem, type SubsystemResult } from '../detect/run';
 import { buildReport } from '../engine/report';
 import { tradingShouldContinue } from '../recommend/policy';
 import { PolicyStateMachine, type PolicyChange } from '../recommend/policy_state';
-import type { HealthReport, ResourceUsage, SafetyPolicy } from '../types';
+import type { HealthReport, HealthStatus, ResourceUsage, SafetyPolicy } from '../types';
 import type { Logger } from './logger';
 
 export interface MonitorDeps {
@@ -120,6 +120,14 @@ export class Monitor extends EventEmitter {
       this.applyPolicy();
     }
     this.reschedule();
+  }
+
+  /** VERIFY: re-runs one subsystem's check now and returns what it found. */
+  async recheck(name: string): Promise<HealthStatus | null> {
+    if (!this.subsystems.some((s) => s.name === name)) return null;
+    await this.runChecks([name], false);
+    this.reschedule();
+    return this.state.get(name)?.result.health.status ?? null;
   }
 
   /** Re-evaluates the served policy alone (hold-down expiry). */

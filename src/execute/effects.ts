@@ -1,0 +1,111 @@
+// What an action does. Trading actions impose a policy floor; restart_subsystem and disable_module
+// write the original platform's flag files; configured handlers (argv exec or HTTP) run first-match.
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { HandlerConfig } from '../config/types';
+import type { RecoveryAction } from '../types';
+
+export interface ActionContext {
+  action: RecoveryAction;
+  subsystem: string;
+  severity: string;
+  alertname: string;
+  fingerprint: string;
+  startsAt: string;
+  labels: Record<string, string>;
+}
+
+export interface EffectResult {
+  ok: boolean;
+  detail: string;
+}
+
+export function findHandler(handlers: HandlerConfig[], action: RecoveryAction, subsystem: string): HandlerConfig | null {
+  return handlers.find((h) => h.action === action && (h.subsystem === null || h.subsystem === subsystem)) ?? null;
+}
+
+function env(ctx: ActionContext): Record<string, string> {
+  return {
+    SELFHEAL_ACTION: ctx.action,
+    SELFHEAL_SUBSYSTEM: ctx.subsystem,
+    SELFHEAL_SEVERITY: ctx.severity,
+    SELFHEAL_ALERTNAME: ctx.alertname,
+    SELFHEAL_FINGERPRINT: ctx.fingerprint,
+    SELFHEAL_STARTS_AT: ctx.startsAt,
+    SELFHEAL_LABELS: JSON.stringify(ctx.labels),
+  };
+}
+
+const clip = (s: string) => (s.length > 2000 ? s.slice(0, 2000) + '…' : s);
+
+/** argv, never a shell: a label such as `; rm -rf /` reaches the program as a plain string. */
+export function runExec(argv: string[], ctx: ActionContext, timeoutSec: number): Promise<EffectResult> {
+  return new Promise((resolve) => {
+    let out = '';
+    let settled = false;
+    const done = (r: EffectResult) => {
+      if (!settled) {
+        settled = true;
+        resolve(r);
+      }
+    };
+    let child;
+    try {
+      child = spawn(argv[0], argv.slice(1), { env: { ...process.env, ...env(ctx) }, stdio: ['ignore', 'pipe', 'pipe'], shell: false });
+    } catch (err) {
+      return done({ ok: false, detail: `could not start ${argv[0]}: ${(err as Error).message}` });
+    }
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 2000).unref();
+      done({ ok: false, detail: clip(`timed out after ${timeoutSec}s; output: ${out}`) });
+    }, timeoutSec * 1000);
+    const collect = (b: Buffer) => {
+      if (out.length < 4000) out += b.toString('utf8');
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      done({ ok: false, detail: `could not start ${argv[0]}: ${err.message}` });
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      done({ ok: code === 0, detail: clip(`exit ${code ?? signal}${out ? `; output: ${out.trim()}` : ''}`) });
+    });
+  });
+}
+
+export async function runHttp(h: NonNullable<HandlerConfig['http']>, ctx: ActionContext, timeoutSec: number): Promise<EffectResult> {
+  try {
+    const res = await fetch(h.url, {
+      method: h.method,
+      headers: { 'content-type': 'application/json', ...h.headers },
+      body: h.method === 'GET' ? undefined : JSON.stringify({ action: ctx.action, subsystem: ctx.subsystem, severity: ctx.severity, alertname: ctx.alertname, fingerprint: ctx.fingerprint, starts_at: ctx.startsAt, labels: ctx.labels }),
+      signal: AbortSignal.timeout(timeoutSec * 1000),
+    });
+    const text = await res.text().catch(() => '');
+    return { ok: res.ok, detail: clip(`HTTP ${res.status}${text ? `: ${text}` : ''}`) };
+  } catch (err) {
+    const e = err as Error & { cause?: { code?: string } };
+    return { ok: false, detail: e.name === 'TimeoutError' ? `timed out after ${timeoutSec}s` : `request failed: ${e.cause?.code ?? e.message}` };
+  }
+}
+
+export function runHandler(h: HandlerConfig, ctx: ActionContext): Promise<EffectResult> {
+  return h.exec ? runExec(h.exec, ctx, h.timeout_sec) : runHttp(h.http!, ctx, h.timeout_sec);
+}
+
+/** The original platform's mechanism: a flag file its supervisor watches. */
+export function flagFile(action: RecoveryAction, subsystem: string): string {
+  if (action === 'restart_subsystem') return `${subsystem}_restart_requested.flag`;
+  if (action === 'disable_module') return `${subsystem}_disabled.flag`;
+  return `${subsystem}_${action}_requested.flag`;
+}
+
+export function writeFlag(dataDir: string, ctx: ActionContext, now: number): EffectResult {
+  const name = flagFile(ctx.action, ctx.subsystem);
+  writeFileSync(join(dataDir, name), JSON.stringify({ action: ctx.action, subsystem: ctx.subsystem, alertname: ctx.alertname, fingerprint: ctx.fingerprint, requested_at: new Date(now).toISOString() }) + '\n');
+  return { ok: true, detail: `wrote ${name}` };
+}

@@ -1,0 +1,61 @@
+// Alertmanager's webhook payload (version 4), validated leniently: unknown fields are fine,
+// what we rely on must be there and well-typed; the error names the field and the reason.
+
+export interface AlertIn {
+  status: 'firing' | 'resolved';
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  startsAt: string;
+  endsAt: string;
+  fingerprint: string;
+  generatorURL: string;
+}
+
+export interface WebhookIn {
+  receiver: string;
+  groupKey: string;
+  alerts: AlertIn[];
+}
+
+export type Parsed = { ok: true; value: WebhookIn } | { ok: false; error: string };
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function strMap(v: unknown, path: string): Record<string, string> | string {
+  if (v === undefined || v === null) return {};
+  if (!isObj(v)) return `${path}: expected an object of strings`;
+  for (const [k, x] of Object.entries(v)) if (typeof x !== 'string') return `${path}.${k}: expected a string`;
+  return v as Record<string, string>;
+}
+
+/** Alertmanager's own fingerprint is 16 hex digits; we accept any short printable id. */
+const FINGERPRINT = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+export function parseWebhook(body: unknown): Parsed {
+  if (!isObj(body)) return { ok: false, error: 'body: expected a JSON object' };
+  if (body.version !== undefined && body.version !== '4') return { ok: false, error: `version: expected "4", got ${JSON.stringify(body.version)}` };
+  if (!Array.isArray(body.alerts)) return { ok: false, error: 'alerts: expected a list' };
+  const alerts: AlertIn[] = [];
+  for (let i = 0; i < body.alerts.length; i++) {
+    const a: unknown = body.alerts[i];
+    const p = `alerts[${i}]`;
+    if (!isObj(a)) return { ok: false, error: `${p}: expected an object` };
+    if (a.status !== 'firing' && a.status !== 'resolved') return { ok: false, error: `${p}.status: expected "firing" or "resolved"` };
+    const labels = strMap(a.labels, `${p}.labels`);
+    if (typeof labels === 'string') return { ok: false, error: labels };
+    const annotations = strMap(a.annotations, `${p}.annotations`);
+    if (typeof annotations === 'string') return { ok: false, error: annotations };
+    if (typeof a.startsAt !== 'string' || Number.isNaN(Date.parse(a.startsAt))) return { ok: false, error: `${p}.startsAt: expected an RFC 3339 time` };
+    if (typeof a.fingerprint !== 'string' || !FINGERPRINT.test(a.fingerprint)) return { ok: false, error: `${p}.fingerprint: expected an alert fingerprint` };
+    alerts.push({
+      status: a.status,
+      labels,
+      annotations,
+      startsAt: a.startsAt,
+      endsAt: typeof a.endsAt === 'string' ? a.endsAt : '',
+      fingerprint: a.fingerprint,
+      generatorURL: typeof a.generatorURL === 'string' ? a.generatorURL : '',
+    });
+  }
+  return { ok: true, value: { receiver: typeof body.receiver === 'string' ? body.receiver : '', groupKey: typeof body.groupKey === 'string' ? body.groupKey : '', alerts } };
+}

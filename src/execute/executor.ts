@@ -253,8 +253,8 @@ export class RecoveryExecutor {
     if (action === 'restart_subsystem' && failures >= this.limits.max_consecutive_failures) {
       return toApproval(`escalated: ${failures} restarts in a row did not help; needs approval`);
     }
-    const last = inWindow.length ? inWindow[inWindow.length - 1].started_at : (this.store.lastFinished(sub, action, 1)[0]?.started_at ?? null);
-    const at = notBefore(action, last, failures, this.limits);
+    const last = inWindow.length ? inWindow[inWindow.length - 1].started_at : (finished[0]?.started_at ?? null);
+    const at = notBefore(action, last, finished[0]?.finished_at ?? null, failures, this.limits);
     if (at > now) {
       this.store.update(r.id, { not_before: at, updated_at: now });
       return false;

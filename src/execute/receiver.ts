@@ -104,8 +104,10 @@ export function createReceiver(svc: Service, opts: ReceiverOptions = {}): Receiv
     },
     async stop() {
       executor.stop();
-      await executor.idle();
-      store.close();
+      // Give in-flight actions a short grace period; one still running is journaled as `running`
+      // and comes back as "interrupted, needs approval" — never re-run blindly.
+      const grace = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 5000).unref());
+      if ((await Promise.race([executor.idle().then(() => 'idle' as const), grace])) === 'idle') store.close();
     },
   };
 }

@@ -26,11 +26,14 @@ export function backoffSec(failures: number, l: SafetyLimits): number {
   return Math.min(l.backoff_initial_sec * 2 ** (failures - 1), l.backoff_max_sec);
 }
 
-/** The earliest instant this action may run again for this subsystem. */
-export function notBefore(action: string, lastStarted: number | null, failures: number, l: SafetyLimits): number {
-  if (lastStarted === null) return 0;
-  const wait = action === 'restart_subsystem' ? backoffSec(failures, l) : l.cooldown_sec;
-  return lastStarted + wait * 1000;
+/**
+ * The earliest instant this action may run again for this subsystem. Restarts back off from the
+ * last *failed* attempt's outcome (verification takes time; the clock starts when it failed);
+ * other actions cool down from their last start.
+ */
+export function notBefore(action: string, lastStarted: number | null, lastFailedAt: number | null, failures: number, l: SafetyLimits): number {
+  if (action === 'restart_subsystem') return failures > 0 && lastFailedAt !== null ? lastFailedAt + backoffSec(failures, l) * 1000 : 0;
+  return lastStarted === null ? 0 : lastStarted + l.cooldown_sec * 1000;
 }
 
 export function breakerOpen(startedInWindow: number, l: SafetyLimits): boolean {

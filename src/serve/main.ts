@@ -50,6 +50,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
   stopSim?.();
   await svc.stop();
   logger.flush();
+  // A recovery handler still running past the grace period must not hold the exit: it is journaled
+  // as running and comes back after a restart as "interrupted, needs approval".
+  setImmediate(() => process.exit(0));
   return 0;
 }
 

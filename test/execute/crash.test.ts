@@ -1,0 +1,68 @@
+// Kill the process mid-batch and restart: nothing recorded is lost and nothing runs twice.
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { tempDir, writeAged } from '../helpers/fs';
+import { healthyPlatform } from '../helpers/platform';
+import { freePort, ready, serve, until } from '../helpers/process';
+import { delivery, postHook } from '../helpers/receiver';
+
+interface Rec { fingerprint: string; state: string; reason: string; started_at: number | null }
+
+describe('receiver crash safety', () => {
+  it('an action running at SIGKILL is never re-run blindly; recorded ones run after restart; nothing is lost', async () => {
+    const root = tempDir();
+    healthyPlatform(root, Date.now());
+    writeAged(join(root, 'data', 'orchestrator_state.json'), '{}', 4000, Date.now());
+    const marker = join(root, 'starts.log');
+    const port = await freePort();
+    const slow = `require('fs').appendFileSync(${JSON.stringify(marker)}, process.env.SELFHEAL_FINGERPRINT + '\\n'); setTimeout(() => {}, 30000)`;
+    const cfg = join(root, 'selfheal.yml');
+    writeFileSync(cfg, [
+      'data_dir: data', 'log_dir: logs', 'models_dir: models', 'database_path: db/quantum_trader.db',
+      `port: ${port}`, 'max_cpu_percent: 100', 'max_memory_percent: 100',
+      'receiver: { bearer_token: hook-token }',
+      'recovery:',
+      '  settle_sec: 0',
+      '  handlers:',
+      `    - { action: restart_subsystem, exec: ${JSON.stringify([process.execPath, '-e', slow])}, timeout_sec: 300 }`,
+    ].join('\n') + '\n');
+    const url = `http://127.0.0.1:${port}`;
+    const history = async () => (await (await fetch(`${url}/recovery/history`)).json()) as Rec[];
+    const byFp = async () => Object.fromEntries((await history()).map((r) => [r.fingerprint, r]));
+
+    let child = serve(cfg);
+    after(() => child.kill('SIGKILL'));
+    await ready(port);
+    const batch = delivery([
+      { labels: { subsystem: 'orchestrator', issue_severity: 'critical' }, fingerprint: 'o1' },
+      { labels: { subsystem: 'orchestrator', issue_severity: 'critical' }, fingerprint: 'o2', startsAt: '2026-11-29T12:01:00Z' },
+      { labels: { subsystem: 'ai_model', issue_severity: 'critical' }, fingerprint: 'a1' },
+      { labels: { subsystem: 'logging', issue_severity: 'medium' }, fingerprint: 'l1' },
+    ]);
+    assert.equal((await postHook(url, batch)).body.recorded, 4);
+    await until('o1 running', async () => (await byFp()).o1?.state === 'running');
+    const before = await byFp();
+    assert.equal(before.o2.state, 'recorded', 'one action at a time per subsystem');
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+
+    child = serve(cfg);
+    await ready(port);
+    await until('o2 started after the restart', async () => (await byFp()).o2?.state === 'running');
+    const now = await byFp();
+    assert.equal(Object.keys(now).length, 4, 'nothing recorded was lost');
+    assert.equal(now.o1.state, 'pending_approval');
+    assert.match(now.o1.reason, /interrupted by a restart/);
+    assert.equal(now.a1.state, 'succeeded');
+    assert.equal(now.a1.started_at, before.a1.started_at, 'a1 ran once, before the kill');
+    assert.equal(now.l1.state, 'pending_approval');
+    assert.deepEqual(readFileSync(marker, 'utf8').trim().split('\n'), ['o1', 'o2'], 'o1 started once, o2 once');
+    const again = await postHook(url, batch);
+    assert.deepEqual(again.body, { received: 4, recorded: 0, deduplicated: 4 });
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+  });
+});

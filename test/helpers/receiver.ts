@@ -1,0 +1,68 @@
+import { after } from 'node:test';
+import type { Config } from '../../src/config/types';
+import { fixedResources } from '../../src/detect/resources';
+import { createReceiver, type Receiver } from '../../src/execute/receiver';
+import { silentLogger } from '../../src/serve/logger';
+import { Service } from '../../src/serve/service';
+
+export async function startWithReceiver(config: Config, opts: { clock?: () => number; schedule?: boolean } = {}) {
+  const svc = new Service(config, { resources: fixedResources(), logger: silentLogger(), watchFiles: false, schedule: false, clock: opts.clock });
+  const receiver: Receiver = createReceiver(svc, { schedule: opts.schedule ?? false });
+  svc.use(receiver);
+  const addr = await svc.start('127.0.0.1', 0);
+  let stopped = false;
+  const stop = async () => {
+    if (!stopped) {
+      stopped = true;
+      await svc.stop();
+    }
+  };
+  after(stop);
+  return { svc, receiver, url: `http://127.0.0.1:${addr.port}`, stop };
+}
+
+export interface TestAlert {
+  status?: 'firing' | 'resolved';
+  labels: Record<string, string>;
+  fingerprint?: string;
+  startsAt?: string;
+}
+
+export function delivery(alerts: TestAlert[]) {
+  return {
+    version: '4',
+    status: alerts.every((a) => a.status === 'resolved') ? 'resolved' : 'firing',
+    receiver: 'selfheal-recovery',
+    groupKey: '{}:{}',
+    truncatedAlerts: 0,
+    groupLabels: {},
+    commonLabels: {},
+    commonAnnotations: {},
+    externalURL: 'http://alertmanager:9093',
+    alerts: alerts.map((a) => ({
+      status: a.status ?? 'firing',
+      labels: { alertname: 'SelfHealSubsystemCritical', instance: 'trader-1:8477', job: 'selfheal', severity: 'warning', ...a.labels },
+      annotations: { summary: 'test' },
+      startsAt: a.startsAt ?? '2026-11-29T12:00:00Z',
+      endsAt: a.status === 'resolved' ? '2026-11-29T12:05:00Z' : '0001-01-01T00:00:00Z',
+      generatorURL: 'http://prometheus/graph',
+      fingerprint: a.fingerprint ?? 'a1fe52deddb23a30',
+    })),
+  };
+}
+
+export async function postHook(url: string, body: unknown, auth = 'Bearer hook-token') {
+  const res = await fetch(`${url}/alertmanager/webhook`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: Record<string, unknown> = {};
+  try {
+    json = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    /* non-JSON error page */
+  }
+  return { status: res.status, body: json };
+}

@@ -9,18 +9,21 @@ export interface LoadResult {
   p99_ms: number;
 }
 
-function get(agent: Agent, port: number, path: string): Promise<void> {
+export type Body = () => { body: string; headers: Record<string, string> };
+
+function get(agent: Agent, port: number, path: string, body?: Body): Promise<void> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent }, (res) => {
+    const b = body?.();
+    const req = request({ host: '127.0.0.1', port, path, agent, method: b ? 'POST' : 'GET', headers: b?.headers }, (res) => {
       res.on('data', () => undefined);
       res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
     });
     req.on('error', reject);
-    req.end();
+    req.end(b?.body);
   });
 }
 
-export async function load(port: number, path: string, concurrency: number, total: number): Promise<LoadResult> {
+export async function load(port: number, path: string, concurrency: number, total: number, body?: Body): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const lat: number[] = [];
   let issued = 0;
@@ -30,7 +33,7 @@ export async function load(port: number, path: string, concurrency: number, tota
       while (issued < total) {
         issued++;
         const t = performance.now();
-        await get(agent, port, path);
+        await get(agent, port, path, body);
         lat.push(performance.now() - t);
       }
     }),

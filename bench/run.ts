@@ -21,7 +21,7 @@ const f = (n: number, d = 2) => n.toFixed(d);
 const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
 
-async function child(mode: 'ours' | 'naive', n: number): Promise<{ proc: ChildProcess; port: number }> {
+async function child(mode: 'ours' | 'naive' | 'receiver', n: number): Promise<{ proc: ChildProcess; port: number }> {
   const proc = fork(join(__dirname, 'server.js'), [mode, String(n)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const [msg] = (await once(proc, 'message')) as [{ port: number }];
   return { proc, port: msg.port };
@@ -134,6 +134,38 @@ async function idleCpu() {
   say();
 }
 
+async function webhook() {
+  say('## Webhook intake (journal on disk, SQLite WAL; 8 concurrent keep-alive clients, server in its own process)');
+  say();
+  say('| alerts per delivery | deliveries | alerts/s | p50 ack ms | p99 ack ms |');
+  say('|---:|---:|---:|---:|---:|');
+  for (const perDelivery of [1, 10]) {
+    const { proc, port } = await child('receiver', 13);
+    let seq = 0;
+    const body = () => {
+      const alerts = Array.from({ length: perDelivery }, () => {
+        seq++;
+        return {
+          status: 'firing',
+          labels: { alertname: 'SelfHealSubsystemDegraded', instance: 'bench', subsystem: 'logging', severity: 'info', issue_severity: 'none' },
+          annotations: {},
+          startsAt: new Date(1_800_000_000_000 + seq).toISOString(),
+          endsAt: '0001-01-01T00:00:00Z',
+          generatorURL: '',
+          fingerprint: seq.toString(16).padStart(16, '0'),
+        };
+      });
+      return { body: JSON.stringify({ version: '4', status: 'firing', receiver: 'hook', groupKey: '{}', alerts }), headers: { 'content-type': 'application/json', authorization: 'Bearer bench-token' } };
+    };
+    await load(port, '/alertmanager/webhook', 8, 500, body);
+    const r = await load(port, '/alertmanager/webhook', 8, perDelivery === 1 ? 20_000 : 4_000, body);
+    say(`| ${perDelivery} | ${r.requests} | ${f(r.rps * perDelivery, 0)} | ${f(r.p50_ms)} | ${f(r.p99_ms)} |`);
+    proc.send('exit');
+    await once(proc, 'exit');
+  }
+  say();
+}
+
 async function main() {
   say(`# selfheal benchmarks`);
   say();
@@ -144,6 +176,7 @@ async function main() {
   if (want('cycle')) await cycles();
   if (want('threshold')) await thresholdToPolicy();
   if (want('idle')) await idleCpu();
+  if (want('webhook')) await webhook();
   writeFileSync(join(process.cwd(), 'bench-results.md'), out.join('\n') + '\n');
 }
 

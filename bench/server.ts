@@ -7,14 +7,17 @@ import { silentLogger } from '../src/serve/logger';
 import { Service } from '../src/serve/service';
 import { HEALTH_STATUSES } from '../src/types';
 import { benchPlatform } from './fixture';
+import { createReceiver } from '../src/execute/receiver';
 
 async function main() {
   const [mode, nArg] = process.argv.slice(2);
   const n = Number(nArg);
   const { config } = benchPlatform(n);
   let port: number;
-  if (mode === 'ours') {
+  if (mode === 'ours' || mode === 'receiver') {
+    if (mode === 'receiver') config.receiver.bearer_token = 'bench-token';
     const svc = new Service(config, { resources: fixedResources(), logger: silentLogger(), watchFiles: false });
+    if (mode === 'receiver') svc.use(createReceiver(svc));
     port = (await svc.start('127.0.0.1', 0)).port;
   } else {
     // The naive exporter: same series, rendered by prom-client on every scrape.

@@ -84,7 +84,8 @@ export class RecoveryExecutor {
       if (r.status === 'resolved') this.onResolved(r, now);
       this.logger.info({ id: r.id, alertname: r.alertname, status: r.status, state: r.state, action: r.action, subsystem: r.subsystem, reason: r.reason }, 'alert recorded');
     }
-    this.hooks.changed();
+    // Record-only and duplicate deliveries change no gauge: keep the intake path lean.
+    if (inserted.some((r) => r.state !== 'ignored')) this.hooks.changed();
     if (inserted.some((r) => r.state === 'recorded')) this.kick();
     return { received: alerts.length, recorded: inserted.length, deduplicated: duplicates };
   }

@@ -53,6 +53,7 @@ export interface JournalStore {
   update(id: string, patch: Partial<ActionRecord>): void;
   get(id: string): ActionRecord | null;
   byState(states: ActionState[]): ActionRecord[];
+  countByState(state: ActionState): number;
   /** Firing records of one alert instance (fingerprint + startsAt). */
   firingOf(fingerprint: string, startsAt: string): ActionRecord[];
   /** Executions started since `since` for (subsystem, action). */
@@ -111,6 +112,7 @@ export class SqliteJournal implements JournalStore {
       finished: this.db.prepare(
         "SELECT * FROM actions WHERE subsystem = ? AND action = ? AND state IN ('succeeded','failed') ORDER BY finished_at DESC LIMIT ?",
       ),
+      count: this.db.prepare('SELECT COUNT(*) AS n FROM actions WHERE state = ?'),
       resolved: this.db.prepare("SELECT 1 FROM actions WHERE fingerprint = ? AND starts_at = ? AND status = 'resolved' LIMIT 1"),
       history: this.db.prepare('SELECT * FROM actions ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?'),
     };
@@ -141,6 +143,10 @@ export class SqliteJournal implements JournalStore {
   byState(states: ActionState[]): ActionRecord[] {
     const rows = this.db.prepare(`SELECT * FROM actions WHERE state IN (${states.map(() => '?').join(',')}) ORDER BY created_at, rowid`).all(...states) as Row[];
     return rows.map(fromRow);
+  }
+
+  countByState(state: ActionState): number {
+    return (this.stmts.count.get(state) as { n: number }).n;
   }
 
   firingOf(fingerprint: string, startsAt: string): ActionRecord[] {

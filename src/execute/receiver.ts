@@ -42,7 +42,7 @@ export function createReceiver(svc: Service, opts: ReceiverOptions = {}): Receiv
       if (seconds !== undefined) duration.observe({ action }, seconds);
     },
     changed() {
-      pendingGauge.set(store.byState(['pending_approval']).length);
+      pendingGauge.set(store.countByState('pending_approval'));
       for (const key of new Set([...shown, ...executor.openCircuits])) {
         const [subsystem, action] = key.split('|');
         circuit.set({ subsystem, action }, executor.openCircuits.has(key) ? 1 : 0);
@@ -78,6 +78,7 @@ export function createReceiver(svc: Service, opts: ReceiverOptions = {}): Receiv
             return void res.status(503).json({ error: 'could not record the alerts; retry' });
           }
           if (result.deduplicated) deduplicated.inc(result.deduplicated);
+          svc.metrics.invalidate(); // the intake counters moved: the next scrape renders afresh
           res.json(result);
         },
       );

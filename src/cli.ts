@@ -1,12 +1,13 @@
 // `selfheal` command line: check, serve, demo.
 import { parseArgs } from 'node:util';
-import { ConfigError, defaultConfig, loadConfigFile } from './config/load';
-import type { Config } from './config/types';
+import { ConfigError, loadConfig } from './config/load';
 import { systemResources } from './detect/resources';
 import { runCycle } from './engine/cycle';
 import { exitCodeFor, formatReport } from './engine/format';
 import { writeReportAtomic } from './engine/report_file';
 import { VERSION } from './version';
+import { serveCommand } from './serve/main';
+import { demoCommand } from './demo/command';
 
 export const EXIT_CONFIG = 3;
 
@@ -19,10 +20,6 @@ Usage:
   selfheal demo fault SUBSYSTEM [--config FILE]  stop one simulated subsystem's heartbeat (demo only)
   selfheal demo heal [SUBSYSTEM] [--config FILE] resume simulated heartbeats
 `;
-
-export function loadConfig(path: string | undefined): Config {
-  return path ? loadConfigFile(path) : defaultConfig({}, process.cwd());
-}
 
 type Io = { out: (s: string) => void; err: (s: string) => void };
 const stdio: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
@@ -47,9 +44,9 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       case 'check':
         return await check(rest, io);
       case 'serve':
-        return await (await import('./serve/main')).serveCommand(rest);
+        return await serveCommand(rest);
       case 'demo':
-        return await (await import('./demo/command')).demoCommand(rest, io);
+        return await demoCommand(rest, io);
       case 'version':
       case '--version':
         io.out(`${VERSION}\n`);

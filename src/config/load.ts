@@ -355,6 +355,11 @@ function parseCheck(m: Section, dataDir: string): CheckSpec {
   }
 }
 
+/** The config file, or the guide's defaults when none is given. */
+export function loadConfig(path: string | undefined): Config {
+  return path ? loadConfigFile(path) : defaultConfig({}, process.cwd());
+}
+
 export function defaultConfig(overrides: Record<string, unknown> = {}, baseDir = '/'): Config {
   if (!isPlainObject(overrides)) throw new ConfigError('config: expected a mapping');
   return parseConfig(overrides, baseDir);

@@ -1,7 +1,7 @@
 // `selfheal serve`: runs until SIGTERM/SIGINT, then shuts down gracefully.
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../cli';
-import { ConfigError } from '../config/load';
+import { createReceiver } from '../execute/receiver';
+import { ConfigError, loadConfig } from '../config/load';
 import { systemResources } from '../detect/resources';
 import { startSimulator } from '../demo/simulator';
 import { createLogger } from './logger';
@@ -59,6 +59,5 @@ export async function serveCommand(argv: string[]): Promise<number> {
 /** The recovery receiver lives in EXECUTE; it plugs into the service when enabled. */
 async function attachReceiver(svc: Service): Promise<void> {
   if (!svc.config.receiver.enabled) return;
-  const mod = await import('../execute/receiver').catch(() => null);
-  if (mod) svc.use(mod.createReceiver(svc));
+  svc.use(createReceiver(svc));
 }

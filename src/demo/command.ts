@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { loadConfigFile } from '../config/load';
-import { readFaults, writeFaults } from './simulator';
+import { readFaults, startSimulator, writeFaults } from './simulator';
 
 export const DEMO_CONFIG = join(__dirname, '..', '..', '..', 'demo', 'selfheal.yml');
 
@@ -26,10 +26,21 @@ export async function demoCommand(argv: string[], io: { out: (s: string) => void
     io.out(`${name ?? 'all subsystems'}: heartbeat resumed\n`);
     return 0;
   }
+  if (verb === 'simulate') {
+    // The platform simulator on its own (the docker-compose stack runs it as a separate service).
+    const stop = startSimulator(config);
+    io.out(`simulating the platform in ${config.data_dir} every ${config.demo.interval_sec}s; Ctrl-C to stop\n`);
+    await new Promise<void>((resolve) => {
+      process.once('SIGTERM', resolve);
+      process.once('SIGINT', resolve);
+    });
+    stop();
+    return 0;
+  }
   if (verb === 'status') {
     io.out(`faulted: ${faults.length ? faults.join(', ') : 'none'}\n`);
     return 0;
   }
-  io.err('usage: selfheal demo fault SUBSYSTEM | selfheal demo heal [SUBSYSTEM] | selfheal demo status  [--config FILE]\n');
+  io.err('usage: selfheal demo fault SUBSYSTEM | heal [SUBSYSTEM] | status | simulate  [--config FILE]\n');
   return 3;
 }

@@ -67,7 +67,7 @@ export function alertmanagerConfig(o: AlertmanagerOptions): Record<string, unkno
 
 export const EXAMPLE: AlertmanagerOptions = {
   selfhealUrl: 'http://selfheal:8477',
-  tokenFile: '/etc/alertmanager/secrets/selfheal_webhook_token',
+  tokenFile: '/run/secrets/selfheal_webhook_token',
   pagerUrl: 'http://pager.invalid/replace-with-your-paging-integration',
   deadmansSwitchUrl: 'http://deadmans-switch.invalid/replace-with-your-heartbeat-url',
 };

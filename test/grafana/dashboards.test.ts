@@ -1,0 +1,59 @@
+// The committed dashboards equal the generator's output, and every panel follows the conventions
+// of Grafana's dashboard linter.
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { renderDashboards } from '../../grafana/generator/generate';
+
+const DIR = resolve(__dirname, '../../../grafana/dashboards');
+
+interface Target { expr?: string; datasource?: { uid?: string } }
+interface Panel { title?: string; description?: string; type: string; datasource?: { uid?: string; type?: string }; fieldConfig?: { defaults?: { unit?: string } }; targets?: Target[] }
+interface Var { name: string; type: string; label?: string; multi?: boolean; includeAll?: boolean; allValue?: string; query?: unknown; datasource?: { uid?: string } }
+interface Dash { uid: string; title: string; panels: Panel[]; templating: { list: Var[] } }
+
+export function loadDashboards(): Record<string, Dash> {
+  return Object.fromEntries(readdirSync(DIR).filter((f) => f.endsWith('.json')).map((f) => [f, JSON.parse(readFileSync(join(DIR, f), 'utf8')) as Dash]));
+}
+
+describe('dashboards as code', () => {
+  it('committed JSON equals the generator output (npm run generate)', () => {
+    const want = renderDashboards();
+    assert.deepEqual(readdirSync(DIR).filter((f) => f.endsWith('.json')).sort(), Object.keys(want).sort());
+    for (const [name, text] of Object.entries(want)) assert.equal(readFileSync(join(DIR, name), 'utf8'), text, `${name} is stale: run npm run generate`);
+  });
+
+  for (const [file, d] of Object.entries(loadDashboards())) {
+    describe(file, () => {
+      it('stable uid, no ${DS_…} inputs', () => {
+        assert.match(d.uid, /^selfheal-[a-z]+$/);
+        assert.doesNotMatch(JSON.stringify(d), /\$\{DS_/);
+      });
+      it('variables: "Data source", and job/instance multi with all = .+', () => {
+        const v = Object.fromEntries(d.templating.list.map((x) => [x.name, x]));
+        assert.equal(v.datasource?.type, 'datasource');
+        assert.equal(v.datasource?.label, 'Data source');
+        for (const name of ['job', 'instance']) {
+          assert.equal(v[name]?.multi, true, name);
+          assert.equal(v[name]?.includeAll, true, name);
+          assert.equal(v[name]?.allValue, '.+', name);
+          assert.equal(v[name]?.datasource?.uid, '${datasource}', name);
+        }
+      });
+      for (const p of d.panels) {
+        it(`panel "${p.title}": title, description, unit, data source variable, $__rate_interval, job/instance`, () => {
+          assert.ok(p.title && p.description, 'title and description');
+          assert.ok(p.fieldConfig?.defaults?.unit, 'unit');
+          assert.equal(p.datasource?.uid, '${datasource}');
+          assert.ok(p.targets && p.targets.length > 0, 'targets');
+          for (const t of p.targets!) {
+            assert.equal(t.datasource?.uid, '${datasource}');
+            for (const m of (t.expr ?? '').matchAll(/\b(rate|irate)\([^[]*\[([^\]]+)\]/g)) assert.equal(m[2], '$__rate_interval', t.expr);
+            if (!/ALERTS\{/.test(t.expr ?? '')) assert.match(t.expr ?? '', /job=~"\$job",instance=~"\$instance"/, 'scoped to $job and $instance');
+          }
+        });
+      }
+    });
+  }
+});

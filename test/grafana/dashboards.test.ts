@@ -2,20 +2,12 @@
 // of Grafana's dashboard linter.
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { renderDashboards } from '../../grafana/generator/generate';
+import { DASHBOARD_DIR, loadDashboards } from '../helpers/dashboards';
 
-const DIR = resolve(__dirname, '../../../grafana/dashboards');
-
-interface Target { expr?: string; datasource?: { uid?: string } }
-interface Panel { title?: string; description?: string; type: string; datasource?: { uid?: string; type?: string }; fieldConfig?: { defaults?: { unit?: string } }; targets?: Target[] }
-interface Var { name: string; type: string; label?: string; multi?: boolean; includeAll?: boolean; allValue?: string; query?: unknown; datasource?: { uid?: string } }
-interface Dash { uid: string; title: string; panels: Panel[]; templating: { list: Var[] } }
-
-export function loadDashboards(): Record<string, Dash> {
-  return Object.fromEntries(readdirSync(DIR).filter((f) => f.endsWith('.json')).map((f) => [f, JSON.parse(readFileSync(join(DIR, f), 'utf8')) as Dash]));
-}
+const DIR = DASHBOARD_DIR;
 
 describe('dashboards as code', () => {
   it('committed JSON equals the generator output (npm run generate)', () => {

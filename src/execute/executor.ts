@@ -329,9 +329,22 @@ export class RecoveryExecutor {
 
   private finish(r: ActionRecord, state: 'succeeded' | 'failed', detail: string, now: number, duration?: number): void {
     this.store.update(r.id, { state, outcome: state === 'succeeded' ? 'success' : 'failure', detail, finished_at: now, updated_at: now });
+    if (state === 'failed' && r.action === 'restart_subsystem' && !this.store.isResolved(r.fingerprint, r.starts_at)) this.retry(r, now);
     this.hooks.outcome(r.action!, r.subsystem!, state === 'succeeded' ? 'success' : 'failure', duration);
     const log = state === 'succeeded' ? this.logger.info.bind(this.logger) : this.logger.error.bind(this.logger);
     log({ id: r.id, action: r.action, subsystem: r.subsystem, detail }, `recovery ${r.action} for ${r.subsystem}: ${state}`);
+  }
+
+  /**
+   * A still-firing alert is delivered once, so a restart that did not help is retried here:
+   * the next attempt passes the same gates (backoff from this failure, escalation, breaker).
+   */
+  private retry(r: ActionRecord, now: number): void {
+    const attempt = Number(/#(\d+)$/.exec(r.dedup_key)?.[1] ?? 1) + 1;
+    const base = r.dedup_key.replace(/#\d+$/, '');
+    this.store.insertMany([
+      { ...r, id: randomUUID(), dedup_key: `${base}#${attempt}`, state: 'recorded', approved: false, reason: `retry ${attempt} of ${r.action} for ${r.subsystem}: the last attempt did not help`, not_before: null, verify_at: null, expires_at: null, created_at: now, updated_at: now, started_at: null, finished_at: null, outcome: null, detail: null },
+    ]);
   }
 
   private reschedule(): void {

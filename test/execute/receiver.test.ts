@@ -216,47 +216,60 @@ describe('storm safety (injected clock)', () => {
     assert.equal(two().state, 'succeeded');
   });
 
-  it('restarts back off 10 s, 20 s … and escalate to approval after max_consecutive_failures', async () => {
+  it('a restart that does not help is retried with backoff 10 s, 20 s … then escalated to approval', async () => {
     const t = setup({ max_consecutive_failures: 3 });
     writeAged(join(t.data, 'orchestrator_state.json'), '{}', 4000, NOW); // critical, and restarts do not help
     const { url, receiver } = await startWithReceiver(t.config, { clock: t.clock });
-    const fire = async (n: number) => {
-      await postHook(url, delivery([critical('orchestrator', `r${n}`)]));
-      await receiver.executor.runDue();
-    };
-    const rec = (n: number) => receiver.store.history(50).find((r) => r.fingerprint === `r${n}`)!;
-    await fire(1);
-    assert.equal(rec(1).state, 'verifying');
+    await postHook(url, delivery([critical('orchestrator', 'r')])); // one firing alert, delivered once
+    await receiver.executor.runDue();
+    const attempts = () => receiver.store.history(50).filter((r) => r.fingerprint === 'r').reverse();
+    assert.equal(attempts()[0].state, 'verifying');
     assert.ok(existsSync(join(t.data, 'orchestrator_restart_requested.flag')));
     t.advance(30);
     await receiver.executor.runDue();
-    assert.equal(rec(1).state, 'failed');
-    assert.match(rec(1).detail ?? '', /verify: critical → critical/);
-    const failed1 = rec(1).finished_at!;
-    await fire(2); // one failure: back off 10 s from when it failed
-    assert.equal(rec(2).not_before, failed1 + 10_000);
+    assert.equal(attempts()[0].state, 'failed');
+    assert.match(attempts()[0].detail ?? '', /verify: critical → critical/);
+    // attempt 2: backs off 10 s from the failure
+    await receiver.executor.runDue();
+    const failed1 = attempts()[0].finished_at!;
+    assert.equal(attempts()[1].not_before, failed1 + 10_000);
     t.at(failed1 + 9_999);
     await receiver.executor.runDue();
-    assert.equal(rec(2).state, 'recorded');
+    assert.equal(attempts()[1].state, 'recorded');
     t.at(failed1 + 10_000);
     await receiver.executor.runDue();
-    assert.equal(rec(2).state, 'verifying');
+    assert.equal(attempts()[1].state, 'verifying');
     t.advance(30);
     await receiver.executor.runDue();
-    assert.equal(rec(2).state, 'failed');
-    await fire(3); // two failures: 20 s
-    assert.equal(rec(3).not_before, rec(2).finished_at! + 20_000);
-    t.at(rec(3).not_before!);
+    assert.equal(attempts()[1].state, 'failed');
+    // attempt 3: 20 s
+    await receiver.executor.runDue();
+    assert.equal(attempts()[2].not_before, attempts()[1].finished_at! + 20_000);
+    t.at(attempts()[2].not_before!);
     await receiver.executor.runDue();
     t.advance(30);
     await receiver.executor.runDue();
-    assert.equal(rec(3).state, 'failed');
-    await fire(4); // three failures in a row: escalate
-    assert.equal(rec(4).state, 'pending_approval');
-    assert.match(rec(4).reason, /escalated: 3 restarts in a row/);
+    assert.equal(attempts()[2].state, 'failed');
+    // attempt 4: three failures in a row → escalate, do not run
+    await receiver.executor.runDue();
+    assert.equal(attempts()[3].state, 'pending_approval');
+    assert.match(attempts()[3].reason, /escalated: 3 restarts in a row/);
     const m = await (await fetch(`${url}/metrics`)).text();
     assert.match(m, /selfheal_recovery_actions_total\{action="restart_subsystem",subsystem="orchestrator",outcome="failure"\} 3/);
     assert.match(m, /^selfheal_recovery_pending_approvals 1$/m);
+  });
+
+  it('no retry once the alert has resolved', async () => {
+    const t = setup();
+    writeAged(join(t.data, 'orchestrator_state.json'), '{}', 4000, NOW);
+    const { url, receiver } = await startWithReceiver(t.config, { clock: t.clock });
+    await postHook(url, delivery([critical('orchestrator', 'q')]));
+    await receiver.executor.runDue();
+    await postHook(url, delivery([{ ...critical('orchestrator', 'q'), status: 'resolved' }]));
+    t.advance(30);
+    await receiver.executor.runDue();
+    await receiver.executor.runDue();
+    assert.deepEqual(receiver.store.history(10).map((r) => r.state).sort(), ['failed', 'resolved']);
   });
 
   it('a restart that helps is recorded as success', async () => {

@@ -39,7 +39,8 @@ export function simulateOnce(config: Config, now = Date.now()): void {
   for (const sub of config.subsystems) if (sub.enabled) simulate(sub, faults.includes(sub.name), now);
 }
 
-function simulate(sub: SubsystemConfig, faulted: boolean, now: number): void {
+/** Refreshes (or, when faulted, withholds) one subsystem's evidence. */
+export function simulate(sub: SubsystemConfig, faulted: boolean, now: number): void {
   const c = sub.check;
   switch (c.type) {
     case 'file_freshness':

@@ -9,7 +9,15 @@ export const clockAt = (ms: number) => () => ms;
 
 export function tempDir(prefix = 'selfheal-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  // Never let cleanup fail a test (or skip the hooks after it): a stopped service may still be
+  // finishing an async report write into this folder.
+  after(() => {
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+    } catch {
+      /* left for the OS's tmp cleaner */
+    }
+  });
   return dir;
 }
 

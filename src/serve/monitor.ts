@@ -286,9 +286,10 @@ const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
 /** Why the guide's rules chose the evaluated policy, in words an operator can act on. */
 export function policyReasons(report: HealthReport): string[] {
   const reasons: string[] = [];
+  const causes = new Map(report.detected_issues.map((i) => [i.subsystem, i.root_cause]));
   for (const h of Object.values(report.subsystem_health)) {
     if (h.status === 'healthy') continue;
-    const why = (h.details.error ?? h.details.warning ?? h.details.escalation) as string | undefined;
+    const why = (h.details.error ?? h.details.warning ?? h.details.escalation ?? causes.get(h.subsystem) ?? undefined) as string | undefined;
     reasons.push(`${h.subsystem} ${h.status}${why ? `: ${why}` : ''}`);
   }
   if (reasons.length === 0 && report.overall_status !== 'healthy') reasons.push(`overall status ${report.overall_status}`);

@@ -14,6 +14,7 @@ import {
   type ValueMapping,
 } from '@grafana/grafana-foundation-sdk/dashboard';
 import { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/prometheus';
+import { PanelBuilder as StateTimeline } from '@grafana/grafana-foundation-sdk/statetimeline';
 
 export const DS: common.DataSourceRef = { type: 'prometheus', uid: '${datasource}' };
 /** Every selector carries this, so one dashboard serves many selfheal instances. */
@@ -99,6 +100,19 @@ export const POLICY_MAPPINGS = valueMap([
 export function statusCode(metric: string, selector: string, by: string): string {
   const part = (status: string, k: number) => `${k} * sum by (${by}) (${metric}{${selector},status="${status}"})`;
   return [part('degraded', 1), part('critical', 2), part('failed', 3), part('unknown', 4)].join(' + ');
+}
+
+/** A state timeline of subsystem statuses (the status set folded to a code, mapped back to names). */
+export function statusTimeline(title: string, description: string, selector: string): StateTimeline {
+  return new StateTimeline()
+    .title(title)
+    .description(description)
+    .datasource(DS)
+    .unit('none')
+    .mappings(STATUS_MAPPINGS)
+    .thresholds(thresholds([[null, 'green'], [1, 'yellow'], [2, 'orange'], [3, 'red'], [4, 'gray']]))
+    .showValue(common.VisibilityMode.Never)
+    .withTarget(q(statusCode('selfheal_subsystem_status', selector, 'instance, subsystem'), '{{subsystem}} ({{instance}})'));
 }
 
 /** Lays panels out left to right, wrapping at 24 columns. */

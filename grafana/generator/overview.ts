@@ -1,11 +1,10 @@
 // What the on-call engineer opens first: is the platform healthy, may the bots trade, what is being done.
-import { BigValueColorMode, BigValueGraphMode, BigValueTextMode, VisibilityMode } from '@grafana/grafana-foundation-sdk/common';
+import { BigValueColorMode, BigValueGraphMode, BigValueTextMode } from '@grafana/grafana-foundation-sdk/common';
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { PanelBuilder as Stat } from '@grafana/grafana-foundation-sdk/stat';
-import { PanelBuilder as StateTimeline } from '@grafana/grafana-foundation-sdk/statetimeline';
 import { PanelBuilder as Table } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as TimeSeries } from '@grafana/grafana-foundation-sdk/timeseries';
-import { DS, Layout, POLICY_MAPPINGS, SEL, STATUS_MAPPINGS, baseDashboard, dashedThresholds, instantQ, q, statusCode, thresholds, valueMap } from './common';
+import { DS, Layout, POLICY_MAPPINGS, SEL, STATUS_MAPPINGS, baseDashboard, dashedThresholds, instantQ, q, statusCode, statusTimeline, thresholds, valueMap } from './common';
 
 const stat = (title: string, description: string) =>
   new Stat().title(title).description(description).datasource(DS).colorMode(BigValueColorMode.Background).graphMode(BigValueGraphMode.None).textMode(BigValueTextMode.ValueAndName);
@@ -56,16 +55,7 @@ export function overview(): Dashboard {
         .gridPos(L.next(8, 8)),
     )
     .withPanel(
-      new StateTimeline()
-        .title('Subsystems')
-        .description('Status of every subsystem over time.')
-        .datasource(DS)
-        .unit('none')
-        .mappings(STATUS_MAPPINGS)
-        .thresholds(thresholds([[null, 'green'], [1, 'yellow'], [2, 'orange'], [3, 'red'], [4, 'gray']]))
-        .showValue(VisibilityMode.Never)
-        .withTarget(q(statusCode('selfheal_subsystem_status', SEL, 'instance, subsystem'), '{{subsystem}} ({{instance}})'))
-        .gridPos(L.next(16, 8)),
+      statusTimeline('Subsystems', 'Status of every subsystem over time.', SEL).gridPos(L.next(16, 8)),
     )
     .withPanel(
       new TimeSeries()

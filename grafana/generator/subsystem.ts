@@ -1,9 +1,7 @@
 // One subsystem up close: its status, its checks, its evidence and what recovery did for it.
 import { QueryVariableBuilder, VariableRefresh, VariableSort, type Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
-import { VisibilityMode } from '@grafana/grafana-foundation-sdk/common';
-import { PanelBuilder as StateTimeline } from '@grafana/grafana-foundation-sdk/statetimeline';
 import { PanelBuilder as TimeSeries } from '@grafana/grafana-foundation-sdk/timeseries';
-import { DS, Layout, SEL, STATUS_MAPPINGS, baseDashboard, q, statusCode, thresholds } from './common';
+import { DS, Layout, SEL, baseDashboard, q, statusTimeline } from './common';
 
 const S = `${SEL},subsystem=~"$subsystem"`;
 
@@ -24,16 +22,7 @@ export function subsystem(): Dashboard {
         .allValue('.+'),
     )
     .withPanel(
-      new StateTimeline()
-        .title('Status history')
-        .description('The subsystem\'s status over time (healthy, degraded, critical, failed, unknown).')
-        .datasource(DS)
-        .unit('none')
-        .mappings(STATUS_MAPPINGS)
-        .thresholds(thresholds([[null, 'green'], [1, 'yellow'], [2, 'orange'], [3, 'red'], [4, 'gray']]))
-        .showValue(VisibilityMode.Never)
-        .withTarget(q(statusCode('selfheal_subsystem_status', S, 'instance, subsystem'), '{{subsystem}} ({{instance}})'))
-        .gridPos(L.next(24, 6)),
+      statusTimeline('Status history', "The subsystem's status over time (healthy, degraded, critical, failed, unknown).", S).gridPos(L.next(24, 6)),
     )
     .withPanel(ts('Evidence age', 'Age of the subsystem\'s own evidence: the file\'s mtime or the heartbeat inside it.', 's').min(0).withTarget(q(`time() - selfheal_subsystem_last_update_timestamp_seconds{${S}}`, '{{subsystem}} ({{instance}})')).gridPos(L.next(12, 8)))
     .withPanel(ts('Check duration', 'How long the last check of the subsystem took.', 's').min(0).withTarget(q(`selfheal_subsystem_check_duration_seconds{${S}}`, '{{subsystem}} ({{instance}})')).gridPos(L.next(12, 8)))

@@ -1,24 +1,9 @@
-import { after } from 'node:test';
 import type { Config } from '../../src/config/types';
-import { fixedResources } from '../../src/detect/resources';
-import { createReceiver, type Receiver } from '../../src/execute/receiver';
-import { silentLogger } from '../../src/serve/logger';
-import { Service } from '../../src/serve/service';
+import { startService } from './service';
 
 export async function startWithReceiver(config: Config, opts: { clock?: () => number; schedule?: boolean } = {}) {
-  const svc = new Service(config, { resources: fixedResources(), logger: silentLogger(), watchFiles: false, schedule: false, clock: opts.clock });
-  const receiver: Receiver = createReceiver(svc, { schedule: opts.schedule ?? false });
-  svc.use(receiver);
-  const addr = await svc.start('127.0.0.1', 0);
-  let stopped = false;
-  const stop = async () => {
-    if (!stopped) {
-      stopped = true;
-      await svc.stop();
-    }
-  };
-  after(stop);
-  return { svc, receiver, url: `http://127.0.0.1:${addr.port}`, stop };
+  const r = await startService(config, { clock: opts.clock }, { receiver: true, receiverSchedule: opts.schedule });
+  return { ...r, receiver: r.receiver! };
 }
 
 export interface TestAlert {

@@ -3,9 +3,12 @@ import { fixedResources } from '../../src/detect/resources';
 import type { Config } from '../../src/config/types';
 import { silentLogger } from '../../src/serve/logger';
 import { Service, type ServiceDeps } from '../../src/serve/service';
+import { createReceiver, type Receiver } from '../../src/execute/receiver';
 
-export async function startService(config: Config, deps: Partial<ServiceDeps> = {}) {
+export async function startService(config: Config, deps: Partial<ServiceDeps> = {}, opts: { receiver?: boolean; receiverSchedule?: boolean } = {}) {
   const svc = new Service(config, { resources: fixedResources(), logger: silentLogger(), watchFiles: false, schedule: false, ...deps });
+  const receiver: Receiver | null = opts.receiver ? createReceiver(svc, { schedule: opts.receiverSchedule ?? false }) : null;
+  if (receiver) svc.use(receiver);
   const addr = await svc.start('127.0.0.1', 0);
   const url = `http://127.0.0.1:${addr.port}`;
   let stopped = false;
@@ -16,7 +19,7 @@ export async function startService(config: Config, deps: Partial<ServiceDeps> = 
     }
   };
   after(stop);
-  return { svc, url, stop };
+  return { svc, url, stop, receiver };
 }
 
 export async function getJson(url: string, init?: RequestInit): Promise<{ status: number; body: Record<string, unknown> }> {

@@ -423,3 +423,16 @@ describe('handlers', () => {
     }
   });
 });
+
+describe('when the journal cannot record', () => {
+  it('answers 503 so Alertmanager retries, and keeps serving', async () => {
+    const t = setup();
+    const { url, receiver } = await startWithReceiver(t.config, { clock: t.clock });
+    receiver.store.close(); // the disk went away
+    const r = await postHook(url, delivery([critical('ai_model')]));
+    assert.equal(r.status, 503);
+    assert.match(String(r.body.error), /could not record/);
+    assert.equal((await fetch(`${url}/-/healthy`)).status, 200);
+    assert.equal((await getJson(`${url}/policy`)).status, 200);
+  });
+});

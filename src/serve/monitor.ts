@@ -184,7 +184,11 @@ export class Monitor extends EventEmitter {
       this.resourcesDue = now + this.config.check_interval * 1000;
     }
     const limits = this.config;
-    results.forEach((r, i) => {
+    const big = subs.length > 500;
+    for (let i = 0; i < results.length; i++) {
+      // Large platforms: let queued requests (a bot asking /policy) run between slices of the work.
+      if (big && i > 0 && i % 1000 === 0) await yieldToLoop();
+      const r = results[i];
       const sub = subs[i];
       const prev = this.state.get(sub.name);
       const history = recordCheck(prev?.history ?? { consecutive_failures: 0, recent_errors: [] }, r.health.status, r.errored, limits.error_rate_window);
@@ -197,9 +201,8 @@ export class Monitor extends EventEmitter {
       this.nextDue.set(sub.name, now + this.interval(sub));
       if (r.outcome.next_transition_ms !== undefined) this.transitionAt.set(sub.name, r.outcome.next_transition_ms);
       else this.transitionAt.delete(sub.name);
-    });
-    // Large platforms: let queued requests (a bot asking /policy) run between the cycle's phases.
-    if (subs.length > 500) await yieldToLoop();
+    }
+    if (big) await yieldToLoop();
     const observed = this.subsystems
       .filter((s) => this.state.has(s.name))
       .map((sub) => {
@@ -207,6 +210,7 @@ export class Monitor extends EventEmitter {
         return { sub, health: st.result.health, root_cause: st.result.outcome.root_cause };
       });
     const base = buildReport(this.config, observed, this.resources, now);
+    if (big) await yieldToLoop();
     const change = this.policy.update(base.current_safety_policy, policyReasons(base));
     this.lastCycleAt = now;
     this.lastCycleSeconds = (performance.now() - started) / 1000;

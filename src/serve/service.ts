@@ -71,7 +71,15 @@ export class Service {
   }
 
   private onCycle(r: ServedReport): void {
-    this.metrics.update(this.monitor);
+    // Large platforms update the metrics on the next turn: scrapes meanwhile serve the previous
+    // cycle's consistent snapshot, and the event loop is not held for the whole cycle.
+    const big = this.monitor.subsystems.length > 500;
+    if (big) {
+      setImmediate(() => {
+        this.metrics.update(this.monitor);
+        setImmediate(() => void this.writeReport());
+      });
+    } else this.metrics.update(this.monitor);
     const s = r.summary;
     this.logger.info(
       { overall: r.overall_status, policy: r.current_safety_policy, evaluated_policy: r.evaluated_safety_policy, issues: r.detected_issues.length, ...s },
@@ -84,7 +92,7 @@ export class Service {
       if (critical.length) this.logger.error({ issues: critical.map((i) => ({ subsystem: i.subsystem, description: i.description, root_cause: i.root_cause })) }, `${critical.length} CRITICAL ISSUES detected`);
     }
     this.broadcast('refresh', { timestamp: this.policy().timestamp, valid_until: this.policy().valid_until, policy: r.current_safety_policy });
-    void this.writeReport();
+    if (!big) void this.writeReport();
   }
 
   private onPolicyChange(c: PolicyChange): void {

@@ -1,7 +1,8 @@
 // The Alertmanager webhook receiver, mounted into `selfheal serve`.
 import express, { type Request, type Response } from 'express';
 import { Counter, Gauge, Histogram } from 'prom-client';
-import { requireAuth } from '../serve/auth';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { checkCredentials, requireAuth } from '../serve/auth';
 import type { Service, ServicePlugin } from '../serve/service';
 import { RecoveryExecutor } from './executor';
 import { SqliteJournal, type ActionRecord, type JournalStore } from './journal';
@@ -52,36 +53,68 @@ export function createReceiver(svc: Service, opts: ReceiverOptions = {}): Receiv
     },
   }, opts.schedule ?? true);
 
-  const hookAuth = requireAuth({ bearer: cfg.receiver.bearer_token, basic: cfg.receiver.basic_auth });
   const operator = requireAuth({ bearer: cfg.api.token, basic: null });
   const small = express.json({ limit: '16kb' });
   const view = (r: ActionRecord) => r;
 
+  const send = (res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}) => {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), ...extra });
+    res.end(text);
+  };
+
+  /** POST /alertmanager/webhook, served ahead of Express: this is the intake's hot path. */
+  const webhook = (req: IncomingMessage, res: ServerResponse) => {
+    const auth = checkCredentials(req, { bearer: cfg.receiver.bearer_token, basic: cfg.receiver.basic_auth });
+    if (!auth.ok) {
+      req.resume();
+      return send(res, auth.status, { error: auth.reason }, auth.status === 401 ? { 'WWW-Authenticate': cfg.receiver.basic_auth ? 'Basic realm="selfheal"' : 'Bearer' } : {});
+    }
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > cfg.receiver.max_body_bytes) {
+      req.resume();
+      return send(res, 413, { error: 'request body too large' });
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > cfg.receiver.max_body_bytes) tooLarge = true;
+      else if (!tooLarge) chunks.push(c);
+    });
+    req.on('error', () => res.destroy());
+    req.on('end', () => {
+      if (tooLarge) return send(res, 413, { error: 'request body too large' });
+      let body: unknown;
+      const text = Buffer.concat(chunks).toString('utf8');
+      try {
+        body = text.length ? JSON.parse(text) : {};
+      } catch (err) {
+        return send(res, 400, { error: `malformed JSON: ${(err as Error).message}` });
+      }
+      const parsed = parseWebhook(body);
+      if (!parsed.ok) return send(res, 400, { error: parsed.error });
+      for (const a of parsed.value.alerts) received.inc({ status: a.status });
+      let result;
+      try {
+        result = executor.intake(parsed.value.alerts);
+      } catch (err) {
+        // Only a failure to record is a 5xx: Alertmanager will retry, and the retry is idempotent.
+        svc.logger.error({ err: (err as Error).message }, 'could not record webhook delivery');
+        return send(res, 503, { error: 'could not record the alerts; retry' });
+      }
+      if (result.deduplicated) deduplicated.inc(result.deduplicated);
+      svc.metrics.invalidate(); // the intake counters moved: the next scrape renders afresh
+      send(res, 200, result);
+    });
+  };
+
   return {
     executor,
     store,
+    raw: { 'POST /alertmanager/webhook': webhook },
     mount(app) {
-      app.post(
-        '/alertmanager/webhook',
-        hookAuth,
-        express.json({ limit: cfg.receiver.max_body_bytes, type: () => true, strict: true }),
-        (req: Request, res: Response) => {
-          const parsed = parseWebhook(req.body);
-          if (!parsed.ok) return void res.status(400).json({ error: parsed.error });
-          for (const a of parsed.value.alerts) received.inc({ status: a.status });
-          let result;
-          try {
-            result = executor.intake(parsed.value.alerts);
-          } catch (err) {
-            // Only a failure to record is a 5xx: Alertmanager will retry, and the retry is idempotent.
-            svc.logger.error({ err: (err as Error).message }, 'could not record webhook delivery');
-            return void res.status(503).json({ error: 'could not record the alerts; retry' });
-          }
-          if (result.deduplicated) deduplicated.inc(result.deduplicated);
-          svc.metrics.invalidate(); // the intake counters moved: the next scrape renders afresh
-          res.json(result);
-        },
-      );
       app.get('/recovery/pending', (_req, res) => {
         res.json(executor.pending().map(view));
       });

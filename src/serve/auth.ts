@@ -1,5 +1,6 @@
 // Credentials compared in constant time; with none configured, only loopback callers pass.
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 
 export function safeEqual(a: string, b: string): boolean {
@@ -20,7 +21,8 @@ export interface Credentials {
   basic: { username: string; password: string } | null;
 }
 
-export function checkCredentials(req: Request, creds: Credentials): { ok: true } | { ok: false; status: number; reason: string } {
+/** Works on Express requests and on plain Node requests alike. */
+export function checkCredentials(req: Pick<IncomingMessage, 'headers' | 'socket'>, creds: Credentials): { ok: true } | { ok: false; status: number; reason: string } {
   if (!creds.bearer && !creds.basic) {
     return isLoopback(req.socket.remoteAddress)
       ? { ok: true }

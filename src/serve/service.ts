@@ -1,6 +1,6 @@
 // The long-running service: monitor + metrics + HTTP API (+ the recovery receiver when enabled).
 import { rename, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Config } from '../config/types';
@@ -24,8 +24,12 @@ export interface ServiceDeps {
 }
 
 /** Extensions (the recovery receiver) mount routes and hook into cycles through this. */
+export type RawHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
 export interface ServicePlugin {
   mount(app: express.Express, svc: Service): void;
+  /** Hot paths served ahead of Express routing, keyed "METHOD /path". */
+  raw?: Record<string, RawHandler>;
   start?(): Promise<void>;
   stop?(): Promise<void>;
 }
@@ -217,7 +221,11 @@ export class Service {
       res.status(status).json({ error: status === 413 ? 'request body too large' : err.type === 'entity.parse.failed' ? `malformed JSON: ${err.message}` : err.message });
     });
     // Scrapes are answered from the cached bytes ahead of Express routing: the hot path stays tiny.
+    const raw = new Map<string, RawHandler>();
+    for (const p of this.plugins) for (const [k, h] of Object.entries(p.raw ?? {})) raw.set(k, h);
     const server = createServer((req, res) => {
+      const hot = raw.get(`${req.method} ${req.url}`);
+      if (hot) return hot(req, res);
       if (req.method === 'GET' && req.url === '/metrics') {
         const buf = this.metrics.cachedBuffer();
         if (buf) {

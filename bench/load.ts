@@ -1,4 +1,5 @@
 // A small closed-loop HTTP load generator: C workers on keep-alive connections.
+import { spawnSync } from 'node:child_process';
 import { Agent, request } from 'node:http';
 
 export interface LoadResult {
@@ -43,4 +44,19 @@ export async function load(port: number, path: string, concurrency: number, tota
   lat.sort((a, b) => a - b);
   const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
   return { requests: lat.length, seconds, rps: lat.length / seconds, p50_ms: q(0.5), p99_ms: q(0.99) };
+}
+
+/** wrk (Debian package `wrk`), a native load generator: fairer than a Node client sharing the 2 cores. */
+export function hasWrk(): boolean {
+  return spawnSync('sh', ['-c', 'command -v wrk'], { stdio: 'ignore' }).status === 0;
+}
+
+const ms = (v: string) => (v.endsWith('us') ? parseFloat(v) / 1000 : v.endsWith('ms') ? parseFloat(v) : parseFloat(v) * 1000);
+
+export function wrk(port: number, path: string, connections: number, seconds: number): LoadResult {
+  const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}${path}`];
+  const out = spawnSync('wrk', args, { encoding: 'utf8' }).stdout;
+  const rps = parseFloat(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 'NaN');
+  const requests = parseInt(/(\d+) requests in/.exec(out)?.[1] ?? '0', 10);
+  return { requests, seconds, rps, p50_ms: ms(/\s50%\s+(\S+)/.exec(out)?.[1] ?? 'NaN'), p99_ms: ms(/\s99%\s+(\S+)/.exec(out)?.[1] ?? 'NaN') };
 }

@@ -10,7 +10,7 @@ import { silentLogger } from '../src/serve/logger';
 import { Monitor } from '../src/serve/monitor';
 import { Service } from '../src/serve/service';
 import { benchPlatform } from './fixture';
-import { load } from './load';
+import { hasWrk, load, wrk } from './load';
 
 const out: string[] = [];
 const say = (s = '') => {
@@ -34,7 +34,8 @@ async function rssOf(proc: ChildProcess): Promise<number> {
 }
 
 async function scrapes() {
-  say('## Scrape latency and throughput (8 concurrent keep-alive clients, server in its own process)');
+  const native = hasWrk();
+  say(`## Scrape latency and throughput (8 concurrent keep-alive clients, server in its own process; load: ${native ? 'wrk' : 'Node client'})`);
   say();
   say('| subsystems | exporter | scrapes | p50 ms | p99 ms | scrapes/s | throughput vs naive |');
   say('|---:|---|---:|---:|---:|---:|---:|');
@@ -43,7 +44,7 @@ async function scrapes() {
     for (const mode of ['naive', 'ours'] as const) {
       const { proc, port } = await child(mode, n);
       await load(port, '/metrics', 8, Math.min(200, total)); // warm-up
-      rows[mode] = await load(port, '/metrics', 8, total);
+      rows[mode] = native ? wrk(port, '/metrics', 8, n > 1000 ? 20 : 10) : await load(port, '/metrics', 8, total);
       proc.send('exit');
       await once(proc, 'exit');
     }

@@ -223,16 +223,19 @@ export class Service {
     // Scrapes are answered from the cached bytes ahead of Express routing: the hot path stays tiny.
     const raw = new Map<string, RawHandler>();
     for (const p of this.plugins) for (const [k, h] of Object.entries(p.raw ?? {})) raw.set(k, h);
-    const server = createServer((req, res) => {
-      const hot = raw.get(`${req.method} ${req.url}`);
-      if (hot) return hot(req, res);
-      if (req.method === 'GET' && req.url === '/metrics') {
+    const contentType = this.metrics.contentType;
+    const server = createServer({ noDelay: true }, (req, res) => {
+      if (req.url === '/metrics' && req.method === 'GET') {
         const buf = this.metrics.cachedBuffer();
         if (buf) {
-          res.writeHead(200, { 'Content-Type': this.metrics.contentType, 'Content-Length': buf.length });
+          res.sendDate = false;
+          res.writeHead(200, ['Content-Type', contentType, 'Content-Length', String(buf.length)]);
           res.end(buf);
           return;
         }
+      } else if (raw.size) {
+        const hot = raw.get(`${req.method} ${req.url}`);
+        if (hot) return hot(req, res);
       }
       this.app(req, res);
     });

@@ -3,6 +3,7 @@
 import type { SubsystemConfig } from '../config/types';
 import type { SubsystemHealth } from '../types';
 import type { CheckOutcome } from './check';
+import { mapLimit } from './limit';
 import { runChecker } from './registry';
 
 export interface SubsystemResult {
@@ -85,4 +86,17 @@ export async function checkSubsystem(sub: SubsystemConfig, clock: Clock, deadlin
     outcome,
     errored,
   };
+}
+
+/** At most this many checks in flight: 10,000 completions must not arrive as one long burst. */
+export const CHECK_CONCURRENCY = 64;
+
+/** Checks several subsystems concurrently (bounded), sharing one timeout timer per distinct timeout. */
+export async function checkMany(subs: SubsystemConfig[], clock: Clock): Promise<SubsystemResult[]> {
+  const deadlines = new Deadlines();
+  try {
+    return await mapLimit(subs, CHECK_CONCURRENCY, (s) => checkSubsystem(s, clock, deadlines));
+  } finally {
+    deadlines.clear();
+  }
 }

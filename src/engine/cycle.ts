@@ -1,7 +1,7 @@
 // One full DETECT → ANALYZE → RECOMMEND cycle.
 import type { Config } from '../config/types';
 import type { ResourceProbe } from '../detect/resources';
-import { Deadlines, checkSubsystem, type Clock, type SubsystemResult } from '../detect/run';
+import { checkMany, type Clock, type SubsystemResult } from '../detect/run';
 import type { HealthReport, ResourceUsage } from '../types';
 import { buildReport } from './report';
 
@@ -19,11 +19,7 @@ const UNMEASURED: ResourceUsage = { cpu_ratio: null, memory_ratio: null, open_co
 
 export async function detectAll(config: Config, deps: CycleDeps): Promise<{ results: Map<string, SubsystemResult>; resources: ResourceUsage }> {
   const enabled = config.subsystems.filter((s) => s.enabled);
-  const deadlines = new Deadlines();
-  const [resources, ...results] = await Promise.all([
-    deps.resources().catch(() => UNMEASURED),
-    ...enabled.map((s) => checkSubsystem(s, deps.clock, deadlines)),
-  ]).finally(() => deadlines.clear());
+  const [resources, results] = await Promise.all([deps.resources().catch(() => UNMEASURED), checkMany(enabled, deps.clock)]);
   return { results: new Map(results.map((r) => [r.health.subsystem, r])), resources };
 }
 

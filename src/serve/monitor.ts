@@ -7,8 +7,7 @@ import { basename, dirname } from 'node:path';
 import { escalate, recordCheck, type CheckHistory } from '../analyze/escalation';
 import type { Config, SubsystemConfig } from '../config/types';
 import type { ResourceProbe } from '../detect/resources';
-import { mapLimit } from '../detect/limit';
-import { Deadlines, checkSubsystem, type SubsystemResult } from '../detect/run';
+import { checkMany, type SubsystemResult } from '../detect/run';
 import { buildReport } from '../engine/report';
 import { tradingShouldContinue } from '../recommend/policy';
 import { PolicyStateMachine, type PolicyChange } from '../recommend/policy_state';
@@ -35,7 +34,6 @@ export interface ServedReport extends HealthReport {
   evaluated_safety_policy: HealthReport['current_safety_policy'];
 }
 
-const CHECK_CONCURRENCY = 64;
 const NO_RESOURCES: ResourceUsage = { cpu_ratio: null, memory_ratio: null, open_connections: null };
 /** Wake a little early rather than late; checks due within this slack run together. */
 const SLACK_MS = 5;
@@ -60,6 +58,8 @@ export class Monitor extends EventEmitter {
   readonly subsystems: SubsystemConfig[];
   readonly state = new Map<string, SubsystemState>();
   report: ServedReport | null = null;
+  /** The guide's report of the last cycle, before the served policy is applied to it. */
+  private evaluated: HealthReport | null = null;
   resources: ResourceUsage = NO_RESOURCES;
   lastCycleAt = 0;
   lastCycleSeconds = 0;
@@ -70,7 +70,6 @@ export class Monitor extends EventEmitter {
   private resourcesDue = 0;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
-  private rerun = false;
   private stopped = false;
   private readonly watchers: FSWatcher[] = [];
   private readonly ignoredNames: Set<string>;
@@ -151,14 +150,13 @@ export class Monitor extends EventEmitter {
   }
 
   private publish(change: PolicyChange | null): PolicyChange | null {
-    if (this.report) this.finishReport(this.report, change);
+    if (this.evaluated) this.finishReport(this.evaluated, change);
     else if (change) this.emit('policy', change);
     return change;
   }
 
   private async runChecks(names: string[], withResources: boolean): Promise<void> {
     if (this.running) {
-      this.rerun = true;
       await this.running;
       return this.runChecks(names, withResources);
     }
@@ -172,12 +170,10 @@ export class Monitor extends EventEmitter {
     const started = performance.now();
     const byName = new Set(names);
     const subs = this.subsystems.filter((s) => byName.has(s.name));
-    const deadlines = new Deadlines();
-    // A bounded number of checks in flight keeps 10,000 completions from arriving as one long burst.
     const [resources, results] = await Promise.all([
       withResources ? this.deps.resources().catch(() => NO_RESOURCES) : Promise.resolve(this.resources),
-      mapLimit(subs, CHECK_CONCURRENCY, (s) => checkSubsystem(s, this.deps.clock, deadlines)),
-    ]).finally(() => deadlines.clear());
+      checkMany(subs, this.deps.clock),
+    ]);
     const now = this.deps.clock();
     if (withResources) {
       this.resources = resources;
@@ -219,11 +215,11 @@ export class Monitor extends EventEmitter {
   }
 
   private finishReport(base: HealthReport, change: PolicyChange | null): void {
-    const evaluated = 'evaluated_safety_policy' in base ? (base as ServedReport).evaluated_safety_policy : base.current_safety_policy;
+    this.evaluated = base;
     const served = this.policy.policy;
     this.report = {
       ...base,
-      evaluated_safety_policy: evaluated,
+      evaluated_safety_policy: base.current_safety_policy,
       current_safety_policy: served,
       trading_should_continue: tradingShouldContinue(served, base.detected_issues),
     };

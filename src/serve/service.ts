@@ -1,10 +1,10 @@
 // The long-running service: monitor + metrics + HTTP API (+ the recovery receiver when enabled).
-import { rename, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Config } from '../config/types';
 import type { ResourceProbe } from '../detect/resources';
+import { writeReportAtomicAsync } from '../engine/report_file';
 import type { PolicyChange } from '../recommend/policy_state';
 import { SAFETY_POLICIES, type SafetyPolicy } from '../types';
 import { VERSION } from '../version';
@@ -95,7 +95,8 @@ export class Service {
       this.lastCritical = key;
       if (critical.length) this.logger.error({ issues: critical.map((i) => ({ subsystem: i.subsystem, description: i.description, root_cause: i.root_cause })) }, `${critical.length} CRITICAL ISSUES detected`);
     }
-    this.broadcast('refresh', { timestamp: this.policy().timestamp, valid_until: this.policy().valid_until, policy: r.current_safety_policy });
+    const view = this.policy();
+    this.broadcast('refresh', { timestamp: view.timestamp, valid_until: view.valid_until, policy: view.policy });
     if (!big) void this.writeReport();
   }
 
@@ -112,12 +113,10 @@ export class Service {
       return;
     }
     const path = this.config.report_path;
-    const tmp = `${path}.${process.pid}.tmp`;
     this.writing = (async () => {
       try {
         await new Promise<void>((r) => setImmediate(r)); // serialize after the cycle's other work
-        await writeFile(tmp, JSON.stringify(this.monitor.report));
-        await rename(tmp, path);
+        await writeReportAtomicAsync(path, this.monitor.report!);
       } catch (err) {
         this.logger.warn({ err: (err as Error).message, path }, 'could not write the health report');
       }

@@ -28,8 +28,7 @@ describe('dashboard queries against a real Prometheus', () => {
   it('every panel query evaluates; status, policy, CPU, memory and the subsystem timeline show data', { timeout: 120_000 }, async () => {
     const root = tempDir();
     healthyPlatform(root, Date.now());
-    const { svc, url } = await startService(configIn(root, { policy: { hold_down_sec: 0 } }), { schedule: true });
-    void svc;
+    const { url } = await startService(configIn(root, { policy: { hold_down_sec: 0 } }), { schedule: true });
     const prom = await startPrometheus({ targets: [url.replace('http://', '')], rules: readFileSync(join(ROOT, 'rules/selfheal.rules.yml'), 'utf8') });
     await until('three scrapes of selfheal', async () => {
       const r = await prom.query('count_over_time(selfheal_build_info{job="selfheal"}[1m])');

@@ -1,10 +1,11 @@
 // Builds the guide's health report from check results. Pure: no I/O, no clock.
-import { overallStatus, summarize } from '../analyze/overall';
+import { overallStatus, summarize, type StatusInput } from '../analyze/overall';
 import { resourceIssues, subsystemIssue } from '../analyze/issues';
 import type { Config, SubsystemConfig } from '../config/types';
 import { evaluateSafetyPolicy, requiresImmediateAction, tradingShouldContinue } from '../recommend/policy';
 import { recommend } from '../recommend/recommendations';
 import type { DetectedIssue, HealthReport, ResourceUsage, SubsystemHealth } from '../types';
+import { runToEnd, type Steps } from './slices';
 
 export interface Observed {
   sub: SubsystemConfig;
@@ -13,30 +14,44 @@ export interface Observed {
 }
 
 export function buildReport(config: Config, observed: Observed[], resources: ResourceUsage, nowMs: number): HealthReport {
+  return runToEnd(reportSteps(config, observed, resources, nowMs));
+}
+
+/** buildReport, pausable after each subsystem (the service runs it in slices). */
+export function* reportSteps(config: Config, observed: Observed[], resources: ResourceUsage, nowMs: number): Steps<HealthReport> {
   const issues: DetectedIssue[] = [];
+  const statuses: StatusInput[] = [];
+  const health: SubsystemHealth[] = [];
+  const subsystem_health: Record<string, SubsystemHealth> = {};
   for (const o of observed) {
     const issue = subsystemIssue(
       { health: o.health, criticality: o.sub.criticality, dependents: o.sub.dependents, root_cause: o.root_cause },
       nowMs,
     );
     if (issue) issues.push(issue);
+    statuses.push({ status: o.health.status, criticality: o.sub.criticality });
+    health.push(o.health);
+    subsystem_health[o.sub.name] = o.health;
+    yield;
   }
   issues.push(...resourceIssues(resources, config, observed.map((o) => o.sub.name), nowMs));
+  yield;
 
-  const overall = overallStatus(observed.map((o) => ({ status: o.health.status, criticality: o.sub.criticality })));
+  const overall = overallStatus(statuses);
   const policy = evaluateSafetyPolicy(overall, issues);
-  const subsystem_health: Record<string, SubsystemHealth> = {};
-  for (const o of observed) subsystem_health[o.sub.name] = o.health;
+  yield;
+  const recovery_recommendations = recommend(issues, config);
+  yield;
   return {
     timestamp: new Date(nowMs).toISOString(),
     overall_status: overall,
     current_safety_policy: policy,
     subsystem_health,
     detected_issues: issues,
-    recovery_recommendations: recommend(issues, config),
+    recovery_recommendations,
     trading_should_continue: tradingShouldContinue(policy, issues),
     requires_immediate_action: requiresImmediateAction(overall, issues),
-    summary: summarize(observed.map((o) => o.health)),
+    summary: summarize(health),
     resources,
   };
 }

@@ -1,6 +1,7 @@
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
+import { open, rename, unlink, writeFile } from 'node:fs/promises';
 import type { HealthReport } from '../types';
+import { runSliced, type Steps } from './slices';
 
 /** Temp file + fsync + rename: readers see the old report or the new one, never a torn file. */
 export function writeReportAtomic(path: string, report: HealthReport): void {
@@ -24,12 +25,70 @@ export function writeReportAtomic(path: string, report: HealthReport): void {
   }
 }
 
-/** The same, without blocking the event loop (the service writes after every cycle). */
-export async function writeReportAtomicAsync(path: string, report: HealthReport): Promise<void> {
+const skipped = (v: unknown) => v === undefined || typeof v === 'function' || typeof v === 'symbol';
+
+/**
+ * JSON.stringify(value) in pieces: objects and arrays down to `depth` are walked element by
+ * element, anything deeper is stringified whole. Joined, the pieces equal JSON.stringify(value).
+ */
+export function* jsonPieces(value: unknown, depth: number): Generator<string, void, void> {
+  if (depth <= 0 || value === null || typeof value !== 'object' || typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    yield JSON.stringify(value) ?? 'null';
+    return;
+  }
+  if (Array.isArray(value)) {
+    yield '[';
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) yield ',';
+      const v: unknown = value[i];
+      if (skipped(v)) yield 'null';
+      else yield* jsonPieces(v, depth - 1);
+    }
+    yield ']';
+    return;
+  }
+  yield '{';
+  let first = true;
+  for (const [k, v] of Object.entries(value)) {
+    if (skipped(v)) continue;
+    yield `${first ? '' : ','}${JSON.stringify(k)}:`;
+    first = false;
+    yield* jsonPieces(v, depth - 1);
+  }
+  yield '}';
+}
+
+const CHUNK_CHARS = 64 * 1024;
+
+/** The compact JSON of a value as UTF-8 chunks of about CHUNK_CHARS, a piece per step. */
+export function* jsonChunks(value: unknown, depth: number): Steps<Buffer[]> {
+  const chunks: Buffer[] = [];
+  let pending: string[] = [];
+  let pendingChars = 0;
+  for (const piece of jsonPieces(value, depth)) {
+    pending.push(piece);
+    pendingChars += piece.length;
+    if (pendingChars >= CHUNK_CHARS) {
+      chunks.push(Buffer.from(pending.join('')));
+      pending = [];
+      pendingChars = 0;
+    }
+    yield;
+  }
+  chunks.push(Buffer.from(pending.join('')));
+  return chunks;
+}
+
+/**
+ * Temp file + fsync + rename, without holding the event loop. The service writes the report after
+ * every cycle this way, as jsonChunks made in slices: at 10,000 subsystems one JSON.stringify of
+ * the report is a ~12 ms stall.
+ */
+export async function writeFileAtomicAsync(path: string, chunks: Buffer[]): Promise<void> {
   const tmp = `${path}.${process.pid}.tmp`;
   const fh = await open(tmp, 'w', 0o644);
   try {
-    await fh.writeFile(JSON.stringify(report));
+    await writeFile(fh, chunks); // an iterable: each chunk written in full
     await fh.sync();
   } finally {
     await fh.close();

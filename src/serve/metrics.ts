@@ -1,18 +1,35 @@
 // The metrics contract. Values are set when a cycle finishes and rendered once; a scrape serves
-// the cached text, so scraping does no file or network I/O and costs almost nothing.
+// the cached bytes, so scraping does no file or network I/O and costs almost nothing.
 import { Counter, Gauge, Registry } from 'prom-client';
+import { LARGE_PLATFORM, runSliced, type Steps } from '../engine/slices';
 import { HEALTH_STATUSES, ISSUE_SEVERITIES, RECOVERY_ACTIONS, SAFETY_POLICIES, policyLevel } from '../types';
 import type { Monitor } from './monitor';
 import { SubsystemFamilies } from './subsystem_families';
 
 const LAST = ' (as of the last check cycle; scrapes do no I/O)';
 
+/** The encoded exposition. Large ones stay in parts: joining 6 MB into one buffer took ~18 ms. */
+export interface Exposition {
+  parts: Buffer[];
+  length: number;
+}
+
+function exposition(parts: Buffer[], keepParts: boolean): Exposition {
+  const length = parts.reduce((n, p) => n + p.length, 0);
+  return { parts: keepParts ? parts : [Buffer.concat(parts, length)], length };
+}
+
 export class Metrics {
   readonly registry = new Registry();
-  private cache: string | null = null;
-  private buffer: Buffer | null = null;
-  private rendering: Promise<string> | null = null;
+  private exposition: Exposition | null = null;
+  /** buffer reflects every change so far. */
+  private fresh = false;
+  private running: Promise<Exposition> | null = null;
   private generation = 0;
+  /** A finished cycle whose values the next refresh copies in. */
+  private source: Monitor | null = null;
+  /** Large platforms refresh in slices; small ones at once, so a scrape never sees the previous cycle. */
+  private readonly sliced: boolean;
 
   private readonly g = (name: string, help: string, labelNames: string[] = []) =>
     new Gauge({ name, help: help + LAST, labelNames, registers: [this.registry] });
@@ -44,6 +61,7 @@ export class Metrics {
 
   constructor(version: string, subsystems: string[]) {
     this.subsystems = new SubsystemFamilies(subsystems);
+    this.sliced = subsystems.length > LARGE_PLATFORM;
     this.buildInfo.set({ version }, 1);
     for (const st of HEALTH_STATUSES) this.overallStatus.set({ status: st }, st === 'unknown' ? 1 : 0);
     this.setPolicy('no_new_trades');
@@ -52,6 +70,7 @@ export class Metrics {
     this.tradingAllowed.set(0);
     this.immediateAction.set(0);
     for (const g of [this.cpu, this.memory, this.connections, this.lastCheck, this.cycleDuration]) g.set(NaN);
+    this.invalidate(); // the first scrape finds the bytes ready
   }
 
   private setPolicy(policy: (typeof SAFETY_POLICIES)[number]): void {
@@ -59,11 +78,75 @@ export class Metrics {
     this.safetyPolicyLevel.set(policyLevel(policy));
   }
 
-  /** Copies the monitor's state into the gauges. Called once per cycle. */
-  update(m: Monitor): void {
+  /** A cycle finished: copy its values in and re-render (scrapes serve the previous bytes meanwhile). */
+  refresh(m: Monitor): void {
+    this.source = m;
+    this.invalidate();
+  }
+
+  /** Something changed outside a cycle (a counter, a policy step): re-render. */
+  invalidate(): void {
+    this.generation++;
+    this.fresh = false;
+    this.schedule().catch(() => undefined); // a failed render surfaces to the scrape that awaits it
+  }
+
+  /**
+   * The last complete exposition, for the scrape fast path; null before the first render. While a
+   * refresh runs (only large platforms, whose refresh is sliced) it is the previous cycle's.
+   */
+  cached(): Exposition | null {
+    return this.exposition;
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** The exposition reflecting every change so far. */
+  async render(): Promise<Exposition> {
+    if (this.fresh && this.exposition) return this.exposition;
+    return this.schedule();
+  }
+
+  private schedule(): Promise<Exposition> {
+    this.running ??= this.refreshLoop();
+    return this.running;
+  }
+
+  private async refreshLoop(): Promise<Exposition> {
+    try {
+      for (;;) {
+        await Promise.resolve(); // let the caller's synchronous changes land first
+        const gen = this.generation;
+        const m = this.source;
+        this.source = null;
+        if (m) await runSliced(this.updateSteps(m), this.sliced);
+        const parts = await runSliced(this.subsystems.renderSteps(), this.sliced);
+        parts.push(Buffer.from(await this.registry.metrics()));
+        this.exposition = exposition(parts, this.sliced);
+        // A change during the render must not be hidden behind stale bytes: go round again.
+        if (gen === this.generation) {
+          this.fresh = true;
+          this.running = null; // in the same turn as the check: a later change starts a new loop
+          return this.exposition;
+        }
+      }
+    } catch (err) {
+      this.running = null;
+      throw err;
+    }
+  }
+
+  /** Copies one cycle's state into the gauges, a subsystem per step. */
+  private *updateSteps(m: Monitor): Steps<void> {
     const r = m.report;
     if (!r) return;
-    for (const [name, st] of m.state) {
+    // Later cycles replace these entries rather than mutate them: the snapshot stays one cycle's.
+    const states = [...m.state];
+    const lastCycleAt = m.lastCycleAt;
+    const lastCycleSeconds = m.lastCycleSeconds;
+    for (const [name, st] of states) {
       const ev = st.result.outcome.evidence_ms;
       this.subsystems.set(name, {
         status: st.result.health.status,
@@ -72,6 +155,7 @@ export class Metrics {
         errors_total: st.errorsTotal,
         last_update_seconds: ev === undefined ? undefined : ev / 1000,
       });
+      yield;
     }
     for (const s of HEALTH_STATUSES) this.overallStatus.set({ status: s }, s === r.overall_status ? 1 : 0);
     this.setPolicy(r.current_safety_policy);
@@ -80,6 +164,7 @@ export class Metrics {
     const bySeverity = Object.fromEntries(ISSUE_SEVERITIES.map((s) => [s, 0])) as Record<string, number>;
     for (const i of r.detected_issues) bySeverity[i.severity]++;
     for (const s of ISSUE_SEVERITIES) this.issues.set({ severity: s }, bySeverity[s]);
+    yield;
     const recs = new Map<string, number>();
     for (const rec of r.recovery_recommendations) {
       const k = `${rec.action}|${rec.can_auto_execute}`;
@@ -89,42 +174,7 @@ export class Metrics {
     this.cpu.set(r.resources.cpu_ratio ?? NaN);
     this.memory.set(r.resources.memory_ratio ?? NaN);
     this.connections.set(r.resources.open_connections ?? NaN);
-    this.lastCheck.set(m.lastCycleAt / 1000);
-    this.cycleDuration.set(m.lastCycleSeconds);
-    this.invalidate();
-  }
-
-  /** Something changed outside a cycle (a counter, a policy step): render again on the next scrape. */
-  invalidate(): void {
-    this.cache = null;
-    this.generation++;
-  }
-
-  /** The cached exposition as bytes, for the scrape fast path; null when a render is needed. */
-  cachedBuffer(): Buffer | null {
-    if (this.cache === null) return null;
-    return (this.buffer ??= Buffer.from(this.cache));
-  }
-
-  get contentType(): string {
-    return this.registry.contentType;
-  }
-
-  async render(): Promise<string> {
-    if (this.cache !== null) return this.cache;
-    if (!this.rendering) {
-      const gen = this.generation;
-      this.rendering = this.registry.metrics().then((common) => {
-        const text = this.subsystems.render() + common;
-        this.rendering = null;
-        // A change during the render must not be hidden behind a stale cache.
-        if (gen === this.generation) {
-          this.cache = text;
-          this.buffer = null;
-        }
-        return text;
-      });
-    }
-    return this.rendering;
+    this.lastCheck.set(lastCycleAt / 1000);
+    this.cycleDuration.set(lastCycleSeconds);
   }
 }

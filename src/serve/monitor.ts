@@ -8,7 +8,8 @@ import { escalate, recordCheck, type CheckHistory } from '../analyze/escalation'
 import type { Config, SubsystemConfig } from '../config/types';
 import type { ResourceProbe } from '../detect/resources';
 import { checkMany, type SubsystemResult } from '../detect/run';
-import { buildReport } from '../engine/report';
+import { reportSteps, type Observed } from '../engine/report';
+import { LARGE_PLATFORM, runSliced, type Steps } from '../engine/slices';
 import { tradingShouldContinue } from '../recommend/policy';
 import { PolicyStateMachine, type PolicyChange } from '../recommend/policy_state';
 import type { HealthReport, HealthStatus, ResourceUsage, SafetyPolicy } from '../types';
@@ -73,6 +74,8 @@ export class Monitor extends EventEmitter {
   private stopped = false;
   private readonly watchers: FSWatcher[] = [];
   private readonly ignoredNames: Set<string>;
+  /** Large platforms analyse in slices, letting requests through; small ones in one go. */
+  private readonly sliced: boolean;
 
   constructor(
     readonly config: Config,
@@ -80,6 +83,7 @@ export class Monitor extends EventEmitter {
   ) {
     super();
     this.subsystems = config.subsystems.filter((s) => s.enabled);
+    this.sliced = this.subsystems.length > LARGE_PLATFORM;
     this.policy = new PolicyStateMachine(config.policy.hold_down_sec * 1000, deps.clock);
     this.ignoredNames = new Set([basename(config.report_path), basename(config.recovery.journal_path)]);
   }
@@ -179,11 +183,20 @@ export class Monitor extends EventEmitter {
       this.resources = resources;
       this.resourcesDue = now + this.config.check_interval * 1000;
     }
+    await runSliced(this.absorb(subs, results, now), this.sliced);
+    const observed = await runSliced(this.observed(), this.sliced);
+    const base = await runSliced(reportSteps(this.config, observed, this.resources, now), this.sliced);
+    const change = this.policy.update(base.current_safety_policy, policyReasons(base));
+    this.lastCycleAt = now;
+    this.lastCycleSeconds = (performance.now() - started) / 1000;
+    this.cycles++;
+    this.finishReport(base, change);
+  }
+
+  /** Records each result and escalates it by the subsystem's history; schedules its next check. */
+  private *absorb(subs: SubsystemConfig[], results: SubsystemResult[], now: number): Steps<void> {
     const limits = this.config;
-    const big = subs.length > 500;
     for (let i = 0; i < results.length; i++) {
-      // Large platforms: let queued requests (a bot asking /policy) run between slices of the work.
-      if (big && i > 0 && i % 1000 === 0) await yieldToLoop();
       const r = results[i];
       const sub = subs[i];
       const prev = this.state.get(sub.name);
@@ -197,21 +210,19 @@ export class Monitor extends EventEmitter {
       this.nextDue.set(sub.name, now + this.interval(sub));
       if (r.outcome.next_transition_ms !== undefined) this.transitionAt.set(sub.name, r.outcome.next_transition_ms);
       else this.transitionAt.delete(sub.name);
+      yield;
     }
-    if (big) await yieldToLoop();
-    const observed = this.subsystems
-      .filter((s) => this.state.has(s.name))
-      .map((sub) => {
-        const st = this.state.get(sub.name)!;
-        return { sub, health: st.result.health, root_cause: st.result.outcome.root_cause };
-      });
-    const base = buildReport(this.config, observed, this.resources, now);
-    if (big) await yieldToLoop();
-    const change = this.policy.update(base.current_safety_policy, policyReasons(base));
-    this.lastCycleAt = now;
-    this.lastCycleSeconds = (performance.now() - started) / 1000;
-    this.cycles++;
-    this.finishReport(base, change);
+  }
+
+  /** Every subsystem's latest result, in configuration order. */
+  private *observed(): Steps<Observed[]> {
+    const out: Observed[] = [];
+    for (const sub of this.subsystems) {
+      const st = this.state.get(sub.name);
+      if (st) out.push({ sub, health: st.result.health, root_cause: st.result.outcome.root_cause });
+      yield;
+    }
+    return out;
   }
 
   private finishReport(base: HealthReport, change: PolicyChange | null): void {
@@ -280,8 +291,6 @@ export class Monitor extends EventEmitter {
     }
   }
 }
-
-const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
 
 /** Why the guide's rules chose the evaluated policy, in words an operator can act on. */
 export function policyReasons(report: HealthReport): string[] {

@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Config } from '../config/types';
 import type { ResourceProbe } from '../detect/resources';
-import { writeReportAtomicAsync } from '../engine/report_file';
+import { jsonChunks, writeFileAtomicAsync } from '../engine/report_file';
+import { LARGE_PLATFORM, runSliced } from '../engine/slices';
 import type { PolicyChange } from '../recommend/policy_state';
 import { SAFETY_POLICIES, type SafetyPolicy } from '../types';
 import { VERSION } from '../version';
@@ -45,6 +46,8 @@ export class Service {
   private keepAlive: NodeJS.Timeout | null = null;
   private writing: Promise<void> | null = null;
   private writePending = false;
+  /** The last report as written to report_path, to answer GET /report without serializing again. */
+  private reportBytes: { report: ServedReport; parts: Buffer[]; length: number } | null = null;
   private lastCritical = '';
   private readonly plugins: ServicePlugin[] = [];
   ready = false;
@@ -75,15 +78,7 @@ export class Service {
   }
 
   private onCycle(r: ServedReport): void {
-    // Large platforms update the metrics on the next turn: scrapes meanwhile serve the previous
-    // cycle's consistent snapshot, and the event loop is not held for the whole cycle.
-    const big = this.monitor.subsystems.length > 500;
-    if (big) {
-      setImmediate(() => {
-        this.metrics.update(this.monitor);
-        setImmediate(() => void this.writeReport());
-      });
-    } else this.metrics.update(this.monitor);
+    this.metrics.refresh(this.monitor);
     const s = r.summary;
     this.logger.info(
       { overall: r.overall_status, policy: r.current_safety_policy, evaluated_policy: r.evaluated_safety_policy, issues: r.detected_issues.length, ...s },
@@ -97,7 +92,7 @@ export class Service {
     }
     const view = this.policy();
     this.broadcast('refresh', { timestamp: view.timestamp, valid_until: view.valid_until, policy: view.policy });
-    if (!big) void this.writeReport();
+    void this.writeReport();
   }
 
   private onPolicyChange(c: PolicyChange): void {
@@ -114,9 +109,12 @@ export class Service {
     }
     const path = this.config.report_path;
     this.writing = (async () => {
+      await new Promise<void>((r) => setImmediate(r)); // after the metrics: they matter more
+      const report = this.monitor.report!;
+      const parts = await runSliced(jsonChunks(report, 2), this.monitor.subsystems.length > LARGE_PLATFORM);
+      this.reportBytes = { report, parts, length: parts.reduce((n, p) => n + p.length, 0) };
       try {
-        await new Promise<void>((r) => setImmediate(r)); // serialize after the cycle's other work
-        await writeReportAtomicAsync(path, this.monitor.report!);
+        await writeFileAtomicAsync(path, parts);
       } catch (err) {
         this.logger.warn({ err: (err as Error).message, path }, 'could not write the health report');
       }
@@ -143,7 +141,7 @@ export class Service {
       res.type('html').send(landingPage(VERSION, this.monitor.report));
     });
     app.get('/metrics', async (_req, res) => {
-      res.set('Content-Type', this.metrics.contentType).send(await this.metrics.render());
+      sendParts(res, this.metrics.contentType, await this.metrics.render());
     });
     app.get('/-/healthy', (_req, res) => {
       res.type('text').send('OK\n');
@@ -153,6 +151,8 @@ export class Service {
     });
     app.get('/report', (_req, res) => {
       if (!this.monitor.report) return void res.status(503).json({ error: 'first check cycle has not completed' });
+      const bytes = this.reportBytes;
+      if (bytes && bytes.report === this.monitor.report) return void sendParts(res, 'application/json; charset=utf-8', bytes);
       res.json(this.monitor.report);
     });
     app.get('/health/system', (_req, res) => {
@@ -225,11 +225,10 @@ export class Service {
     const contentType = this.metrics.contentType;
     const server = createServer({ noDelay: true }, (req, res) => {
       if (req.url === '/metrics' && req.method === 'GET') {
-        const buf = this.metrics.cachedBuffer();
-        if (buf) {
+        const cached = this.metrics.cached();
+        if (cached) {
           res.sendDate = false;
-          res.writeHead(200, ['Content-Type', contentType, 'Content-Length', String(buf.length)]);
-          res.end(buf);
+          sendParts(res, contentType, cached);
           return;
         }
       } else if (raw.size) {
@@ -275,6 +274,16 @@ export class Service {
     }
     if (this.writing) await this.writing;
   }
+}
+
+/** Encoded bytes, whole or in parts, under one Content-Length. */
+function sendParts(res: ServerResponse, contentType: string, body: { parts: Buffer[]; length: number }): void {
+  res.writeHead(200, ['Content-Type', contentType, 'Content-Length', String(body.length)]);
+  if (body.parts.length === 1) return void res.end(body.parts[0]);
+  res.cork();
+  for (const p of body.parts) res.write(p);
+  res.end();
+  res.uncork();
 }
 
 function reasonOf(body: unknown): string | null {

@@ -58,6 +58,13 @@ export class Deadlines {
   }
 }
 
+/** Checks of one cycle start within the same few milliseconds: one timestamp string for each. */
+let lastIso = { ms: NaN, iso: '' };
+function isoAt(ms: number): string {
+  if (ms !== lastIso.ms) lastIso = { ms, iso: new Date(ms).toISOString() };
+  return lastIso.iso;
+}
+
 export async function checkSubsystem(sub: SubsystemConfig, clock: Clock, deadlines?: Deadlines): Promise<SubsystemResult> {
   const now = clock();
   const started = performance.now();
@@ -78,7 +85,7 @@ export async function checkSubsystem(sub: SubsystemConfig, clock: Clock, deadlin
     health: {
       subsystem: sub.name,
       status: outcome.status,
-      timestamp: new Date(now).toISOString(),
+      timestamp: isoAt(now),
       response_time_ms: Math.round(elapsed * 100) / 100,
       error_count: errored ? 1 : 0,
       details: outcome.details,

@@ -27,33 +27,44 @@ export function writeReportAtomic(path: string, report: HealthReport): void {
 
 const skipped = (v: unknown) => v === undefined || typeof v === 'function' || typeof v === 'symbol';
 
+const walked = (v: unknown, depth: number): v is object =>
+  depth > 0 && v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON !== 'function';
+
 /**
  * JSON.stringify(value) in pieces: objects and arrays down to `depth` are walked element by
  * element, anything deeper is stringified whole. Joined, the pieces equal JSON.stringify(value).
+ * An element and its key or comma make one piece: 10,000 subsystems are 10,000 pieces, not 30,000.
  */
 export function* jsonPieces(value: unknown, depth: number): Generator<string, void, void> {
-  if (depth <= 0 || value === null || typeof value !== 'object' || typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+  if (!walked(value, depth)) {
     yield JSON.stringify(value) ?? 'null';
     return;
   }
   if (Array.isArray(value)) {
     yield '[';
     for (let i = 0; i < value.length; i++) {
-      if (i > 0) yield ',';
       const v: unknown = value[i];
-      if (skipped(v)) yield 'null';
-      else yield* jsonPieces(v, depth - 1);
+      const head = i > 0 ? ',' : '';
+      if (walked(v, depth - 1)) {
+        yield head;
+        yield* jsonPieces(v, depth - 1);
+      } else yield head + (skipped(v) ? 'null' : (JSON.stringify(v) ?? 'null'));
     }
     yield ']';
     return;
   }
   yield '{';
   let first = true;
-  for (const [k, v] of Object.entries(value)) {
+  const obj = value as Record<string, unknown>;
+  for (const k of Object.keys(obj)) {
+    const v = obj[k];
     if (skipped(v)) continue;
-    yield `${first ? '' : ','}${JSON.stringify(k)}:`;
+    const head = `${first ? '' : ','}${JSON.stringify(k)}:`;
     first = false;
-    yield* jsonPieces(v, depth - 1);
+    if (walked(v, depth - 1)) {
+      yield head;
+      yield* jsonPieces(v, depth - 1);
+    } else yield head + JSON.stringify(v);
   }
   yield '}';
 }

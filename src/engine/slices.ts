@@ -21,6 +21,7 @@ export function runToEnd<T>(steps: Steps<T>): T {
 
 interface Job {
   steps: Steps<unknown>;
+  background: boolean;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
 }
@@ -28,26 +29,33 @@ interface Job {
 /**
  * One queue for every sliced job in the process, run first come first served in turns of at most
  * SLICE_MS. A budget per job would not do: a cycle ends by starting the metrics refresh and the
- * report write, and three fresh budgets in one turn are three times the stall.
+ * report write, and three fresh budgets in one turn are three times the stall. Background jobs
+ * (the report file) run only when nothing else waits, so they never delay the metrics.
  */
 const queue: Job[] = [];
 let turnScheduled = false;
+
+function nextJob(): number {
+  const i = queue.findIndex((j) => !j.background);
+  return i >= 0 ? i : 0;
+}
 
 function turn(): void {
   turnScheduled = false;
   const started = performance.now();
   while (queue.length > 0 && performance.now() - started < SLICE_MS) {
-    const job = queue[0];
+    const i = nextJob();
+    const job = queue[i];
     let r: IteratorResult<void, unknown>;
     try {
       r = job.steps.next();
     } catch (err) {
-      queue.shift();
+      queue.splice(i, 1);
       job.reject(err);
       continue;
     }
     if (r.done) {
-      queue.shift();
+      queue.splice(i, 1);
       job.resolve(r.value);
     }
   }
@@ -58,7 +66,7 @@ function turn(): void {
 }
 
 /** Runs the steps in the shared turns; or at once, when not sliced (small platforms). */
-export function runSliced<T>(steps: Steps<T>, sliced = true): Promise<T> {
+export function runSliced<T>(steps: Steps<T>, sliced = true, background = false): Promise<T> {
   if (!sliced) {
     try {
       return Promise.resolve(runToEnd(steps));
@@ -67,7 +75,7 @@ export function runSliced<T>(steps: Steps<T>, sliced = true): Promise<T> {
     }
   }
   return new Promise<T>((resolve, reject) => {
-    queue.push({ steps, resolve: resolve as (v: unknown) => void, reject });
+    queue.push({ steps, background, resolve: resolve as (v: unknown) => void, reject });
     if (!turnScheduled) {
       turnScheduled = true;
       setImmediate(turn);

@@ -143,12 +143,12 @@ export class Metrics {
     const r = m.report;
     if (!r) return;
     // Later cycles replace these entries rather than mutate them: the snapshot stays one cycle's.
-    const states = [...m.state];
+    const states = Array.from(m.state.values());
     const lastCycleAt = m.lastCycleAt;
     const lastCycleSeconds = m.lastCycleSeconds;
-    for (const [name, st] of states) {
+    for (const st of states) {
       const ev = st.result.outcome.evidence_ms;
-      this.subsystems.set(name, {
+      this.subsystems.set(st.result.health.subsystem, {
         status: st.result.health.status,
         duration_seconds: st.result.health.response_time_ms / 1000,
         consecutive_failures: st.history.consecutive_failures,

@@ -109,9 +109,9 @@ export class Service {
     }
     const path = this.config.report_path;
     this.writing = (async () => {
-      await new Promise<void>((r) => setImmediate(r)); // after the metrics: they matter more
       const report = this.monitor.report!;
-      const parts = await runSliced(jsonChunks(report, 2), this.monitor.subsystems.length > LARGE_PLATFORM);
+      // In the background: the metrics and the next cycle matter more than the file.
+      const parts = await runSliced(jsonChunks(report, 2), this.monitor.subsystems.length > LARGE_PLATFORM, true);
       this.reportBytes = { report, parts, length: parts.reduce((n, p) => n + p.length, 0) };
       try {
         await writeFileAtomicAsync(path, parts);

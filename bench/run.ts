@@ -27,6 +27,15 @@ async function child(mode: 'ours' | 'naive' | 'receiver', n: number): Promise<{ 
   return { proc, port: msg.port };
 }
 
+/** The series (name and labels, without values) of an exposition, sorted. */
+function seriesOf(text: string): string[] {
+  return text
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => l.slice(0, l.lastIndexOf(' ')))
+    .sort();
+}
+
 async function rssOf(proc: ChildProcess): Promise<number> {
   proc.send('rss');
   const [m] = (await once(proc, 'message')) as [{ rss: number }];
@@ -41,13 +50,17 @@ async function scrapes() {
   say('|---:|---|---:|---:|---:|---:|---:|');
   for (const [n, total] of [[13, 20_000], [10_000, 400]] as const) {
     const rows: Record<string, Awaited<ReturnType<typeof load>>> = {};
+    const served: Record<string, string[]> = {};
     for (const mode of ['naive', 'ours'] as const) {
       const { proc, port } = await child(mode, n);
+      served[mode] = seriesOf(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
       await load(port, '/metrics', 8, Math.min(200, total)); // warm-up
       rows[mode] = native ? wrk(port, '/metrics', 8, n > 1000 ? 20 : 10) : await load(port, '/metrics', 8, total);
       proc.send('exit');
       await once(proc, 'exit');
     }
+    // A fair comparison: both serve exactly the same series.
+    if (served.naive.join('\n') !== served.ours.join('\n')) throw new Error(`naive and ours serve different series at ${n} subsystems`);
     for (const mode of ['naive', 'ours'] as const) {
       const r = rows[mode];
       say(`| ${n} | ${mode} | ${r.requests} | ${f(r.p50_ms)} | ${f(r.p99_ms)} | ${f(r.rps, 0)} | ${mode === 'ours' ? `${f(r.rps / rows.naive.rps, 1)}×` : '1×'} |`);

@@ -17,6 +17,8 @@ export interface EscalationLimits {
 
 export function recordCheck(h: CheckHistory, status: HealthStatus, errored: boolean, window: number): CheckHistory {
   const bad = status === 'critical' || status === 'failed';
+  // The steady state (good, no errors, window full of no-errors) is the same history: share it.
+  if (!bad && !errored && h.consecutive_failures === 0 && h.recent_errors.length === window && !h.recent_errors.includes(true)) return h;
   const recent = [...h.recent_errors, errored].slice(-window);
   return { consecutive_failures: bad ? h.consecutive_failures + 1 : 0, recent_errors: recent };
 }

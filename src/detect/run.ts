@@ -23,13 +23,17 @@ function describe(err: unknown): string {
 
 interface Deadline {
   signal: AbortSignal;
-  expired: Promise<never>;
+  /** Rejecters of the checks still running; the timer rejects them all. */
+  waiting: Set<(err: Error) => void>;
+  error: Error | null;
   timer: NodeJS.Timeout;
 }
 
 /**
  * One timer per distinct timeout per cycle, shared by every check started in that cycle:
  * at 10,000 subsystems a timer and an AbortController per check cost more than the checks.
+ * (Not Promise.race against one shared promise either: that keeps a reaction per check alive for
+ * the whole cycle, and the garbage reaches the old generation.)
  */
 export class Deadlines {
   private readonly groups = new Map<number, Deadline>();
@@ -38,15 +42,18 @@ export class Deadlines {
     let d = this.groups.get(timeoutSec);
     if (!d) {
       const ac = new AbortController();
-      let timer!: NodeJS.Timeout;
-      const expired = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
+      const deadline: Deadline = {
+        signal: ac.signal,
+        waiting: new Set(),
+        error: null,
+        timer: setTimeout(() => {
+          deadline.error = new Error(`check timed out after ${timeoutSec}s`);
           ac.abort();
-          reject(new Error(`check timed out after ${timeoutSec}s`));
-        }, timeoutSec * 1000);
-      });
-      expired.catch(() => undefined);
-      d = { signal: ac.signal, expired, timer };
+          for (const reject of deadline.waiting) reject(deadline.error);
+          deadline.waiting.clear();
+        }, timeoutSec * 1000),
+      };
+      d = deadline;
       this.groups.set(timeoutSec, d);
     }
     return d;
@@ -56,6 +63,24 @@ export class Deadlines {
     for (const d of this.groups.values()) clearTimeout(d.timer);
     this.groups.clear();
   }
+}
+
+/** The work's own result, or the deadline's error if that comes first. */
+function within<T>(work: Promise<T>, d: Deadline): Promise<T> {
+  if (d.error) return Promise.reject(d.error);
+  return new Promise<T>((resolve, reject) => {
+    d.waiting.add(reject);
+    work.then(
+      (v) => {
+        d.waiting.delete(reject);
+        resolve(v);
+      },
+      (err: unknown) => {
+        d.waiting.delete(reject);
+        reject(err);
+      },
+    );
+  });
 }
 
 /** Checks of one cycle start within the same few milliseconds: one timestamp string for each. */
@@ -73,7 +98,7 @@ export async function checkSubsystem(sub: SubsystemConfig, clock: Clock, deadlin
   let outcome: CheckOutcome;
   let errored = false;
   try {
-    outcome = await Promise.race([runChecker(sub.check, { now, signal: deadline.signal }), deadline.expired]);
+    outcome = await within(runChecker(sub.check, { now, signal: deadline.signal }), deadline);
   } catch (err) {
     errored = true;
     outcome = { status: 'failed', details: { error: describe(err) }, root_cause: `Check error: ${describe(err)}` };

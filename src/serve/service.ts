@@ -251,6 +251,7 @@ export class Service {
     this.keepAlive.unref();
     for (const p of this.plugins) await p.start?.();
     await this.monitor.start();
+    await this.metrics.render(); // ready means the first cycle is in the metrics too
     this.ready = true;
     return this.server!.address() as AddressInfo;
   }

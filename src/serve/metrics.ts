@@ -70,7 +70,6 @@ export class Metrics {
     this.tradingAllowed.set(0);
     this.immediateAction.set(0);
     for (const g of [this.cpu, this.memory, this.connections, this.lastCheck, this.cycleDuration]) g.set(NaN);
-    this.invalidate(); // the first scrape finds the bytes ready
   }
 
   private setPolicy(policy: (typeof SAFETY_POLICIES)[number]): void {
@@ -78,25 +77,25 @@ export class Metrics {
     this.safetyPolicyLevel.set(policyLevel(policy));
   }
 
-  /** A cycle finished: copy its values in and re-render (scrapes serve the previous bytes meanwhile). */
+  /** A cycle finished: copy its values in and render now (scrapes serve the previous bytes meanwhile). */
   refresh(m: Monitor): void {
     this.source = m;
     this.invalidate();
-  }
-
-  /** Something changed outside a cycle (a counter, a policy step): re-render. */
-  invalidate(): void {
-    this.generation++;
-    this.fresh = false;
     this.schedule().catch(() => undefined); // a failed render surfaces to the scrape that awaits it
   }
 
+  /** Something changed outside a cycle (a counter, a policy step): the next scrape renders afresh. */
+  invalidate(): void {
+    this.generation++;
+    this.fresh = false;
+  }
+
   /**
-   * The last complete exposition, for the scrape fast path; null before the first render. While a
-   * refresh runs (only large platforms, whose refresh is sliced) it is the previous cycle's.
+   * The exposition for the scrape fast path: the current one; or, while a refresh runs (only large
+   * platforms take long enough to notice), the previous complete one. Null when a render is needed.
    */
   cached(): Exposition | null {
-    return this.exposition;
+    return this.fresh || this.running ? this.exposition : null;
   }
 
   get contentType(): string {

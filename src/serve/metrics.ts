@@ -2,7 +2,7 @@
 // the cached bytes, so scraping does no file or network I/O and costs almost nothing.
 import { Counter, Gauge, Registry } from 'prom-client';
 import { LARGE_PLATFORM, runSliced, type Steps } from '../engine/slices';
-import { HEALTH_STATUSES, ISSUE_SEVERITIES, RECOVERY_ACTIONS, SAFETY_POLICIES, policyLevel } from '../types';
+import { HEALTH_STATUSES, ISSUE_SEVERITIES, RECOVERY_ACTIONS, SAFETY_POLICIES, policyLevel, type HealthReport } from '../types';
 import type { Monitor } from './monitor';
 import { SubsystemFamilies } from './subsystem_families';
 
@@ -156,6 +156,11 @@ export class Metrics {
       });
       yield;
     }
+    this.setReport(r, lastCycleAt, lastCycleSeconds);
+  }
+
+  /** The report-wide gauges (everything but the per-subsystem families). */
+  setReport(r: HealthReport, lastCycleAt: number, lastCycleSeconds: number): void {
     for (const s of HEALTH_STATUSES) this.overallStatus.set({ status: s }, s === r.overall_status ? 1 : 0);
     this.setPolicy(r.current_safety_policy);
     this.tradingAllowed.set(r.trading_should_continue ? 1 : 0);
@@ -163,7 +168,6 @@ export class Metrics {
     const bySeverity = Object.fromEntries(ISSUE_SEVERITIES.map((s) => [s, 0])) as Record<string, number>;
     for (const i of r.detected_issues) bySeverity[i.severity]++;
     for (const s of ISSUE_SEVERITIES) this.issues.set({ severity: s }, bySeverity[s]);
-    yield;
     const recs = new Map<string, number>();
     for (const rec of r.recovery_recommendations) {
       const k = `${rec.action}|${rec.can_auto_execute}`;

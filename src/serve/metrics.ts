@@ -8,23 +8,24 @@ import { SubsystemFamilies } from './subsystem_families';
 
 const LAST = ' (as of the last check cycle; scrapes do no I/O)';
 
-/** The encoded exposition. Large ones stay in parts: joining 6 MB into one buffer took ~18 ms. */
-export interface Exposition {
+/** A response body, encoded. Large ones stay in parts: joining 6 MB into one buffer took ~18 ms. */
+export interface Encoded {
   parts: Buffer[];
   length: number;
 }
 
-function exposition(parts: Buffer[], keepParts: boolean): Exposition {
+/** The body of these parts; small ones joined, so the scrape path writes one buffer. */
+export function encoded(parts: Buffer[], keepParts: boolean): Encoded {
   const length = parts.reduce((n, p) => n + p.length, 0);
   return { parts: keepParts ? parts : [Buffer.concat(parts, length)], length };
 }
 
 export class Metrics {
   readonly registry = new Registry();
-  private exposition: Exposition | null = null;
+  private exposition: Encoded | null = null;
   /** buffer reflects every change so far. */
   private fresh = false;
-  private running: Promise<Exposition> | null = null;
+  private running: Promise<Encoded> | null = null;
   private generation = 0;
   /** A finished cycle whose values the next refresh copies in. */
   private source: Monitor | null = null;
@@ -94,7 +95,7 @@ export class Metrics {
    * The exposition for the scrape fast path: the current one; or, while a refresh runs (only large
    * platforms take long enough to notice), the previous complete one. Null when a render is needed.
    */
-  cached(): Exposition | null {
+  cached(): Encoded | null {
     return this.fresh || this.running ? this.exposition : null;
   }
 
@@ -103,17 +104,17 @@ export class Metrics {
   }
 
   /** The exposition reflecting every change so far. */
-  async render(): Promise<Exposition> {
+  async render(): Promise<Encoded> {
     if (this.fresh && this.exposition) return this.exposition;
     return this.schedule();
   }
 
-  private schedule(): Promise<Exposition> {
+  private schedule(): Promise<Encoded> {
     this.running ??= this.refreshLoop();
     return this.running;
   }
 
-  private async refreshLoop(): Promise<Exposition> {
+  private async refreshLoop(): Promise<Encoded> {
     try {
       for (;;) {
         await Promise.resolve(); // let the caller's synchronous changes land first
@@ -123,7 +124,7 @@ export class Metrics {
         if (m) await runSliced(this.updateSteps(m), this.sliced);
         const parts = await runSliced(this.subsystems.renderSteps(), this.sliced);
         parts.push(Buffer.from(await this.registry.metrics()));
-        this.exposition = exposition(parts, this.sliced);
+        this.exposition = encoded(parts, this.sliced);
         // A change during the render must not be hidden behind stale bytes: go round again.
         if (gen === this.generation) {
           this.fresh = true;

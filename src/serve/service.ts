@@ -12,7 +12,7 @@ import { VERSION } from '../version';
 import { requireAuth } from './auth';
 import { landingPage } from './landing';
 import type { Logger } from './logger';
-import { Metrics } from './metrics';
+import { encoded, Metrics, type Encoded } from './metrics';
 import { Monitor, type ServedReport } from './monitor';
 import { policyView, type PolicyView } from './policy_view';
 
@@ -47,7 +47,7 @@ export class Service {
   private writing: Promise<void> | null = null;
   private writePending = false;
   /** The last report as written to report_path, to answer GET /report without serializing again. */
-  private reportBytes: { report: ServedReport; parts: Buffer[]; length: number } | null = null;
+  private reportBytes: { report: ServedReport; body: Encoded } | null = null;
   private lastCritical = '';
   private readonly plugins: ServicePlugin[] = [];
   ready = false;
@@ -112,7 +112,7 @@ export class Service {
       const report = this.monitor.report!;
       // In the background: the metrics and the next cycle matter more than the file.
       const parts = await runSliced(jsonChunks(report, 2), this.monitor.subsystems.length > LARGE_PLATFORM, true);
-      this.reportBytes = { report, parts, length: parts.reduce((n, p) => n + p.length, 0) };
+      this.reportBytes = { report, body: encoded(parts, true) };
       try {
         await writeFileAtomicAsync(path, parts);
       } catch (err) {
@@ -152,7 +152,7 @@ export class Service {
     app.get('/report', (_req, res) => {
       if (!this.monitor.report) return void res.status(503).json({ error: 'first check cycle has not completed' });
       const bytes = this.reportBytes;
-      if (bytes && bytes.report === this.monitor.report) return void sendParts(res, 'application/json; charset=utf-8', bytes);
+      if (bytes && bytes.report === this.monitor.report) return void sendParts(res, 'application/json; charset=utf-8', bytes.body);
       res.json(this.monitor.report);
     });
     app.get('/health/system', (_req, res) => {
@@ -278,7 +278,7 @@ export class Service {
 }
 
 /** Encoded bytes, whole or in parts, under one Content-Length. */
-function sendParts(res: ServerResponse, contentType: string, body: { parts: Buffer[]; length: number }): void {
+function sendParts(res: ServerResponse, contentType: string, body: Encoded): void {
   res.writeHead(200, ['Content-Type', contentType, 'Content-Length', String(body.length)]);
   if (body.parts.length === 1) return void res.end(body.parts[0]);
   res.cork();

@@ -211,4 +211,12 @@ describe('escalation over check history', () => {
     const h = run([...Array(7).fill(['healthy', false]), ['healthy', true], ['healthy', true], ['healthy', true]]);
     assert.equal(escalate('healthy', h, limits).status, 'degraded');
   });
+  it('errors slide out of the window; a clean full window is then kept as it is', () => {
+    const h = run([['healthy', true], ['healthy', true], ['healthy', true], ...Array(10).fill(['healthy', false])]);
+    assert.deepEqual(h, { consecutive_failures: 0, recent_errors: Array(10).fill(false) });
+    assert.equal(escalate('healthy', h, limits).status, 'healthy');
+    assert.equal(recordCheck(h, 'healthy', false, limits.error_rate_window), h);
+    assert.deepEqual(recordCheck(h, 'healthy', true, limits.error_rate_window).recent_errors, [...Array(9).fill(false), true]);
+    assert.equal(recordCheck(h, 'critical', false, limits.error_rate_window).consecutive_failures, 1);
+  });
 });

@@ -24,6 +24,14 @@ export interface IntakeResult {
   deduplicated: number;
 }
 
+/** A delivery recorded in the journal, not yet acted on. */
+export interface Recorded {
+  received: number;
+  inserted: ActionRecord[];
+  duplicates: number;
+  now: number;
+}
+
 const floorKey = (r: Pick<ActionRecord, 'fingerprint' | 'starts_at'>) => `recovery:${r.fingerprint}:${r.starts_at}`;
 
 export class RecoveryExecutor {
@@ -74,11 +82,29 @@ export class RecoveryExecutor {
     this.hooks.changed();
   }
 
-  /** Records every alert of a delivery in one transaction. Throws if it could not record (→ 5xx). */
+  /** Records every alert of a delivery in one transaction, then acts on it. Throws if it could not record (→ 5xx). */
   intake(alerts: AlertIn[]): IntakeResult {
+    return this.afterRecord(this.record(alerts));
+  }
+
+  /**
+   * Group commit: several deliveries recorded in one transaction. Throws if they could not be
+   * recorded (→ 5xx for all of them; Alertmanager retries, and the retry is idempotent).
+   */
+  recordMany(deliveries: AlertIn[][]): Recorded[] {
+    return this.store.inTransaction(() => deliveries.map((alerts) => this.record(alerts)));
+  }
+
+  /** Records a delivery's alerts (in the caller's transaction, if there is one); duplicates are counted. */
+  record(alerts: AlertIn[]): Recorded {
     const now = this.clock();
     const recs = alerts.map((a) => this.toRecord(a, now));
     const { inserted, duplicates } = this.store.insertMany(recs);
+    return { received: alerts.length, inserted, duplicates, now };
+  }
+
+  /** What a recorded delivery sets off, once it is durable: dry-run outcomes, resolved alerts, the worker. */
+  afterRecord({ received, inserted, duplicates, now }: Recorded): IntakeResult {
     for (const r of inserted) {
       if (r.state === 'dry_run') this.hooks.outcome(r.action!, r.subsystem!, 'dry_run');
       if (r.status === 'resolved') this.onResolved(r, now);
@@ -87,7 +113,7 @@ export class RecoveryExecutor {
     // Record-only and duplicate deliveries change no gauge: keep the intake path lean.
     if (inserted.some((r) => r.state !== 'ignored')) this.hooks.changed();
     if (inserted.some((r) => r.state === 'recorded')) this.kick();
-    return { received: alerts.length, recorded: inserted.length, deduplicated: duplicates };
+    return { received, recorded: inserted.length, deduplicated: duplicates };
   }
 
   private toRecord(a: AlertIn, now: number): ActionRecord {

@@ -50,6 +50,8 @@ export interface ActionRecord {
 export interface JournalStore {
   /** One transaction; duplicates (same dedup_key) are ignored and counted. */
   insertMany(recs: ActionRecord[]): { inserted: ActionRecord[]; duplicates: number };
+  /** Runs fn in one transaction (transactions inside it become savepoints): all of it is durable, or none. */
+  inTransaction<T>(fn: () => T): T;
   update(id: string, patch: Partial<ActionRecord>): void;
   get(id: string): ActionRecord | null;
   byState(states: ActionState[]): ActionRecord[];
@@ -124,6 +126,10 @@ export class SqliteJournal implements JournalStore {
       for (const r of recs) if (this.stmts.insert.run(toRow(r)).changes === 1) inserted.push(r);
     })();
     return { inserted, duplicates: recs.length - inserted.length };
+  }
+
+  inTransaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
   }
 
   update(id: string, patch: Partial<ActionRecord>): void {

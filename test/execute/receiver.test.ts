@@ -10,6 +10,7 @@ import { amFixture } from '../helpers/fixtures';
 import { healthyPlatform } from '../helpers/platform';
 import { delivery, postHook, startWithReceiver } from '../helpers/receiver';
 import { getJson, post } from '../helpers/service';
+import { parseWebhook } from '../../src/execute/webhook';
 
 function setup(extra: Record<string, unknown> = {}, recovery: Record<string, unknown> = {}) {
   const root = tempDir();
@@ -425,6 +426,30 @@ describe('handlers', () => {
 });
 
 describe('when the journal cannot record', () => {
+  it('deliveries recorded together (group commit) are recorded all or none', async () => {
+    const t = setup();
+    const { receiver } = await startWithReceiver(t.config, { clock: t.clock });
+    const alerts = (s: string) => {
+      const p = parseWebhook(delivery([critical(s)]));
+      assert.ok(p.ok);
+      return p.value.alerts;
+    };
+    const together = [alerts('orchestrator'), alerts('ai_model'), alerts('orchestrator')];
+    const insertMany = receiver.store.insertMany.bind(receiver.store);
+    let calls = 0;
+    receiver.store.insertMany = (recs) => {
+      if (++calls === 2) throw new Error('disk full');
+      return insertMany(recs);
+    };
+    assert.throws(() => receiver.executor.recordMany(together), /disk full/);
+    assert.equal(receiver.store.history(10).length, 0, 'the first delivery of the failed group was rolled back');
+
+    receiver.store.insertMany = insertMany;
+    const recorded = receiver.executor.recordMany(together);
+    assert.deepEqual(recorded.map((r) => [r.inserted.length, r.duplicates]), [[1, 0], [1, 0], [0, 1]]);
+    assert.equal(receiver.store.history(10).length, 2);
+  });
+
   it('answers 503 so Alertmanager retries, and keeps serving', async () => {
     const t = setup();
     const { url, receiver } = await startWithReceiver(t.config, { clock: t.clock });

@@ -3,7 +3,6 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { cpus } from 'node:os';
 import { fixedResources } from '../src/detect/resources';
 import { silentLogger } from '../src/serve/logger';
@@ -99,21 +98,11 @@ async function rss() {
   say();
 }
 
-/** Cycle time (median of 5) and the longest event-loop stall over the 5 cycles. */
-async function measureCycles(cycle: () => Promise<unknown>): Promise<{ ms: number; stall: number }> {
-  await cycle(); // warm
-  const times: number[] = [];
-  const h = monitorEventLoopDelay({ resolution: 1 });
-  h.enable();
-  for (let i = 0; i < 5; i++) {
-    const t = performance.now();
-    await cycle();
-    times.push(performance.now() - t);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  h.disable();
-  times.sort((a, b) => a - b);
-  return { ms: times[2], stall: h.max / 1e6 };
+async function cycleChild(mode: 'naive' | 'ours', n: number): Promise<{ ms: number; stall: number }> {
+  const proc = fork(join(__dirname, 'cycle_child.js'), [mode, String(n)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const [result] = (await once(proc, 'message')) as [{ ms: number; stall: number }];
+  await once(proc, 'exit');
+  return result;
 }
 
 async function cycles() {
@@ -127,19 +116,9 @@ async function cycles() {
   say('| subsystems | naive cycle ms | naive longest stall ms | ours cycle ms | ours longest stall ms | stall vs naive |');
   say('|---:|---:|---:|---:|---:|---:|');
   for (const n of [13, 1_000, 10_000]) {
-    const { config } = benchPlatform(n);
-    const naive = new NaiveExporter(config, fixedResources());
-    const theirs = await measureCycles(async () => {
-      await naive.cycle();
-      await naive.registry.metrics(); // a scrape's render
-    });
-    const svc = new Service(config, { resources: fixedResources(), logger: silentLogger(), watchFiles: false, schedule: false });
-    await svc.monitor.start();
-    const ours = await measureCycles(async () => {
-      await svc.monitor.forceCheck();
-      await svc.metrics.render();
-    });
-    await svc.stop();
+    // Each in a fresh process: one exporter's heap must not weigh on the other's collector.
+    const theirs = await cycleChild('naive', n);
+    const ours = await cycleChild('ours', n);
     say(`| ${n} | ${f(theirs.ms, 1)} | ${f(theirs.stall, 1)} | ${f(ours.ms, 1)} | ${f(ours.stall, 1)} | ${f(theirs.stall / ours.stall, 1)}× lower |`);
   }
   say();

@@ -15,6 +15,7 @@ import {
 } from '@grafana/grafana-foundation-sdk/dashboard';
 import { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/prometheus';
 import { PanelBuilder as StateTimeline } from '@grafana/grafana-foundation-sdk/statetimeline';
+import { HEALTH_STATUSES, SAFETY_POLICIES, type HealthStatus, type SafetyPolicy } from '../../src/types';
 
 export const DS: common.DataSourceRef = { type: 'prometheus', uid: '${datasource}' };
 /** Every selector carries this, so one dashboard serves many selfheal instances. */
@@ -79,27 +80,33 @@ export function thresholds(steps: [number | null, string][]): ThresholdsConfigBu
 
 export const dashedThresholds = () => new GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Dashed);
 
-/** Status codes used by the state panels: a single number per subsystem, mapped back to names. */
-export const STATUS_MAPPINGS = valueMap([
-  [0, 'healthy', 'green'],
-  [1, 'degraded', 'yellow'],
-  [2, 'critical', 'orange'],
-  [3, 'failed', 'red'],
-  [4, 'unknown', 'gray'],
-]);
+/** One colour per state, in the order of the codes the panels use (the index in the contract's list). */
+const STATUS_COLORS: Record<HealthStatus, string> = { healthy: 'green', degraded: 'yellow', critical: 'orange', failed: 'red', unknown: 'gray' };
+const POLICY_COLORS: Record<SafetyPolicy, string> = {
+  allow_all: 'green',
+  safe_risk_profile: 'yellow',
+  no_new_trades: 'orange',
+  defensive_exit: 'red',
+  emergency_shutdown: 'dark-red',
+};
 
-export const POLICY_MAPPINGS = valueMap([
-  [0, 'allow_all', 'green'],
-  [1, 'safe_risk_profile', 'yellow'],
-  [2, 'no_new_trades', 'orange'],
-  [3, 'defensive_exit', 'red'],
-  [4, 'emergency_shutdown', 'dark-red'],
-]);
+const codeMappings = <T extends string>(states: readonly T[], colors: Record<T, string>) => valueMap(states.map((s, i) => [i, s, colors[s]]));
+const codeThresholds = <T extends string>(states: readonly T[], colors: Record<T, string>) => () =>
+  thresholds(states.map((s, i) => [i === 0 ? null : i, colors[s]]));
+
+/** Status codes used by the state panels: a single number per subsystem, mapped back to names. */
+export const STATUS_MAPPINGS = codeMappings(HEALTH_STATUSES, STATUS_COLORS);
+export const statusThresholds = codeThresholds(HEALTH_STATUSES, STATUS_COLORS);
+/** Policy levels (selfheal_safety_policy_level), mapped back to names. */
+export const POLICY_MAPPINGS = codeMappings(SAFETY_POLICIES, POLICY_COLORS);
+export const policyThresholds = codeThresholds(SAFETY_POLICIES, POLICY_COLORS);
 
 /** The status state set folded into one code per series: 0 healthy … 4 unknown. */
 export function statusCode(metric: string, selector: string, by: string): string {
-  const part = (status: string, k: number) => `${k} * sum by (${by}) (${metric}{${selector},status="${status}"})`;
-  return [part('degraded', 1), part('critical', 2), part('failed', 3), part('unknown', 4)].join(' + ');
+  return HEALTH_STATUSES.map((status, k) => [status, k] as const)
+    .filter(([, k]) => k > 0)
+    .map(([status, k]) => `${k} * sum by (${by}) (${metric}{${selector},status="${status}"})`)
+    .join(' + ');
 }
 
 /** A state timeline of subsystem statuses (the status set folded to a code, mapped back to names). */
@@ -110,7 +117,7 @@ export function statusTimeline(title: string, description: string, selector: str
     .datasource(DS)
     .unit('none')
     .mappings(STATUS_MAPPINGS)
-    .thresholds(thresholds([[null, 'green'], [1, 'yellow'], [2, 'orange'], [3, 'red'], [4, 'gray']]))
+    .thresholds(statusThresholds())
     .showValue(common.VisibilityMode.Never)
     .withTarget(q(statusCode('selfheal_subsystem_status', selector, 'instance, subsystem'), '{{subsystem}} ({{instance}})'));
 }

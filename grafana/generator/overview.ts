@@ -4,7 +4,7 @@ import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { PanelBuilder as Stat } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as Table } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as TimeSeries } from '@grafana/grafana-foundation-sdk/timeseries';
-import { DS, Layout, POLICY_MAPPINGS, SEL, STATUS_MAPPINGS, baseDashboard, dashedThresholds, instantQ, q, statusCode, statusTimeline, thresholds, valueMap } from './common';
+import { DS, Layout, POLICY_MAPPINGS, SEL, STATUS_MAPPINGS, baseDashboard, dashedThresholds, instantQ, policyThresholds, q, statusCode, statusThresholds, statusTimeline, thresholds, valueMap } from './common';
 
 const stat = (title: string, description: string) =>
   new Stat().title(title).description(description).datasource(DS).colorMode(BigValueColorMode.Background).graphMode(BigValueGraphMode.None).textMode(BigValueTextMode.ValueAndName);
@@ -16,7 +16,7 @@ export function overview(): Dashboard {
       stat('Overall status', 'Worst subsystem status, capped by trading criticality (0 healthy … 3 failed, 4 unknown).')
         .unit('none')
         .mappings(STATUS_MAPPINGS)
-        .thresholds(thresholds([[null, 'green'], [1, 'yellow'], [2, 'orange'], [3, 'red'], [4, 'gray']]))
+        .thresholds(statusThresholds())
         .withTarget(instantQ(statusCode('selfheal_overall_status', SEL, 'instance'), '{{instance}}'))
         .gridPos(L.next(6, 5)),
     )
@@ -24,7 +24,7 @@ export function overview(): Dashboard {
       stat('Safety policy', 'The policy trading bots obey: 0 allow_all, 1 safe_risk_profile, 2 no_new_trades, 3 defensive_exit, 4 emergency_shutdown.')
         .unit('none')
         .mappings(POLICY_MAPPINGS)
-        .thresholds(thresholds([[null, 'green'], [1, 'yellow'], [2, 'orange'], [3, 'red'], [4, 'dark-red']]))
+        .thresholds(policyThresholds())
         .withTarget(instantQ(`max by (instance) (selfheal_safety_policy_level{${SEL}})`, '{{instance}}'))
         .gridPos(L.next(6, 5)),
     )

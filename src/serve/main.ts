@@ -58,6 +58,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
 
 /** The recovery receiver lives in EXECUTE; it plugs into the service when enabled. */
 async function attachReceiver(svc: Service): Promise<void> {
-  if (!svc.config.receiver.enabled) return;
+  // The executor serves both the Alertmanager webhook and the local recovery path.
+  if (!svc.config.receiver.enabled && !svc.config.recovery.local) return;
   svc.use(createReceiver(svc));
 }

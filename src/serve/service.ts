@@ -13,7 +13,7 @@ import { requireAuth } from './auth';
 import { landingPage } from './landing';
 import type { Logger } from './logger';
 import { encoded, Metrics, type Encoded } from './metrics';
-import { Monitor, type ServedReport } from './monitor';
+import { Monitor, type SelfFault, type ServedReport } from './monitor';
 import { policyView, type PolicyView } from './policy_view';
 
 export interface ServiceDeps {
@@ -50,7 +50,11 @@ export class Service {
   private reportBytes: { report: ServedReport; body: Encoded } | null = null;
   private lastCritical = '';
   private readonly plugins: ServicePlugin[] = [];
-  ready = false;
+  /** Extra lines for the served policy's reasons (maintenance windows), from plugins. */
+  private readonly reasonSources: (() => string[])[] = [];
+  /** Why the service is not ready beyond the first cycle (plugins: a journal that cannot record). */
+  private readonly readinessChecks: (() => string | null)[] = [];
+  private started = false;
   private stopping = false;
 
   constructor(
@@ -63,6 +67,10 @@ export class Service {
     this.metrics = new Metrics(VERSION, this.monitor.subsystems.map((s) => s.name));
     this.monitor.on('cycle', (r: ServedReport) => this.onCycle(r));
     this.monitor.on('policy', (c: PolicyChange) => this.onPolicyChange(c));
+    this.monitor.on('selfFault', (f: SelfFault) => {
+      this.metrics.internalErrors.inc({ kind: f.kind });
+      this.metrics.invalidate();
+    });
     this.app.disable('x-powered-by');
     this.app.set('etag', false);
   }
@@ -71,10 +79,43 @@ export class Service {
     this.plugins.push(plugin);
   }
 
+  /** Adds lines to the served policy's reasons; call policyViewChanged() when they change. */
+  addReasons(source: () => string[]): void {
+    this.reasonSources.push(source);
+  }
+
+  /** Adds a readiness condition: a non-null answer is why the service is not ready. */
+  addReadinessCheck(check: () => string | null): void {
+    this.readinessChecks.push(check);
+  }
+
+  /** Subscribers see the policy view again (its reasons changed without a policy change). */
+  policyViewChanged(): void {
+    this.broadcast('policy', this.policy());
+  }
+
+  /** Ready: the first cycle is in the metrics, and nothing of our own is failing (EMFILE, overload, the journal). */
+  get ready(): boolean {
+    return this.notReadyReason() === null;
+  }
+
+  notReadyReason(): string | null {
+    if (!this.started) return 'First check cycle still running';
+    const own = this.monitor.selfFaulted.values().next();
+    if (!own.done) return `selfheal's own fault (${own.value.kind}) while checking ${own.value.subsystem}: ${own.value.error}`;
+    for (const c of this.readinessChecks) {
+      const why = c();
+      if (why) return why;
+    }
+    return null;
+  }
+
   policy(): PolicyView {
     const r = this.monitor.report;
     if (!r) return policyView('no_new_trades', false, ['first check cycle has not completed'], this.clock(), { ...this.config.policy, valid_for_sec: 0 });
-    return policyView(r.current_safety_policy, r.trading_should_continue, this.monitor.policy.reasons(), this.monitor.lastCycleAt, this.config.policy);
+    const reasons = this.monitor.policy.reasons();
+    for (const src of this.reasonSources) reasons.push(...src());
+    return policyView(r.current_safety_policy, r.trading_should_continue, reasons, this.monitor.lastCycleAt, this.config.policy);
   }
 
   private onCycle(r: ServedReport): void {
@@ -147,7 +188,8 @@ export class Service {
       res.type('text').send('OK\n');
     });
     app.get('/-/ready', (_req, res) => {
-      res.status(this.ready ? 200 : 503).type('text').send(this.ready ? 'Ready\n' : 'First check cycle still running\n');
+      const why = this.notReadyReason();
+      res.status(why ? 503 : 200).type('text').send(why ? `${why}\n` : 'Ready\n');
     });
     app.get('/report', (_req, res) => {
       if (!this.monitor.report) return void res.status(503).json({ error: 'first check cycle has not completed' });
@@ -252,13 +294,13 @@ export class Service {
     for (const p of this.plugins) await p.start?.();
     await this.monitor.start();
     await this.metrics.render(); // ready means the first cycle is in the metrics too
-    this.ready = true;
+    this.started = true;
     return this.server!.address() as AddressInfo;
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
-    this.ready = false;
+    this.started = false;
     this.monitor.stop();
     if (this.keepAlive) clearInterval(this.keepAlive);
     for (const res of this.streams) res.end();

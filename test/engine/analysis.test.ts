@@ -8,6 +8,9 @@ import { recommend, selectAction } from '../../src/recommend/recommendations';
 import { ACTIONS } from '../../src/recommend/actions';
 import { RECOVERY_ACTIONS, policyLevel, type DetectedIssue, type HealthStatus, type IssueSeverity, type TradingCriticality } from '../../src/types';
 import { NOW } from '../helpers/fs';
+import { buildReport } from '../../src/engine/report';
+import { defaultConfig } from '../../src/config/load';
+import { HEALTH_STATUSES, SAFETY_POLICIES } from '../../src/types';
 
 const health = (subsystem: string, status: HealthStatus) => ({
   subsystem,
@@ -249,5 +252,41 @@ describe('escalation over check history', () => {
     assert.equal(escalate('healthy', h, limits).status, 'healthy');
     assert.equal(recordCheck(h, false, limits.error_rate_window, 0, SPACING), h);
     assert.deepEqual(recordCheck(h, true, limits.error_rate_window, 0, SPACING).recent_errors, [...Array(9).fill(false), true]);
+  });
+});
+
+describe('escalation never loosens the policy', () => {
+  const config = defaultConfig({});
+  const subs = config.subsystems.filter((s) => s.enabled);
+  const policyWith = (statuses: Record<string, HealthStatus>) =>
+    buildReport(
+      config,
+      subs.map((sub) => ({ sub, health: { subsystem: sub.name, status: statuses[sub.name] ?? 'healthy', timestamp: '', response_time_ms: 0, error_count: 0, details: {} } })),
+      { cpu_ratio: null, memory_ratio: null, open_connections: null },
+      NOW,
+    ).current_safety_policy;
+  // Backgrounds: everything else healthy, one other trading-critical subsystem degraded, one partial critical.
+  const backgrounds: Record<string, HealthStatus>[] = [{}, { data_feed: 'degraded' }, { orchestrator: 'critical' }, { logging: 'critical', ai_model: 'degraded' }];
+  it('for every subsystem × status × background: failed is at least as strict as any status it escalates from', () => {
+    let cases = 0;
+    for (const bg of backgrounds) {
+      for (const sub of subs) {
+        const failed = policyWith({ ...bg, [sub.name]: 'failed' });
+        for (const before of HEALTH_STATUSES) {
+          const was = policyWith({ ...bg, [sub.name]: before });
+          assert.ok(policyLevel(failed) >= policyLevel(was), `${sub.name}: ${before} (${was}) → failed (${failed}) with ${JSON.stringify(bg)}`);
+          cases++;
+        }
+      }
+    }
+    assert.equal(cases, backgrounds.length * subs.length * HEALTH_STATUSES.length);
+  });
+  it('a failed partially critical subsystem keeps no_new_trades (the guide alone would say safe_risk_profile)', () => {
+    assert.equal(evaluateSafetyPolicy('critical', [{ severity: 'high', impacts_trading: false }]), 'safe_risk_profile');
+    assert.equal(policyWith({ ai_model: 'critical' }), 'no_new_trades');
+    assert.equal(policyWith({ ai_model: 'failed' }), 'no_new_trades');
+  });
+  it('a failed trading-critical subsystem is emergency_shutdown', () => {
+    for (const s of subs.filter((x) => x.criticality === 'yes')) assert.equal(policyWith({ [s.name]: 'failed' }), SAFETY_POLICIES[4]);
   });
 });

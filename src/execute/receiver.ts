@@ -53,7 +53,7 @@ export function createReceiver(svc: Service, opts: ReceiverOptions = {}): Receiv
     },
   }, opts.schedule ?? true);
 
-  const operator = requireAuth({ bearer: cfg.api.token, basic: null });
+  const operator = requireAuth(() => ({ bearer: cfg.api.token, basic: null })); // read per request: reloadable
   const small = express.json({ limit: '16kb' });
   const view = (r: ActionRecord) => r;
 

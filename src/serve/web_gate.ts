@@ -18,6 +18,8 @@ export class WebGate {
   private readonly inflight = new Map<string, Promise<boolean>>();
   private tokens = 0;
   private refilledAt = 0;
+  /** bcrypt comparisons run so far (the cache keeps this at one per distinct credential). */
+  verifications = 0;
 
   constructor(
     private web: WebConfig,
@@ -81,6 +83,7 @@ export class WebGate {
     let p = this.inflight.get(key);
     if (!p) {
       const cache = this.cache;
+      this.verifications++;
       // $2y$ (htpasswd) is the same algorithm as $2b$; bcryptjs knows only the latter spellings.
       p = bcrypt.compare(pass, (hash ?? DUMMY_HASH).replace(/^\$2y\$/, '$2b$')).then((match) => {
         const ok = match && hash !== undefined;

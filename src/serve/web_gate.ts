@@ -68,7 +68,7 @@ export class WebGate {
   checkPeer(socket: TLSSocket): void {
     const web = this.web;
     const mode = web.clientAuth;
-    if (mode === 'NoClientCert' || mode === 'RequestClientCert' || mode === 'RequireAndVerifyClientCert' && web.allowedSans.length === 0) return;
+    if (mode === 'NoClientCert' || mode === 'RequestClientCert' || (mode === 'RequireAndVerifyClientCert' && web.allowedSans.length === 0)) return;
     const cert = socket.getPeerCertificate();
     const given = cert && Object.keys(cert).length > 0;
     if (mode === 'RequireAnyClientCert' && !given) return void socket.destroy();

@@ -176,9 +176,7 @@ function parseTls(s: Section, baseDir: string): Pick<WebConfig, 'tls' | 'clientA
   if (key === null) s.fail('key_file', 'required (or key)');
   if (versions.indexOf(min) > versions.indexOf(max)) s.fail('min_version', `${min} is above max_version ${max}`);
   if (ca !== null && clientAuth === 'NoClientCert') s.fail('client_ca_file', 'a client CA is configured without a client_auth_type');
-  if (ca === null && (clientAuth === 'VerifyClientCertIfGiven' || clientAuth === 'RequireAndVerifyClientCert')) {
-    s.fail('client_ca_file', `required with client_auth_type ${clientAuth}`);
-  }
+  // Verifying without client_ca_file uses the default roots (Node's bundle), as Go uses the system's.
   if (allowedSans.length && clientAuth !== 'RequireAnyClientCert' && clientAuth !== 'RequireAndVerifyClientCert') {
     s.fail('client_allowed_sans', 'needs client_auth_type RequireAnyClientCert or RequireAndVerifyClientCert');
   }

@@ -7,6 +7,7 @@ import { after, describe, it } from 'node:test';
 import { tempDir, writeAged } from '../helpers/fs';
 import { healthyPlatform } from '../helpers/platform';
 import { BIN, freePort, until } from '../helpers/process';
+import { TLS_DIR, tlsGet } from '../helpers/tls';
 
 function run(args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
@@ -120,6 +121,28 @@ describe('selfheal serve: logs, hold-down line, SIGHUP', () => {
     assert.match(s.lines.find((l) => l.includes('Health check complete'))!, /^ts=\S+ level=debug /);
     s.proc.kill('SIGTERM');
     await s.exited;
+  });
+});
+
+describe('selfheal serve --web.config.file', () => {
+  it('a bad web config file is one line naming the file and the key, exit 3', () => {
+    const { root, cfg } = platform();
+    const web = join(root, 'web.yml');
+    writeFileSync(web, 'basic_auth_users:\n  alice: plain\n');
+    const r = run(['serve', '--config.file', cfg, '--web.config.file', web]);
+    assert.equal(r.code, 3);
+    assert.match(r.err, new RegExp(`^selfheal: web config file ${web.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: basic_auth_users\\.alice: expected a bcrypt hash.*\n$`));
+  });
+  it('serves HTTPS when the file has tls_server_config', async () => {
+    const { root, cfg } = platform();
+    const web = join(root, 'web.yml');
+    writeFileSync(web, `tls_server_config:\n  cert_file: ${join(TLS_DIR, 'server.crt')}\n  key_file: ${join(TLS_DIR, 'server.key')}\n`);
+    const port = await freePort();
+    const s = serve(['--config.file', cfg, '--web.listen-address', `127.0.0.1:${port}`, '--web.config.file', web, '--log.format', 'json']);
+    await until('listening', async () => s.lines.some((l) => l.includes(`listening on https://127.0.0.1:${port}/`)));
+    assert.equal((await tlsGet(`https://127.0.0.1:${port}/-/healthy`)).status, 200);
+    s.proc.kill('SIGTERM');
+    assert.equal(await s.exited, 0);
   });
 });
 

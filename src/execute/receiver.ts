@@ -79,7 +79,7 @@ export function createReceiver(svc: Service, opts: ReceiverOptions = {}): Receiv
   svc.monitor.setRecoveryProbe(executor);
   const local = cfg.recovery.local ? new LocalRecovery(cfg, executor, svc.monitor, svc.clock, svc.logger.child({ component: 'local-recovery' })) : null;
 
-  const operator = requireAuth({ bearer: cfg.api.token, basic: null });
+  const operator = requireAuth(() => ({ bearer: cfg.api.token, basic: null })); // read per request: reloadable
   const small = express.json({ limit: '16kb' });
   const view = (r: ActionRecord) => r;
 

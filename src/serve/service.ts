@@ -1,5 +1,7 @@
 // The long-running service: monitor + metrics + HTTP API (+ the recovery receiver when enabled).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Config } from '../config/types';
@@ -12,6 +14,9 @@ import { VERSION } from '../version';
 import { requireAuth } from './auth';
 import { landingPage } from './landing';
 import type { Logger } from './logger';
+import type { ReloadOutcome } from './reload';
+import type { WebConfig } from './web_config';
+import { WebGate } from './web_gate';
 import { encoded, Metrics, type Encoded } from './metrics';
 import { Monitor, type SelfFault, type ServedReport } from './monitor';
 import { policyView, type PolicyView } from './policy_view';
@@ -22,6 +27,8 @@ export interface ServiceDeps {
   logger: Logger;
   watchFiles?: boolean;
   schedule?: boolean;
+  /** The web configuration file (`--web.config.file`): TLS, basic auth, headers — for every endpoint. */
+  web?: WebConfig | null;
 }
 
 /** Extensions (the recovery receiver) mount routes and hook into cycles through this. */
@@ -41,7 +48,11 @@ export class Service {
   readonly app = express();
   readonly clock: () => number;
   readonly logger: Logger;
-  private server: Server | null = null;
+  private server: Server | TlsServer | null = null;
+  /** Present when a web configuration file is in use (even one that turns nothing on: a reload may). */
+  readonly web: WebGate | null;
+  /** Set by `selfheal serve`: re-reads the files and applies them (SIGHUP, POST /-/reload). */
+  reloader: (() => Promise<ReloadOutcome>) | null = null;
   private readonly streams = new Set<Response>();
   private keepAlive: NodeJS.Timeout | null = null;
   private writing: Promise<void> | null = null;
@@ -63,6 +74,7 @@ export class Service {
   ) {
     this.clock = deps.clock ?? Date.now;
     this.logger = deps.logger;
+    this.web = deps.web ? new WebGate(deps.web, this.clock) : null;
     this.monitor = new Monitor(config, { clock: this.clock, resources: deps.resources, logger: deps.logger, watchFiles: deps.watchFiles, schedule: deps.schedule });
     this.metrics = new Metrics(VERSION, this.monitor.subsystems.map((s) => s.name));
     this.monitor.on('cycle', (r: ServedReport) => this.onCycle(r));
@@ -121,7 +133,8 @@ export class Service {
   private onCycle(r: ServedReport): void {
     this.metrics.refresh(this.monitor);
     const s = r.summary;
-    this.logger.info(
+    // Every cycle, so debug: at info it drowned the lines that matter (policy changes, critical issues).
+    this.logger.debug(
       { overall: r.overall_status, policy: r.current_safety_policy, evaluated_policy: r.evaluated_safety_policy, issues: r.detected_issues.length, ...s },
       `Health check complete: Overall=${r.overall_status}, Policy=${r.current_safety_policy}`,
     );
@@ -175,7 +188,7 @@ export class Service {
 
   private routes(): void {
     const app = this.app;
-    const operator = requireAuth({ bearer: this.config.api.token, basic: null });
+    const operator = requireAuth(() => ({ bearer: this.config.api.token, basic: null }));
     const json = express.json({ limit: '16kb' });
 
     app.get('/', (_req, res) => {
@@ -243,6 +256,11 @@ export class Service {
       this.monitor.setFloor('override', policy as SafetyPolicy, `override by operator: ${reason}`, this.clock() + duration * 1000);
       res.json(this.policy());
     });
+    app.post('/-/reload', operator, async (_req, res) => {
+      if (!this.reloader) return void res.status(501).json({ error: 'reload is only available in selfheal serve' });
+      const r = await this.reloader();
+      res.status(r.ok ? 200 : 400).json(r);
+    });
     app.delete('/policy/override', operator, (req, res) => {
       this.logger.warn({ remote: req.socket.remoteAddress }, 'operator override lifted');
       this.monitor.clearFloor('override');
@@ -265,7 +283,7 @@ export class Service {
     const raw = new Map<string, RawHandler>();
     for (const p of this.plugins) for (const [k, h] of Object.entries(p.raw ?? {})) raw.set(k, h);
     const contentType = this.metrics.contentType;
-    const server = createServer({ noDelay: true }, (req, res) => {
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
       if (req.url === '/metrics' && req.method === 'GET') {
         const cached = this.metrics.cached();
         if (cached) {
@@ -278,7 +296,11 @@ export class Service {
         if (hot) return hot(req, res);
       }
       this.app(req, res);
-    });
+    };
+    const gated = this.web ? this.web.wrap(handler) : handler;
+    const tls = this.web?.config.tls;
+    const server = tls ? createTlsServer({ ...tls, noDelay: true }, gated) : createServer({ noDelay: true }, gated);
+    if (tls) server.on('secureConnection', (socket: TLSSocket) => this.web!.checkPeer(socket));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -296,6 +318,18 @@ export class Service {
     await this.metrics.render(); // ready means the first cycle is in the metrics too
     this.started = true;
     return this.server!.address() as AddressInfo;
+  }
+
+  /** Swaps in a new web configuration (reload); TLS on/off needs a restart and is refused before this. */
+  swapWeb(web: WebConfig): void {
+    if (!this.web) return;
+    this.web.swap(web);
+    const srv = this.server;
+    if (srv && web.tls && 'setSecureContext' in srv) {
+      srv.setSecureContext(web.tls);
+      // Per-connection options Node reads from the server for every new handshake.
+      Object.assign(srv, { requestCert: web.tls.requestCert, rejectUnauthorized: web.tls.rejectUnauthorized });
+    }
   }
 
   async stop(): Promise<void> {

@@ -43,6 +43,33 @@ describe('PolicyClient', () => {
     }
   });
 
+  it('directive helpers follow the served policy: canIncrease, canReduce, mustClose', async () => {
+    const { url } = await startService(platform());
+    const client = new PolicyClient({ baseUrl: url });
+    client.on('error', () => undefined);
+    client.start();
+    const op = { authorization: 'Bearer op' };
+    // policy → [canOpenPosition, canIncrease, canReduce, mustClose]
+    const table: [string, [boolean, boolean, true, string]][] = [
+      ['allow_all', [true, true, true, 'none']],
+      ['safe_risk_profile', [true, true, true, 'none']],
+      ['no_new_trades', [false, false, true, 'none']],
+      ['defensive_exit', [false, false, true, 'high_risk']],
+      ['emergency_shutdown', [false, false, true, 'all']],
+    ];
+    try {
+      for (const [policy, want] of table) {
+        if (policy !== 'allow_all') await post(`${url}/policy/override`, { policy, duration_sec: 60, reason: 'test' }, op);
+        await changeTo(client, (p) => p.policy === policy);
+        assert.deepEqual([client.canOpenPosition(), client.canIncrease(), client.canReduce(), client.mustClose()], want, policy);
+      }
+      assert.equal(client.current().manual_intervention_required, true);
+      assert.deepEqual(client.highRisk(), { max_leverage: 5, tags: ['high_risk'] });
+    } finally {
+      client.stop();
+    }
+  });
+
   it('fails closed once the last policy is older than valid_until (server gone)', async () => {
     let now = Date.now();
     const { url, stop } = await startService(platform());
@@ -58,6 +85,7 @@ describe('PolicyClient', () => {
       assert.equal(p.policy, 'no_new_trades');
       assert.equal(client.canOpenPosition(), false);
       assert.deepEqual(client.limits(), { max_leverage: 0, position_size_multiplier: 0 });
+      assert.deepEqual([client.canIncrease(), client.canReduce(), client.mustClose()], [false, true, 'none'], 'exits stay allowed');
       assert.match(p.reasons[0], /expired/);
     } finally {
       client.stop();
@@ -74,6 +102,7 @@ describe('PolicyClient', () => {
     now += 3600_000;
     assert.equal(client.current().policy, 'emergency_shutdown');
     assert.equal(client.canOpenPosition(), false);
+    assert.deepEqual([client.mustClose(), client.canReduce(), client.current().manual_intervention_required], ['all', true, true]);
   });
 
   it('with nothing reachable from the start, it refuses new positions', async () => {
@@ -84,6 +113,7 @@ describe('PolicyClient', () => {
     try {
       assert.equal(client.canOpenPosition(), false);
       assert.equal(client.current().policy, 'no_new_trades');
+      assert.deepEqual([client.canIncrease(), client.canReduce(), client.mustClose()], [false, true, 'none']);
       await assert.rejects(client.refresh());
     } finally {
       client.stop();

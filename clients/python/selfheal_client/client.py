@@ -254,7 +254,7 @@ class PolicyClient:
         self._stopped = threading.Event()
         self._wake_poll = threading.Event()
         self._streaming = False
-        self._stream_conn: Optional[http.client.HTTPConnection] = None
+        self._stream_sock: Optional[socket.socket] = None
         self._threads: List[threading.Thread] = []
 
     # --- what the bot asks -------------------------------------------------------------------
@@ -351,10 +351,10 @@ class PolicyClient:
         self._stopped.set()
         self._wake_poll.set()
         with self._lock:
-            conn = self._stream_conn
-        if conn is not None and conn.sock is not None:
+            sock = self._stream_sock
+        if sock is not None:
             try:
-                conn.sock.shutdown(socket.SHUT_RDWR)
+                sock.shutdown(socket.SHUT_RDWR)  # unblocks the stream thread's read
             except OSError:
                 pass
         for t in self._threads:
@@ -422,9 +422,12 @@ class PolicyClient:
     def _stream_loop(self) -> None:
         while self._running.is_set():
             conn = self._connection(self._stream_timeout)
-            with self._lock:
-                self._stream_conn = conn
             try:
+                conn.connect()
+                with self._lock:
+                    self._stream_sock = conn.sock
+                if not self._running.is_set():
+                    return
                 conn.request("GET", self._path("/policy/stream"), headers={**self._headers, "Accept": "text/event-stream"})
                 res = conn.getresponse()
                 if res.status != 200:
@@ -438,7 +441,7 @@ class PolicyClient:
                 self._streaming = False
                 conn.close()
                 with self._lock:
-                    self._stream_conn = None
+                    self._stream_sock = None
             if not self._running.is_set():
                 return
             self._emit_if_changed()

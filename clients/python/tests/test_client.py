@@ -145,6 +145,7 @@ class Following(unittest.TestCase):
         # A poll interval far beyond the test: only the stream can deliver the change in time.
         client = PolicyClient(URL, poll_interval=3600, on_change=lambda v: seen.append(v.policy))
         with client:
+            threads = list(client._threads)
             self.assertIsNotNone(client.wait_for(lambda v: v.policy == "allow_all", WAIT))
             impose("no_new_trades")
             got = client.wait_for(lambda v: v.policy == "no_new_trades", WAIT)
@@ -154,6 +155,8 @@ class Following(unittest.TestCase):
             self.assertFalse(client.can_open_position())
             self.assertTrue(client.can_reduce())
         self.assertEqual(seen[-2:], ["allow_all", "no_new_trades"])
+        # stop() unblocks the stream's read at once (the service's keep-alive would come only after 15 s)
+        self.assertEqual([t.name for t in threads if t.is_alive()], [])
 
     def test_polls_while_the_stream_is_down(self) -> None:
         with Proxy() as proxy:

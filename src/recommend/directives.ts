@@ -1,7 +1,7 @@
 // What each safety policy lets a trading bot do, order by order: the guide's "Policy Effects" as one
 // table. Every policy view (the API, the stream, /health/system, both clients) is derived from it.
 import type { HighRiskConfig, PolicyConfig, PolicyLimits } from '../config/types';
-import { SAFETY_POLICIES, policyLevel, stricterPolicy, type SafetyPolicy } from '../types';
+import { stricterPolicy, type SafetyPolicy } from '../types';
 
 /** Which existing positions the bot must close now. */
 export const CLOSE_POSITIONS = ['none', 'high_risk', 'all'] as const;
@@ -65,11 +65,7 @@ export function failClosedPolicy(lastKnown: SafetyPolicy | null): SafetyPolicy {
   return lastKnown ? stricterPolicy(lastKnown, FAIL_CLOSED_POLICY) : FAIL_CLOSED_POLICY;
 }
 
+/** The directives of the fail-closed answer: that policy's row, with zero limits. */
 export function failClosedDirectives(lastKnown: SafetyPolicy | null): Directives {
   return { ...POLICY_DIRECTIVES[failClosedPolicy(lastKnown)], ...NO_LIMITS };
-}
-
-/** Every policy, least to most protective, with its row (for docs and tests). */
-export function directiveTable(): { policy: SafetyPolicy; level: number; row: Readonly<DirectiveRow> }[] {
-  return SAFETY_POLICIES.map((policy) => ({ policy, level: policyLevel(policy), row: POLICY_DIRECTIVES[policy] }));
 }

@@ -36,6 +36,8 @@ export interface Limits {
 
 export class PolicyClient extends EventEmitter {
   private last: PolicyView | null = null;
+  /** Bumped on every accepted view: a poll answer that raced a stream event must not overwrite it. */
+  private generation = 0;
   private lastEffective: string | null = null;
   private running = false;
   private streaming = false;
@@ -110,9 +112,10 @@ export class PolicyClient extends EventEmitter {
 
   /** Fetches /policy once. */
   async refresh(): Promise<PolicyView> {
+    const since = this.generation;
     const res = await fetch(`${this.base}/policy`, { headers: this.opts.headers, signal: AbortSignal.timeout(5000) });
     if (!res.ok) throw new Error(`GET /policy: HTTP ${res.status}`);
-    this.accept((await res.json()) as PolicyView);
+    this.accept((await res.json()) as PolicyView, since);
     return this.current();
   }
 
@@ -129,13 +132,16 @@ export class PolicyClient extends EventEmitter {
     for (const t of [this.pollTimer, this.expiryTimer]) if (t) clearTimeout(t);
   }
 
-  private accept(raw: PolicyView): void {
+  /** Takes a view; one fetched since generation `since` is dropped if the stream delivered a newer one meanwhile. */
+  private accept(raw: PolicyView, since?: number): void {
+    if (since !== undefined && since !== this.generation) return;
     const view = normalize(raw);
     if (!view) {
       this.emit('error', new Error(`selfheal sent a policy this client does not know: ${JSON.stringify(raw?.policy)}`));
       return;
     }
     this.last = view;
+    this.generation++;
     if (this.expiryTimer) clearTimeout(this.expiryTimer);
     const wait = Date.parse(view.valid_until) - this.clock() + 1;
     if (this.running && wait > 0) {

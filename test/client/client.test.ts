@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { PolicyClient, type PolicyView } from '../../src/client';
 import { tempDir } from '../helpers/fs';
 import { configIn } from '../helpers/config';
 import { healthyPlatform } from '../helpers/platform';
-import { post, startService } from '../helpers/service';
+import { getJson, post, startService } from '../helpers/service';
 
 function platform() {
   const root = tempDir();
@@ -117,6 +119,49 @@ describe('PolicyClient', () => {
       await assert.rejects(client.refresh());
     } finally {
       client.stop();
+    }
+  });
+
+  it('a poll answer asked before a stream event and answered after it does not overwrite it', async () => {
+    const { url } = await startService(platform());
+    const real = (await getJson(`${url}/policy`)).body;
+    let client: PolicyClient | null = null;
+    let stream: ServerResponse | null = null;
+    const until = (cond: () => boolean, then: () => void) => {
+      const tick = () => (cond() ? then() : setTimeout(tick, 5));
+      tick();
+    };
+    let events = 0;
+    const srv = createServer((req, res) => {
+      if (req.url === '/policy/stream') {
+        stream = res;
+        return void res.writeHead(200, { 'content-type': 'text/event-stream' });
+      }
+      // Every poll is overtaken: while it is in flight the stream delivers a newer view, and the poll is
+      // answered (with an older one) only once the client has taken the stream's.
+      until(() => stream !== null, () => {
+        const n = ++events;
+        stream!.write(`event: policy\ndata: ${JSON.stringify({ ...real, policy: 'no_new_trades', reasons: [`stream ${n}`] })}\n\n`);
+        until(() => Number(/^stream (\d+)$/.exec(client!.current().reasons[0] ?? '')?.[1] ?? 0) >= n, () => {
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ...real, policy: 'allow_all', reasons: ['poll'] }));
+        });
+      });
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const seen: string[] = [];
+    client = new PolicyClient({ baseUrl: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`, pollIntervalMs: 3_600_000 });
+    client.on('change', (p: PolicyView) => seen.push(p.policy));
+    client.on('error', () => undefined);
+    client.start();
+    try {
+      await client.refresh(); // resolves once its (older) answer has been handled
+      assert.equal(client.current().policy, 'no_new_trades');
+      assert.match(client.current().reasons[0], /^stream \d+$/);
+      assert.ok(!seen.includes('allow_all'), seen.join());
+    } finally {
+      client.stop();
+      srv.closeAllConnections();
+      srv.close();
     }
   });
 });

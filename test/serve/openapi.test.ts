@@ -8,6 +8,7 @@ import { tempDir } from '../helpers/fs';
 import { healthyPlatform } from '../helpers/platform';
 import { allRefs, check, resolveRef, type Schema } from '../helpers/schema';
 import { post, startService } from '../helpers/service';
+import { openSse } from '../helpers/sse';
 
 const DOC = parse(readFileSync(resolve(__dirname, '../../../docs/openapi.yaml'), 'utf8')) as Schema;
 const PATHS = DOC.paths as Record<string, Record<string, Schema>>;
@@ -84,6 +85,19 @@ describe('docs/openapi.yaml', () => {
     for (const list of ['/recovery/pending', '/recovery/history']) {
       const items = (await (await fetch(url + list)).json()) as unknown[];
       assert.ok(items.length > 0, `${list} held a record, so its item schema was exercised`);
+    }
+  });
+
+  it('the stream\'s events carry the documented PolicyView and PolicyRefresh', async () => {
+    const { url } = await liveService();
+    const sse = await openSse(`${url}/policy/stream`);
+    try {
+      const schemas = (DOC.components as { schemas: Record<string, Schema> }).schemas;
+      assert.deepEqual(check(DOC, schemas.PolicyView, await sse.next('policy')), []);
+      await post(`${url}/health/force-check`, {});
+      assert.deepEqual(check(DOC, schemas.PolicyRefresh, await sse.next('refresh')), []);
+    } finally {
+      sse.close();
     }
   });
 

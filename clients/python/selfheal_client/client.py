@@ -249,6 +249,8 @@ class PolicyClient:
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._last: Optional[PolicyView] = None
+        # Bumped on every accepted view: a poll answer that raced a stream event must not overwrite it.
+        self._generation = 0
         self._last_key: Optional[Tuple[Any, ...]] = None
         self._running = threading.Event()
         self._stopped = threading.Event()
@@ -317,6 +319,8 @@ class PolicyClient:
 
     def refresh(self) -> PolicyView:
         """Fetches /policy once. Raises SelfhealUnavailable (and keeps what it had) on failure."""
+        with self._lock:
+            generation = self._generation
         conn = self._connection(self._timeout)
         try:
             conn.request("GET", self._path("/policy"), headers={**self._headers, "Accept": "application/json"})
@@ -329,7 +333,7 @@ class PolicyClient:
             raise SelfhealUnavailable(f"GET /policy: {err}") from err
         finally:
             conn.close()
-        self._accept(view)
+        self._accept(view, generation)
         return self.current()
 
     def start(self) -> "PolicyClient":
@@ -381,9 +385,13 @@ class PolicyClient:
         now = self._clock()
         return last if last is not None and last.valid_until_ts >= now else fail_closed(last, now)
 
-    def _accept(self, view: PolicyView) -> None:
+    def _accept(self, view: PolicyView, since: Optional[int] = None) -> None:
+        """Takes a view; one fetched since generation `since` is dropped if the stream delivered a newer one meanwhile."""
         with self._lock:
+            if since is not None and since != self._generation:
+                return
             self._last = view
+            self._generation += 1
         self._emit_if_changed()
 
     def _emit_if_changed(self) -> None:
@@ -422,6 +430,7 @@ class PolicyClient:
     def _stream_loop(self) -> None:
         while self._running.is_set():
             conn = self._connection(self._stream_timeout)
+            res: Optional[http.client.HTTPResponse] = None
             try:
                 conn.connect()
                 with self._lock:
@@ -439,6 +448,8 @@ class PolicyClient:
                     self._error(err if isinstance(err, SelfhealUnavailable) else SelfhealUnavailable(f"GET /policy/stream: {err}"))
             finally:
                 self._streaming = False
+                if res is not None:
+                    res.close()
                 conn.close()
                 with self._lock:
                     self._stream_sock = None

@@ -15,6 +15,7 @@ import time
 import unittest
 import urllib.error
 import urllib.request
+from dataclasses import FrozenInstanceError, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -23,10 +24,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from selfheal_client import (  # noqa: E402
     SAFETY_POLICIES,
+    Directives,
     PolicyClient,
     PolicyView,
     SelfhealUnavailable,
     directives_for,
+    fail_closed,
 )
 
 URL = os.environ.get("SELFHEAL_URL", "")
@@ -169,6 +172,59 @@ class Following(unittest.TestCase):
                 self.assertEqual(client.must_close(), "high_risk")
             self.assertTrue(any("/policy/stream" in str(e) for e in errors), errors)
             self.assertGreater(proxy.policy_gets, 1)
+
+
+class Structure(unittest.TestCase):
+    def test_reduce_positions_cannot_be_set_false(self) -> None:
+        d = directives_for("emergency_shutdown")
+        self.assertIs(d.reduce_positions, True)
+        with self.assertRaises(ValueError):
+            replace(d, reduce_positions=False)  # type: ignore[call-arg]
+        with self.assertRaises(TypeError):
+            Directives(False, False, True, "all", False, 0, 0, False)  # type: ignore[call-arg]
+        with self.assertRaises(FrozenInstanceError):
+            d.reduce_positions = False  # type: ignore[misc]
+        for policy in SAFETY_POLICIES:
+            self.assertIs(directives_for(policy).reduce_positions, True)
+            self.assertIs(fail_closed(None, time.time()).directives.reduce_positions, True)
+
+
+class Ordering(unittest.TestCase):
+    def test_a_poll_answer_older_than_a_stream_event_is_dropped(self) -> None:
+        _, real = operator("GET", "/policy")
+        requested, answered, done = threading.Event(), threading.Event(), threading.Event()
+        client = PolicyClient("http://127.0.0.1:9")  # replaced below, once the fixture has its port
+        seen: List[str] = []
+
+        def handle(h: BaseHTTPRequestHandler) -> None:
+            if h.path == "/policy":
+                requested.set()
+                # Answer only once the client has taken the stream's newer event.
+                client.wait_for(lambda v: v.policy == "no_new_trades" and "stream" in v.reasons, WAIT)
+                _send_json(h, 200, {**real, "policy": "allow_all", "reasons": ["poll"]})
+                answered.set()
+                return
+            h.send_response(200)
+            h.send_header("Content-Type", "text/event-stream")
+            h.end_headers()
+            requested.wait(WAIT)
+            view = {**real, "policy": "no_new_trades", "reasons": ["stream"]}
+            h.wfile.write(f"event: policy\ndata: {json.dumps(view)}\n\n".encode())
+            h.wfile.flush()
+            done.wait(WAIT)
+
+        with _Server(handle) as srv:
+            client = PolicyClient(srv.url, poll_interval=3600, on_change=lambda v: seen.append(v.policy))
+            with client:
+                self.assertTrue(requested.wait(WAIT))
+                self.assertIsNotNone(client.wait_for(lambda v: "stream" in v.reasons, WAIT))
+                self.assertTrue(answered.wait(WAIT))
+                # The poll's answer (asked before the stream's event, answered after it) must not win; taken,
+                # it would show within milliseconds.
+                self.assertIsNone(client.wait_for(lambda v: v.policy == "allow_all", 1.0))
+                self.assertEqual(client.current().reasons, ("stream",))
+                done.set()
+        self.assertNotIn("allow_all", seen)
 
 
 class FailClosed(unittest.TestCase):

@@ -129,7 +129,17 @@ class PolicyView:
         return parse_time(self.valid_until)
 
     @classmethod
-    def from_json(cls, obj: Mapping[str, Any]) -> "PolicyView":
+    def from_json(cls, obj: Any) -> "PolicyView":
+        """Validates a view as received (see _from_json); anything malformed is a ValueError."""
+        if not isinstance(obj, Mapping):
+            raise ValueError(f"selfheal sent a policy view that is not an object: {type(obj).__name__}")
+        try:
+            return cls._from_json(obj)
+        except (KeyError, TypeError, AttributeError) as err:
+            raise ValueError(f"malformed policy view: {err!r}") from err
+
+    @classmethod
+    def _from_json(cls, obj: Mapping[str, Any]) -> "PolicyView":
         """Validates a view as received. Raises ValueError on an unknown policy or a missing field.
 
         A view from a service older than the directives gets them from the table; whatever is sent,
@@ -443,7 +453,7 @@ class PolicyClient:
                     raise SelfhealUnavailable(f"GET /policy/stream: HTTP {res.status}")
                 self._streaming = True
                 self._read_events(res)
-            except (OSError, http.client.HTTPException, ValueError, SelfhealUnavailable) as err:
+            except Exception as err:  # whatever the stream did, this thread must live on
                 if self._running.is_set():
                     self._error(err if isinstance(err, SelfhealUnavailable) else SelfhealUnavailable(f"GET /policy/stream: {err}"))
             finally:
@@ -482,10 +492,14 @@ class PolicyClient:
             self._accept(PolicyView.from_json(json.loads(data)))
         elif event == "refresh":
             r = json.loads(data)
+            if not isinstance(r, Mapping):
+                raise ValueError("refresh event: expected an object")
             with self._lock:
                 last = self._last
             if last is not None and r.get("policy") == last.policy:
-                self._accept(replace(last, timestamp=str(r["timestamp"]), valid_until=str(r["valid_until"])))
+                valid_until = str(r["valid_until"])
+                parse_time(valid_until)  # a bad one fails the stream here, never current()
+                self._accept(replace(last, timestamp=str(r["timestamp"]), valid_until=valid_until))
             else:
                 try:
                     self.refresh()

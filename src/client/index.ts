@@ -235,6 +235,8 @@ export interface PolicyClient {
   on<E extends keyof PolicyClientEvents>(event: E, listener: (...args: PolicyClientEvents[E]) => void): this;
   once<E extends keyof PolicyClientEvents>(event: E, listener: (...args: PolicyClientEvents[E]) => void): this;
   off<E extends keyof PolicyClientEvents>(event: E, listener: (...args: PolicyClientEvents[E]) => void): this;
+}
+
 /**
  * A view as received, made safe to obey: an unknown policy is refused (null); a view from a service
  * older than the directives gets them from the table; reduce_positions is true whatever was sent.

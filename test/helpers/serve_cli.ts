@@ -14,12 +14,13 @@ export interface CliService {
 }
 
 /**
- * Starts the CLI on a platform that stays healthy for an hour (evidence dated ahead counts as brand new),
- * with no hold-down, so the served policy is allow_all unless a caller imposes a stricter one.
+ * Starts the CLI on a platform that is healthy now (fresh for a minute: the executor's heartbeat limit),
+ * with no hold-down and no resource limits (the host's load is not the test's), so the served policy
+ * is allow_all unless a caller imposes a stricter one.
  */
 export async function serveHealthy(extraYaml = ''): Promise<CliService> {
   const root = tempDir();
-  healthyPlatform(root, Date.now() + 3600_000);
+  healthyPlatform(root, Date.now());
   const port = await freePort();
   const token = 'op-test-token';
   const config = join(root, 'selfheal.yml');
@@ -34,6 +35,8 @@ export async function serveHealthy(extraYaml = ''): Promise<CliService> {
       `port: ${port}`,
       `api: { token: ${token} }`,
       'policy: { hold_down_sec: 0, valid_for_sec: 60 }',
+      'max_cpu_percent: 100',
+      'max_memory_percent: 100',
       extraYaml,
     ].join('\n'),
   );

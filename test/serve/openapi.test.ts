@@ -19,7 +19,7 @@ const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
  * does not yet. The test asserts they are still 404 here, so once they are merged it fails until they
  * are removed from this set — and from then on they are checked like every other route.
  */
-const NOT_YET_SERVED = new Set(['GET /recovery/maintenance', 'POST /recovery/maintenance', 'DELETE /recovery/maintenance', 'GET /recovery/status']);
+const NOT_YET_SERVED = new Set<string>();
 
 function operations(): { method: string; path: string; op: Schema }[] {
   return Object.entries(PATHS).flatMap(([path, item]) => METHODS.filter((m) => item[m]).map((m) => ({ method: m.toUpperCase(), path, op: item[m] })));

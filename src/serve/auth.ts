@@ -46,6 +46,7 @@ export function requireAuth(creds: Credentials) {
     const r = checkCredentials(req, creds);
     if (r.ok) return next();
     if (r.status === 401) res.set('WWW-Authenticate', creds.basic ? 'Basic realm="selfheal"' : 'Bearer');
-    res.status(r.status).json({ error: r.reason });
+    // The body of a refused request is never read: the connection closes after the answer.
+    res.set('Connection', 'close').status(r.status).json({ error: r.reason });
   };
 }

@@ -25,9 +25,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
   if (!LEVELS.includes(level)) throw new ConfigError(`--log-level: expected one of ${LEVELS.join(', ')}, got "${level}"`);
   const logger = createLogger(level);
 
-  const stopSim = config.demo.enabled ? startSimulator(config) : null;
   const svc = new Service(config, { resources: systemResources, logger });
+  // Before the simulator starts: a journal that is not one is a ConfigError (exit 3), and nothing may keep the process alive.
   await attachReceiver(svc);
+  const stopSim = config.demo.enabled ? startSimulator(config) : null;
   let addr;
   try {
     addr = await svc.start();

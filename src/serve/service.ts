@@ -33,7 +33,20 @@ export interface ServicePlugin {
   raw?: Record<string, RawHandler>;
   start?(): Promise<void>;
   stop?(): Promise<void>;
+  /** Why the service cannot do its job right now (the journal cannot record), or null: `/-/ready` answers 503. */
+  notReady?(): string | null;
 }
+
+/** Every POST carries JSON: a cross-site form or no-cors fetch (text/plain, no preflight) is refused. */
+export function isJson(contentType: string | undefined): boolean {
+  return /^application\/([\w.+-]*\+)?json\s*(;|$)/i.test(contentType ?? '');
+}
+
+/** An SSE subscriber with more than this unsent is dropped; it reconnects and gets the current policy. */
+export const SSE_MAX_BUFFERED_BYTES = 1024 * 1024;
+
+const TEXT = 'text/plain; charset=utf-8';
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 export class Service {
   readonly monitor: Monitor;
@@ -52,6 +65,9 @@ export class Service {
   private readonly plugins: ServicePlugin[] = [];
   ready = false;
   private stopping = false;
+  /** GET /policy as bytes, re-encoded on every policy or cycle change (null before the first cycle). */
+  private policyBytes: Buffer | null = null;
+  sseMaxBufferedBytes = SSE_MAX_BUFFERED_BYTES;
 
   constructor(
     readonly config: Config,
@@ -77,7 +93,23 @@ export class Service {
     return policyView(r.current_safety_policy, r.trading_should_continue, this.monitor.policy.reasons(), this.monitor.lastCycleAt, this.config.policy);
   }
 
+  /** Re-encodes GET /policy from the view (whatever fields it has): called on every policy or cycle change. */
+  private encodePolicy(): void {
+    this.policyBytes = this.monitor.report ? Buffer.from(JSON.stringify(this.policy())) : null;
+  }
+
+  /** Why `/-/ready` is 503, or null. */
+  notReady(): string | null {
+    if (!this.ready) return 'First check cycle still running';
+    for (const p of this.plugins) {
+      const why = p.notReady?.();
+      if (why) return why;
+    }
+    return null;
+  }
+
   private onCycle(r: ServedReport): void {
+    this.encodePolicy();
     this.metrics.refresh(this.monitor);
     const s = r.summary;
     this.logger.info(
@@ -96,6 +128,7 @@ export class Service {
   }
 
   private onPolicyChange(c: PolicyChange): void {
+    this.encodePolicy();
     this.metrics.policyChanges.inc();
     this.metrics.invalidate();
     this.logger.warn({ from: c.from, to: c.to, reasons: c.reasons }, `Safety policy changed: ${c.from} → ${c.to}`);
@@ -127,9 +160,21 @@ export class Service {
     }
   }
 
+  /** One encoding for every subscriber; one that falls behind is dropped (memory stays bounded). */
   private broadcast(event: string, data: unknown): void {
-    const msg = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
-    for (const res of this.streams) res.write(msg);
+    this.writeStreams(Buffer.from(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
+  }
+
+  private writeStreams(msg: Buffer): void {
+    for (const res of this.streams) {
+      if (res.writableLength > this.sseMaxBufferedBytes) {
+        this.streams.delete(res);
+        this.logger.warn({ remote: res.req.socket.remoteAddress, buffered: res.writableLength }, 'SSE subscriber too slow: dropped');
+        res.destroy();
+        continue;
+      }
+      res.write(msg);
+    }
   }
 
   private routes(): void {
@@ -147,7 +192,8 @@ export class Service {
       res.type('text').send('OK\n');
     });
     app.get('/-/ready', (_req, res) => {
-      res.status(this.ready ? 200 : 503).type('text').send(this.ready ? 'Ready\n' : 'First check cycle still running\n');
+      const why = this.notReady();
+      res.status(why ? 503 : 200).type('text').send(why ? `${why}\n` : 'Ready\n');
     });
     app.get('/report', (_req, res) => {
       if (!this.monitor.report) return void res.status(503).json({ error: 'first check cycle has not completed' });
@@ -223,20 +269,21 @@ export class Service {
     const raw = new Map<string, RawHandler>();
     for (const p of this.plugins) for (const [k, h] of Object.entries(p.raw ?? {})) raw.set(k, h);
     const contentType = this.metrics.contentType;
-    const server = createServer({ noDelay: true }, (req, res) => {
-      if (req.url === '/metrics' && req.method === 'GET') {
-        const cached = this.metrics.cached();
-        if (cached) {
-          res.sendDate = false;
-          sendParts(res, contentType, cached);
-          return;
-        }
-      } else if (raw.size) {
+    const timeout = this.config.receiver.body_timeout_sec * 1000;
+    const server = createServer({ noDelay: true, requestTimeout: timeout, headersTimeout: timeout, connectionsCheckingInterval: Math.min(1000, timeout) }, (req, res) => {
+      if (req.method === 'GET') {
+        if (this.fastGet(req.url, res)) return;
+      } else if (req.method === 'POST' && !isJson(req.headers['content-type'])) {
+        // Refused unread, before routing and auth: closes the cross-site text/plain POST.
+        return void sendBytes(res, 415, JSON_TYPE, Buffer.from('{"error":"Content-Type: expected application/json"}'), ['Connection', 'close']);
+      }
+      if (raw.size) {
         const hot = raw.get(`${req.method} ${req.url}`);
         if (hot) return hot(req, res);
       }
       this.app(req, res);
     });
+    server.maxConnections = this.config.api.max_connections;
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -245,15 +292,48 @@ export class Service {
         resolve();
       });
     });
-    this.keepAlive = setInterval(() => {
-      for (const res of this.streams) res.write(': keep-alive\n\n');
-    }, 15_000);
+    this.keepAlive = setInterval(() => this.writeStreams(KEEP_ALIVE), 15_000);
     this.keepAlive.unref();
     for (const p of this.plugins) await p.start?.();
     await this.monitor.start();
     await this.metrics.render(); // ready means the first cycle is in the metrics too
     this.ready = true;
     return this.server!.address() as AddressInfo;
+  }
+
+  /**
+   * What scrapers and bots poll, from bytes encoded ahead of time, ahead of Express routing:
+   * /metrics, /policy, /-/healthy, /-/ready. Returns false to fall through to Express.
+   */
+  private fastGet(url: string | undefined, res: ServerResponse): boolean {
+    switch (url) {
+      case '/metrics': {
+        const cached = this.metrics.cached();
+        if (!cached) return false;
+        res.sendDate = false;
+        sendParts(res, this.metrics.contentType, cached);
+        return true;
+      }
+      case '/policy': {
+        const body = this.policyBytes;
+        if (!body) return false;
+        res.sendDate = false;
+        sendBytes(res, 200, JSON_TYPE, body, ['Cache-Control', 'no-store']);
+        return true;
+      }
+      case '/-/healthy':
+        res.sendDate = false;
+        sendBytes(res, 200, TEXT, HEALTHY);
+        return true;
+      case '/-/ready': {
+        const why = this.notReady();
+        res.sendDate = false;
+        sendBytes(res, why ? 503 : 200, TEXT, why ? Buffer.from(`${why}\n`) : READY);
+        return true;
+      }
+      default:
+        return false;
+    }
   }
 
   async stop(): Promise<void> {
@@ -275,6 +355,15 @@ export class Service {
     }
     if (this.writing) await this.writing;
   }
+}
+
+const HEALTHY = Buffer.from('OK\n');
+const READY = Buffer.from('Ready\n');
+const KEEP_ALIVE = Buffer.from(': keep-alive\n\n');
+
+function sendBytes(res: ServerResponse, status: number, contentType: string, body: Buffer, extra: string[] = []): void {
+  res.writeHead(status, ['Content-Type', contentType, 'Content-Length', String(body.length), ...extra]);
+  res.end(body);
 }
 
 /** Encoded bytes, whole or in parts, under one Content-Length. */

@@ -350,6 +350,11 @@ export class RecoveryExecutor {
     this.inflight.add(p);
   }
 
+  /** Handlers running now and actions waiting for a handler slot. */
+  handlers(): { running: number; waiting: number } {
+    return { running: this.handlersRunning, waiting: this.slotWaiters.length };
+  }
+
   /** A slot among recovery.max_concurrent_handlers; floors never wait for one. */
   private async slot(): Promise<() => void> {
     if (this.handlersRunning >= this.config.recovery.max_concurrent_handlers) await new Promise<void>((r) => this.slotWaiters.push(r));

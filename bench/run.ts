@@ -11,6 +11,7 @@ import { Service } from '../src/serve/service';
 import { benchPlatform } from './fixture';
 import { hasWrk, load, wrk, type LoadResult } from './load';
 import { NaiveExporter } from './naive';
+import { policyVsMetrics, sseFanout, stormPolicy } from './reliability';
 
 const out: string[] = [];
 const say = (s = '') => {
@@ -238,6 +239,9 @@ async function main() {
   if (want('threshold')) await thresholdToPolicy();
   if (want('idle')) await idleCpu();
   if (want('webhook')) await webhook();
+  if (want('policy')) await policyVsMetrics(say, child);
+  if (want('sse')) await sseFanout(say, child);
+  if (want('storm')) await stormPolicy(say, child);
   writeFileSync(join(process.cwd(), 'bench-results.md'), out.join('\n') + '\n');
 }
 

@@ -34,6 +34,9 @@ export interface Recorded {
 
 const floorKey = (r: Pick<ActionRecord, 'fingerprint' | 'starts_at'>) => `recovery:${r.fingerprint}:${r.starts_at}`;
 
+/** Records decided per transaction and event-loop turn: a storm never holds the loop for long. */
+const SLICE = 250;
+
 /** A protective action: it imposes a policy floor (pause_trading, no_new_trades, …). */
 const protective = (r: Pick<ActionRecord, 'action'>) => (r.action ? ACTIONS[r.action].policy_floor : undefined);
 
@@ -367,35 +370,50 @@ export class RecoveryExecutor {
   }
 
   /**
-   * Expiries, due verifications and admissions, decided in one transaction; what is admitted is
-   * started, not awaited. Each (subsystem, lane) runs one action at a time.
+   * Expiries, due verifications and admissions, a slice (one transaction) per event-loop turn so a
+   * storm never holds the loop; what is admitted is started, not awaited. Each (subsystem, lane)
+   * runs one action at a time.
    */
   private async pass(): Promise<void> {
     const now = this.clock();
-    const admitted = this.store.inTransaction(() => {
-      for (const r of this.store.due('pending_approval', now)) {
-        this.store.update(r.id, { state: 'expired', outcome: 'expired', reason: `${r.reason}; approval expired`, updated_at: now, finished_at: now });
-        this.hooks.outcome(r.action!, r.subsystem!, 'expired');
-      }
-      const busy = new Set(this.store.byState(['running', 'verifying']).map(laneOf));
-      const history = new Map<string, Gates>();
-      const out: ActionRecord[] = [];
-      for (const r of this.store.dueRecorded(now)) {
-        const lane = laneOf(r);
-        if (busy.has(lane)) continue;
-        if (!r.approved && !this.admit(r, now, history)) continue;
-        busy.add(lane);
-        out.push(r);
-      }
-      return out;
-    });
+    const turn = () => new Promise<void>((r) => setImmediate(r));
+    while (this.store.inTransaction(() => this.expireSlice(now)) === SLICE) await turn();
+    const busy = new Set(this.store.byState(['running', 'verifying']).map(laneOf));
+    const cache = new Map<string, Gates>();
+    // Rows skipped (their lane is busy) stay due; the others leave the due set as they are decided.
+    for (let skipped = 0; ; await turn()) {
+      const rows = this.store.dueRecorded(now, SLICE, skipped);
+      const admitted = this.store.inTransaction(() => {
+        const out: ActionRecord[] = [];
+        for (const r of rows) {
+          const lane = laneOf(r);
+          if (busy.has(lane)) skipped++;
+          else if (r.approved || this.admit(r, now, cache)) {
+            busy.add(lane);
+            out.push(r);
+          } // else: to approval or not_before set — either way no longer due
+        }
+        return out;
+      });
+      for (const r of admitted) this.launch(this.execute(r));
+      if (rows.length < SLICE) break;
+    }
     for (const r of this.store.due('verifying', now)) {
       if (this.verifyingIds.has(r.id)) continue;
       this.verifyingIds.add(r.id);
       this.launch(this.verify(r).finally(() => this.verifyingIds.delete(r.id)));
     }
-    for (const r of admitted) this.launch(this.execute(r));
     this.hooks.changed();
+  }
+
+  /** Expires due approvals, at most a slice; returns how many. */
+  private expireSlice(now: number): number {
+    const due = this.store.due('pending_approval', now, SLICE);
+    for (const r of due) {
+      this.store.update(r.id, { state: 'expired', outcome: 'expired', reason: `${r.reason}; approval expired`, updated_at: now, finished_at: now });
+      this.hooks.outcome(r.action!, r.subsystem!, 'expired');
+    }
+    return due.length;
   }
 
   /** The journal lookups of the gates, once per (subsystem, action) per pass. */

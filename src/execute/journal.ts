@@ -68,10 +68,10 @@ export interface JournalStore {
   history(limit: number, offset?: number): ActionRecord[];
   /** Whether a resolved delivery of this alert instance has been recorded. */
   isResolved(fingerprint: string, startsAt: string): boolean;
-  /** Recorded actions whose not_before has passed, oldest first. */
-  dueRecorded(now: number): ActionRecord[];
-  /** Records of one state whose deadline column (expires_at / verify_at) has passed. */
-  due(state: 'pending_approval' | 'verifying', now: number): ActionRecord[];
+  /** Recorded actions whose not_before has passed, oldest first, a slice at a time. */
+  dueRecorded(now: number, limit?: number, offset?: number): ActionRecord[];
+  /** Records of one state whose deadline column (expires_at / verify_at) has passed, at most `limit`. */
+  due(state: 'pending_approval' | 'verifying', now: number, limit?: number): ActionRecord[];
   /** The earliest deadline of anything waiting (not_before, verify_at, expires_at), or null. */
   nextDue(): number | null;
   /** Pending approvals, oldest first, a page at a time. */
@@ -208,9 +208,9 @@ export class SqliteJournal implements JournalStore {
       count: this.db.prepare('SELECT COUNT(*) AS n FROM actions WHERE state = ?'),
       resolved: this.db.prepare("SELECT 1 FROM actions WHERE fingerprint = ? AND starts_at = ? AND status = 'resolved' LIMIT 1"),
       history: this.db.prepare('SELECT * FROM actions ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?'),
-      dueRecorded: this.db.prepare("SELECT * FROM actions WHERE state = 'recorded' AND coalesce(not_before, 0) <= ? ORDER BY created_at, rowid"),
-      duePending: this.db.prepare("SELECT * FROM actions WHERE state = 'pending_approval' AND expires_at <= ? ORDER BY expires_at"),
-      dueVerifying: this.db.prepare("SELECT * FROM actions WHERE state = 'verifying' AND verify_at <= ? ORDER BY verify_at"),
+      dueRecorded: this.db.prepare("SELECT * FROM actions WHERE state = 'recorded' AND coalesce(not_before, 0) <= ? ORDER BY created_at, rowid LIMIT ? OFFSET ?"),
+      duePending: this.db.prepare("SELECT * FROM actions WHERE state = 'pending_approval' AND expires_at <= ? ORDER BY expires_at LIMIT ?"),
+      dueVerifying: this.db.prepare("SELECT * FROM actions WHERE state = 'verifying' AND verify_at <= ? ORDER BY verify_at LIMIT ?"),
       nextDue: this.db.prepare(`SELECT min(t) AS t FROM (
         SELECT min(not_before) AS t FROM actions WHERE state = 'recorded'
         UNION ALL SELECT min(verify_at) FROM actions WHERE state = 'verifying'
@@ -286,12 +286,12 @@ export class SqliteJournal implements JournalStore {
     return this.stmts.resolved.get(fingerprint, startsAt) !== undefined;
   }
 
-  dueRecorded(now: number): ActionRecord[] {
-    return (this.stmts.dueRecorded.all(now) as Row[]).map(fromRow);
+  dueRecorded(now: number, limit = -1, offset = 0): ActionRecord[] {
+    return (this.stmts.dueRecorded.all(now, limit, offset) as Row[]).map(fromRow);
   }
 
-  due(state: 'pending_approval' | 'verifying', now: number): ActionRecord[] {
-    return ((state === 'verifying' ? this.stmts.dueVerifying : this.stmts.duePending).all(now) as Row[]).map(fromRow);
+  due(state: 'pending_approval' | 'verifying', now: number, limit = -1): ActionRecord[] {
+    return ((state === 'verifying' ? this.stmts.dueVerifying : this.stmts.duePending).all(now, limit) as Row[]).map(fromRow);
   }
 
   nextDue(): number | null {

@@ -28,6 +28,9 @@ function page(q: Record<string, unknown>): { limit: number; offset: number } {
 
 
 
+/** Alerts of one delivery recorded per transaction and event-loop turn, beyond which a delivery is sliced. */
+const SLICE_ALERTS = 250;
+
 function reasonOf(body: unknown): string | null {
   const r = (body as { reason?: unknown } | undefined)?.reason;
   return typeof r === 'string' && r.trim() ? r.trim().slice(0, 500) : null;
@@ -113,6 +116,7 @@ export function createReceiver(svc: Service, opts: ReceiverOptions = {}): Receiv
       const parsed = parseWebhook(body);
       if (!parsed.ok) return send(res, 400, { error: parsed.error });
       for (const a of parsed.value.alerts) received.inc({ status: a.status });
+      if (parsed.value.alerts.length > SLICE_ALERTS) return void recordLarge(parsed.value.alerts, res);
       queued.push({ alerts: parsed.value.alerts, res });
       if (queued.length === 1) setImmediate(flush);
     });
@@ -124,6 +128,40 @@ export function createReceiver(svc: Service, opts: ReceiverOptions = {}): Receiv
   let queued: { alerts: AlertIn[]; res: ServerResponse }[] = [];
   /** The last group commit's failure, until one succeeds: the service is not ready meanwhile. */
   let recordError: string | null = null;
+  /**
+   * A storm in one delivery (10,000 alerts) is recorded a slice per transaction and event-loop turn,
+   * and answered once all of it is durable: /policy and /metrics keep being served meanwhile. If a
+   * slice fails the answer is 503 — the retry records the rest (the slices already durable dedup).
+   */
+  const recordLarge = async (alerts: AlertIn[], res: ServerResponse) => {
+    const total: IntakeResult = { received: alerts.length, recorded: 0, deduplicated: 0 };
+    for (let i = 0; i < alerts.length; i += SLICE_ALERTS) {
+      if (i) await new Promise((r) => setImmediate(r));
+      let rec: Recorded;
+      try {
+        const problem = store.problem();
+        if (problem) throw new Error(problem);
+        rec = executor.recordMany([alerts.slice(i, i + SLICE_ALERTS)])[0];
+        recordError = null;
+      } catch (err) {
+        recordError = (err as Error).message;
+        svc.logger.error({ err: recordError, alerts: alerts.length, recorded_before: i }, 'could not record a webhook delivery');
+        return send(res, 503, { error: 'could not record the alerts; retry' });
+      }
+      try {
+        const r = executor.afterRecord(rec);
+        total.recorded += r.recorded;
+        total.deduplicated += r.deduplicated;
+      } catch (err) {
+        svc.logger.error({ err: (err as Error).message }, 'could not act on a recorded webhook delivery');
+        return send(res, 500, { error: 'recorded, but acting on the alerts failed (see the log)' });
+      }
+    }
+    if (total.deduplicated) deduplicated.inc(total.deduplicated);
+    send(res, 200, total);
+    svc.metrics.invalidate();
+  };
+
   const flush = () => {
     const batch = queued;
     queued = [];

@@ -105,6 +105,26 @@ describe('alert storms cost O(alerts)', () => {
   });
 });
 
+describe('a large delivery is recorded in slices', () => {
+  it('answered once all of it is durable; a failed slice → 503 and the retry records the rest once', async () => {
+    const t = setup({ cooldown_sec: 0 });
+    const { url, receiver } = await startWithReceiver(t.config, { clock: t.clock });
+    const body = delivery(Array.from({ length: 1000 }, (_, i) => ({ labels: { subsystem: 'logging', issue_severity: 'none' }, fingerprint: `big${i}` })));
+    const insertMany = receiver.store.insertMany.bind(receiver.store);
+    let calls = 0;
+    receiver.store.insertMany = (recs) => {
+      if (++calls === 3) throw new Error('disk full');
+      return insertMany(recs);
+    };
+    assert.equal((await postHook(url, body)).status, 503);
+    assert.equal(receiver.store.history(1000).length, 500, 'the first two slices of 250 are durable');
+    receiver.store.insertMany = insertMany;
+    const retry = await postHook(url, body);
+    assert.deepEqual([retry.status, retry.body], [200, { received: 1000, recorded: 500, deduplicated: 500 }]);
+    assert.equal(receiver.store.history(1000).length, 1000);
+  });
+});
+
 describe('lanes: a trading floor never waits behind a handler', () => {
   it('a slow restart handler on orchestrator: a data_feed critical pauses trading while it still runs', async () => {
     const h = await holdingServer();

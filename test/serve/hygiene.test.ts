@@ -2,8 +2,10 @@
 // too many connections, SSE subscribers that never read, and the pre-encoded /policy.
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { checkSubsystem } from '../../src/detect/run';
 import { describe, it } from 'node:test';
-import { NOW, tempDir } from '../helpers/fs';
+import { NOW, clockAt, tempDir, writeAged } from '../helpers/fs';
 import { configIn } from '../helpers/config';
 import { healthyPlatform } from '../helpers/platform';
 import { until } from '../helpers/process';
@@ -168,5 +170,20 @@ describe('GET /policy, /-/healthy, /-/ready from pre-encoded bytes', () => {
     const ready = await fetch(`${url}/-/ready`);
     assert.deepEqual([ready.status, await ready.text()], [200, 'Ready\n']);
     assert.equal((await getJson(`${url}/policy?x=1`)).body.policy, 'allow_all', 'other forms still route through Express');
+  });
+});
+
+describe('evidence read bounded', () => {
+  it('a universe snapshot over max_evidence_bytes is not read: the check errors, naming the limit', async () => {
+    const root = tempDir();
+    const config = configIn(root, { subsystems: { data_feed: { max_evidence_bytes: 1024 } } });
+    const sub = config.subsystems.find((s) => s.name === 'data_feed')!;
+    const path = join(root, 'data', 'universe_snapshot.json');
+    writeAged(path, JSON.stringify({ symbols: Array.from({ length: 200 }, (_, i) => `SYM${i}USDT`) }), 1);
+    const h = (await checkSubsystem(sub, clockAt(NOW))).health;
+    assert.equal(h.status, 'failed');
+    assert.match(String(h.details.error), /bytes, more than max_evidence_bytes \(1024\): not read/);
+    writeAged(path, JSON.stringify({ symbols: ['BTCUSDT'] }), 1);
+    assert.equal((await checkSubsystem(sub, clockAt(NOW))).health.status, 'healthy');
   });
 });

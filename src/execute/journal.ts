@@ -187,11 +187,14 @@ export class SqliteJournal implements JournalStore {
     if (!cols.includes('floor_cleared_at')) this.db.exec('ALTER TABLE actions ADD COLUMN floor_cleared_at INTEGER');
     // Indexes that match the hot queries, so an alert storm costs O(alerts), not O(alerts × history).
     this.db.exec(`
+      -- Partial: an insert or update touches them only for rows in that state (intake stays lean).
       CREATE INDEX IF NOT EXISTS actions_finished ON actions(subsystem, action, finished_at) WHERE state IN ('succeeded','failed');
-      CREATE INDEX IF NOT EXISTS actions_not_before ON actions(state, not_before);
-      CREATE INDEX IF NOT EXISTS actions_expires ON actions(state, expires_at);
-      CREATE INDEX IF NOT EXISTS actions_verify ON actions(state, verify_at);
-      CREATE INDEX IF NOT EXISTS actions_updated ON actions(updated_at);
+      CREATE INDEX IF NOT EXISTS actions_not_before ON actions(not_before) WHERE state = 'recorded';
+      CREATE INDEX IF NOT EXISTS actions_recorded ON actions(created_at) WHERE state = 'recorded';
+      CREATE INDEX IF NOT EXISTS actions_expires ON actions(expires_at) WHERE state = 'pending_approval';
+      CREATE INDEX IF NOT EXISTS actions_verify ON actions(verify_at) WHERE state = 'verifying';
+      -- Retention walks from the oldest; created_at never changes, so updates never touch this one.
+      CREATE INDEX IF NOT EXISTS actions_created ON actions(created_at);
     `);
   }
 
@@ -208,16 +211,16 @@ export class SqliteJournal implements JournalStore {
       count: this.db.prepare('SELECT COUNT(*) AS n FROM actions WHERE state = ?'),
       resolved: this.db.prepare("SELECT 1 FROM actions WHERE fingerprint = ? AND starts_at = ? AND status = 'resolved' LIMIT 1"),
       history: this.db.prepare('SELECT * FROM actions ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?'),
-      dueRecorded: this.db.prepare("SELECT * FROM actions WHERE state = 'recorded' AND coalesce(not_before, 0) <= ? ORDER BY created_at, rowid LIMIT ? OFFSET ?"),
-      duePending: this.db.prepare("SELECT * FROM actions WHERE state = 'pending_approval' AND expires_at <= ? ORDER BY expires_at LIMIT ?"),
-      dueVerifying: this.db.prepare("SELECT * FROM actions WHERE state = 'verifying' AND verify_at <= ? ORDER BY verify_at LIMIT ?"),
+      dueRecorded: this.db.prepare("SELECT * FROM actions INDEXED BY actions_recorded WHERE state = 'recorded' AND coalesce(not_before, 0) <= ? ORDER BY created_at, rowid LIMIT ? OFFSET ?"),
+      duePending: this.db.prepare("SELECT * FROM actions INDEXED BY actions_expires WHERE state = 'pending_approval' AND expires_at <= ? ORDER BY expires_at LIMIT ?"),
+      dueVerifying: this.db.prepare("SELECT * FROM actions INDEXED BY actions_verify WHERE state = 'verifying' AND verify_at <= ? ORDER BY verify_at LIMIT ?"),
       nextDue: this.db.prepare(`SELECT min(t) AS t FROM (
-        SELECT min(not_before) AS t FROM actions WHERE state = 'recorded'
-        UNION ALL SELECT min(verify_at) FROM actions WHERE state = 'verifying'
-        UNION ALL SELECT min(expires_at) FROM actions WHERE state = 'pending_approval')`),
+        SELECT min(not_before) AS t FROM actions INDEXED BY actions_not_before WHERE state = 'recorded'
+        UNION ALL SELECT min(verify_at) FROM actions INDEXED BY actions_verify WHERE state = 'verifying'
+        UNION ALL SELECT min(expires_at) FROM actions INDEXED BY actions_expires WHERE state = 'pending_approval')`),
       pending: this.db.prepare("SELECT * FROM actions WHERE state = 'pending_approval' ORDER BY created_at, rowid LIMIT ? OFFSET ?"),
       compact: this.db.prepare(`DELETE FROM actions WHERE rowid IN (
-        SELECT a.rowid FROM actions a WHERE a.updated_at < @cutoff AND a.state IN (${terminal})
+        SELECT a.rowid FROM actions a INDEXED BY actions_created WHERE a.created_at < @cutoff AND a.updated_at < @cutoff AND a.state IN (${terminal})
           AND EXISTS (SELECT 1 FROM actions r WHERE r.fingerprint = a.fingerprint AND r.starts_at = a.starts_at AND r.status = 'resolved')
           AND NOT EXISTS (SELECT 1 FROM actions n WHERE n.fingerprint = a.fingerprint AND n.starts_at = a.starts_at
             AND (n.state NOT IN (${terminal}) OR n.updated_at >= @cutoff))
@@ -302,7 +305,7 @@ export class SqliteJournal implements JournalStore {
     return (this.stmts.pending.all(limit, offset) as Row[]).map(fromRow);
   }
 
-  compact(cutoff: number, batch = 5000): number {
+  compact(cutoff: number, batch = 1000): number {
     return this.stmts.compact.run({ cutoff, batch }).changes;
   }
 

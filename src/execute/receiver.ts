@@ -247,12 +247,17 @@ export function createReceiver(svc: Service, opts: ReceiverOptions = {}): Receiv
     async start() {
       executor.recover();
       compact();
+      // Hourly, a batch per event-loop turn: a large backlog never holds /policy.
       compactTimer = setInterval(() => {
-        try {
-          compact();
-        } catch (err) {
-          svc.logger.error({ err: (err as Error).message }, 'journal compaction failed');
-        }
+        const cutoff = svc.clock() - cfg.recovery.retention_days * 86400_000;
+        const step = () => {
+          try {
+            if (store.compact(cutoff) > 0) setImmediate(step);
+          } catch (err) {
+            svc.logger.error({ err: (err as Error).message }, 'journal compaction failed');
+          }
+        };
+        step();
       }, 3600_000);
       compactTimer.unref();
       executor.kick();

@@ -304,13 +304,13 @@ describe('a journal you can trust', () => {
     const recent = NOW - 29 * 86400_000;
     const j = new SqliteJournal(t.config.recovery.journal_path);
     j.insertMany([
-      rec({ fingerprint: 'gone', state: 'succeeded', updated_at: old }),
-      rec({ fingerprint: 'gone', state: 'resolved', status: 'resolved', action: null, updated_at: old }),
-      rec({ fingerprint: 'firing', state: 'succeeded', updated_at: old }), // never resolved: its floor may still hold
-      rec({ fingerprint: 'young', state: 'succeeded', updated_at: old }),
-      rec({ fingerprint: 'young', state: 'resolved', status: 'resolved', action: null, updated_at: recent }),
-      rec({ fingerprint: 'waiting', state: 'pending_approval', updated_at: old }),
-      rec({ fingerprint: 'waiting', state: 'resolved', status: 'resolved', action: null, updated_at: old }),
+      rec({ fingerprint: 'gone', state: 'succeeded', created_at: old, updated_at: old }),
+      rec({ fingerprint: 'gone', state: 'resolved', status: 'resolved', action: null, created_at: old, updated_at: old }),
+      rec({ fingerprint: 'firing', state: 'succeeded', created_at: old, updated_at: old }), // never resolved: its floor may still hold
+      rec({ fingerprint: 'young', state: 'succeeded', created_at: old, updated_at: old }),
+      rec({ fingerprint: 'young', state: 'resolved', status: 'resolved', action: null, created_at: old, updated_at: recent }),
+      rec({ fingerprint: 'waiting', state: 'pending_approval', created_at: old, updated_at: old }),
+      rec({ fingerprint: 'waiting', state: 'resolved', status: 'resolved', action: null, created_at: old, updated_at: old }),
     ]);
     j.close();
     const { receiver } = await startWithReceiver(t.config, { clock: t.clock }); // compacts at start

@@ -71,6 +71,8 @@ export class RecoveryExecutor {
   /** Handler processes/requests running now, against recovery.max_concurrent_handlers. */
   private handlersRunning = 0;
   private readonly slotWaiters: (() => void)[] = [];
+  /** Recovery floors this executor imposed, by floor key. */
+  private readonly floorsBy = new Map<string, RecoveryFloor>();
 
   constructor(
     private readonly config: Config,
@@ -110,7 +112,7 @@ export class RecoveryExecutor {
     // A failed protective action imposed its floor too: fail closed until the alert resolves.
     for (const r of this.store.byState(['succeeded', 'verifying', 'failed'])) {
       const floor = protective(r);
-      if (floor && r.floor_cleared_at == null && !this.store.isResolved(r.fingerprint, r.starts_at)) this.monitor.setFloor(floorKey(r), floor, `${r.action} for ${r.subsystem} (${r.alertname})`);
+      if (floor && r.floor_cleared_at == null && !this.store.isResolved(r.fingerprint, r.starts_at)) this.impose(r);
     }
     this.hooks.changed();
   }
@@ -126,7 +128,7 @@ export class RecoveryExecutor {
       this.hooks.outcome(r.action!, r.subsystem ?? 'none', 'cancelled');
       return;
     }
-    this.monitor.setFloor(floorKey(r), protective(r)!, `${r.action} for ${r.subsystem} (${r.alertname})`);
+    this.impose(r);
     this.store.update(r.id, { state: 'recorded', approved: true, reason: `${r.reason}; interrupted by a restart: protective, floor re-imposed and re-applied`, updated_at: now });
     this.hooks.outcome(r.action!, r.subsystem ?? 'none', 'interrupted');
     this.logger.warn({ id: r.id, action: r.action, subsystem: r.subsystem }, 'protective action interrupted by restart; floor re-imposed, running it again');
@@ -157,6 +159,7 @@ export class RecoveryExecutor {
   afterRecord({ received, inserted, duplicates, now }: Recorded): IntakeResult {
     for (const r of inserted) {
       if (r.state === 'dry_run') this.hooks.outcome(r.action!, r.subsystem!, 'dry_run');
+      if (r.state === 'cancelled') this.hooks.outcome(r.action!, r.subsystem!, 'cancelled'); // its resolve came first
       if (r.status === 'resolved') this.onResolved(r, now);
       this.logger.info({ id: r.id, alertname: r.alertname, status: r.status, state: r.state, action: r.action, subsystem: r.subsystem, reason: r.reason }, 'alert recorded');
     }
@@ -233,7 +236,7 @@ export class RecoveryExecutor {
       }
       const floor = f.action ? ACTIONS[f.action].policy_floor : undefined;
       if (floor && this.config.recovery.lift_on_resolve && ['succeeded', 'verifying', 'running', 'failed'].includes(f.state)) {
-        this.monitor.clearFloor(floorKey(f));
+        this.liftFloor(floorKey(f));
         notes.push(`lifted the ${floor} floor of ${f.action}`);
       }
     }
@@ -268,16 +271,22 @@ export class RecoveryExecutor {
     return this.store.pendingPage(limit, offset);
   }
 
+  /** Imposes the policy floor of a protective action, remembering which action it is. */
+  private impose(r: ActionRecord): void {
+    const key = floorKey(r);
+    const policy = protective(r)!;
+    this.floorsBy.set(key, { key, id: r.id, action: r.action!, subsystem: r.subsystem, policy, alertname: r.alertname });
+    this.monitor.setFloor(key, policy, `${r.action} for ${r.subsystem} (${r.alertname})`);
+  }
+
+  private liftFloor(key: string): void {
+    this.floorsBy.delete(key);
+    this.monitor.clearFloor(key);
+  }
+
   /** Recovery floors in force now, with the action that imposed each. */
   floors(): RecoveryFloor[] {
-    const keys = new Set(this.monitor.policy.floorKeys().filter((k) => k.startsWith('recovery:')));
-    const out: RecoveryFloor[] = [];
-    for (const r of this.store.byState(['running', 'verifying', 'succeeded', 'failed', 'recorded'])) {
-      const policy = protective(r);
-      if (!policy || !keys.delete(floorKey(r))) continue;
-      out.push({ key: floorKey(r), id: r.id, action: r.action!, subsystem: r.subsystem, policy, alertname: r.alertname });
-    }
-    return out;
+    return [...this.floorsBy.values()];
   }
 
   /**
@@ -288,10 +297,10 @@ export class RecoveryExecutor {
     const now = this.clock();
     const lifted = this.floors().filter((f) => keyOrId === null || f.key === keyOrId || f.id === keyOrId);
     for (const f of lifted) {
-      this.monitor.clearFloor(f.key);
-      const [fp, ...rest] = f.key.slice('recovery:'.length).split(':');
-      for (const r of this.store.firingOf(fp, rest.join(':'))) {
-        if (protective(r)) this.store.update(r.id, { floor_cleared_at: now, detail: `${r.detail ?? ''}; floor lifted by operator: ${reason}`, updated_at: now });
+      this.liftFloor(f.key);
+      const r = this.store.get(f.id);
+      for (const x of r ? this.store.firingOf(r.fingerprint, r.starts_at) : []) {
+        if (protective(x)) this.store.update(x.id, { floor_cleared_at: now, detail: `${x.detail ?? ''}; floor lifted by operator: ${reason}`, updated_at: now });
       }
       this.logger.warn({ key: f.key, action: f.action, subsystem: f.subsystem, reason }, 'recovery floor lifted by operator');
     }
@@ -505,7 +514,7 @@ export class RecoveryExecutor {
     const info = ACTIONS[ctx.action];
     const notes: string[] = [];
     if (info.policy_floor) {
-      this.monitor.setFloor(floorKey(r), info.policy_floor, `${ctx.action} for ${ctx.subsystem} (${ctx.alertname})`);
+      this.impose(r);
       notes.push(`policy floor ${info.policy_floor}`);
     }
     const handler = findHandler(this.config.recovery.handlers, ctx.action, ctx.subsystem);

@@ -105,21 +105,38 @@ export function createReceiver(svc: Service, opts: ReceiverOptions = {}): Receiv
     });
     req.on('error', () => res.destroy());
     req.on('end', () => {
-      if (tooLarge) return send(res, 413, { error: 'request body too large' });
-      let body: unknown;
-      const text = Buffer.concat(chunks).toString('utf8');
-      try {
-        body = text.length ? JSON.parse(text) : {};
-      } catch (err) {
-        return send(res, 400, { error: `malformed JSON: ${(err as Error).message}` });
-      }
-      const parsed = parseWebhook(body);
-      if (!parsed.ok) return send(res, 400, { error: parsed.error });
-      for (const a of parsed.value.alerts) received.inc({ status: a.status });
-      if (parsed.value.alerts.length > SLICE_ALERTS) return void recordLarge(parsed.value.alerts, res);
-      queued.push({ alerts: parsed.value.alerts, res });
-      if (queued.length === 1) setImmediate(flush);
+      intake(chunks, tooLarge, res).catch((err: unknown) => {
+        svc.logger.error({ err: (err as Error).message }, 'webhook intake failed');
+        if (!res.headersSent) send(res, 500, { error: 'intake failed (see the log)' });
+      });
     });
+  };
+
+  /** A received body: parsed, validated (a large one a slice per turn), counted, then recorded. */
+  const intake = async (chunks: Buffer[], tooLarge: boolean, res: ServerResponse) => {
+    if (tooLarge) return send(res, 413, { error: 'request body too large' });
+    let body: unknown;
+    const text = Buffer.concat(chunks).toString('utf8');
+    try {
+      body = text.length ? JSON.parse(text) : {};
+    } catch (err) {
+      return send(res, 400, { error: `malformed JSON: ${(err as Error).message}` });
+    }
+    const list = (body as { alerts?: unknown } | null)?.alerts;
+    const total = Array.isArray(list) ? list.length : 0;
+    const alerts: AlertIn[] = [];
+    for (let from = 0; from === 0 || from < total; from += SLICE_ALERTS) {
+      if (from) await new Promise((r) => setImmediate(r));
+      const parsed = parseWebhook(body, from, from + SLICE_ALERTS);
+      if (!parsed.ok) return send(res, 400, { error: parsed.error });
+      for (const a of parsed.value.alerts) alerts.push(a);
+    }
+    const firing = alerts.filter((a) => a.status === 'firing').length;
+    if (firing) received.inc({ status: 'firing' }, firing); // one inc per status: a 10,000-alert delivery costs two
+    if (alerts.length > firing) received.inc({ status: 'resolved' }, alerts.length - firing);
+    if (alerts.length > SLICE_ALERTS) return void recordLarge(alerts, res);
+    queued.push({ alerts, res });
+    if (queued.length === 1) setImmediate(flush);
   };
 
   // Group commit: the deliveries that arrived in one turn of the event loop are recorded in one

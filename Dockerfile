@@ -19,6 +19,8 @@ RUN npm ci \
 FROM node:20-slim
 ENV NODE_ENV=production
 WORKDIR /app
+# An init as PID 1: reaps the zombies of handlers that double-fork and forwards SIGTERM.
+RUN apt-get update && apt-get install -y --no-install-recommends tini && rm -rf /var/lib/apt/lists/*
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
@@ -29,5 +31,5 @@ USER node
 EXPOSE 8477
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:8477/-/healthy').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-ENTRYPOINT ["node", "bin/selfheal.js"]
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "bin/selfheal.js"]
 CMD ["serve", "--config", "/etc/selfheal/selfheal.yml"]

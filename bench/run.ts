@@ -12,6 +12,7 @@ import { createReceiver } from '../src/execute/receiver';
 import { benchPlatform } from './fixture';
 import { hasWrk, load, wrk, type LoadResult } from './load';
 import { NaiveExporter } from './naive';
+import { policyVsMetrics, sseFanout, stormPolicy } from './reliability';
 
 const out: string[] = [];
 const say = (s = '') => {
@@ -315,6 +316,9 @@ async function main() {
   if (want('heal')) await heal();
   if (want('idle')) await idleCpu();
   if (want('webhook')) await webhook();
+  if (want('policy')) await policyVsMetrics(say, child);
+  if (want('sse')) await sseFanout(say, child);
+  if (want('storm')) await stormPolicy(say, child);
   writeFileSync(join(process.cwd(), 'bench-results.md'), out.join('\n') + '\n');
 }
 

@@ -82,6 +82,7 @@ export function parseConfig(raw: unknown, baseDir: string, env: NodeJS.ProcessEn
 
   const apiS = root.section('api');
   const apiToken = apiS.optString('token') ?? readSecretFile(apiS, 'token_file') ?? env.SELFHEAL_API_TOKEN ?? null;
+  const max_connections = apiS.number('max_connections', 1024, { min: 1, int: true });
   apiS.done();
 
   const polS = root.section('policy');
@@ -126,6 +127,7 @@ export function parseConfig(raw: unknown, baseDir: string, env: NodeJS.ProcessEn
       recS.optString('bearer_token') ?? readSecretFile(recS, 'bearer_token_file') ?? env.SELFHEAL_WEBHOOK_TOKEN ?? null,
     basic_auth,
     max_body_bytes: recS.number('max_body_bytes', 1024 * 1024, { min: 1024, int: true }),
+    body_timeout_sec: recS.number('body_timeout_sec', 10, { gt: 0 }),
   };
   recS.done();
 
@@ -154,6 +156,8 @@ export function parseConfig(raw: unknown, baseDir: string, env: NodeJS.ProcessEn
     lift_on_resolve: rvS.bool('lift_on_resolve', true),
     require_approval: actionList('require_approval', ['defensive_exit', 'close_all_positions']),
     handlers: rvS.list('handlers').map((h, i) => parseHandler(Section.of(`${rvS.key('handlers')}[${i}]`, h))),
+    max_concurrent_handlers: rvS.number('max_concurrent_handlers', 4, { min: 1, int: true }),
+    retention_days: rvS.number('retention_days', 30, { gt: 0 }),
   };
   rvS.done();
 
@@ -190,7 +194,7 @@ export function parseConfig(raw: unknown, baseDir: string, env: NodeJS.ProcessEn
     report_path,
     host,
     port,
-    api: { token: apiToken },
+    api: { token: apiToken, max_connections },
     policy,
     receiver,
     recovery,
@@ -220,8 +224,9 @@ function parseHandler(s: Section): HandlerConfig {
   }
   if (!exec === !http) s.fail('exec', 'a handler needs exactly one of exec or http');
   const timeout_sec = s.number('timeout_sec', 30, { gt: 0, max: TIMER_MAX_SEC });
+  const env = s.stringList('env', []);
   s.done();
-  return { action, subsystem, exec, http, timeout_sec };
+  return { action, subsystem, exec, http, timeout_sec, env };
 }
 
 function fill(v: unknown, top: Record<string, unknown>): unknown {
@@ -307,6 +312,7 @@ function parseCheck(m: Section, dataDir: string): CheckSpec {
         ...a,
         missing_status: status('missing_status', 'unknown'),
         nonempty_field: m.optString('nonempty_field') ?? undefined,
+        max_evidence_bytes: m.number('max_evidence_bytes', 16 * 1024 * 1024, { min: 1, int: true }),
         empty_status: status('empty_status', 'critical'),
       };
     }

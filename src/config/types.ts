@@ -9,6 +9,8 @@ export interface FileFreshnessSpec {
   missing_status: HealthStatus;
   /** When set, the file is JSON and this field must be a non-empty array (data_feed's `symbols`). */
   nonempty_field?: string;
+  /** The most of the file read for nonempty_field; a larger file is an error naming the limit. */
+  max_evidence_bytes: number;
   empty_status: HealthStatus;
 }
 
@@ -107,6 +109,8 @@ export interface PolicyConfig {
 
 export interface ApiConfig {
   token: string | null;
+  /** Open HTTP connections at most (server.maxConnections); more are refused. */
+  max_connections: number;
 }
 
 export interface BasicAuth {
@@ -119,6 +123,8 @@ export interface ReceiverConfig {
   bearer_token: string | null;
   basic_auth: BasicAuth | null;
   max_body_bytes: number;
+  /** A request (headers and body) not received in this time is answered 408 and closed. */
+  body_timeout_sec: number;
 }
 
 export interface HandlerConfig {
@@ -127,6 +133,8 @@ export interface HandlerConfig {
   exec: string[] | null;
   http: { url: string; method: string; headers: Record<string, string> } | null;
   timeout_sec: number;
+  /** Environment variables passed on to an exec handler beyond PATH, HOME, LANG, TZ and SELFHEAL_* of the action. */
+  env?: string[];
 }
 
 export interface RecoveryConfig {
@@ -148,6 +156,10 @@ export interface RecoveryConfig {
   lift_on_resolve: boolean;
   require_approval: RecoveryAction[];
   handlers: HandlerConfig[];
+  /** Handlers running at once, over all subsystems; floors never wait for a slot. */
+  max_concurrent_handlers: number;
+  /** Terminal records of resolved alerts older than this are compacted away. */
+  retention_days: number;
 }
 
 export interface DemoConfig {

@@ -25,8 +25,20 @@ export function findHandler(handlers: HandlerConfig[], action: RecoveryAction, s
   return handlers.find((h) => h.action === action && (h.subsystem === null || h.subsystem === subsystem)) ?? null;
 }
 
-function env(ctx: ActionContext): Record<string, string> {
+/** What every handler gets from our environment; credentials only if its `env:` lists them. */
+const BASE_ENV = ['PATH', 'HOME', 'LANG', 'TZ'];
+
+/** The most of an HTTP handler's answer that is read (the rest is dropped; the detail is clipped anyway). */
+export const MAX_HTTP_ANSWER_BYTES = 64 * 1024;
+
+function env(ctx: ActionContext, pass: readonly string[] = []): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of [...BASE_ENV, ...pass]) {
+    const v = process.env[k];
+    if (v !== undefined) out[k] = v;
+  }
   return {
+    ...out,
     SELFHEAL_ACTION: ctx.action,
     SELFHEAL_SUBSYSTEM: ctx.subsystem,
     SELFHEAL_SEVERITY: ctx.severity,
@@ -39,8 +51,12 @@ function env(ctx: ActionContext): Record<string, string> {
 
 const clip = (s: string) => (s.length > 2000 ? s.slice(0, 2000) + '…' : s);
 
-/** argv, never a shell: a label such as `; rm -rf /` reaches the program as a plain string. */
-export function runExec(argv: string[], ctx: ActionContext, timeoutSec: number): Promise<EffectResult> {
+/**
+ * argv, never a shell: a label such as `; rm -rf /` reaches the program as a plain string. The
+ * handler gets its own process group (killed as a group on timeout) and a minimal environment;
+ * it is done when it exits, even if a background child it forked still holds its stdout.
+ */
+export function runExec(argv: string[], ctx: ActionContext, timeoutSec: number, pass: readonly string[] = []): Promise<EffectResult> {
   return new Promise((resolve) => {
     let out = '';
     let settled = false;
@@ -52,13 +68,20 @@ export function runExec(argv: string[], ctx: ActionContext, timeoutSec: number):
     };
     let child;
     try {
-      child = spawn(argv[0], argv.slice(1), { env: { ...process.env, ...env(ctx) }, stdio: ['ignore', 'pipe', 'pipe'], shell: false });
+      child = spawn(argv[0], argv.slice(1), { env: env(ctx, pass), stdio: ['ignore', 'pipe', 'pipe'], shell: false, detached: true });
     } catch (err) {
       return done({ ok: false, detail: `could not start ${argv[0]}: ${(err as Error).message}` });
     }
+    const group = (signal: NodeJS.Signals) => {
+      try {
+        if (child.pid) process.kill(-child.pid, signal);
+      } catch {
+        /* the group is gone */
+      }
+    };
     const timer = setTimeout(() => {
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 2000).unref();
+      group('SIGTERM');
+      setTimeout(() => group('SIGKILL'), 2000).unref();
       done({ ok: false, detail: clip(`timed out after ${timeoutSec}s; output: ${out}`) });
     }, timeoutSec * 1000);
     const collect = (b: Buffer) => {
@@ -70,9 +93,14 @@ export function runExec(argv: string[], ctx: ActionContext, timeoutSec: number):
       clearTimeout(timer);
       done({ ok: false, detail: `could not start ${argv[0]}: ${err.message}` });
     });
-    child.on('close', (code, signal) => {
+    child.on('exit', (code, signal) => {
       clearTimeout(timer);
-      done({ ok: code === 0, detail: clip(`exit ${code ?? signal}${out ? `; output: ${out.trim()}` : ''}`) });
+      // Output already written is in; what a background child writes later is not waited for.
+      setImmediate(() => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        done({ ok: code === 0, detail: clip(`exit ${code ?? signal}${out ? `; output: ${out.trim()}` : ''}`) });
+      });
     });
   });
 }
@@ -85,7 +113,7 @@ export async function runHttp(h: NonNullable<HandlerConfig['http']>, ctx: Action
       body: h.method === 'GET' ? undefined : JSON.stringify({ action: ctx.action, subsystem: ctx.subsystem, severity: ctx.severity, alertname: ctx.alertname, fingerprint: ctx.fingerprint, starts_at: ctx.startsAt, labels: ctx.labels }),
       signal: AbortSignal.timeout(timeoutSec * 1000),
     });
-    const text = await res.text().catch(() => '');
+    const text = await readCapped(res, MAX_HTTP_ANSWER_BYTES).catch(() => '');
     return { ok: res.ok, detail: clip(`HTTP ${res.status}${text ? `: ${text}` : ''}`) };
   } catch (err) {
     const e = err as Error & { cause?: { code?: string } };
@@ -93,8 +121,24 @@ export async function runHttp(h: NonNullable<HandlerConfig['http']>, ctx: Action
   }
 }
 
+/** Reads at most `limit` bytes of an answer, then cancels the rest (a 100 MB answer costs 64 KiB). */
+async function readCapped(res: Response, limit: number): Promise<string> {
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  while (size < limit) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.length;
+  }
+  if (size >= limit) await reader.cancel().catch(() => undefined);
+  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
+}
+
 export function runHandler(h: HandlerConfig, ctx: ActionContext): Promise<EffectResult> {
-  return h.exec ? runExec(h.exec, ctx, h.timeout_sec) : runHttp(h.http!, ctx, h.timeout_sec);
+  return h.exec ? runExec(h.exec, ctx, h.timeout_sec, h.env ?? []) : runHttp(h.http!, ctx, h.timeout_sec);
 }
 
 /** The original platform's mechanism: a flag file its supervisor watches. */

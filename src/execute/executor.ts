@@ -9,7 +9,7 @@ import { improved, needsRecheck } from '../verify/verify';
 import { decide, type DecideOptions } from './decide';
 import type { Maintenance } from './maintenance';
 import { findHandler, runHandler, writeFlag, type ActionContext, type EffectResult } from './effects';
-import type { ActionRecord, ActionState, JournalStore } from './journal';
+import { TERMINAL, type ActionRecord, type ActionState, type JournalStore } from './journal';
 import { breakerOpen, consecutiveFailures, notBefore, type SafetyLimits } from './safety';
 import type { AlertIn } from './webhook';
 
@@ -38,6 +38,28 @@ const VERIFIED_ACTIONS = RECOVERY_ACTIONS.filter((a) => needsRecheck(a, ''));
 
 const floorKey = (r: Pick<ActionRecord, 'fingerprint' | 'starts_at'>) => `recovery:${r.fingerprint}:${r.starts_at}`;
 
+/** Records decided per transaction and event-loop turn: a storm never holds the loop for long. */
+const SLICE = 250;
+
+/** A protective action: it imposes a policy floor (pause_trading, no_new_trades, …). */
+const protective = (r: Pick<ActionRecord, 'action'>) => (r.action ? ACTIONS[r.action].policy_floor : undefined);
+
+/**
+ * Lanes: protective actions never queue behind remediation (a slow restart handler), and each
+ * lane is serialised per subsystem.
+ */
+const laneOf = (r: Pick<ActionRecord, 'subsystem' | 'action'>) => `${r.subsystem}|${protective(r) ? 'protect' : 'remedy'}`;
+
+/** A floor an operator can see and lift (DELETE /recovery/floors/:key). */
+export interface RecoveryFloor {
+  key: string;
+  id: string;
+  action: string;
+  subsystem: string | null;
+  policy: string;
+  alertname: string;
+}
+
 export class RecoveryExecutor {
   private readonly decideOpts: DecideOptions;
   private readonly limits: SafetyLimits;
@@ -49,6 +71,14 @@ export class RecoveryExecutor {
   readonly openCircuits = new Set<string>();
   /** Why a subsystem's recovery is exhausted, as of the last outcome: recomputed after each one. */
   private readonly exhaustedMemo = new Map<string, { reason: string | null; since: number }>();
+  /** Executions and verifications started by a pass, not awaited by it: a pass never blocks on a handler. */
+  private readonly inflight = new Set<Promise<void>>();
+  private readonly verifyingIds = new Set<string>();
+  /** Handler processes/requests running now, against recovery.max_concurrent_handlers. */
+  private handlersRunning = 0;
+  private readonly slotWaiters: (() => void)[] = [];
+  /** Recovery floors this executor imposed, by floor key. */
+  private readonly floorsBy = new Map<string, RecoveryFloor>();
 
   constructor(
     private readonly config: Config,
@@ -73,6 +103,10 @@ export class RecoveryExecutor {
   recover(): void {
     const now = this.clock();
     for (const r of this.store.byState(['running'])) {
+      if (protective(r)) {
+        this.recoverProtective(r, now);
+        continue;
+      }
       this.store.update(r.id, {
         state: 'pending_approval',
         reason: `${r.reason}; interrupted by a restart while executing: approve to run it again`,
@@ -82,11 +116,29 @@ export class RecoveryExecutor {
       this.hooks.outcome(r.action ?? 'none', r.subsystem ?? 'none', 'interrupted');
       this.logger.warn({ id: r.id, action: r.action, subsystem: r.subsystem }, 'action interrupted by restart; waiting for approval');
     }
-    for (const r of this.store.byState(['succeeded', 'verifying'])) {
-      const floor = r.action ? ACTIONS[r.action].policy_floor : undefined;
-      if (floor && !this.store.isResolved(r.fingerprint, r.starts_at)) this.monitor.setFloor(floorKey(r), floor, `${r.action} for ${r.subsystem} (${r.alertname})`);
+    // A failed protective action imposed its floor too: fail closed until the alert resolves.
+    for (const r of this.store.byState(['succeeded', 'verifying', 'failed'])) {
+      const floor = protective(r);
+      if (floor && r.floor_cleared_at == null && !this.store.isResolved(r.fingerprint, r.starts_at)) this.impose(r);
     }
     this.hooks.changed();
+  }
+
+  /**
+   * Fail closed across a crash: a protective action interrupted mid-way has its floor re-imposed
+   * now (before anything is served) and runs again — floors and pause/exit handlers are safe to
+   * repeat. If its alert resolved meanwhile, it is cancelled instead.
+   */
+  private recoverProtective(r: ActionRecord, now: number): void {
+    if (this.store.isResolved(r.fingerprint, r.starts_at)) {
+      this.store.update(r.id, { state: 'cancelled', outcome: 'cancelled', reason: `${r.reason}; interrupted by a restart, alert resolved meanwhile`, updated_at: now, finished_at: now });
+      this.hooks.outcome(r.action!, r.subsystem ?? 'none', 'cancelled');
+      return;
+    }
+    this.impose(r);
+    this.store.update(r.id, { state: 'recorded', approved: true, reason: `${r.reason}; interrupted by a restart: protective, floor re-imposed and re-applied`, updated_at: now });
+    this.hooks.outcome(r.action!, r.subsystem ?? 'none', 'interrupted');
+    this.logger.warn({ id: r.id, action: r.action, subsystem: r.subsystem }, 'protective action interrupted by restart; floor re-imposed, running it again');
   }
 
   /** Records every alert of a delivery in one transaction, then acts on it. Throws if it could not record (→ 5xx). */
@@ -105,7 +157,7 @@ export class RecoveryExecutor {
   /** Records a delivery's alerts (in the caller's transaction, if there is one); duplicates are counted. */
   record(alerts: AlertIn[]): Recorded {
     const now = this.clock();
-    const recs = alerts.map((a) => this.toRecord(a, now));
+    const recs = this.resolvedFirst(alerts.map((a) => this.toRecord(a, now)), now);
     const { inserted, duplicates } = this.store.insertMany(recs);
     return { received: alerts.length, inserted, duplicates, now };
   }
@@ -114,6 +166,7 @@ export class RecoveryExecutor {
   afterRecord({ received, inserted, duplicates, now }: Recorded): IntakeResult {
     for (const r of inserted) {
       if (r.state === 'dry_run') this.hooks.outcome(r.action!, r.subsystem!, 'dry_run');
+      if (r.state === 'cancelled') this.hooks.outcome(r.action!, r.subsystem!, 'cancelled'); // its resolve came first
       if (r.status === 'resolved') this.onResolved(r, now);
       this.logger.info({ id: r.id, alertname: r.alertname, status: r.status, state: r.state, action: r.action, subsystem: r.subsystem, reason: r.reason }, 'alert recorded');
     }
@@ -202,6 +255,19 @@ export class RecoveryExecutor {
     return reason;
   }
 
+  /**
+   * A firing that arrives after its own resolve (same fingerprint + startsAt; Alertmanager HA or
+   * retries can reorder them) must not act: its floor would never lift.
+   */
+  private resolvedFirst(recs: ActionRecord[], now: number): ActionRecord[] {
+    const inDelivery = new Set(recs.filter((r) => r.status === 'resolved').map((r) => `${r.fingerprint}|${r.starts_at}`));
+    return recs.map((r) => {
+      if (r.status !== 'firing' || !r.action || TERMINAL.includes(r.state)) return r;
+      if (!inDelivery.has(`${r.fingerprint}|${r.starts_at}`) && !this.store.isResolved(r.fingerprint, r.starts_at)) return r;
+      return { ...r, state: 'cancelled', outcome: 'cancelled', expires_at: null, finished_at: now, reason: `${r.reason}; the alert had already resolved: not executed` };
+    });
+  }
+
   /** A resolved alert never remediates; it cancels what has not run and lifts the floor its firing imposed. */
   private onResolved(resolved: ActionRecord, now: number): void {
     const notes: string[] = [];
@@ -212,8 +278,8 @@ export class RecoveryExecutor {
         notes.push(`cancelled ${f.action}`);
       }
       const floor = f.action ? ACTIONS[f.action].policy_floor : undefined;
-      if (floor && this.config.recovery.lift_on_resolve && ['succeeded', 'verifying', 'running'].includes(f.state)) {
-        this.monitor.clearFloor(floorKey(f));
+      if (floor && this.config.recovery.lift_on_resolve && ['succeeded', 'verifying', 'running', 'failed'].includes(f.state)) {
+        this.liftFloor(floorKey(f));
         notes.push(`lifted the ${floor} floor of ${f.action}`);
       }
     }
@@ -244,13 +310,49 @@ export class RecoveryExecutor {
     return this.store.get(id)!;
   }
 
-  pending(): ActionRecord[] {
-    return this.store.byState(['pending_approval']);
+  pending(limit = 100, offset = 0): ActionRecord[] {
+    return this.store.pendingPage(limit, offset);
+  }
+
+  /** Imposes the policy floor of a protective action, remembering which action it is. */
+  private impose(r: ActionRecord): void {
+    const key = floorKey(r);
+    const policy = protective(r)!;
+    this.floorsBy.set(key, { key, id: r.id, action: r.action!, subsystem: r.subsystem, policy, alertname: r.alertname });
+    this.monitor.setFloor(key, policy, `${r.action} for ${r.subsystem} (${r.alertname})`);
+  }
+
+  private liftFloor(key: string): void {
+    this.floorsBy.delete(key);
+    this.monitor.clearFloor(key);
+  }
+
+  /** Recovery floors in force now, with the action that imposed each. */
+  floors(): RecoveryFloor[] {
+    return [...this.floorsBy.values()];
+  }
+
+  /**
+   * An operator lifts a recovery floor (by its key or the id of the action that imposed it): a
+   * stuck floor needs no restart, and it stays lifted across one. Returns the floors lifted.
+   */
+  clearFloors(keyOrId: string | null, reason: string): RecoveryFloor[] {
+    const now = this.clock();
+    const lifted = this.floors().filter((f) => keyOrId === null || f.key === keyOrId || f.id === keyOrId);
+    for (const f of lifted) {
+      this.liftFloor(f.key);
+      const r = this.store.get(f.id);
+      for (const x of r ? this.store.firingOf(r.fingerprint, r.starts_at) : []) {
+        if (protective(x)) this.store.update(x.id, { floor_cleared_at: now, detail: `${x.detail ?? ''}; floor lifted by operator: ${reason}`, updated_at: now });
+      }
+      this.logger.warn({ key: f.key, action: f.action, subsystem: f.subsystem, reason }, 'recovery floor lifted by operator');
+    }
+    return lifted;
   }
 
   kick(): void {
     if (this.stopped || !this.schedule) return;
-    setImmediate(() => void this.runDue().catch((err) => this.logger.error({ err }, 'recovery worker failed')));
+    setImmediate(() => void this.tick().catch((err) => this.logger.error({ err }, 'recovery worker failed')));
   }
 
   stop(): void {
@@ -258,12 +360,25 @@ export class RecoveryExecutor {
     if (this.timer) clearTimeout(this.timer);
   }
 
+  /** Resolves once no pass, execution or verification is in flight. */
   async idle(): Promise<void> {
-    while (this.running) await this.running;
+    while (this.running || this.inflight.size) {
+      if (this.running) await this.running;
+      await Promise.all([...this.inflight]);
+    }
   }
 
-  /** Does everything due at the clock's current time; tests with an injected clock call this directly. */
+  /**
+   * Does everything due at the clock's current time and waits for what it started; tests with an
+   * injected clock call this directly. The worker itself only ticks (never waits on handlers).
+   */
   async runDue(): Promise<void> {
+    await this.tick();
+    await this.idle();
+  }
+
+  /** One pass at a time; a pass asked for meanwhile runs right after. */
+  private async tick(): Promise<void> {
     if (this.running) {
       this.rerun = true;
       return this.running;
@@ -274,46 +389,112 @@ export class RecoveryExecutor {
     await this.running;
     if (this.rerun) {
       this.rerun = false;
-      await this.runDue();
+      await this.tick();
     }
     this.reschedule();
   }
 
+  /** Runs work without the pass awaiting it; its end triggers another pass (the next in its lane). */
+  private launch(work: Promise<void>): void {
+    const p: Promise<void> = work
+      .catch((err: unknown) => this.logger.error({ err }, 'recovery action failed'))
+      .finally(() => {
+        this.inflight.delete(p);
+        this.kick();
+      });
+    this.inflight.add(p);
+  }
+
+  /** Handlers running now and actions waiting for a handler slot. */
+  handlers(): { running: number; waiting: number } {
+    return { running: this.handlersRunning, waiting: this.slotWaiters.length };
+  }
+
+  /** A slot among recovery.max_concurrent_handlers; floors never wait for one. */
+  private async slot(): Promise<() => void> {
+    if (this.handlersRunning >= this.config.recovery.max_concurrent_handlers) await new Promise<void>((r) => this.slotWaiters.push(r));
+    else this.handlersRunning++;
+    return () => {
+      const next = this.slotWaiters.shift();
+      if (next) next(); // the slot passes straight to the next waiter
+      else this.handlersRunning--;
+    };
+  }
+
+  /**
+   * Expiries, due verifications and admissions, a slice (one transaction) per event-loop turn so a
+   * storm never holds the loop; what is admitted is started, not awaited. Each (subsystem, lane)
+   * runs one action at a time.
+   */
   private async pass(): Promise<void> {
     const now = this.clock();
-    for (const r of this.store.byState(['pending_approval'])) {
-      if (r.expires_at !== null && r.expires_at <= now) {
-        this.store.update(r.id, { state: 'expired', outcome: 'expired', reason: `${r.reason}; approval expired`, updated_at: now, finished_at: now });
-        this.hooks.outcome(r.action!, r.subsystem!, 'expired');
-      }
+    const turn = () => new Promise<void>((r) => setImmediate(r));
+    while (this.store.inTransaction(() => this.expireSlice(now)) === SLICE) await turn();
+    const busy = new Set(this.store.byState(['running', 'verifying']).map(laneOf));
+    const cache = new Map<string, Gates>();
+    // Rows skipped (their lane is busy) stay due; the others leave the due set as they are decided.
+    for (let skipped = 0; ; await turn()) {
+      const rows = this.store.dueRecorded(now, SLICE, skipped);
+      const admitted = this.store.inTransaction(() => {
+        const out: ActionRecord[] = [];
+        for (const r of rows) {
+          const lane = laneOf(r);
+          if (busy.has(lane)) skipped++;
+          else if (!r.approved && r.subsystem && this.maintenance?.active(r.subsystem)) skipped++; // waits for the window to end
+          else if (r.approved || this.admit(r, now, cache)) {
+            busy.add(lane);
+            out.push(r);
+          } // else: to approval or not_before set — either way no longer due
+        }
+        return out;
+      });
+      for (const r of admitted) this.launch(this.execute(r));
+      if (rows.length < SLICE) break;
     }
-    const verifying = this.store.byState(['verifying']).filter((r) => (r.verify_at ?? 0) <= now);
-    await Promise.all(verifying.map((r) => this.verify(r)));
-
-    const busy = new Set(this.store.byState(['running', 'verifying']).map((r) => r.subsystem));
-    const batch: Promise<void>[] = [];
-    for (const r of this.store.byState(['recorded'])) {
-      if (busy.has(r.subsystem) || (r.not_before ?? 0) > now) continue;
-      if (!r.approved && r.subsystem && this.maintenance?.active(r.subsystem)) continue; // waits for the window to end
-      if (!r.approved && !this.admit(r, now)) continue;
-      busy.add(r.subsystem);
-      batch.push(this.execute(r));
+    for (const r of this.store.due('verifying', now)) {
+      if (this.verifyingIds.has(r.id)) continue;
+      this.verifyingIds.add(r.id);
+      this.launch(this.verify(r).finally(() => this.verifyingIds.delete(r.id)));
     }
-    await Promise.all(batch);
     this.hooks.changed();
   }
 
+  /** Expires due approvals, at most a slice; returns how many. */
+  private expireSlice(now: number): number {
+    const due = this.store.due('pending_approval', now, SLICE);
+    for (const r of due) {
+      this.store.update(r.id, { state: 'expired', outcome: 'expired', reason: `${r.reason}; approval expired`, updated_at: now, finished_at: now });
+      this.hooks.outcome(r.action!, r.subsystem!, 'expired');
+    }
+    return due.length;
+  }
+
+  /** The journal lookups of the gates, once per (subsystem, action) per pass. */
+  private gates(sub: string, action: string, now: number, cache: Map<string, Gates>): Gates {
+    const key = `${sub}|${action}`;
+    let g = cache.get(key);
+    if (!g) {
+      g = {
+        inWindow: this.store.startedSince(sub, action, now - this.limits.breaker_window_sec * 1000),
+        finished: this.store.lastFinished(sub, action, this.limits.max_consecutive_failures + 1),
+      };
+      cache.set(key, g);
+    }
+    return g;
+  }
+
   /** Safety gates for an unapproved action: breaker, escalation, cooldown/backoff. */
-  private admit(r: ActionRecord, now: number): boolean {
+  private admit(r: ActionRecord, now: number, cache: Map<string, Gates>): boolean {
     const sub = r.subsystem!;
     const action = r.action!;
     const key = `${sub}|${action}`;
-    const inWindow = this.store.startedSince(sub, action, now - this.limits.breaker_window_sec * 1000);
-    const finished = this.store.lastFinished(sub, action, this.limits.max_consecutive_failures + 1);
+    const { inWindow, finished } = this.gates(sub, action, now, cache);
     const failures = consecutiveFailures(finished, now, this.limits.backoff_reset_sec);
     const toApproval = (why: string) => {
       this.store.update(r.id, { state: 'pending_approval', reason: `${r.reason}; ${why}`, expires_at: now + this.config.recovery.approval_ttl_sec * 1000, updated_at: now });
-      this.logger.error({ id: r.id, action, subsystem: sub }, why);
+      // One log line per (subsystem, action) and pass: a storm must not become a log storm.
+      if (!cache.get(key)!.logged) this.logger.error({ id: r.id, action, subsystem: sub }, why);
+      cache.get(key)!.logged = true;
       return false;
     };
     if (breakerOpen(inWindow.length, this.limits)) {
@@ -378,13 +559,18 @@ export class RecoveryExecutor {
     const info = ACTIONS[ctx.action];
     const notes: string[] = [];
     if (info.policy_floor) {
-      this.monitor.setFloor(floorKey(r), info.policy_floor, `${ctx.action} for ${ctx.subsystem} (${ctx.alertname})`);
+      this.impose(r);
       notes.push(`policy floor ${info.policy_floor}`);
     }
     const handler = findHandler(this.config.recovery.handlers, ctx.action, ctx.subsystem);
     if (handler) {
-      const res = await runHandler(handler, ctx);
-      return { ok: res.ok, detail: [...notes, res.detail].join('; ') };
+      const release = await this.slot();
+      try {
+        const res = await runHandler(handler, ctx);
+        return { ok: res.ok, detail: [...notes, res.detail].join('; ') };
+      } finally {
+        release();
+      }
     }
     if (!info.policy_floor) return writeFlag(this.config.data_dir, ctx, this.clock());
     return { ok: true, detail: notes.join('; ') };
@@ -428,14 +614,16 @@ export class RecoveryExecutor {
   private reschedule(): void {
     if (this.stopped || !this.schedule) return;
     if (this.timer) clearTimeout(this.timer);
-    const times: number[] = [];
-    for (const r of this.store.byState(['recorded', 'verifying', 'pending_approval'])) {
-      const t = r.state === 'recorded' ? r.not_before : r.state === 'verifying' ? r.verify_at : r.expires_at;
-      if (t !== null) times.push(t);
-    }
-    if (!times.length) return;
-    const delay = Math.max(0, Math.min(...times) - this.clock());
-    this.timer = setTimeout(() => void this.runDue().catch((err) => this.logger.error({ err }, 'recovery worker failed')), Math.min(delay, 2 ** 31 - 1));
+    const next = this.store.nextDue();
+    if (next === null) return;
+    const delay = Math.max(0, next - this.clock());
+    this.timer = setTimeout(() => void this.tick().catch((err) => this.logger.error({ err }, 'recovery worker failed')), Math.min(delay, 2 ** 31 - 1));
     this.timer.unref();
   }
+}
+
+interface Gates {
+  inWindow: ActionRecord[];
+  finished: ActionRecord[];
+  logged?: boolean;
 }

@@ -1,8 +1,9 @@
 // Every decision and outcome, durably. The store interface lets a shared database replace the
 // embedded SQLite later; SQLite in WAL mode survives a killed process with nothing lost.
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { ConfigError } from '../config/load';
 import type { RecoveryAction } from '../types';
 
 export type ActionState =
@@ -45,6 +46,8 @@ export interface ActionRecord {
   finished_at: number | null;
   outcome: string | null;
   detail: string | null;
+  /** When an operator lifted the policy floor this action imposed (it is not re-imposed after a restart). */
+  floor_cleared_at?: number | null;
 }
 
 export interface JournalStore {
@@ -71,19 +74,59 @@ export interface JournalStore {
   openAlerts(prefix: string): ActionRecord[];
   /** The newest record about a subsystem that did something (not `ignored` or `resolved`). */
   latestFor(subsystem: string): ActionRecord | null;
+  /** Recorded actions whose not_before has passed, oldest first, a slice at a time. */
+  dueRecorded(now: number, limit?: number, offset?: number): ActionRecord[];
+  /** Records of one state whose deadline column (expires_at / verify_at) has passed, at most `limit`. */
+  due(state: 'pending_approval' | 'verifying', now: number, limit?: number): ActionRecord[];
+  /** The earliest deadline of anything waiting (not_before, verify_at, expires_at), or null. */
+  nextDue(): number | null;
+  /** Pending approvals, oldest first, a page at a time. */
+  pendingPage(limit: number, offset: number): ActionRecord[];
+  /**
+   * Retention: deletes terminal records last updated before `cutoff`, but only whole alert
+   * instances that have resolved and are entirely terminal — an unresolved alert keeps its records.
+   */
+  compact(cutoff: number, batch?: number): number;
+  /** Why the journal cannot record right now (file removed or replaced under us), or null. */
+  problem(): string | null;
   close(): void;
+}
+
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
+
+/**
+ * Refuses what is not a journal, naming the path: a garbage header would otherwise surface as a
+ * raw SqliteError, and a file truncated to 0 bytes would silently start an empty journal (every
+ * record lost, floors and pending approvals forgotten). A new journal is a path that does not exist.
+ */
+export function checkJournalFile(path: string): void {
+  if (path === ':memory:' || !existsSync(path)) return;
+  const st = statSync(path);
+  const where = `recovery.journal_path: ${path}`;
+  if (!st.isFile()) throw new ConfigError(`${where}: not a regular file`);
+  if (st.size === 0) {
+    throw new ConfigError(`${where}: the file is empty (0 bytes) — truncated? Refusing to start a new journal over it; move it away to start afresh`);
+  }
+  const head = Buffer.alloc(16);
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, head, 0, 16, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (!head.equals(SQLITE_HEADER)) throw new ConfigError(`${where}: not a SQLite database (bad header)`);
 }
 
 const COLUMNS = [
   'id', 'dedup_key', 'alertname', 'fingerprint', 'starts_at', 'status', 'subsystem', 'action', 'issue_severity', 'labels', 'state',
   'reason', 'not_before', 'expires_at', 'verify_at', 'before_status', 'approved', 'created_at', 'updated_at', 'started_at',
-  'finished_at', 'outcome', 'detail',
+  'finished_at', 'outcome', 'detail', 'floor_cleared_at',
 ] as const;
 
 type Row = Record<(typeof COLUMNS)[number], unknown>;
 
 function toRow(r: ActionRecord): Row {
-  return { ...r, labels: JSON.stringify(r.labels), approved: r.approved ? 1 : 0 } as Row;
+  return { ...r, labels: JSON.stringify(r.labels), approved: r.approved ? 1 : 0, floor_cleared_at: r.floor_cleared_at ?? null } as Row;
 }
 
 function fromRow(row: Row): ActionRecord {
@@ -93,10 +136,44 @@ function fromRow(row: Row): ActionRecord {
 export class SqliteJournal implements JournalStore {
   private readonly db: Database.Database;
   private readonly stmts: Record<string, Database.Statement>;
+  private readonly updates = new Map<string, Database.Statement>();
+  /** The journal file's identity when opened: a different dev/inode (or none) means it was replaced. */
+  private readonly identity: string | null;
 
-  constructor(path: string, synchronous: 'normal' | 'full' = 'normal') {
+  constructor(
+    private readonly path: string,
+    synchronous: 'normal' | 'full' = 'normal',
+  ) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
+    checkJournalFile(path);
+    try {
+      this.db = new Database(path);
+      this.init(synchronous);
+    } catch (err) {
+      throw new ConfigError(`recovery.journal_path: ${path}: cannot open the journal: ${(err as Error).message}`);
+    }
+    this.identity = this.fileId();
+    this.stmts = this.prepare();
+  }
+
+  private fileId(): string | null {
+    if (this.path === ':memory:') return null;
+    try {
+      const st = statSync(this.path);
+      return `${st.dev}:${st.ino}`;
+    } catch {
+      return 'missing';
+    }
+  }
+
+  problem(): string | null {
+    if (this.identity === null) return null;
+    const now = this.fileId();
+    if (now === this.identity) return null;
+    return now === 'missing' ? `journal ${this.path} was removed while running` : `journal ${this.path} was replaced while running`;
+  }
+
+  private init(synchronous: 'normal' | 'full'): void {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${synchronous.toUpperCase()}`);
     this.db.pragma('busy_timeout = 5000');
@@ -112,7 +189,24 @@ export class SqliteJournal implements JournalStore {
       CREATE INDEX IF NOT EXISTS actions_alert ON actions(fingerprint, starts_at);
       CREATE INDEX IF NOT EXISTS actions_target ON actions(subsystem, action, started_at);
     `);
-    this.stmts = {
+    const cols = (this.db.prepare('PRAGMA table_info(actions)').all() as { name: string }[]).map((c) => c.name);
+    if (!cols.includes('floor_cleared_at')) this.db.exec('ALTER TABLE actions ADD COLUMN floor_cleared_at INTEGER');
+    // Indexes that match the hot queries, so an alert storm costs O(alerts), not O(alerts × history).
+    this.db.exec(`
+      -- Partial: an insert or update touches them only for rows in that state (intake stays lean).
+      CREATE INDEX IF NOT EXISTS actions_finished ON actions(subsystem, action, finished_at) WHERE state IN ('succeeded','failed');
+      CREATE INDEX IF NOT EXISTS actions_not_before ON actions(not_before) WHERE state = 'recorded';
+      CREATE INDEX IF NOT EXISTS actions_recorded ON actions(created_at) WHERE state = 'recorded';
+      CREATE INDEX IF NOT EXISTS actions_expires ON actions(expires_at) WHERE state = 'pending_approval';
+      CREATE INDEX IF NOT EXISTS actions_verify ON actions(verify_at) WHERE state = 'verifying';
+      -- Retention walks from the oldest; created_at never changes, so updates never touch this one.
+      CREATE INDEX IF NOT EXISTS actions_created ON actions(created_at);
+    `);
+  }
+
+  private prepare(): Record<string, Database.Statement> {
+    const terminal = TERMINAL.map((t) => `'${t}'`).join(',');
+    return {
       insert: this.db.prepare(`INSERT OR IGNORE INTO actions (${COLUMNS.join(',')}) VALUES (${COLUMNS.map((c) => '@' + c).join(',')})`),
       get: this.db.prepare('SELECT * FROM actions WHERE id = ?'),
       firing: this.db.prepare("SELECT * FROM actions WHERE fingerprint = ? AND starts_at = ? AND status = 'firing'"),
@@ -132,6 +226,20 @@ export class SqliteJournal implements JournalStore {
          GROUP BY a.fingerprint, a.starts_at`,
       ),
       latest: this.db.prepare("SELECT * FROM actions WHERE subsystem = ? AND state NOT IN ('ignored','resolved') ORDER BY updated_at DESC, rowid DESC LIMIT 1"),
+      dueRecorded: this.db.prepare("SELECT * FROM actions INDEXED BY actions_recorded WHERE state = 'recorded' AND coalesce(not_before, 0) <= ? ORDER BY created_at, rowid LIMIT ? OFFSET ?"),
+      duePending: this.db.prepare("SELECT * FROM actions INDEXED BY actions_expires WHERE state = 'pending_approval' AND expires_at <= ? ORDER BY expires_at LIMIT ?"),
+      dueVerifying: this.db.prepare("SELECT * FROM actions INDEXED BY actions_verify WHERE state = 'verifying' AND verify_at <= ? ORDER BY verify_at LIMIT ?"),
+      nextDue: this.db.prepare(`SELECT min(t) AS t FROM (
+        SELECT min(not_before) AS t FROM actions INDEXED BY actions_not_before WHERE state = 'recorded'
+        UNION ALL SELECT min(verify_at) FROM actions INDEXED BY actions_verify WHERE state = 'verifying'
+        UNION ALL SELECT min(expires_at) FROM actions INDEXED BY actions_expires WHERE state = 'pending_approval')`),
+      pending: this.db.prepare("SELECT * FROM actions WHERE state = 'pending_approval' ORDER BY created_at, rowid LIMIT ? OFFSET ?"),
+      compact: this.db.prepare(`DELETE FROM actions WHERE rowid IN (
+        SELECT a.rowid FROM actions a INDEXED BY actions_created WHERE a.created_at < @cutoff AND a.updated_at < @cutoff AND a.state IN (${terminal})
+          AND EXISTS (SELECT 1 FROM actions r WHERE r.fingerprint = a.fingerprint AND r.starts_at = a.starts_at AND r.status = 'resolved')
+          AND NOT EXISTS (SELECT 1 FROM actions n WHERE n.fingerprint = a.fingerprint AND n.starts_at = a.starts_at
+            AND (n.state NOT IN (${terminal}) OR n.updated_at >= @cutoff))
+        LIMIT @batch)`),
     };
   }
 
@@ -153,7 +261,13 @@ export class SqliteJournal implements JournalStore {
     const row = toRow({ ...({} as ActionRecord), ...patch } as ActionRecord);
     const params: Record<string, unknown> = { id };
     for (const k of keys) params[k] = k === 'labels' || k === 'approved' ? row[k as keyof Row] : (patch as Record<string, unknown>)[k];
-    this.db.prepare(`UPDATE actions SET ${keys.map((k) => `${k} = @${k}`).join(', ')} WHERE id = @id`).run(params);
+    const sig = keys.join(',');
+    let stmt = this.updates.get(sig);
+    if (!stmt) {
+      stmt = this.db.prepare(`UPDATE actions SET ${keys.map((k) => `${k} = @${k}`).join(', ')} WHERE id = @id`);
+      this.updates.set(sig, stmt);
+    }
+    stmt.run(params);
   }
 
   get(id: string): ActionRecord | null {
@@ -203,6 +317,26 @@ export class SqliteJournal implements JournalStore {
   latestFor(subsystem: string): ActionRecord | null {
     const row = this.stmts.latest.get(subsystem) as Row | undefined;
     return row ? fromRow(row) : null;
+  }
+
+  dueRecorded(now: number, limit = -1, offset = 0): ActionRecord[] {
+    return (this.stmts.dueRecorded.all(now, limit, offset) as Row[]).map(fromRow);
+  }
+
+  due(state: 'pending_approval' | 'verifying', now: number, limit = -1): ActionRecord[] {
+    return ((state === 'verifying' ? this.stmts.dueVerifying : this.stmts.duePending).all(now, limit) as Row[]).map(fromRow);
+  }
+
+  nextDue(): number | null {
+    return (this.stmts.nextDue.get() as { t: number | null }).t;
+  }
+
+  pendingPage(limit: number, offset: number): ActionRecord[] {
+    return (this.stmts.pending.all(limit, offset) as Row[]).map(fromRow);
+  }
+
+  compact(cutoff: number, batch = 1000): number {
+    return this.stmts.compact.run({ cutoff, batch }).changes;
   }
 
   close(): void {

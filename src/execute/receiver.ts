@@ -3,7 +3,7 @@ import express, { type Request, type Response } from 'express';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { checkCredentials, requireAuth } from '../serve/auth';
-import type { Service, ServicePlugin } from '../serve/service';
+import { isJson, type Service, type ServicePlugin } from '../serve/service';
 import { dirname, join } from 'node:path';
 import { RecoveryExecutor, type IntakeResult, type Recorded } from './executor';
 import { SqliteJournal, type ActionRecord, type JournalStore } from './journal';
@@ -24,12 +24,24 @@ export interface Receiver extends ServicePlugin {
   maintenance: Maintenance;
   /** The local recovery path, when `recovery.local` is on. */
   local: LocalRecovery | null;
+  /** Retention: compacts what is older than recovery.retention_days; returns the records deleted. */
+  compact(): number;
 }
 
 /** Where maintenance windows are kept: beside the journal. */
 export function maintenancePath(journalPath: string): string | null {
   return journalPath === ':memory:' ? null : join(dirname(journalPath), 'selfheal_maintenance.json');
 }
+
+/** `?limit=&offset=` of the journal listings: limit 1–1000 (default 100), offset ≥ 0. */
+function page(q: Record<string, unknown>): { limit: number; offset: number } {
+  return { limit: Math.min(1000, Math.max(1, Number(q.limit) || 100)), offset: Math.max(0, Math.floor(Number(q.offset) || 0)) };
+}
+
+
+
+/** Alerts of one delivery recorded per transaction and event-loop turn, beyond which a delivery is sliced. */
+const SLICE_ALERTS = 250;
 
 function reasonOf(body: unknown): string | null {
   const r = (body as { reason?: unknown } | undefined)?.reason;
@@ -92,14 +104,22 @@ export function createReceiver(svc: Service, opts: ReceiverOptions = {}): Receiv
   /** POST /alertmanager/webhook, served ahead of Express: this is the intake's hot path. */
   const webhook = (req: IncomingMessage, res: ServerResponse) => {
     const auth = checkCredentials(req, { bearer: cfg.receiver.bearer_token, basic: cfg.receiver.basic_auth });
+    // Refusals close the connection without reading the body: an unauthenticated 10 GB upload costs nothing.
     if (!auth.ok) {
-      req.resume();
-      return send(res, auth.status, { error: auth.reason }, auth.status === 401 ? { 'WWW-Authenticate': cfg.receiver.basic_auth ? 'Basic realm="selfheal"' : 'Bearer' } : {});
+      const www: Record<string, string> = auth.status === 401 ? { 'WWW-Authenticate': cfg.receiver.basic_auth ? 'Basic realm="selfheal"' : 'Bearer' } : {};
+      return send(res, auth.status, { error: auth.reason }, { ...www, Connection: 'close' });
+    }
+    if (!isJson(req.headers['content-type'])) {
+      return send(res, 415, { error: 'Content-Type: expected application/json' }, { Connection: 'close' });
     }
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > cfg.receiver.max_body_bytes) {
-      req.resume();
-      return send(res, 413, { error: 'request body too large' });
+      return send(res, 413, { error: 'request body too large' }, { Connection: 'close' });
+    }
+    const problem = store.problem();
+    if (problem) {
+      svc.logger.error({ problem }, 'the journal cannot record: answering 503');
+      return send(res, 503, { error: `could not record the alerts (${problem}); retry` }, { Connection: 'close' });
     }
     const chunks: Buffer[] = [];
     let size = 0;
@@ -111,33 +131,93 @@ export function createReceiver(svc: Service, opts: ReceiverOptions = {}): Receiv
     });
     req.on('error', () => res.destroy());
     req.on('end', () => {
-      if (tooLarge) return send(res, 413, { error: 'request body too large' });
-      let body: unknown;
-      const text = Buffer.concat(chunks).toString('utf8');
-      try {
-        body = text.length ? JSON.parse(text) : {};
-      } catch (err) {
-        return send(res, 400, { error: `malformed JSON: ${(err as Error).message}` });
-      }
-      const parsed = parseWebhook(body);
-      if (!parsed.ok) return send(res, 400, { error: parsed.error });
-      for (const a of parsed.value.alerts) received.inc({ status: a.status });
-      queued.push({ alerts: parsed.value.alerts, res });
-      if (queued.length === 1) setImmediate(flush);
+      intake(chunks, tooLarge, res).catch((err: unknown) => {
+        svc.logger.error({ err: (err as Error).message }, 'webhook intake failed');
+        if (!res.headersSent) send(res, 500, { error: 'intake failed (see the log)' });
+      });
     });
+  };
+
+  /** A received body: parsed, validated (a large one a slice per turn), counted, then recorded. */
+  const intake = async (chunks: Buffer[], tooLarge: boolean, res: ServerResponse) => {
+    if (tooLarge) return send(res, 413, { error: 'request body too large' });
+    let body: unknown;
+    const text = Buffer.concat(chunks).toString('utf8');
+    try {
+      body = text.length ? JSON.parse(text) : {};
+    } catch (err) {
+      return send(res, 400, { error: `malformed JSON: ${(err as Error).message}` });
+    }
+    const list = (body as { alerts?: unknown } | null)?.alerts;
+    const total = Array.isArray(list) ? list.length : 0;
+    const alerts: AlertIn[] = [];
+    for (let from = 0; from === 0 || from < total; from += SLICE_ALERTS) {
+      if (from) await new Promise((r) => setImmediate(r));
+      const parsed = parseWebhook(body, from, from + SLICE_ALERTS);
+      if (!parsed.ok) return send(res, 400, { error: parsed.error });
+      for (const a of parsed.value.alerts) alerts.push(a);
+    }
+    const firing = alerts.filter((a) => a.status === 'firing').length;
+    if (firing) received.inc({ status: 'firing' }, firing); // one inc per status: a 10,000-alert delivery costs two
+    if (alerts.length > firing) received.inc({ status: 'resolved' }, alerts.length - firing);
+    if (alerts.length > SLICE_ALERTS) return void recordLarge(alerts, res);
+    queued.push({ alerts, res });
+    if (queued.length === 1) setImmediate(flush);
   };
 
   // Group commit: the deliveries that arrived in one turn of the event loop are recorded in one
   // transaction, and each is answered once that transaction is durable. One commit per delivery
   // was most of the intake's CPU (every commit writes the touched index pages to the WAL).
   let queued: { alerts: AlertIn[]; res: ServerResponse }[] = [];
+  /** The last group commit's failure, until one succeeds: the service is not ready meanwhile. */
+  let recordError: string | null = null;
+  /**
+   * A storm in one delivery (10,000 alerts) is recorded a slice per transaction and event-loop turn,
+   * and answered once all of it is durable: /policy and /metrics keep being served meanwhile. If a
+   * slice fails the answer is 503 — the retry records the rest (the slices already durable dedup).
+   */
+  const recordLarge = async (alerts: AlertIn[], res: ServerResponse) => {
+    const total: IntakeResult = { received: alerts.length, recorded: 0, deduplicated: 0 };
+    for (let i = 0; i < alerts.length; i += SLICE_ALERTS) {
+      if (i) await new Promise((r) => setImmediate(r));
+      let rec: Recorded;
+      try {
+        const problem = store.problem();
+        if (problem) throw new Error(problem);
+        rec = executor.recordMany([alerts.slice(i, i + SLICE_ALERTS)])[0];
+        recordError = null;
+      } catch (err) {
+        recordError = (err as Error).message;
+        svc.logger.error({ err: recordError, alerts: alerts.length, recorded_before: i }, 'could not record a webhook delivery');
+        return send(res, 503, { error: 'could not record the alerts; retry' });
+      }
+      try {
+        const r = executor.afterRecord(rec);
+        total.recorded += r.recorded;
+        total.deduplicated += r.deduplicated;
+      } catch (err) {
+        svc.logger.error({ err: (err as Error).message }, 'could not act on a recorded webhook delivery');
+        return send(res, 500, { error: 'recorded, but acting on the alerts failed (see the log)' });
+      }
+    }
+    if (total.deduplicated) deduplicated.inc(total.deduplicated);
+    send(res, 200, total);
+    svc.metrics.invalidate();
+  };
+
   const flush = () => {
     const batch = queued;
     queued = [];
     let recorded: Recorded[];
     try {
+      // Checked before each group commit (a stat): a journal removed or replaced under us would
+      // acknowledge alerts into a file nobody will read again.
+      const problem = store.problem();
+      if (problem) throw new Error(problem);
       recorded = executor.recordMany(batch.map((d) => d.alerts));
+      recordError = null;
     } catch (err) {
+      recordError = (err as Error).message;
       // Only a failure to record is a 5xx: Alertmanager will retry, and the retry is idempotent.
       svc.logger.error({ err: (err as Error).message, deliveries: batch.length }, 'could not record webhook deliveries');
       for (const d of batch) send(d.res, 503, { error: 'could not record the alerts; retry' });
@@ -157,24 +237,52 @@ export function createReceiver(svc: Service, opts: ReceiverOptions = {}): Receiv
     svc.metrics.invalidate(); // the intake counters moved: the next scrape renders afresh
   };
 
+  const compact = () => {
+    const cutoff = svc.clock() - cfg.recovery.retention_days * 86400_000;
+    let total = 0;
+    for (let n = -1; n !== 0; total += n) n = store.compact(cutoff);
+    if (total) svc.logger.info({ deleted: total, retention_days: cfg.recovery.retention_days }, 'journal compacted');
+    return total;
+  };
+  let compactTimer: NodeJS.Timeout | null = null;
+
   return {
     executor,
     store,
     maintenance,
     local,
+    compact,
     raw: cfg.receiver.enabled ? { 'POST /alertmanager/webhook': webhook } : {},
+    notReady() {
+      const problem = store.problem() ?? (recordError ? `the journal cannot record: ${recordError}` : null);
+      return problem;
+    },
     mount(app) {
       mountMaintenance(app, svc, maintenance, operator, small);
       app.get('/recovery/status', (_req, res) => {
         res.set('Cache-Control', 'no-store').json(recoveryStatus(svc.monitor, store, maintenance, cfg.recovery.local));
       });
-      app.get('/recovery/pending', (_req, res) => {
-        res.json(executor.pending().map(view));
+      // The journal holds alert labels and operator reasons: read access is the operator's, like writes.
+      app.get('/recovery/pending', operator, (req, res) => {
+        const { limit, offset } = page(req.query);
+        res.json(executor.pending(limit, offset).map(view));
       });
-      app.get('/recovery/history', (req, res) => {
-        const limit = Math.min(1000, Math.max(1, Number(req.query.limit) || 100));
-        res.json(store.history(limit).map(view));
+      app.get('/recovery/history', operator, (req, res) => {
+        const { limit, offset } = page(req.query);
+        res.json(store.history(limit, offset).map(view));
       });
+      app.get('/recovery/floors', operator, (_req, res) => {
+        res.json({ floors: executor.floors() });
+      });
+      const lift = (key: string | null) => (req: Request, res: Response) => {
+        const reason = typeof req.query.reason === 'string' && req.query.reason.trim() ? req.query.reason.trim().slice(0, 500) : 'lifted by operator';
+        const which = key ?? String(req.params.key);
+        const lifted = executor.clearFloors(which || null, reason);
+        if (which && !lifted.length) return void res.status(404).json({ error: `no recovery floor ${which}` });
+        res.json({ lifted, floors: executor.floors(), policy: svc.policy().policy });
+      };
+      app.delete('/recovery/floors', operator, lift(''));
+      app.delete('/recovery/floors/:key', operator, lift(null));
       const decideRoute = (verb: 'approve' | 'reject') => (req: Request, res: Response) => {
         const reason = reasonOf(req.body);
         if (!reason) return void res.status(400).json({ error: 'reason: required, a non-empty string' });
@@ -188,12 +296,27 @@ export function createReceiver(svc: Service, opts: ReceiverOptions = {}): Receiv
     async start() {
       executor.recover();
       local?.start(store.openAlerts(LOCAL_PREFIX));
+      compact();
+      // Hourly, a batch per event-loop turn: a large backlog never holds /policy.
+      compactTimer = setInterval(() => {
+        const cutoff = svc.clock() - cfg.recovery.retention_days * 86400_000;
+        const step = () => {
+          try {
+            if (store.compact(cutoff) > 0) setImmediate(step);
+          } catch (err) {
+            svc.logger.error({ err: (err as Error).message }, 'journal compaction failed');
+          }
+        };
+        step();
+      }, 3600_000);
+      compactTimer.unref();
       executor.kick();
     },
     async stop() {
       local?.stop();
       maintenance.stop();
       executor.stop();
+      if (compactTimer) clearInterval(compactTimer);
       // Give in-flight actions a short grace period; one still running is journaled as `running`
       // and comes back as "interrupted, needs approval" — never re-run blindly.
       const grace = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 5000).unref());

@@ -52,6 +52,7 @@ export function requireAuth(creds: Credentials | (() => Credentials)) {
     const r = checkCredentials(req, c);
     if (r.ok) return next();
     if (r.status === 401) res.set('WWW-Authenticate', c.basic ? 'Basic realm="selfheal"' : 'Bearer');
-    res.status(r.status).json({ error: r.reason });
+    // The body of a refused request is never read: the connection closes after the answer.
+    res.set('Connection', 'close').status(r.status).json({ error: r.reason });
   };
 }

@@ -119,10 +119,11 @@ export async function serveCommand(argv: string[], out: (s: string) => void = (s
   const web = flags.webConfigFile ? loadWebConfig(flags.webConfigFile) : null;
   const logger = createLogger(flags.level, undefined, flags.format);
 
-  const stopSim = config.demo.enabled ? startSimulator(config) : null;
   const svc = new Service(config, { resources: systemResources, logger, web });
   new Reloader(svc, { loadConfig: load, webConfigFile: flags.webConfigFile });
+  // Before the simulator starts: a journal that is not one is a ConfigError (exit 3), and nothing may keep the process alive.
   await attachReceiver(svc);
+  const stopSim = config.demo.enabled ? startSimulator(config) : null;
   let addr;
   try {
     addr = await svc.start();

@@ -40,7 +40,20 @@ export interface ServicePlugin {
   raw?: Record<string, RawHandler>;
   start?(): Promise<void>;
   stop?(): Promise<void>;
+  /** Why the service cannot do its job right now (the journal cannot record), or null: `/-/ready` answers 503. */
+  notReady?(): string | null;
 }
+
+/** Every POST carries JSON: a cross-site form or no-cors fetch (text/plain, no preflight) is refused. */
+export function isJson(contentType: string | undefined): boolean {
+  return /^application\/([\w.+-]*\+)?json\s*(;|$)/i.test(contentType ?? '');
+}
+
+/** An SSE subscriber with more than this unsent is dropped; it reconnects and gets the current policy. */
+export const SSE_MAX_BUFFERED_BYTES = 1024 * 1024;
+
+const TEXT = 'text/plain; charset=utf-8';
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 export class Service {
   readonly monitor: Monitor;
@@ -63,10 +76,11 @@ export class Service {
   private readonly plugins: ServicePlugin[] = [];
   /** Extra lines for the served policy's reasons (maintenance windows), from plugins. */
   private readonly reasonSources: (() => string[])[] = [];
-  /** Why the service is not ready beyond the first cycle (plugins: a journal that cannot record). */
-  private readonly readinessChecks: (() => string | null)[] = [];
   private started = false;
   private stopping = false;
+  /** GET /policy as bytes, re-encoded on every policy or cycle change (null before the first cycle). */
+  private policyBytes: Buffer | null = null;
+  sseMaxBufferedBytes = SSE_MAX_BUFFERED_BYTES;
 
   constructor(
     readonly config: Config,
@@ -96,30 +110,15 @@ export class Service {
     this.reasonSources.push(source);
   }
 
-  /** Adds a readiness condition: a non-null answer is why the service is not ready. */
-  addReadinessCheck(check: () => string | null): void {
-    this.readinessChecks.push(check);
-  }
-
   /** Subscribers see the policy view again (its reasons changed without a policy change). */
   policyViewChanged(): void {
+    this.encodePolicy();
     this.broadcast('policy', this.policy());
   }
 
   /** Ready: the first cycle is in the metrics, and nothing of our own is failing (EMFILE, overload, the journal). */
   get ready(): boolean {
-    return this.notReadyReason() === null;
-  }
-
-  notReadyReason(): string | null {
-    if (!this.started) return 'First check cycle still running';
-    const own = this.monitor.selfFaulted.values().next();
-    if (!own.done) return `selfheal's own fault (${own.value.kind}) while checking ${own.value.subsystem}: ${own.value.error}`;
-    for (const c of this.readinessChecks) {
-      const why = c();
-      if (why) return why;
-    }
-    return null;
+    return this.notReady() === null;
   }
 
   policy(): PolicyView {
@@ -130,7 +129,25 @@ export class Service {
     return policyView(r.current_safety_policy, r.trading_should_continue, reasons, this.monitor.lastCycleAt, this.config.policy, this.monitor.policy.isLatched);
   }
 
+  /** Re-encodes GET /policy from the view (whatever fields it has): called on every policy or cycle change. */
+  private encodePolicy(): void {
+    this.policyBytes = this.monitor.report ? Buffer.from(JSON.stringify(this.policy())) : null;
+  }
+
+  /** Why `/-/ready` is 503, or null. */
+  notReady(): string | null {
+    if (!this.started) return 'First check cycle still running';
+    const own = this.monitor.selfFaulted.values().next();
+    if (!own.done) return `selfheal's own fault (${own.value.kind}) while checking ${own.value.subsystem}: ${own.value.error}`;
+    for (const p of this.plugins) {
+      const why = p.notReady?.();
+      if (why) return why;
+    }
+    return null;
+  }
+
   private onCycle(r: ServedReport): void {
+    this.encodePolicy();
     this.metrics.refresh(this.monitor);
     const s = r.summary;
     // Every cycle, so debug: at info it drowned the lines that matter (policy changes, critical issues).
@@ -150,6 +167,7 @@ export class Service {
   }
 
   private onPolicyChange(c: PolicyChange): void {
+    this.encodePolicy();
     this.metrics.policyChanges.inc();
     this.metrics.invalidate();
     this.logger.warn({ from: c.from, to: c.to, reasons: c.reasons }, `Safety policy changed: ${c.from} → ${c.to}`);
@@ -181,9 +199,21 @@ export class Service {
     }
   }
 
+  /** One encoding for every subscriber; one that falls behind is dropped (memory stays bounded). */
   private broadcast(event: string, data: unknown): void {
-    const msg = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
-    for (const res of this.streams) res.write(msg);
+    this.writeStreams(Buffer.from(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
+  }
+
+  private writeStreams(msg: Buffer): void {
+    for (const res of this.streams) {
+      if (res.writableLength > this.sseMaxBufferedBytes) {
+        this.streams.delete(res);
+        this.logger.warn({ remote: res.req.socket.remoteAddress, buffered: res.writableLength }, 'SSE subscriber too slow: dropped');
+        res.destroy();
+        continue;
+      }
+      res.write(msg);
+    }
   }
 
   private routes(): void {
@@ -201,7 +231,7 @@ export class Service {
       res.type('text').send('OK\n');
     });
     app.get('/-/ready', (_req, res) => {
-      const why = this.notReadyReason();
+      const why = this.notReady();
       res.status(why ? 503 : 200).type('text').send(why ? `${why}\n` : 'Ready\n');
     });
     app.get('/report', (_req, res) => {
@@ -282,16 +312,15 @@ export class Service {
     // Scrapes are answered from the cached bytes ahead of Express routing: the hot path stays tiny.
     const raw = new Map<string, RawHandler>();
     for (const p of this.plugins) for (const [k, h] of Object.entries(p.raw ?? {})) raw.set(k, h);
-    const contentType = this.metrics.contentType;
+    const timeout = this.config.receiver.body_timeout_sec * 1000;
     const handler = (req: IncomingMessage, res: ServerResponse) => {
-      if (req.url === '/metrics' && req.method === 'GET') {
-        const cached = this.metrics.cached();
-        if (cached) {
-          res.sendDate = false;
-          sendParts(res, contentType, cached);
-          return;
-        }
-      } else if (raw.size) {
+      if (req.method === 'GET') {
+        if (this.fastGet(req.url, res)) return;
+      } else if (req.method === 'POST' && !isJson(req.headers['content-type'])) {
+        // Refused unread, before routing and auth: closes the cross-site text/plain POST.
+        return void sendBytes(res, 415, JSON_TYPE, Buffer.from('{"error":"Content-Type: expected application/json"}'), ['Connection', 'close']);
+      }
+      if (raw.size) {
         const hot = raw.get(`${req.method} ${req.url}`);
         if (hot) return hot(req, res);
       }
@@ -299,8 +328,10 @@ export class Service {
     };
     const gated = this.web ? this.web.wrap(handler) : handler;
     const tls = this.web?.config.tls;
-    const server = tls ? createTlsServer({ ...tls, noDelay: true }, gated) : createServer({ noDelay: true }, gated);
+    const opts = { noDelay: true, requestTimeout: timeout, headersTimeout: timeout, connectionsCheckingInterval: Math.min(1000, timeout) };
+    const server = tls ? createTlsServer({ ...tls, ...opts }, gated) : createServer(opts, gated);
     if (tls) server.on('secureConnection', (socket: TLSSocket) => this.web!.checkPeer(socket));
+    server.maxConnections = this.config.api.max_connections;
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -309,9 +340,7 @@ export class Service {
         resolve();
       });
     });
-    this.keepAlive = setInterval(() => {
-      for (const res of this.streams) res.write(': keep-alive\n\n');
-    }, 15_000);
+    this.keepAlive = setInterval(() => this.writeStreams(KEEP_ALIVE), 15_000);
     this.keepAlive.unref();
     for (const p of this.plugins) await p.start?.();
     await this.monitor.start();
@@ -329,6 +358,41 @@ export class Service {
       srv.setSecureContext(web.tls);
       // Per-connection options Node reads from the server for every new handshake.
       Object.assign(srv, { requestCert: web.tls.requestCert, rejectUnauthorized: web.tls.rejectUnauthorized });
+    }
+  }
+
+  /**
+   * What scrapers and bots poll, from bytes encoded ahead of time, ahead of Express routing:
+   * /metrics, /policy, /-/healthy, /-/ready. Returns false to fall through to Express.
+   */
+  private fastGet(url: string | undefined, res: ServerResponse): boolean {
+    switch (url) {
+      case '/metrics': {
+        const cached = this.metrics.cached();
+        if (!cached) return false;
+        res.sendDate = false;
+        sendParts(res, this.metrics.contentType, cached);
+        return true;
+      }
+      case '/policy': {
+        const body = this.policyBytes;
+        if (!body) return false;
+        res.sendDate = false;
+        sendBytes(res, 200, JSON_TYPE, body, ['Cache-Control', 'no-store']);
+        return true;
+      }
+      case '/-/healthy':
+        res.sendDate = false;
+        sendBytes(res, 200, TEXT, HEALTHY);
+        return true;
+      case '/-/ready': {
+        const why = this.notReady();
+        res.sendDate = false;
+        sendBytes(res, why ? 503 : 200, TEXT, why ? Buffer.from(`${why}\n`) : READY);
+        return true;
+      }
+      default:
+        return false;
     }
   }
 
@@ -351,6 +415,15 @@ export class Service {
     }
     if (this.writing) await this.writing;
   }
+}
+
+const HEALTHY = Buffer.from('OK\n');
+const READY = Buffer.from('Ready\n');
+const KEEP_ALIVE = Buffer.from(': keep-alive\n\n');
+
+function sendBytes(res: ServerResponse, status: number, contentType: string, body: Buffer, extra: string[] = []): void {
+  res.writeHead(status, ['Content-Type', contentType, 'Content-Length', String(body.length), ...extra]);
+  res.end(body);
 }
 
 /** Encoded bytes, whole or in parts, under one Content-Length. */

@@ -118,5 +118,9 @@ describe('docker-compose.yml', () => {
     assert.match(df, /^FROM node:20-slim\s*$/m);
     assert.match(df, /^USER node$/m);
     assert.match(df, /^HEALTHCHECK .*\n?.*\/-\/healthy/m);
+    // An init as PID 1 (handler children are reaped), in the image and in compose.
+    assert.match(df, /^ENTRYPOINT \["\/usr\/bin\/tini", "--", "node"/m);
+    assert.match(df, /apt-get install .*\btini\b/);
+    assert.equal(parse(read('docker-compose.yml')).services.selfheal.init, true);
   });
 });

@@ -1,12 +1,15 @@
 // Kill the process mid-batch and restart: nothing recorded is lost and nothing runs twice.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { tempDir, writeAged } from '../helpers/fs';
 import { healthyPlatform } from '../helpers/platform';
-import { freePort, ready, serve, until } from '../helpers/process';
+import { BIN, freePort, ready, serve, until } from '../helpers/process';
 import { delivery, postHook } from '../helpers/receiver';
 
 interface Rec { fingerprint: string; state: string; reason: string; started_at: number | null }
@@ -65,5 +68,66 @@ describe('receiver crash safety', () => {
     assert.deepEqual(again.body, { received: 4, recorded: 0, deduplicated: 4 });
     child.kill('SIGTERM');
     await once(child, 'exit');
+  });
+
+  it('kill -9 while a pause_trading handler runs: after the restart the floor is back at once (fail closed)', async () => {
+    const root = tempDir();
+    healthyPlatform(root, Date.now());
+    const held: ServerResponse[] = [];
+    const target = createServer((req, res) => {
+      req.resume();
+      held.push(res);
+    });
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+    after(() => {
+      for (const r of held) r.destroy();
+      target.close();
+    });
+    const port = await freePort();
+    const cfg = join(root, 'selfheal.yml');
+    writeFileSync(cfg, [
+      'data_dir: data', 'log_dir: logs', 'models_dir: models', 'database_path: db/quantum_trader.db',
+      `port: ${port}`, 'max_cpu_percent: 100', 'max_memory_percent: 100', 'policy: { hold_down_sec: 0 }',
+      'receiver: { bearer_token: hook-token }',
+      'recovery:',
+      '  handlers:',
+      `    - { action: pause_trading, http: { url: "http://127.0.0.1:${(target.address() as AddressInfo).port}/pause" }, timeout_sec: 300 }`,
+    ].join('\n') + '\n');
+    const url = `http://127.0.0.1:${port}`;
+    const policy = async () => ((await (await fetch(`${url}/policy`)).json()) as { policy: string }).policy;
+    const pause = async () => ((await (await fetch(`${url}/recovery/history`)).json()) as Rec[])[0];
+    let child = serve(cfg);
+    after(() => child.kill('SIGKILL'));
+    await ready(port);
+    await postHook(url, delivery([{ labels: { subsystem: 'data_feed', issue_severity: 'critical' }, fingerprint: 'df' }]));
+    await until('the pause handler is running', async () => held.length === 1 && (await pause()).state === 'running');
+    assert.equal(await policy(), 'no_new_trades');
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+
+    child = serve(cfg);
+    await ready(port);
+    assert.equal(await policy(), 'no_new_trades', 'the floor is re-imposed before the service is ready');
+    assert.match((await pause()).reason, /interrupted by a restart: protective, floor re-imposed and re-applied/);
+    await until('the pause handler runs again', async () => held.length === 2);
+    held[1].end('paused');
+    await until('the re-applied pause succeeded', async () => (await pause()).state === 'succeeded');
+    assert.equal(await policy(), 'no_new_trades', 'the alert still fires');
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+  });
+
+  it('a journal that is not a database: serve exits 3 naming the path, even with the demo on', () => {
+    const root = tempDir();
+    mkdirSync(join(root, 'data'), { recursive: true });
+    const journal = join(root, 'data', 'selfheal_journal.db');
+    writeFileSync(journal, 'garbage garbage garbage garbage garbage garbage garbage garbage\n');
+    const cfg = join(root, 'selfheal.yml');
+    writeFileSync(cfg, ['data_dir: data', 'log_dir: logs', 'models_dir: models', 'database_path: db/quantum_trader.db', 'port: 0', 'demo: { enabled: true }'].join('\n') + '\n');
+    const r = spawnSync(process.execPath, [BIN, 'serve', '--config', cfg], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 3, r.stderr);
+    assert.ok(r.stderr.includes(journal), r.stderr);
+    assert.match(r.stderr, /not a SQLite database/);
+    assert.doesNotMatch(r.stderr, /SqliteError|    at /, 'no stack trace');
   });
 });

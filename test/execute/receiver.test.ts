@@ -326,7 +326,8 @@ describe('approvals', () => {
     const { url, receiver } = await startWithReceiver(t.config, { clock: t.clock });
     await postHook(url, delivery([{ labels: { subsystem: 'logging', issue_severity: 'medium' } }]));
     await receiver.executor.runDue();
-    const pending = (await (await fetch(`${url}/recovery/pending`)).json()) as { id: string; action: string }[];
+    assert.equal((await fetch(`${url}/recovery/pending`)).status, 401, 'the journal is the operator\'s to read');
+    const pending = (await (await fetch(`${url}/recovery/pending`, { headers: { authorization: 'Bearer op-token' } })).json()) as { id: string; action: string }[];
     assert.deepEqual(pending.map((p) => p.action), ['reload_config']);
     const id = pending[0].id;
     assert.equal((await post(`${url}/recovery/${id}/approve`, { reason: 'ok' })).status, 401);

@@ -24,6 +24,10 @@ export const fileFreshness: Checker<FileFreshnessSpec> = async (spec, ctx) => {
     out.root_cause = 'Stale data';
   }
   if (spec.nonempty_field) {
+    // Bounded: a runaway snapshot must not take the event loop (and /policy) for seconds.
+    if (st.size > spec.max_evidence_bytes) {
+      throw new Error(`${spec.path} is ${st.size} bytes, more than max_evidence_bytes (${spec.max_evidence_bytes}): not read`);
+    }
     const text = await readFile(spec.path, { encoding: 'utf8', signal: ctx.signal });
     const data: unknown = JSON.parse(text);
     if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new Error('expected a JSON object');

@@ -104,6 +104,8 @@ describe('local recovery: heal before you halt', () => {
       t.at(rec.started_at! + 30_000);
       await t.receiver.executor.runDue();
       await t.settle();
+      await t.receiver.executor.runDue(); // the retry passes its gates (backoff) in the next pass
+      await t.settle();
       failuresAt.push(t.now());
       assert.equal(t.records()[attempt - 1].state, 'failed');
       if (attempt < 3) {

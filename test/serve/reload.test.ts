@@ -101,12 +101,12 @@ describe('reload (SIGHUP, POST /-/reload)', () => {
 
   it('POST /-/reload is an operator endpoint and answers the outcome', async () => {
     const t = await setup('api: { token: op }\n');
-    assert.equal((await fetch(`${t.url}/-/reload`, { method: 'POST' })).status, 401);
-    const ok = await fetch(`${t.url}/-/reload`, { method: 'POST', headers: { authorization: 'Bearer op' } });
+    assert.equal((await fetch(`${t.url}/-/reload`, { method: 'POST', headers: { 'content-type': 'application/json' } })).status, 401);
+    const ok = await fetch(`${t.url}/-/reload`, { method: 'POST', headers: { authorization: 'Bearer op', 'content-type': 'application/json' } });
     assert.equal(ok.status, 200);
     assert.equal(((await ok.json()) as { ok: boolean }).ok, true);
     t.rewrite('api: { token: op }\nbogus: 1\n');
-    const bad = await fetch(`${t.url}/-/reload`, { method: 'POST', headers: { authorization: 'Bearer op' } });
+    const bad = await fetch(`${t.url}/-/reload`, { method: 'POST', headers: { authorization: 'Bearer op', 'content-type': 'application/json' } });
     assert.equal(bad.status, 400);
     assert.match(((await bad.json()) as { error: string }).error, /bogus: unknown key/);
   });

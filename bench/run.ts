@@ -27,11 +27,11 @@ async function child(mode: 'ours' | 'naive' | 'receiver', n: number): Promise<{ 
   return { proc, port: msg.port };
 }
 
-/** The series (name and labels, without values) of an exposition, sorted. */
+/** The series (name and labels, without values) of an exposition, sorted; process_* and nodejs_* vary with the process's history (GC kinds seen). */
 function seriesOf(text: string): string[] {
   return text
     .split('\n')
-    .filter((l) => l && !l.startsWith('#'))
+    .filter((l) => l && !l.startsWith('#') && !/^(process|nodejs)_/.test(l))
     .map((l) => l.slice(0, l.lastIndexOf(' ')))
     .sort();
 }

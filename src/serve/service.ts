@@ -8,10 +8,11 @@ import { jsonChunks, writeFileAtomicAsync } from '../engine/report_file';
 import { LARGE_PLATFORM, runSliced } from '../engine/slices';
 import type { PolicyChange } from '../recommend/policy_state';
 import { SAFETY_POLICIES, type SafetyPolicy } from '../types';
-import { VERSION } from '../version';
+import { BUILD, VERSION } from '../version';
 import { requireAuth } from './auth';
 import { landingPage } from './landing';
 import type { Logger } from './logger';
+import { CONTENT_TYPE, negotiate, type Want } from './exposition';
 import { encoded, Metrics, type Encoded } from './metrics';
 import { Monitor, type ServedReport } from './monitor';
 import { policyView, type PolicyView } from './policy_view';
@@ -60,7 +61,7 @@ export class Service {
     this.clock = deps.clock ?? Date.now;
     this.logger = deps.logger;
     this.monitor = new Monitor(config, { clock: this.clock, resources: deps.resources, logger: deps.logger, watchFiles: deps.watchFiles, schedule: deps.schedule });
-    this.metrics = new Metrics(VERSION, this.monitor.subsystems.map((s) => s.name));
+    this.metrics = new Metrics(BUILD, this.monitor.subsystems.map((s) => s.name));
     this.monitor.on('cycle', (r: ServedReport) => this.onCycle(r));
     this.monitor.on('policy', (c: PolicyChange) => this.onPolicyChange(c));
     this.app.disable('x-powered-by');
@@ -140,8 +141,9 @@ export class Service {
     app.get('/', (_req, res) => {
       res.type('html').send(landingPage(VERSION, this.monitor.report));
     });
-    app.get('/metrics', async (_req, res) => {
-      sendParts(res, this.metrics.contentType, await this.metrics.render());
+    app.get('/metrics', async (req, res) => {
+      const want = negotiate(req.headers);
+      sendScrape(res, want, await (await this.metrics.render()).get(want));
     });
     app.get('/-/healthy', (_req, res) => {
       res.type('text').send('OK\n');
@@ -222,13 +224,13 @@ export class Service {
     // Scrapes are answered from the cached bytes ahead of Express routing: the hot path stays tiny.
     const raw = new Map<string, RawHandler>();
     for (const p of this.plugins) for (const [k, h] of Object.entries(p.raw ?? {})) raw.set(k, h);
-    const contentType = this.metrics.contentType;
     const server = createServer({ noDelay: true }, (req, res) => {
       if (req.url === '/metrics' && req.method === 'GET') {
-        const cached = this.metrics.cached();
-        if (cached) {
+        const want = negotiate(req.headers);
+        const body = this.metrics.cached()?.ready(want);
+        if (body) {
           res.sendDate = false;
-          sendParts(res, contentType, cached);
+          sendScrape(res, want, body);
           return;
         }
       } else if (raw.size) {
@@ -277,9 +279,20 @@ export class Service {
   }
 }
 
+/** A scrape's answer in the negotiated format and encoding. */
+function sendScrape(res: ServerResponse, want: Want, body: Encoded): void {
+  const head = ['Content-Type', CONTENT_TYPE[want.format], 'Content-Length', String(body.length), 'Vary', 'Accept, Accept-Encoding'];
+  if (want.gzip) head.push('Content-Encoding', 'gzip');
+  writeParts(res, head, body);
+}
+
 /** Encoded bytes, whole or in parts, under one Content-Length. */
 function sendParts(res: ServerResponse, contentType: string, body: Encoded): void {
-  res.writeHead(200, ['Content-Type', contentType, 'Content-Length', String(body.length)]);
+  writeParts(res, ['Content-Type', contentType, 'Content-Length', String(body.length)], body);
+}
+
+function writeParts(res: ServerResponse, head: string[], body: Encoded): void {
+  res.writeHead(200, head);
   if (body.parts.length === 1) return void res.end(body.parts[0]);
   res.cork();
   for (const p of body.parts) res.write(p);

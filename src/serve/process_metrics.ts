@@ -17,8 +17,10 @@ export class ProcessMetrics {
   private text = { text: Buffer.alloc(0), openmetrics: Buffer.alloc(0) };
 
   constructor() {
-    // 20 ms sampling of the event-loop delay: fine enough for the stalls that matter, few wake-ups when idle.
-    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 20 });
+    // The event-loop delay histogram wakes the loop at this resolution: at prom-client's 10 ms that cost
+    // 0.24 % of a core on an idle process (0.04 % at 100 ms), half our idle budget; a stall still shows
+    // as the timer's lateness.
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 100 });
     for (const name of DROPPED) this.registry.removeSingleMetric(name);
   }
 

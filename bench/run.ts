@@ -69,7 +69,7 @@ async function scrapes() {
     const bytes: Record<string, number> = {};
     for (const row of rows) {
       const res = await new Promise<number>((resolve, reject) => {
-        request({ host: '127.0.0.1', port: row.port, path: '/metrics', headers: row.headers }, (r) => {
+        request({ host: '127.0.0.1', port: row.port, path: '/metrics', headers: row.headers, agent: false }, (r) => {
           let len = 0;
           r.on('data', (c: Buffer) => (len += c.length));
           r.on('end', () => resolve(len));

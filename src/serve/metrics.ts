@@ -53,7 +53,7 @@ function gzipParts(parts: Buffer[]): Promise<Encoded> {
 
 /**
  * One render of the metrics, in both formats. Each format is gzipped at most once, when a scrape
- * first asks for it: small bodies at once (~0.1 ms for 17 KB), large ones in the thread pool.
+ * first asks for it: small bodies at once (~0.1 ms for 21 KB), large ones in the thread pool.
  */
 export class Exposition {
   private readonly gz: Record<Format, Encoded | null> = { text: null, openmetrics: null };

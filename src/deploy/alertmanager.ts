@@ -94,10 +94,10 @@ export const EXAMPLE: AlertmanagerOptions = {
  * recovery route continues, so the existing tree still pages on selfheal's critical alerts.
  */
 export function alertmanagerRouteSnippet(o: Omit<AlertmanagerOptions, 'pagerUrl'>): Record<string, unknown> {
-  const hasWatchdog = watchdogRoute({ ...o, pagerUrl: '' }, 'selfheal-deadmans-switch');
+  const heartbeat = watchdogRoute({ ...o, pagerUrl: '' }, 'selfheal-deadmans-switch');
   return {
     routes: [
-      ...hasWatchdog,
+      ...heartbeat,
       {
         receiver: 'selfheal-recovery',
         matchers: ['alertname=~"SelfHeal.*"'],
@@ -110,7 +110,7 @@ export function alertmanagerRouteSnippet(o: Omit<AlertmanagerOptions, 'pagerUrl'
     ],
     receivers: [
       { name: 'selfheal-recovery', webhook_configs: [selfhealWebhook({ ...o, pagerUrl: '' })] },
-      ...(hasWatchdog.length ? [{ name: 'selfheal-deadmans-switch', webhook_configs: [{ url: o.deadmansSwitchUrl, send_resolved: false }] }] : []),
+      ...(heartbeat.length ? [{ name: 'selfheal-deadmans-switch', webhook_configs: [{ url: o.deadmansSwitchUrl, send_resolved: false }] }] : []),
     ],
   };
 }

@@ -1,7 +1,8 @@
 // The rules pack as a mixin: every rule is generated from ONE config object (job selector, runbook
 // base, `for:` durations, thresholds, the heartbeat alert's name), the way monitoring mixins use
 // `_config`. `npm run generate` writes rules/selfheal.rules.yml, the PrometheusRule object and the
-// promtool tests from it. To add a rule: add one entry to recording() or to a group in alertGroups(),
+// promtool tests from it. To add a rule: add one entry to recording() or to criticalAlerts(),
+// warningAlerts() or infoAlerts() (the group is the page level),
 // give it a runbook section in docs/runbooks.md and a promtool test (src/deploy/rules_test.ts).
 import { Document, isMap, isSeq, type YAMLMap } from 'yaml';
 
@@ -152,10 +153,10 @@ const byRecoveryAction = (agg: string, inner: string) => `${agg} by (job, instan
   label_replace(${inner}, "recovery_action", "$1", "action", "(.*)")
 )`;
 
-function alertGroups(c: RulesConfig): RuleGroup[] {
+function criticalAlerts(c: RulesConfig): Entry[] {
   const f = c.for;
   const t = c.thresholds;
-  const critical: Entry[] = [
+  return [
     alert(c, 'SelfHealOverallFailed', {
       expr: 'selfheal_overall_status{status="failed"} == 1', for: f.overallFailed, labels: { severity: 'critical', signal: 'overall_status' },
       summary: 'Trading platform health has FAILED',
@@ -199,7 +200,12 @@ function alertGroups(c: RulesConfig): RuleGroup[] {
       description: `The last check cycle on {{ $labels.instance }} finished {{ $value | humanizeDuration }} ago (more than ${humanDuration(`${t.checksStalledSec}s`)}).`,
     }),
   ];
-  const warning: Entry[] = [
+}
+
+function warningAlerts(c: RulesConfig): Entry[] {
+  const f = c.for;
+  const t = c.thresholds;
+  return [
     alert(c, 'SelfHealOverallCritical', {
       expr: 'selfheal_overall_status{status="critical"} == 1', for: f.overallCritical, labels: { severity: 'warning', signal: 'overall_status' },
       summary: 'Trading platform health is critical',
@@ -249,6 +255,11 @@ function alertGroups(c: RulesConfig): RuleGroup[] {
       description: 'Too many {{ $labels.recovery_action }} executions for {{ $labels.subsystem }} on {{ $labels.instance }}: further ones need approval.',
     }),
   ];
+}
+
+function infoAlerts(c: RulesConfig): Entry[] {
+  const f = c.for;
+  const t = c.thresholds;
   const info: Entry[] = [
     alert(c, 'SelfHealOverallDegraded', {
       expr: 'selfheal_overall_status{status="degraded"} == 1', for: f.overallDegraded, labels: { severity: 'info', signal: 'overall_status' },
@@ -282,10 +293,14 @@ function alertGroups(c: RulesConfig): RuleGroup[] {
       }),
     );
   }
+  return info;
+}
+
+function alertGroups(c: RulesConfig): { name: string; rules: Entry[] }[] {
   return [
-    { name: 'selfheal.critical', rules: critical },
-    { name: 'selfheal.warning', rules: warning },
-    { name: 'selfheal.info', rules: info },
+    { name: 'selfheal.critical', rules: criticalAlerts(c) },
+    { name: 'selfheal.warning', rules: warningAlerts(c) },
+    { name: 'selfheal.info', rules: infoAlerts(c) },
   ];
 }
 

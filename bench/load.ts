@@ -15,14 +15,17 @@ export type Body = () => { body: string; headers: Record<string, string> };
 function get(agent: Agent, port: number, path: string, body?: Body): Promise<void> {
   return new Promise((resolve, reject) => {
     const b = body?.();
-    const req = request({ host: '127.0.0.1', port, path, agent, method: b ? 'POST' : 'GET', headers: b?.headers }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, agent, method: b?.body ? 'POST' : 'GET', headers: b?.headers }, (res) => {
       res.on('data', () => undefined);
       res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
     });
     req.on('error', reject);
-    req.end(b?.body);
+    req.end(b?.body || undefined);
   });
 }
+
+/** A GET with these headers (e.g. Accept-Encoding), as a Body without one. */
+export const headersOnly = (headers: Record<string, string>): Body => () => ({ body: '', headers });
 
 export async function load(port: number, path: string, concurrency: number, total: number, body?: Body): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
@@ -53,8 +56,8 @@ export function hasWrk(): boolean {
 
 const ms = (v: string) => (v.endsWith('us') ? parseFloat(v) / 1000 : v.endsWith('ms') ? parseFloat(v) : parseFloat(v) * 1000);
 
-export function wrk(port: number, path: string, connections: number, seconds: number): LoadResult {
-  const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}${path}`];
+export function wrk(port: number, path: string, connections: number, seconds: number, headers: Record<string, string> = {}): LoadResult {
+  const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]), `http://127.0.0.1:${port}${path}`];
   const out = spawnSync('wrk', args, { encoding: 'utf8' }).stdout;
   const rps = parseFloat(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 'NaN');
   const requests = parseInt(/(\d+) requests in/.exec(out)?.[1] ?? '0', 10);

@@ -4,18 +4,18 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { Config } from '../src/config/types';
 import type { ResourceProbe } from '../src/detect/resources';
 import { runCycle } from '../src/engine/cycle';
 import { writeReportAtomic } from '../src/engine/report_file';
 import { Metrics } from '../src/serve/metrics';
 import { HEALTH_STATUSES, type HealthReport } from '../src/types';
-import { VERSION } from '../src/version';
+import { BUILD } from '../src/version';
 
 export class NaiveExporter extends EventEmitter {
   readonly registry: Registry;
-  private readonly common = new Metrics(VERSION, []);
+  private readonly common = new Metrics(BUILD, []);
   private readonly perSubsystem = new Registry();
   private readonly help = 'as of the last check cycle';
   private readonly status = new Gauge({ name: 'selfheal_subsystem_status', help: this.help, labelNames: ['subsystem', 'status'], registers: [this.perSubsystem] });
@@ -31,7 +31,11 @@ export class NaiveExporter extends EventEmitter {
     private readonly resources: ResourceProbe,
   ) {
     super();
-    this.registry = Registry.merge([this.perSubsystem, this.common.registry]);
+    // process_* and nodejs_* the usual way: read by collect() on every scrape.
+    const defaults = new Registry();
+    collectDefaultMetrics({ register: defaults });
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) defaults.removeSingleMetric(name);
+    this.registry = Registry.merge([this.perSubsystem, this.common.registry, defaults]);
   }
 
   async cycle(): Promise<HealthReport> {

@@ -30,6 +30,7 @@ async function main() {
     port = (await naive.listen()).port;
   }
   process.send?.({ port });
+  process.on('disconnect', () => process.exit(0)); // the bench died: do not linger, cycling, on a shared machine
   let cpu0 = process.cpuUsage();
   let t0 = performance.now();
   process.on('message', (m) => {

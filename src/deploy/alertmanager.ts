@@ -2,6 +2,7 @@
 // inhibition rules and the health engine never disagree (one source of truth, not two copies).
 import { BUILTIN_DEFAULTS } from '../config/builtin';
 import { BUILTIN_SUBSYSTEMS } from '../types';
+import { DEFAULT_RULES_CONFIG } from './rules';
 
 export interface AlertmanagerOptions {
   /** Where Alertmanager reaches the receiver, e.g. http://selfheal:8477 */
@@ -15,6 +16,26 @@ export interface AlertmanagerOptions {
   groupWait?: string;
   groupInterval?: string;
   repeatInterval?: string;
+  /** The rules pack's heartbeat alert (RulesConfig.watchdog); null: the pack has none. */
+  watchdog?: string | null;
+}
+
+/** The receiver that posts to selfheal's webhook with its bearer credential. */
+function selfhealWebhook(o: AlertmanagerOptions): Record<string, unknown> {
+  const webhook: Record<string, unknown> = {
+    url: `${o.selfhealUrl}/alertmanager/webhook`,
+    send_resolved: true,
+    max_alerts: 0,
+    http_config: { authorization: { type: 'Bearer', credentials_file: o.tokenFile } },
+  };
+  if (o.webhookTimeout) webhook.timeout = o.webhookTimeout;
+  return webhook;
+}
+
+/** The heartbeat goes to the dead man's switch at once and every minute. */
+function watchdogRoute(o: AlertmanagerOptions, receiver: string): Record<string, unknown>[] {
+  const name = o.watchdog === undefined ? DEFAULT_RULES_CONFIG.watchdog : o.watchdog;
+  return name ? [{ receiver, matchers: [`alertname="${name}"`], group_wait: '0s', group_interval: '1m', repeat_interval: '1m' }] : [];
 }
 
 /** Upstream → dependents, from the built-in subsystem table ("*" = every other subsystem). */
@@ -24,14 +45,9 @@ export function dependencyMap(): [string, string[]][] {
     .filter(([, deps]) => deps.length > 0);
 }
 
+/** A whole Alertmanager configuration for a monitoring stack of selfheal's own. */
 export function alertmanagerConfig(o: AlertmanagerOptions): Record<string, unknown> {
-  const webhook: Record<string, unknown> = {
-    url: `${o.selfhealUrl}/alertmanager/webhook`,
-    send_resolved: true,
-    max_alerts: 0,
-    http_config: { authorization: { type: 'Bearer', credentials_file: o.tokenFile } },
-  };
-  if (o.webhookTimeout) webhook.timeout = o.webhookTimeout;
+  const webhook = selfhealWebhook(o);
   return {
     global: { resolve_timeout: '5m' },
     route: {
@@ -41,7 +57,7 @@ export function alertmanagerConfig(o: AlertmanagerOptions): Record<string, unkno
       group_interval: o.groupInterval ?? '5m',
       repeat_interval: o.repeatInterval ?? '4h',
       routes: [
-        { receiver: 'deadmans-switch', matchers: ['alertname="Watchdog"'], group_wait: '0s', group_interval: '1m', repeat_interval: '1m' },
+        ...watchdogRoute(o, 'deadmans-switch'),
         { receiver: 'pager', matchers: ['severity="critical"'], continue: true },
         { receiver: 'selfheal-recovery', matchers: ['severity=~"critical|warning|info"'] },
       ],
@@ -71,3 +87,30 @@ export const EXAMPLE: AlertmanagerOptions = {
   pagerUrl: 'http://pager.invalid/replace-with-your-paging-integration',
   deadmansSwitchUrl: 'http://deadmans-switch.invalid/replace-with-your-heartbeat-url',
 };
+
+/**
+ * The part to paste into an existing Alertmanager configuration: routes scoped to selfheal's alerts
+ * (to put first under `route.routes`) and the receivers they name (to add to `receivers`). The
+ * recovery route continues, so the existing tree still pages on selfheal's critical alerts.
+ */
+export function alertmanagerRouteSnippet(o: Omit<AlertmanagerOptions, 'pagerUrl'>): Record<string, unknown> {
+  const heartbeat = watchdogRoute({ ...o, pagerUrl: '' }, 'selfheal-deadmans-switch');
+  return {
+    routes: [
+      ...heartbeat,
+      {
+        receiver: 'selfheal-recovery',
+        matchers: ['alertname=~"SelfHeal.*"'],
+        group_by: ['alertname', 'instance', 'subsystem'],
+        group_wait: o.groupWait ?? '30s',
+        group_interval: o.groupInterval ?? '5m',
+        repeat_interval: o.repeatInterval ?? '4h',
+        continue: true,
+      },
+    ],
+    receivers: [
+      { name: 'selfheal-recovery', webhook_configs: [selfhealWebhook({ ...o, pagerUrl: '' })] },
+      ...(heartbeat.length ? [{ name: 'selfheal-deadmans-switch', webhook_configs: [{ url: o.deadmansSwitchUrl, send_resolved: false }] }] : []),
+    ],
+  };
+}

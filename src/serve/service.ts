@@ -10,13 +10,14 @@ import { jsonChunks, writeFileAtomicAsync } from '../engine/report_file';
 import { LARGE_PLATFORM, runSliced } from '../engine/slices';
 import type { PolicyChange } from '../recommend/policy_state';
 import { SAFETY_POLICIES, type SafetyPolicy } from '../types';
-import { VERSION } from '../version';
+import { BUILD, VERSION } from '../version';
 import { requireAuth } from './auth';
 import { landingPage } from './landing';
 import type { Logger } from './logger';
 import type { ReloadOutcome } from './reload';
 import type { WebConfig } from './web_config';
 import { WebGate } from './web_gate';
+import { CONTENT_TYPE, negotiate, type Want } from './exposition';
 import { encoded, Metrics, type Encoded } from './metrics';
 import { Monitor, type SelfFault, type ServedReport } from './monitor';
 import { policyView, type PolicyView } from './policy_view';
@@ -90,7 +91,7 @@ export class Service {
     this.logger = deps.logger;
     this.web = deps.web ? new WebGate(deps.web, this.clock) : null;
     this.monitor = new Monitor(config, { clock: this.clock, resources: deps.resources, logger: deps.logger, watchFiles: deps.watchFiles, schedule: deps.schedule });
-    this.metrics = new Metrics(VERSION, this.monitor.subsystems.map((s) => s.name));
+    this.metrics = new Metrics(BUILD, this.monitor.subsystems.map((s) => s.name));
     this.monitor.on('cycle', (r: ServedReport) => this.onCycle(r));
     this.monitor.on('policy', (c: PolicyChange) => this.onPolicyChange(c));
     this.monitor.on('selfFault', (f: SelfFault) => {
@@ -224,8 +225,9 @@ export class Service {
     app.get('/', (_req, res) => {
       res.type('html').send(landingPage(VERSION, this.monitor.report));
     });
-    app.get('/metrics', async (_req, res) => {
-      sendParts(res, this.metrics.contentType, await this.metrics.render());
+    app.get('/metrics', async (req, res) => {
+      const want = negotiate(req.headers);
+      sendScrape(res, want, await (await this.metrics.render()).get(want));
     });
     app.get('/-/healthy', (_req, res) => {
       res.type('text').send('OK\n');
@@ -315,7 +317,7 @@ export class Service {
     const timeout = this.config.receiver.body_timeout_sec * 1000;
     const handler = (req: IncomingMessage, res: ServerResponse) => {
       if (req.method === 'GET') {
-        if (this.fastGet(req.url, res)) return;
+        if (this.fastGet(req, res)) return;
       } else if (req.method === 'POST' && !isJson(req.headers['content-type'])) {
         // Refused unread, before routing and auth: closes the cross-site text/plain POST.
         return void sendBytes(res, 415, JSON_TYPE, Buffer.from('{"error":"Content-Type: expected application/json"}'), ['Connection', 'close']);
@@ -365,13 +367,14 @@ export class Service {
    * What scrapers and bots poll, from bytes encoded ahead of time, ahead of Express routing:
    * /metrics, /policy, /-/healthy, /-/ready. Returns false to fall through to Express.
    */
-  private fastGet(url: string | undefined, res: ServerResponse): boolean {
-    switch (url) {
+  private fastGet(req: IncomingMessage, res: ServerResponse): boolean {
+    switch (req.url) {
       case '/metrics': {
-        const cached = this.metrics.cached();
-        if (!cached) return false;
+        const want = negotiate(req.headers);
+        const body = this.metrics.cached()?.ready(want);
+        if (!body) return false;
         res.sendDate = false;
-        sendParts(res, this.metrics.contentType, cached);
+        sendScrape(res, want, body);
         return true;
       }
       case '/policy': {
@@ -426,9 +429,20 @@ function sendBytes(res: ServerResponse, status: number, contentType: string, bod
   res.end(body);
 }
 
+/** A scrape's answer in the negotiated format and encoding. */
+function sendScrape(res: ServerResponse, want: Want, body: Encoded): void {
+  const head = ['Content-Type', CONTENT_TYPE[want.format], 'Content-Length', String(body.length), 'Vary', 'Accept, Accept-Encoding'];
+  if (want.gzip) head.push('Content-Encoding', 'gzip');
+  writeParts(res, head, body);
+}
+
 /** Encoded bytes, whole or in parts, under one Content-Length. */
 function sendParts(res: ServerResponse, contentType: string, body: Encoded): void {
-  res.writeHead(200, ['Content-Type', contentType, 'Content-Length', String(body.length)]);
+  writeParts(res, ['Content-Type', contentType, 'Content-Length', String(body.length)], body);
+}
+
+function writeParts(res: ServerResponse, head: string[], body: Encoded): void {
+  res.writeHead(200, head);
   if (body.parts.length === 1) return void res.end(body.parts[0]);
   res.cork();
   for (const p of body.parts) res.write(p);

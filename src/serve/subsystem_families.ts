@@ -44,7 +44,9 @@ export class SubsystemFamilies {
   private readonly hasUpdate: Uint8Array;
   /** blocks[family][chunk]: the encoded series of CHUNK subsystems; null when one of them changed. */
   private readonly blocks: (Buffer | null)[][];
+  /** Each family's HELP and TYPE lines, per format (OpenMetrics names a counter's family without `_total`). */
   private readonly headers: Buffer[];
+  private readonly omHeaders: Buffer[];
 
   /** The subsystem set is fixed for the life of the service: every series exists from the first scrape. */
   constructor(names: readonly string[]) {
@@ -59,6 +61,10 @@ export class SubsystemFamilies {
     this.hasUpdate = new Uint8Array(n);
     this.blocks = FAMILIES.map(() => Array.from({ length: Math.ceil(n / CHUNK) }, () => null));
     this.headers = FAMILIES.map(([name, type, help]) => Buffer.from(`# HELP ${name} ${help}${LAST}\n# TYPE ${name} ${type}\n`));
+    this.omHeaders = FAMILIES.map(([name, type, help]) => {
+      const family = type === 'counter' ? name.replace(/_total$/, '') : name;
+      return Buffer.from(`# HELP ${family} ${help}${LAST}\n# TYPE ${family} ${type}\n`);
+    });
   }
 
   set(name: string, s: SubsystemSample): void {
@@ -121,12 +127,17 @@ export class SubsystemFamilies {
     }
   }
 
-  /** The families as encoded parts, in exposition order; re-encodes only changed blocks, one per step. */
-  *renderSteps(): Steps<Buffer[]> {
+  /**
+   * The families as encoded parts, in exposition order, in both formats (the sample lines are the
+   * same; the blocks are shared); re-encodes only changed blocks, one per step.
+   */
+  *renderSteps(): Steps<{ text: Buffer[]; openmetrics: Buffer[] }> {
     const out: Buffer[] = [];
+    const om: Buffer[] = [];
     const n = this.labels.length;
     for (let f = 0; f < FAMILIES.length; f++) {
       out.push(this.headers[f]);
+      om.push(this.omHeaders[f]);
       const blocks = this.blocks[f];
       for (let c = 0; c < blocks.length; c++) {
         let block = blocks[c];
@@ -138,8 +149,9 @@ export class SubsystemFamilies {
           yield;
         }
         out.push(block);
+        om.push(block);
       }
     }
-    return out;
+    return { text: out, openmetrics: om };
   }
 }

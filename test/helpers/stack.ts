@@ -1,10 +1,11 @@
 // Real Prometheus and Alertmanager (the Debian binaries) on free loopback ports, for the dashboard
 // query tests and the end-to-end suite.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after } from 'node:test';
 import { stringify } from 'yaml';
+import { DEFAULT_RULES_CONFIG, rulesFile, withFor } from '../../src/deploy/rules';
 import { freePort, until } from './process';
 import { tempDir } from './fs';
 
@@ -29,9 +30,9 @@ async function stop(proc: ChildProcess): Promise<void> {
   clearTimeout(t);
 }
 
-/** The rules pack with every `for:` shortened, so an end-to-end run takes seconds, not minutes. */
+/** The rules pack generated with every `for:` shortened, so an end-to-end run takes seconds, not minutes. */
 export function fastRules(forDuration = '2s'): string {
-  return readFileSync(join(ROOT, 'rules/selfheal.rules.yml'), 'utf8').replace(/^(\s+)for: \S+$/gm, `$1for: ${forDuration}`);
+  return rulesFile(withFor(DEFAULT_RULES_CONFIG, forDuration));
 }
 
 export interface Prometheus {

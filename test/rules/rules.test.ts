@@ -1,12 +1,15 @@
 // The rules pack and Alertmanager config, checked by the real Prometheus tools and by our own lint.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
-import { parse } from 'yaml';
-import { dependencyMap } from '../../src/deploy/alertmanager';
-import { generatedFiles } from '../../src/deploy/generate';
+import { parse, stringify } from 'yaml';
+import { alertmanagerRouteSnippet, dependencyMap, EXAMPLE } from '../../src/deploy/alertmanager';
+import { generatedFiles, rulesConfigWith } from '../../src/deploy/generate';
+import { DEFAULT_RULES_CONFIG, ruleGroups, rulesFile, withFor } from '../../src/deploy/rules';
+import { rulesTestFile } from '../../src/deploy/rules_test';
+import { tempDir } from '../helpers/fs';
 
 const ROOT = resolve(__dirname, '../../..');
 const RULES = join(ROOT, 'rules/selfheal.rules.yml');
@@ -58,7 +61,7 @@ describe('rules lint (what pint would check)', () => {
       const url = a.annotations?.runbook_url ?? '';
       assert.match(url, /docs\/runbooks\.md#[a-z0-9-]+$/);
       assert.ok(anchors.has(url.split('#')[1]), `anchor ${url.split('#')[1]} missing from docs/runbooks.md`);
-      if (a.alert !== 'SelfHealExporterAbsent' && a.alert !== 'Watchdog') {
+      if (a.alert !== 'SelfHealExporterAbsent' && a.alert !== 'SelfHealWatchdog') {
         assert.match(a.annotations!.description!, /\$labels\.instance/, 'description names the instance');
       }
     });
@@ -96,10 +99,86 @@ describe('rules lint (what pint would check)', () => {
   });
 });
 
-describe('Alertmanager configuration', () => {
-  it('generated files are up to date (npm run generate)', () => {
-    for (const [rel, text] of Object.entries(generatedFiles())) assert.equal(readFileSync(join(ROOT, rel), 'utf8'), text, rel);
+describe('generated files', () => {
+  it('are up to date (npm run generate): rules, PrometheusRule, promtool tests, Alertmanager configs and route snippet', () => {
+    const files = generatedFiles();
+    assert.deepEqual(Object.keys(files).sort(), [
+      'deploy/alertmanager/alertmanager-0.25.yml', 'deploy/alertmanager/alertmanager.yml', 'deploy/alertmanager/selfheal-route.yml',
+      'rules/selfheal.prometheusrule.yaml', 'rules/selfheal.rules.test.yml', 'rules/selfheal.rules.yml',
+    ]);
+    for (const [rel, text] of Object.entries(files)) assert.equal(readFileSync(join(ROOT, rel), 'utf8'), text, `${rel} is stale: run npm run generate`);
   });
+});
+
+describe('rules as a mixin: one config object', () => {
+  it('the runbook base and the job selector are written once, in the config', () => {
+    const src = readFileSync(join(ROOT, 'src/deploy/rules.ts'), 'utf8');
+    assert.equal(src.split(DEFAULT_RULES_CONFIG.runbookBase).length - 1, 1);
+    assert.equal(src.split('job="selfheal"').length - 1, 1);
+    const runbooks = alerts.map((a) => a.annotations?.runbook_url ?? '');
+    assert.ok(runbooks.every((u) => u.startsWith(`${DEFAULT_RULES_CONFIG.runbookBase}#`)));
+  });
+
+  it('another config changes every place it applies to, and the pack stays promtool-clean', () => {
+    const c = rulesConfigWith({
+      jobSelector: 'job="trading-selfheal",env="prod"',
+      runbookBase: 'https://wiki.example/selfheal',
+      watchdog: null,
+      for: { cpuHigh: '10m' },
+      thresholds: { cpuHigh: 0.8, manySubsystemsCritical: 5 },
+    });
+    const text = rulesFile(c);
+    const parsed = (parse(text) as { groups: { rules: Rule[] }[] }).groups.flatMap((g) => g.rules);
+    const byName = Object.fromEntries(parsed.filter((r) => r.alert).map((r) => [r.alert!, r]));
+    assert.equal(byName.SelfHealExporterDown.expr, 'up{job="trading-selfheal",env="prod"} == 0');
+    assert.equal(byName.SelfHealExporterAbsent.expr, 'absent(up{job="trading-selfheal",env="prod"})');
+    assert.equal(byName.SelfHealCPUHigh.expr, 'selfheal_cpu_usage_ratio > 0.8');
+    assert.equal(byName.SelfHealCPUHigh.for, '10m');
+    assert.equal(byName.SelfHealCPUHigh.annotations?.summary, 'Host CPU above 80%');
+    assert.equal(byName.SelfHealCPUCritical.for, '5m', 'the other durations keep their defaults');
+    assert.match(byName.SelfHealManySubsystemsCritical.expr, />= 5$/);
+    assert.equal(byName.SelfHealWatchdog, undefined);
+    assert.equal(parsed.filter((r) => r.alert).length, alerts.length - 1);
+    for (const r of parsed.filter((x) => x.alert)) assert.match(r.annotations!.runbook_url!, /^https:\/\/wiki\.example\/selfheal#[a-z]+$/);
+    assert.equal(rulesTestFile(c), null, 'the promtool tests are written for the default thresholds');
+    assert.equal(rulesTestFile({ ...DEFAULT_RULES_CONFIG, runbookBase: 'https://wiki.example/x' })?.includes('https://wiki.example/x#selfhealcpuhigh'), true);
+    const file = join(tempDir(), 'rules.yml');
+    writeFileSync(file, text);
+    const r = run('promtool', ['check', 'rules', file]);
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /SUCCESS: 25 rules found/);
+  });
+
+  it('withFor sets every `for:` and only those (the end-to-end suite runs the pack with 1 s)', () => {
+    const fast = ruleGroups(withFor(DEFAULT_RULES_CONFIG, '1s')).flatMap((g) => g.rules);
+    const base = ruleGroups().flatMap((g) => g.rules);
+    assert.deepEqual(fast.map((r) => r.for), base.map((r) => (r.for ? '1s' : undefined)));
+    assert.deepEqual(fast.map(({ for: _f, annotations: _a, ...r }) => r), base.map(({ for: _f, annotations: _a, ...r }) => r));
+    // Descriptions that quote a duration follow it.
+    const degraded = fast.find((r) => r.alert === 'SelfHealSubsystemDegraded');
+    assert.match(degraded?.annotations?.description ?? '', /has been degraded for 1 second\.$/);
+  });
+
+  it('unknown config keys are errors that name the key', () => {
+    assert.throws(() => rulesConfigWith({ jobselector: 'x' }), /^Error: jobselector: unknown rules config key/);
+    assert.throws(() => rulesConfigWith({ for: { cpu: '1m' } }), /^Error: for\.cpu: unknown rules config key/);
+  });
+
+  it('the PrometheusRule object carries exactly the pack\'s groups and passes promtool once unwrapped', () => {
+    const obj = parse(readFileSync(join(ROOT, 'rules/selfheal.prometheusrule.yaml'), 'utf8')) as { apiVersion: string; kind: string; metadata: { name: string; labels: Record<string, string> }; spec: { groups: unknown[] } };
+    assert.equal(obj.apiVersion, 'monitoring.coreos.com/v1');
+    assert.equal(obj.kind, 'PrometheusRule');
+    assert.equal(obj.metadata.name, 'selfheal-rules');
+    assert.match(obj.metadata.name, /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+    assert.deepEqual(obj.spec.groups, groups);
+    const file = join(tempDir(), 'unwrapped.yml');
+    writeFileSync(file, stringify({ groups: obj.spec.groups }));
+    const r = run('promtool', ['check', 'rules', file]);
+    assert.equal(r.code, 0, r.out);
+  });
+});
+
+describe('Alertmanager configuration', () => {
   it('amtool check-config is clean', () => {
     const r = run('amtool', ['check-config', AM]);
     assert.equal(r.code, 0, r.out);
@@ -115,7 +194,9 @@ describe('Alertmanager configuration', () => {
     [['alertname=SelfHealOverallFailed', 'severity=critical', 'instance=a'], 'pager,selfheal-recovery'],
     [['alertname=SelfHealSubsystemCritical', 'severity=warning', 'subsystem=data_feed'], 'selfheal-recovery'],
     [['alertname=SelfHealOverallDegraded', 'severity=info'], 'selfheal-recovery'],
-    [['alertname=Watchdog', 'severity=info'], 'deadmans-switch'],
+    [['alertname=SelfHealWatchdog', 'severity=info'], 'deadmans-switch'],
+    // kube-prometheus's own heartbeat is not ours: it takes the default route.
+    [['alertname=Watchdog', 'severity=none'], 'selfheal-recovery'],
   ];
   for (const [labels, want] of routes) {
     it(`routes ${labels.join(' ')} → ${want}`, () => {
@@ -136,4 +217,48 @@ describe('Alertmanager configuration', () => {
     const db = deps.find(([up]) => up === 'database')![1];
     assert.equal(db.length, 12);
   });
+});
+
+describe('Alertmanager route snippet (deploy/alertmanager/selfheal-route.yml)', () => {
+  // A user's existing configuration: a default team receiver, paging on critical, kube-prometheus's Watchdog.
+  const snippet = parse(readFileSync(join(ROOT, 'deploy/alertmanager/selfheal-route.yml'), 'utf8')) as { routes: unknown[]; receivers: unknown[] };
+  const existing = {
+    route: {
+      receiver: 'team-default',
+      group_by: ['alertname'],
+      routes: [
+        ...snippet.routes,
+        { receiver: 'kube-deadmans-switch', matchers: ['alertname="Watchdog"'] },
+        { receiver: 'team-pager', matchers: ['severity="critical"'] },
+      ],
+    },
+    receivers: [
+      { name: 'team-default', webhook_configs: [{ url: 'http://team.invalid/' }] },
+      { name: 'team-pager', webhook_configs: [{ url: 'http://pager.invalid/' }] },
+      { name: 'kube-deadmans-switch', webhook_configs: [{ url: 'http://deadman.invalid/' }] },
+      ...snippet.receivers,
+    ],
+  };
+  const file = join(tempDir(), 'alertmanager.yml');
+  writeFileSync(file, stringify(existing));
+
+  it('is the generator\'s, and pasted into an existing configuration amtool check-config is clean', () => {
+    assert.deepEqual(snippet, parse(stringify(alertmanagerRouteSnippet(EXAMPLE))));
+    const r = run('amtool', ['check-config', file]);
+    assert.equal(r.code, 0, r.out);
+  });
+  const routes: [string[], string][] = [
+    [['alertname=SelfHealOverallFailed', 'severity=critical', 'instance=a'], 'selfheal-recovery,team-pager'],
+    [['alertname=SelfHealSubsystemCritical', 'severity=warning', 'subsystem=data_feed'], 'selfheal-recovery'],
+    [['alertname=SelfHealWatchdog', 'severity=info'], 'selfheal-deadmans-switch'],
+    [['alertname=Watchdog', 'severity=none'], 'kube-deadmans-switch'],
+    [['alertname=KubePodCrashLooping', 'severity=warning'], 'team-default'],
+    [['alertname=NodeFilesystemAlmostOutOfSpace', 'severity=critical'], 'team-pager'],
+  ];
+  for (const [labels, want] of routes) {
+    it(`routes ${labels.join(' ')} → ${want}`, () => {
+      const r = run('amtool', ['config', 'routes', 'test', `--config.file=${file}`, `--verify.receivers=${want}`, ...labels]);
+      assert.equal(r.code, 0, r.out);
+    });
+  }
 });

@@ -52,8 +52,8 @@ describe('subsystem families', () => {
       }
       const fresh = new SubsystemFamilies(names);
       for (const [n, s] of latest) fresh.set(n, s);
-      const expected = text(runToEnd(fresh.renderSteps()));
-      assert.equal(text(runToEnd(live.renderSteps())), expected, `round ${round}`);
+      const expected = text(runToEnd(fresh.renderSteps()).text);
+      assert.equal(text(runToEnd(live.renderSteps()).text), expected, `round ${round}`);
     }
   });
 
@@ -81,7 +81,7 @@ describe(`a platform of more than ${LARGE_PLATFORM} subsystems`, () => {
     const { config } = largePlatform(LARGE_PLATFORM + 100);
     const { svc, url } = await startService(config);
     await svc.metrics.render();
-    const res = await fetch(`${url}/metrics`);
+    const res = await fetch(`${url}/metrics`, { headers: { 'accept-encoding': 'identity' } });
     const body = await res.text();
     assert.equal(Number(res.headers.get('content-length')), Buffer.byteLength(body));
     const n = config.subsystems.filter((s) => s.enabled).length;
@@ -99,7 +99,7 @@ describe(`a platform of more than ${LARGE_PLATFORM} subsystems`, () => {
   it('while a cycle\'s metrics are refreshed in slices, every scrape sees one whole cycle, never a mix', async () => {
     const { root, config } = largePlatform(LARGE_PLATFORM + 100);
     const { svc } = await startService(config);
-    const before = text((await svc.metrics.render()).parts);
+    const before = text((await svc.metrics.render()).text.parts);
     assert.deepEqual(statusOf(before, 'svc_0'), ['healthy']);
 
     writeAged(join(root, 'data', 'extra', 'svc_0.json'), '{}', 10 * 60, Date.now());
@@ -110,11 +110,11 @@ describe(`a platform of more than ${LARGE_PLATFORM} subsystems`, () => {
     let done = false;
     const refreshed = svc.metrics.render().then(() => (done = true));
     while (!done) {
-      seen.push(text(svc.metrics.cached()!.parts));
+      seen.push(text(svc.metrics.cached()!.text.parts));
       await new Promise((r) => setImmediate(r));
     }
     await refreshed;
-    seen.push(text(svc.metrics.cached()!.parts));
+    seen.push(text(svc.metrics.cached()!.text.parts));
     assert.ok(seen.length > 2, `the refresh took ${seen.length} turns`);
     assert.equal(seen[0], before, 'the previous cycle is served until the new one is complete');
     for (const s of seen) {

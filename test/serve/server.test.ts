@@ -61,7 +61,7 @@ describe('metrics contract', () => {
     assert.equal(series(text, 'selfheal_recovery_recommendations').size, 20);
     assert.equal(series(text, 'selfheal_recovery_recommendations').get('selfheal_recovery_recommendations{action="reload_config",auto="false"}'), 1);
     assert.ok(series(text, 'selfheal_subsystem_last_update_timestamp_seconds').size >= 12);
-    assert.match(text, /^selfheal_build_info\{version="\d+\.\d+\.\d+"\} 1$/m);
+    assert.match(text, /^selfheal_build_info\{version="\d+\.\d+\.\d+",revision="[^"]+",nodejs_version="v\d+\.\d+\.\d+"\} 1$/m);
 
     const lint = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
     assert.equal(lint.status, 0, lint.stdout + lint.stderr);

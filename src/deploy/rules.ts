@@ -1,0 +1,388 @@
+// The rules pack as a mixin: every rule is generated from ONE config object (job selector, runbook
+// base, `for:` durations, thresholds, the heartbeat alert's name), the way monitoring mixins use
+// `_config`. `npm run generate` writes rules/selfheal.rules.yml, the PrometheusRule object and the
+// promtool tests from it. To add a rule: add one entry to recording() or to criticalAlerts(),
+// warningAlerts() or infoAlerts() (the group is the page level),
+// give it a runbook section in docs/runbooks.md and a promtool test (src/deploy/rules_test.ts).
+import { Document, isMap, isSeq, type YAMLMap } from 'yaml';
+
+export interface RulesConfig {
+  /** Label matchers of selfheal's scrape job, for the alerts on `up` (the selfheal_* metrics need none). */
+  jobSelector: string;
+  /** Each alert links `runbookBase#<anchor>` (the anchors are docs/runbooks.md's headings). */
+  runbookBase: string;
+  /** Name of the always-firing heartbeat for a dead man's switch; null leaves it out. */
+  watchdog: string | null;
+  /** `for:` of each alert that has one (the others fire on a decision already made, e.g. a policy). */
+  for: {
+    overallFailed: string;
+    overallCritical: string;
+    overallDegraded: string;
+    manySubsystemsCritical: string;
+    subsystemCritical: string;
+    subsystemFailed: string;
+    subsystemDegraded: string;
+    cpuCritical: string;
+    cpuHigh: string;
+    memoryCritical: string;
+    memoryHigh: string;
+    exporterDown: string;
+    exporterAbsent: string;
+    checksStalled: string;
+    approvalPending: string;
+    /** A maintenance window open this long pages a reminder. */
+    maintenanceActive: string;
+  };
+  thresholds: {
+    /** Ratios 0-1 of selfheal_cpu_usage_ratio / selfheal_memory_usage_ratio. */
+    cpuCritical: number;
+    cpuHigh: number;
+    memoryCritical: number;
+    memoryHigh: number;
+    /** This many critical subsystems on one instance is a critical alert of its own. */
+    manySubsystemsCritical: number;
+    /** Seconds since the last finished check cycle. */
+    checksStalledSec: number;
+    /** Look-back windows of the counter-derived alerts. */
+    recoveryFailedWindow: string;
+    recoveryExecutedWindow: string;
+    policyChangedWindow: string;
+    internalErrorsWindow: string;
+  };
+  /** metadata of the PrometheusRule object (kube-prometheus selects rules by these labels). */
+  prometheusRule: { name: string; labels: Record<string, string> };
+}
+
+/** The defaults: the guide's thresholds; the committed files are generated from these. */
+export const DEFAULT_RULES_CONFIG: RulesConfig = {
+  jobSelector: 'job="selfheal"',
+  runbookBase: 'https://github.com/selfheal/selfheal/blob/main/docs/runbooks.md',
+  watchdog: 'SelfHealWatchdog',
+  for: {
+    overallFailed: '1m',
+    overallCritical: '2m',
+    overallDegraded: '5m',
+    manySubsystemsCritical: '1m',
+    subsystemCritical: '1m',
+    subsystemFailed: '1m',
+    subsystemDegraded: '5m',
+    cpuCritical: '5m',
+    cpuHigh: '5m',
+    memoryCritical: '5m',
+    memoryHigh: '5m',
+    exporterDown: '1m',
+    exporterAbsent: '5m',
+    checksStalled: '1m',
+    approvalPending: '15m',
+    maintenanceActive: '4h',
+  },
+  thresholds: {
+    cpuCritical: 0.95,
+    cpuHigh: 0.9,
+    memoryCritical: 0.9,
+    memoryHigh: 0.85,
+    manySubsystemsCritical: 3,
+    checksStalledSec: 120,
+    recoveryFailedWindow: '15m',
+    recoveryExecutedWindow: '10m',
+    policyChangedWindow: '5m',
+    internalErrorsWindow: '5m',
+  },
+  prometheusRule: { name: 'selfheal-rules', labels: { 'app.kubernetes.io/name': 'selfheal', prometheus: 'k8s', role: 'alert-rules' } },
+};
+
+/** The config with every `for:` set to one duration (the end-to-end suite uses 1 s). */
+export function withFor(c: RulesConfig, duration: string): RulesConfig {
+  return { ...c, for: Object.fromEntries(Object.keys(c.for).map((k) => [k, duration])) as RulesConfig['for'] };
+}
+
+export interface Rule {
+  alert?: string;
+  record?: string;
+  expr: string;
+  for?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+export interface RuleGroup {
+  name: string;
+  rules: Rule[];
+}
+
+/** A rule with the comment written above it in the YAML. */
+type Entry = Rule & { comment?: string };
+
+const pct = (r: number) => `${+(r * 100).toFixed(2)}%`;
+
+/** "5m" → "5 minutes", for descriptions. */
+export function humanDuration(d: string): string {
+  const m = /^(\d+)(s|m|h)$/.exec(d);
+  if (!m) return d;
+  const unit = { s: 'second', m: 'minute', h: 'hour' }[m[2] as 's' | 'm' | 'h'];
+  return `${m[1]} ${unit}${m[1] === '1' ? '' : 's'}`;
+}
+
+function recording(): Entry[] {
+  return [
+    { record: 'instance:selfheal_subsystems_critical:sum', expr: 'sum by (job, instance) (selfheal_subsystem_status{status="critical"})' },
+    { record: 'instance:selfheal_subsystems_unhealthy:sum', expr: 'sum by (job, instance) (selfheal_subsystem_status{status!="healthy"})' },
+    { record: 'instance_action_outcome:selfheal_recovery_actions:increase1h', expr: 'sum by (job, instance, action, outcome) (increase(selfheal_recovery_actions_total[1h]))' },
+    {
+      record: 'instance:selfheal_recovery_success:ratio_increase1h',
+      comment: '`or … * 0`: an instance with failures and no success has a ratio of 0, not no ratio.',
+      expr: `(
+    sum by (job, instance) (increase(selfheal_recovery_actions_total{outcome="success"}[1h]))
+  or
+    sum by (job, instance) (increase(selfheal_recovery_actions_total{outcome=~"success|failure"}[1h])) * 0
+)
+  /
+sum by (job, instance) (increase(selfheal_recovery_actions_total{outcome=~"success|failure"}[1h]))
+`,
+    },
+  ];
+}
+
+/** One alert; its runbook link is `runbookBase#anchor`, the anchor being the default name in lower case. */
+function alert(c: RulesConfig, name: string, a: { expr: string; for?: string; labels: Record<string, string>; summary: string; description: string; comment?: string; anchor?: string }): Entry {
+  const e: Entry = { alert: name, expr: a.expr };
+  if (a.for) e.for = a.for;
+  e.labels = a.labels;
+  e.annotations = { summary: a.summary, description: a.description, runbook_url: `${c.runbookBase}#${a.anchor ?? name.toLowerCase()}` };
+  if (a.comment) e.comment = a.comment;
+  return e;
+}
+
+/** `sum by (…, recovery_action)` of a counter or gauge whose `action` label is renamed, so the receiver never acts on it. */
+const byRecoveryAction = (agg: string, inner: string) => `${agg} by (job, instance, subsystem, recovery_action) (
+  label_replace(${inner}, "recovery_action", "$1", "action", "(.*)")
+)`;
+
+function criticalAlerts(c: RulesConfig): Entry[] {
+  const f = c.for;
+  const t = c.thresholds;
+  return [
+    alert(c, 'SelfHealOverallFailed', {
+      expr: 'selfheal_overall_status{status="failed"} == 1', for: f.overallFailed, labels: { severity: 'critical', signal: 'overall_status' },
+      summary: 'Trading platform health has FAILED',
+      description: 'selfheal on {{ $labels.instance }} reports overall status failed: a trading-critical subsystem has failed and the safety policy is emergency_shutdown.',
+    }),
+    alert(c, 'SelfHealEmergencyShutdown', {
+      expr: 'selfheal_safety_policy{policy="emergency_shutdown"} == 1', labels: { severity: 'critical', signal: 'safety_policy' },
+      summary: 'Safety policy is emergency_shutdown',
+      description: 'selfheal on {{ $labels.instance }} serves emergency_shutdown: no trading activity, positions to be closed. The policy is latched until an operator resets it.',
+    }),
+    alert(c, 'SelfHealManySubsystemsCritical', {
+      comment: "Not the recording rule: groups evaluate in no set order, so an alert reading another\ngroup's output would see it one evaluation late.",
+      expr: `sum by (job, instance) (selfheal_subsystem_status{status="critical"}) >= ${t.manySubsystemsCritical}`, for: f.manySubsystemsCritical,
+      labels: { severity: 'critical', signal: 'subsystems' },
+      summary: `${t.manySubsystemsCritical} or more subsystems are critical`,
+      description: '{{ $value }} subsystems are critical on {{ $labels.instance }}.',
+    }),
+    alert(c, 'SelfHealCPUCritical', {
+      expr: `selfheal_cpu_usage_ratio > ${t.cpuCritical}`, for: f.cpuCritical, labels: { severity: 'critical', signal: 'cpu', subsystem: 'system', issue_severity: 'high' },
+      summary: `Host CPU above ${pct(t.cpuCritical)}`,
+      description: `CPU usage on {{ $labels.instance }} is {{ $value | humanizePercentage }} (critical above ${pct(t.cpuCritical)}).`,
+    }),
+    alert(c, 'SelfHealMemoryCritical', {
+      expr: `selfheal_memory_usage_ratio > ${t.memoryCritical}`, for: f.memoryCritical, labels: { severity: 'critical', signal: 'memory', subsystem: 'system', issue_severity: 'high' },
+      summary: `Host memory above ${pct(t.memoryCritical)}`,
+      description: `Memory usage on {{ $labels.instance }} is {{ $value | humanizePercentage }} (critical above ${pct(t.memoryCritical)}).`,
+    }),
+    alert(c, 'SelfHealExporterDown', {
+      expr: `up{${c.jobSelector}} == 0`, for: f.exporterDown, labels: { severity: 'critical', signal: 'exporter' },
+      summary: 'selfheal exporter is down',
+      description: 'Prometheus cannot scrape selfheal on {{ $labels.instance }}: trading bots fall back to no_new_trades when its policy expires.',
+    }),
+    alert(c, 'SelfHealExporterAbsent', {
+      expr: `absent(up{${c.jobSelector}})`, for: f.exporterAbsent, labels: { severity: 'critical', signal: 'exporter' },
+      summary: 'No selfheal exporter is being scraped',
+      description: `Prometheus has no target matching {${c.jobSelector}}: the platform is not monitored.`,
+    }),
+    alert(c, 'SelfHealChecksStalled', {
+      expr: `time() - selfheal_last_check_timestamp_seconds > ${t.checksStalledSec}`, for: f.checksStalled, labels: { severity: 'critical', signal: 'checks' },
+      summary: 'selfheal health checks have stalled',
+      description: `The last check cycle on {{ $labels.instance }} finished {{ $value | humanizeDuration }} ago (more than ${humanDuration(`${t.checksStalledSec}s`)}).`,
+    }),
+  ];
+}
+
+function warningAlerts(c: RulesConfig): Entry[] {
+  const f = c.for;
+  const t = c.thresholds;
+  return [
+    alert(c, 'SelfHealOverallCritical', {
+      expr: 'selfheal_overall_status{status="critical"} == 1', for: f.overallCritical, labels: { severity: 'warning', signal: 'overall_status' },
+      summary: 'Trading platform health is critical',
+      description: 'selfheal on {{ $labels.instance }} reports overall status critical.',
+    }),
+    alert(c, 'SelfHealSubsystemCritical', {
+      expr: 'selfheal_subsystem_status{status="critical"} == 1', for: f.subsystemCritical, labels: { severity: 'warning', signal: 'subsystem', issue_severity: 'critical' },
+      summary: 'Subsystem {{ $labels.subsystem }} is critical',
+      description: "{{ $labels.subsystem }} on {{ $labels.instance }} is critical; the receiver applies the guide's action for a critical issue.",
+    }),
+    alert(c, 'SelfHealSubsystemFailed', {
+      expr: 'selfheal_subsystem_status{status="failed"} == 1', for: f.subsystemFailed, labels: { severity: 'warning', signal: 'subsystem', issue_severity: 'high' },
+      summary: 'Subsystem {{ $labels.subsystem }} has failed',
+      description: '{{ $labels.subsystem }} on {{ $labels.instance }} has failed (its check errors, or it stayed critical too long).',
+    }),
+    alert(c, 'SelfHealDefensiveExit', {
+      expr: 'selfheal_safety_policy{policy="defensive_exit"} == 1', labels: { severity: 'warning', signal: 'safety_policy' },
+      summary: 'Safety policy is defensive_exit',
+      description: 'selfheal on {{ $labels.instance }} serves defensive_exit: no new positions, risky positions to be closed.',
+    }),
+    alert(c, 'SelfHealCPUHigh', {
+      expr: `selfheal_cpu_usage_ratio > ${t.cpuHigh}`, for: f.cpuHigh, labels: { severity: 'warning', signal: 'cpu', subsystem: 'system', issue_severity: 'high' },
+      summary: `Host CPU above ${pct(t.cpuHigh)}`,
+      description: `CPU usage on {{ $labels.instance }} is {{ $value | humanizePercentage }} (warning above ${pct(t.cpuHigh)}).`,
+    }),
+    alert(c, 'SelfHealMemoryHigh', {
+      expr: `selfheal_memory_usage_ratio > ${t.memoryHigh}`, for: f.memoryHigh, labels: { severity: 'warning', signal: 'memory', subsystem: 'system', issue_severity: 'high' },
+      summary: `Host memory above ${pct(t.memoryHigh)}`,
+      description: `Memory usage on {{ $labels.instance }} is {{ $value | humanizePercentage }} (warning above ${pct(t.memoryHigh)}).`,
+    }),
+    alert(c, 'SelfHealRecoveryActionFailed', {
+      comment: "The counter's `action` label is renamed so the receiver never mistakes it for an order to act.",
+      expr: `${byRecoveryAction('sum', `increase(selfheal_recovery_actions_total{outcome="failure"}[${t.recoveryFailedWindow}])`)} > 0\n`,
+      labels: { severity: 'warning', signal: 'recovery', issue_severity: 'none' },
+      summary: 'Recovery action {{ $labels.recovery_action }} failed for {{ $labels.subsystem }}',
+      description: `{{ $value | printf "%.0f" }} {{ $labels.recovery_action }} execution(s) for {{ $labels.subsystem }} on {{ $labels.instance }} failed or did not verify in the last ${humanDuration(t.recoveryFailedWindow)}.`,
+    }),
+    alert(c, 'SelfHealRecoveryApprovalPending', {
+      expr: 'selfheal_recovery_pending_approvals > 0', for: f.approvalPending, labels: { severity: 'warning', signal: 'recovery' },
+      summary: 'Recovery actions are waiting for approval',
+      description: `{{ $value }} recovery action(s) on {{ $labels.instance }} have waited for approval for more than ${humanDuration(f.approvalPending)}.`,
+    }),
+    alert(c, 'SelfHealRecoveryCircuitOpen', {
+      expr: `${byRecoveryAction('max', 'selfheal_recovery_circuit_open')} == 1\n`,
+      labels: { severity: 'warning', signal: 'recovery', issue_severity: 'none' },
+      summary: 'Recovery circuit breaker open: {{ $labels.recovery_action }} on {{ $labels.subsystem }}',
+      description: 'Too many {{ $labels.recovery_action }} executions for {{ $labels.subsystem }} on {{ $labels.instance }}: further ones need approval.',
+    }),
+    alert(c, 'SelfHealInternalErrors', {
+      expr: `increase(selfheal_internal_errors_total[${t.internalErrorsWindow}]) > 0`,
+      labels: { severity: 'warning', signal: 'exporter', issue_severity: 'none' },
+      summary: "selfheal's own faults ({{ $labels.kind }}) on {{ $labels.instance }}",
+      description:
+        'selfheal on {{ $labels.instance }} hit its own fault ({{ $labels.kind }}: file descriptors, memory or an overloaded event loop) while checking; it is not counted against the platform, but checks are not getting through and /-/ready is false.',
+    }),
+    alert(c, 'SelfHealMaintenanceActive', {
+      expr: 'max by (job, instance, subsystem) (selfheal_recovery_maintenance) == 1', for: f.maintenanceActive,
+      labels: { severity: 'warning', signal: 'recovery', issue_severity: 'none' },
+      summary: `Automatic recovery suspended for {{ $labels.subsystem }} on {{ $labels.instance }} for over ${humanDuration(f.maintenanceActive)}`,
+      description: `A maintenance window on {{ $labels.instance }} has suspended automatic recovery for {{ $labels.subsystem }} for more than ${humanDuration(f.maintenanceActive)}; end it with DELETE /recovery/maintenance if the work is done.`,
+    }),
+  ];
+}
+
+function infoAlerts(c: RulesConfig): Entry[] {
+  const f = c.for;
+  const t = c.thresholds;
+  const info: Entry[] = [
+    alert(c, 'SelfHealOverallDegraded', {
+      expr: 'selfheal_overall_status{status="degraded"} == 1', for: f.overallDegraded, labels: { severity: 'info', signal: 'overall_status' },
+      summary: 'Trading platform health is degraded',
+      description: 'selfheal on {{ $labels.instance }} reports overall status degraded; new positions are blocked (no_new_trades).',
+    }),
+    alert(c, 'SelfHealSubsystemDegraded', {
+      expr: 'selfheal_subsystem_status{status="degraded"} == 1', for: f.subsystemDegraded, labels: { severity: 'info', signal: 'subsystem', issue_severity: 'medium' },
+      summary: 'Subsystem {{ $labels.subsystem }} is degraded',
+      description: `{{ $labels.subsystem }} on {{ $labels.instance }} has been degraded for ${humanDuration(f.subsystemDegraded)}.`,
+    }),
+    alert(c, 'SelfHealSafetyPolicyChanged', {
+      expr: `increase(selfheal_policy_changes_total[${t.policyChangedWindow}]) > 0`, labels: { severity: 'info', signal: 'safety_policy' },
+      summary: 'Safety policy changed',
+      description: `The safety policy on {{ $labels.instance }} changed {{ $value | printf "%.0f" }} time(s) in the last ${humanDuration(t.policyChangedWindow)}.`,
+    }),
+    alert(c, 'SelfHealRecoveryActionExecuted', {
+      expr: `${byRecoveryAction('sum', `increase(selfheal_recovery_actions_total{outcome=~"success|failure"}[${t.recoveryExecutedWindow}])`)} > 0\n`,
+      labels: { severity: 'info', signal: 'recovery', issue_severity: 'none' },
+      summary: 'Recovery action {{ $labels.recovery_action }} executed for {{ $labels.subsystem }}',
+      description: `{{ $labels.recovery_action }} ran {{ $value | printf "%.0f" }} time(s) for {{ $labels.subsystem }} on {{ $labels.instance }} in the last ${humanDuration(t.recoveryExecutedWindow)}.`,
+    }),
+  ];
+  if (c.watchdog) {
+    info.push(
+      alert(c, c.watchdog, {
+        anchor: 'selfhealwatchdog',
+        expr: 'vector(1)', labels: { severity: 'info', signal: 'watchdog' },
+        summary: 'Alerting pipeline heartbeat (always firing)',
+        description: "This alert always fires. If your dead man's switch stops receiving it, Prometheus or Alertmanager is down.",
+      }),
+    );
+  }
+  return info;
+}
+
+function alertGroups(c: RulesConfig): { name: string; rules: Entry[] }[] {
+  return [
+    { name: 'selfheal.critical', rules: criticalAlerts(c) },
+    { name: 'selfheal.warning', rules: warningAlerts(c) },
+    { name: 'selfheal.info', rules: infoAlerts(c) },
+  ];
+}
+
+/** The pack's groups, comments dropped (for PrometheusRule objects and tests). */
+export function ruleGroups(c: RulesConfig = DEFAULT_RULES_CONFIG): RuleGroup[] {
+  return entryGroups(c).map((g) => ({ name: g.name, rules: g.rules.map(({ comment: _c, ...r }) => r) }));
+}
+
+function entryGroups(c: RulesConfig): { name: string; rules: Entry[] }[] {
+  return [{ name: 'selfheal.recording', rules: recording() }, ...alertGroups(c)];
+}
+
+const HEADER = `GENERATED by \`npm run generate\` from src/deploy/rules.ts (DEFAULT_RULES_CONFIG). Do not edit:
+change the config object (job selector, runbook base, for: durations, thresholds, heartbeat name).
+
+selfheal rules pack: the guide's "Alert Thresholds" plus what a production pack needs.
+Every aggregation keeps job and instance, so one host never adds to another's.
+Labels the recovery receiver reads:
+  subsystem       the subsystem the alert concerns ("system" for host CPU/memory)
+  issue_severity  the guide's issue severity: critical (a critical subsystem), high (a failed
+                  subsystem, CPU/memory pressure), medium (degraded), none (record only, never remediate)
+The alert's own \`severity\` is the page level (critical|warning|info), not the issue's severity.`;
+
+/** The YAML of groups (under `path` in doc), with the rules' comments, flow-style label maps and blank lines between groups. */
+function yamlWithComments(root: unknown, groups: { rules: Entry[] }[], groupsAt: (string | number)[], header: string): string {
+  const doc = new Document(root);
+  doc.commentBefore = header.split('\n').map((l) => (l ? ` ${l}` : '')).join('\n');
+  const seq = doc.getIn(groupsAt, true);
+  if (!isSeq(seq)) throw new Error('groups is not a sequence');
+  seq.items.forEach((g, gi) => {
+    if (!isMap(g)) return;
+    if (gi > 0) g.spaceBefore = true;
+    const rules = g.get('rules', true);
+    if (!isSeq(rules)) return;
+    rules.items.forEach((r, ri) => {
+      const entry = groups[gi].rules[ri];
+      const map = r as YAMLMap;
+      const labels = map.get('labels', true);
+      if (isMap(labels)) labels.flow = true;
+      if (entry.comment) {
+        const expr = map.items.find((p) => (p.key as { value?: unknown }).value === 'expr');
+        if (expr) (expr.key as { commentBefore?: string }).commentBefore = entry.comment.split('\n').map((l) => ` ${l}`).join('\n');
+      }
+    });
+  });
+  return doc.toString({ lineWidth: 0 });
+}
+
+/** rules/selfheal.rules.yml for this config. */
+export function rulesFile(c: RulesConfig = DEFAULT_RULES_CONFIG): string {
+  const groups = entryGroups(c);
+  const plain = { groups: groups.map((g) => ({ name: g.name, rules: g.rules.map(({ comment: _c, ...r }) => r) })) };
+  return yamlWithComments(plain, groups, ['groups'], HEADER);
+}
+
+/** The same pack as a prometheus-operator PrometheusRule object. */
+export function prometheusRuleFile(c: RulesConfig = DEFAULT_RULES_CONFIG): string {
+  const groups = entryGroups(c);
+  const obj = {
+    apiVersion: 'monitoring.coreos.com/v1',
+    kind: 'PrometheusRule',
+    metadata: { name: c.prometheusRule.name, labels: c.prometheusRule.labels },
+    spec: { groups: groups.map((g) => ({ name: g.name, rules: g.rules.map(({ comment: _c, ...r }) => r) })) },
+  };
+  const header = 'GENERATED by `npm run generate` from src/deploy/rules.ts (DEFAULT_RULES_CONFIG). Do not edit.\nThe rules of rules/selfheal.rules.yml as a prometheus-operator PrometheusRule: `kubectl apply -n monitoring -f`.\nmetadata.labels must match your Prometheus resource\'s ruleSelector (kube-prometheus: prometheus=k8s, role=alert-rules).';
+  return yamlWithComments(obj, groups, ['spec', 'groups'], header);
+}

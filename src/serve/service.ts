@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Config } from '../config/types';
+import { mountConsole } from '../console/routes';
 import type { ResourceProbe } from '../detect/resources';
 import { jsonChunks, writeFileAtomicAsync } from '../engine/report_file';
 import { LARGE_PLATFORM, runSliced } from '../engine/slices';
@@ -10,7 +11,6 @@ import type { PolicyChange } from '../recommend/policy_state';
 import { SAFETY_POLICIES, type SafetyPolicy } from '../types';
 import { VERSION } from '../version';
 import { requireAuth } from './auth';
-import { landingPage } from './landing';
 import type { Logger } from './logger';
 import { encoded, Metrics, type Encoded } from './metrics';
 import { Monitor, type ServedReport } from './monitor';
@@ -137,9 +137,7 @@ export class Service {
     const operator = requireAuth({ bearer: this.config.api.token, basic: null });
     const json = express.json({ limit: '16kb' });
 
-    app.get('/', (_req, res) => {
-      res.type('html').send(landingPage(VERSION, this.monitor.report));
-    });
+    mountConsole(app, { config: this.config, version: VERSION, policy: this.monitor.policy });
     app.get('/metrics', async (_req, res) => {
       sendParts(res, this.metrics.contentType, await this.metrics.render());
     });

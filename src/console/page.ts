@@ -46,7 +46,7 @@ export function consoleHtml(version: string): string {
   <h2 id="h-act">Act</h2>
   <form id="reset-form" class="row" hidden>
     <label for="reset-reason">Reason for releasing the emergency latch</label>
-    <input id="reset-reason" required maxlength="500">
+    <input id="reset-reason" aria-required="true" maxlength="500">
     <button type="submit">Reset latch</button>
   </form>
   <form id="override-form" class="row">
@@ -55,7 +55,7 @@ export function consoleHtml(version: string): string {
     <label for="override-minutes">for minutes</label>
     <input id="override-minutes" type="number" min="1" max="10080" value="30">
     <label for="override-reason">Override reason</label>
-    <input id="override-reason" required maxlength="500">
+    <input id="override-reason" aria-required="true" maxlength="500">
     <button type="submit">Impose override</button>
     <button type="button" id="override-lift">Lift override</button>
   </form>
@@ -65,7 +65,7 @@ export function consoleHtml(version: string): string {
     <label for="maint-minutes">for minutes</label>
     <input id="maint-minutes" type="number" min="1" max="10080" value="30">
     <label for="maint-reason">Maintenance reason</label>
-    <input id="maint-reason" required maxlength="500">
+    <input id="maint-reason" aria-required="true" maxlength="500">
     <button type="submit">Start maintenance</button>
   </form>
   <ul id="maint-list" data-testid="maintenance"></ul>

@@ -328,7 +328,7 @@ function renderApprovals(pending: ActionRec[] | null): void {
 
 function approvalItem(p: ActionRec): HTMLElement {
   const inputId = `reason-${p.id}`;
-  const input = h('input', { id: inputId, maxlength: '500', autocomplete: 'off' }) as HTMLInputElement;
+  const input = h('input', { id: inputId, maxlength: '500', autocomplete: 'off', 'aria-required': 'true' }) as HTMLInputElement;
   const approve = h('button', { type: 'button', class: 'approve' }, 'Approve');
   const reject = h('button', { type: 'button', class: 'reject' }, 'Reject');
   const decide = (verb: 'approve' | 'reject') => {

@@ -143,7 +143,9 @@ button.approve{border-color:var(--ok)}button.reject{border-color:var(--fail)}
 table{border-collapse:collapse;width:100%;font-size:.9rem}
 th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid var(--line);vertical-align:top}
 thead th{background:#eef1f5}
-td small{white-space:nowrap}
+td .limits,td.num{white-space:nowrap}
+.gf{font-size:.8rem;font-weight:normal;margin-left:.3rem}
+details summary{cursor:pointer}
 .ladder{display:inline;list-style:none;padding:0;margin:0 0 0 .5rem}.ladder li{display:inline;margin-right:.5rem;color:var(--muted)}.ladder li.current{color:var(--fg);font-weight:bold}
 tr[data-status="degraded"] td:first-child{border-left:4px solid var(--warn)}
 tr[data-status="critical"] td:first-child,tr[data-status="failed"] td:first-child{border-left:4px solid var(--fail)}

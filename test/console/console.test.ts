@@ -183,8 +183,13 @@ describe('console: act', () => {
     await c.page.getByLabel('Operator token').fill(TOKEN);
     await d1.getByRole('button', { name: 'Approve', exact: true }).click();
     await notice.getByText(/Approve defensive_exit on event_executor: done/).waitFor();
-    await d2.getByLabel('Reason').fill('desk says no');
-    await d2.getByRole('button', { name: 'Reject', exact: true }).click();
+    // By keyboard alone: the reason field, then Tab past Approve to Reject, then Enter.
+    await d2.getByLabel('Reason').focus();
+    await c.page.keyboard.type('desk says no');
+    await c.page.keyboard.press('Tab');
+    await c.page.keyboard.press('Tab');
+    assert.equal(await c.page.evaluate('document.activeElement.textContent'), 'Reject');
+    await c.page.keyboard.press('Enter');
     await notice.getByText(/Reject close_all_positions on event_executor: done/).waitFor();
     await d1.waitFor({ state: 'detached' });
     await d2.waitFor({ state: 'detached' });
@@ -268,5 +273,14 @@ describe('console: act', () => {
     assert.match(await item.innerText(), /feed vendor upgrade/);
     await item.getByRole('button', { name: 'Stop maintenance of data_feed' }).click();
     await item.waitFor({ state: 'detached', timeout: 5000 });
+  });
+});
+
+describe('console: config', () => {
+  it('console.grafana_url must be an http(s) URL; the error names the key', () => {
+    const root = tempDir();
+    assert.throws(() => configIn(root, { console: { grafana_url: 'grafana:3000' } }), /console\.grafana_url: expected an http\(s\) URL/);
+    assert.throws(() => configIn(root, { console: { grafna_url: 'http://g' } }), /console\.grafna_url/);
+    assert.equal(configIn(root).console.grafana_url, null);
   });
 });

@@ -244,13 +244,13 @@ function evidence(health: Health | undefined, sub: SubCfg): HTMLElement {
   const d = health?.details ?? {};
   const t = sub.thresholds;
   if (typeof d.age_seconds === 'number') {
-    cell.append(`${span(d.age_seconds)} old`, h('br'), h('small', { class: 'muted' }, `degraded ≥ ${t.degraded_after_sec} s · critical ≥ ${t.critical_after_sec} s`));
+    cell.append(`${span(d.age_seconds)} old`, h('br'), h('small', { class: 'muted limits' }, `degraded ≥ ${t.degraded_after_sec} s · critical ≥ ${t.critical_after_sec} s`));
   } else if (typeof d.total === 'number') {
-    cell.append(`${d.total} of ${String(d.expected)} present`, h('br'), h('small', { class: 'muted' }, `healthy ≥ ${t.healthy_min} · degraded ≥ ${t.degraded_min}`));
+    cell.append(`${d.total} of ${String(d.expected)} present`, h('br'), h('small', { class: 'muted limits' }, `healthy ≥ ${t.healthy_min} · degraded ≥ ${t.degraded_min}`));
   } else if (typeof d.size_mb === 'number') {
     cell.append(`present, ${d.size_mb} MB`);
   } else if (typeof d.latency_ms === 'number') {
-    cell.append(`${d.latency_ms} ms`, h('br'), h('small', { class: 'muted' }, `degraded > ${t.degraded_latency_ms} ms`));
+    cell.append(`${d.latency_ms} ms`, h('br'), h('small', { class: 'muted limits' }, `degraded > ${t.degraded_latency_ms} ms`));
   }
   const why = d.error ?? d.warning ?? d.escalation;
   if (why !== undefined) cell.append(cell.childNodes.length ? h('br') : '', h('span', {}, String(why)));
@@ -258,8 +258,14 @@ function evidence(health: Health | undefined, sub: SubCfg): HTMLElement {
   return cell;
 }
 
-function grafanaLink(path: string, text: string): HTMLElement | null {
-  return cfg?.grafana_url ? h('a', { href: `${cfg.grafana_url}${path}`, target: '_blank', rel: 'noopener noreferrer' }, text) : null;
+function grafanaLink(path: string, text: string, label = text): HTMLElement | null {
+  return cfg?.grafana_url ? h('a', { href: `${cfg.grafana_url}${path}`, target: '_blank', rel: 'noopener noreferrer', 'aria-label': label }, text) : null;
+}
+
+/** Long dependent lists fold away (keyboard-operable), short ones are shown. */
+function dependents(list: string[]): HTMLElement {
+  if (list.length <= 3) return h('td', {}, list.length ? list.join(', ') : '–');
+  return h('td', {}, h('details', {}, h('summary', {}, `${list.length} subsystems`), list.join(', ')));
 }
 
 function renderSubsystems(report: Report, status: RecoveryStatus | null): void {
@@ -272,19 +278,20 @@ function renderSubsystems(report: Report, status: RecoveryStatus | null): void {
     const health = report.subsystem_health[sub.name];
     const s = health?.status ?? 'unknown';
     const st = status?.subsystems[sub.name];
-    const link = grafanaLink(`/d/selfheal-subsystem?var-subsystem=${encodeURIComponent(sub.name)}`, 'Grafana');
+    const link = grafanaLink(`/d/selfheal-subsystem?var-subsystem=${encodeURIComponent(sub.name)}`, 'graphs', `Grafana dashboard of ${sub.name}`);
+    link?.classList.add('gf');
     const rec = recs.get(sub.name) ?? [];
     return h(
       'tr',
       { 'data-subsystem': sub.name, 'data-status': s },
-      h('th', { scope: 'row' }, sub.name, link ? ' ' : '', link),
+      h('th', { scope: 'row' }, sub.name, link),
       h('td', {}, h('span', { class: `badge s-${s}` }, s)),
       h('td', {}, st ? st.stage : '–'),
       evidence(health, sub),
-      h('td', {}, health ? `${health.response_time_ms} ms` : '–'),
+      h('td', { class: 'num' }, health ? `${health.response_time_ms} ms` : '–'),
       h('td', {}, st ? String(st.consecutive_errors) : health ? `${health.error_count} in window` : '–'),
       h('td', {}, sub.criticality === 'yes' ? 'trading-critical' : sub.criticality === 'partial' ? 'partial' : 'not critical'),
-      h('td', {}, sub.dependents.length ? sub.dependents.join(', ') : '–'),
+      dependents(sub.dependents),
       h('td', {}, rec.length ? rec.map((r) => `${r.action}${r.requires_approval ? ' (needs approval)' : ''}`).join(', ') : '–'),
     );
   });
@@ -337,9 +344,6 @@ function approvalItem(p: ActionRec): HTMLElement {
   };
   approve.addEventListener('click', () => decide('approve'));
   reject.addEventListener('click', () => decide('reject'));
-  input.addEventListener('keydown', (e) => {
-    if (e.key === 'Enter') decide('approve');
-  });
   return h(
     'li',
     { 'data-approval-id': p.id },
@@ -359,7 +363,7 @@ function renderHistory(): void {
     .filter((r) => (!sub || r.subsystem === sub) && (!state || r.state === state))
     .map((r) => {
       const took = r.started_at !== null && r.finished_at !== null ? span((r.finished_at - r.started_at) / 1000) : r.started_at !== null ? 'running' : '–';
-      const link = grafanaLink('/d/selfheal-recovery', 'Grafana');
+      const link = grafanaLink('/d/selfheal-recovery', 'graphs', 'Grafana recovery dashboard');
       return h(
         'tr',
         { 'data-action-id': r.id, 'data-state': r.state },

@@ -70,7 +70,6 @@ async function main() {
     ]);
     await page.waitForSelector('tr[data-subsystem="event_executor"][data-status="degraded"]', { timeout: 60_000 });
     await page.waitForSelector('[data-approval-id]');
-    await page.getByLabel('Operator token').fill('••••••••');
     await sleep(1200);
     await page.screenshot({ path: join(ROOT, 'docs', 'console-fault.png'), fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });

@@ -140,7 +140,7 @@ async function call(method: string, path: string, body?: unknown, auth = false):
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (auth && token()) headers.Authorization = `Bearer ${token()}`;
   try {
-    const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store', credentials: 'omit' });
+    const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store', credentials: 'same-origin' });
     const text = await res.text();
     let parsed: unknown = text;
     try {
@@ -211,7 +211,10 @@ function renderPolicy(p: Json): void {
   const reasons = Array.isArray(p.reasons) ? (p.reasons as string[]) : [];
   $('reasons').replaceChildren(...(reasons.length ? reasons.map((r) => h('li', {}, r)) : [h('li', { class: 'muted' }, 'none: all subsystems healthy')]));
   const d = p.directives as Json | undefined;
-  $('directives').textContent = d && typeof d === 'object' ? Object.entries(d).map(([k, v]) => `${k}: ${String(v)}`).join(' · ') : 'not provided by this server';
+  const parts = d && typeof d === 'object' ? Object.entries(d).map(([k, v]) => `${k}: ${String(v)}`) : [];
+  const risk = p.high_risk;
+  if (Array.isArray(risk) ? risk.length : risk === true) parts.push(`high risk: ${Array.isArray(risk) ? risk.join(', ') : 'yes'}`);
+  $('directives').textContent = parts.length ? parts.join(' · ') : 'not provided by this server';
 }
 
 function renderState(s: PolicyState): void {

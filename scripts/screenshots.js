@@ -12,7 +12,7 @@ const dist = (p) => require(join(ROOT, 'dist', p));
 const { loadConfig } = dist('src/config/load');
 const { Service } = dist('src/serve/service');
 const { createReceiver } = dist('src/execute/receiver');
-const { systemResources } = dist('src/detect/resources');
+const { fixedResources } = dist('src/detect/resources'); // the host's own load must not colour the pictures
 const { silentLogger } = dist('src/serve/logger');
 const { startSimulator, writeFaults } = dist('src/demo/simulator');
 const { browser, closeBrowser } = dist('test/helpers/browser');
@@ -49,7 +49,7 @@ async function main() {
   const config = loadConfig(join(dir, 'selfheal.yml'));
   config.console.grafana_url = 'http://127.0.0.1:3000';
   const stopSim = startSimulator(config);
-  const svc = new Service(config, { resources: systemResources, logger: silentLogger() });
+  const svc = new Service(config, { resources: fixedResources(), logger: silentLogger() });
   svc.use(createReceiver(svc));
   const addr = await svc.start('127.0.0.1', 0);
   const url = `http://127.0.0.1:${addr.port}`;

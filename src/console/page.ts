@@ -127,7 +127,7 @@ h2{font-size:1.05rem;margin:0 0 .5rem}h3{font-size:.95rem;margin:.6rem 0 .2rem}
 .policy-line{margin:.2rem 0 .6rem}
 .policy{font-size:1.5rem;font-weight:bold;font-family:ui-monospace,monospace;padding:.1rem .5rem;border-radius:4px;border:2px solid currentColor}
 .p-allow_all{color:var(--ok)}.p-safe_risk_profile{color:var(--warn)}.p-no_new_trades{color:var(--crit)}.p-defensive_exit,.p-emergency_shutdown{color:var(--fail)}
-.facts{display:grid;grid-template-columns:max-content 1fr;gap:.15rem .8rem;margin:0}.facts dt{color:var(--muted)}.facts dd{margin:0}
+.facts{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.15rem .8rem;margin:0}.facts dt{color:var(--muted)}.facts dd{margin:0;overflow-wrap:anywhere}
 .badge{display:inline-block;padding:0 .45rem;border-radius:3px;font-weight:bold;color:#fff;background:var(--unk);white-space:nowrap}
 .s-healthy{background:var(--ok)}.s-degraded{background:var(--warn)}.s-critical{background:var(--crit)}.s-failed{background:var(--fail)}.s-unknown{background:var(--unk)}
 .badge.s-healthy::before{content:"✓ "}.badge.s-degraded::before{content:"! "}.badge.s-critical::before,.badge.s-failed::before{content:"✗ "}
@@ -144,9 +144,10 @@ table{border-collapse:collapse;width:100%;font-size:.9rem}
 th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid var(--line);vertical-align:top}
 thead th{background:#eef1f5}
 td .limits,td.num{white-space:nowrap}
-.gf{font-size:.8rem;font-weight:normal;margin-left:.3rem}
+.gf{display:block;font-size:.8rem;font-weight:normal}
+#history td:nth-child(8){overflow-wrap:anywhere;min-width:15rem}#history td:first-child{white-space:nowrap}
 details summary{cursor:pointer}
-.ladder{display:inline;list-style:none;padding:0;margin:0 0 0 .5rem}.ladder li{display:inline;margin-right:.5rem;color:var(--muted)}.ladder li.current{color:var(--fg);font-weight:bold}
+.ladder{display:flex;flex-wrap:wrap;gap:0 .6rem;list-style:none;padding:0;margin:0}.ladder li{white-space:nowrap;color:var(--muted)}.ladder li.current{color:var(--fg);font-weight:bold}
 tr[data-status="degraded"] td:first-child{border-left:4px solid var(--warn)}
 tr[data-status="critical"] td:first-child,tr[data-status="failed"] td:first-child{border-left:4px solid var(--fail)}
 .scroll{overflow-x:auto}
@@ -157,5 +158,5 @@ tr[data-status="critical"] td:first-child,tr[data-status="failed"] td:first-chil
 .field-error{color:var(--fail);font-weight:bold}
 .links a{margin-right:.6rem}
 footer{padding:.5rem 1rem 1.5rem;color:var(--muted);font-size:.85rem}
-@media (max-width:800px){main{grid-template-columns:1fr;padding:.5rem}.token{margin-left:0}.token input{width:10rem}}
+@media (max-width:800px){main{grid-template-columns:minmax(0,1fr);padding:.5rem}.token{margin-left:0}.token input{width:10rem}}
 `;

@@ -367,17 +367,18 @@ function renderHistory(): void {
     .map((r) => {
       const took = r.started_at !== null && r.finished_at !== null ? span((r.finished_at - r.started_at) / 1000) : r.started_at !== null ? 'running' : '–';
       const link = grafanaLink('/d/selfheal-recovery', 'graphs', 'Grafana recovery dashboard');
+      link?.classList.add('gf');
       return h(
         'tr',
         { 'data-action-id': r.id, 'data-state': r.state },
-        h('td', {}, dateTime(r.created_at)),
+        h('td', {}, dateTime(r.created_at).slice(0, 10), h('br'), dateTime(r.created_at).slice(11)),
         h('td', {}, r.subsystem ?? '–'),
         h('td', {}, r.action ?? '–'),
         h('td', {}, r.state),
         h('td', {}, r.outcome ?? '–'),
         h('td', {}, r.detail ?? '–'),
         h('td', {}, took),
-        h('td', {}, `${r.alertname} (${r.issue_severity ?? '–'}) ${r.fingerprint}`, link ? ' ' : '', link),
+        h('td', {}, `${r.alertname} (${r.issue_severity ?? '–'})`, h('br'), h('small', { class: 'muted' }, r.fingerprint), link),
         h('td', {}, h('small', {}, r.reason)),
       );
     });

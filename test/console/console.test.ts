@@ -203,6 +203,7 @@ describe('console: act', () => {
     // The token lives in the tab's session storage only: no cookie, never in a URL.
     assert.equal(await c.page.evaluate("sessionStorage.getItem('selfheal.operator_token')"), TOKEN);
     assert.deepEqual(await c.page.context().cookies(), []);
+    assert.deepEqual(c.urls.filter((u) => u.includes(TOKEN)), [], 'the token is never in a URL');
     // History shows them, filterable by state.
     await c.page.getByLabel('State').selectOption('rejected');
     await c.page.locator(`#history tr[data-action-id="${ids.d2}"]`).waitFor();

@@ -26,6 +26,8 @@ export interface ConsolePage {
   problems: string[];
   /** Requests that left the console's origin. */
   offOrigin: string[];
+  /** Every URL the page requested. */
+  urls: string[];
   close(): Promise<void>;
 }
 
@@ -54,14 +56,16 @@ export async function openConsole(origin: string, opts: OpenOptions = {}): Promi
   const page = await context.newPage();
   const problems: string[] = [];
   const offOrigin: string[] = [];
+  const urls: string[] = [];
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   page.on('console', (m) => {
     if (unexpected(m, opts.expectStatuses ?? [])) problems.push(`console ${m.type()}: ${m.text()} (${m.location().url})`);
   });
   page.on('request', (r) => {
+    urls.push(r.url());
     if (new URL(r.url()).origin !== origin) offOrigin.push(r.url());
   });
   await page.goto(`${origin}/`);
   await page.waitForSelector('tr[data-subsystem]', { timeout: 30_000 });
-  return { page, problems, offOrigin, close: () => context.close() };
+  return { page, problems, offOrigin, urls, close: () => context.close() };
 }

@@ -32,9 +32,9 @@ function securityHeaders(res: Response): void {
   });
 }
 
-/** The compiled browser script (dist/console/app.js), read once; a clear message when it was not built. */
+/** The compiled browser script (dist/src/console/web/app.js, beside this file's output), read once. */
 function loadScript(): string {
-  const path = join(__dirname, '..', '..', 'console', 'app.js');
+  const path = join(__dirname, 'web', 'app.js');
   try {
     return readFileSync(path, 'utf8');
   } catch {

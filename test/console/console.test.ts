@@ -91,6 +91,7 @@ describe('console: served safely', () => {
       assert.match(csp, /frame-ancestors 'none'/, path);
       assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/, path);
     }
+    assert.match(await (await fetch(url + '/console/app.js')).text(), /new EventSource\('\/policy\/stream'\)/, 'the built script, not the "run npm run build" stand-in');
     const html = await (await fetch(url + '/')).text();
     assert.doesNotMatch(html, /<script>|<script [^>]*>[^<]|style=|\son[a-z]+=/i, 'no inline script, style or handler');
     assert.ok(total < 60_000, `the console is small (${total} bytes)`);

@@ -130,8 +130,8 @@ describe('console: live', () => {
     assert.match(await c.page.locator('[data-testid="overall"]').innerText(), /critical/);
   });
 
-  it('shows evidence against thresholds, criticality, dependents and the recommended action', async () => {
-    const { url, data } = await live();
+  it('shows evidence against thresholds, criticality, dependents, the recommended action, Grafana links', async () => {
+    const { url, data } = await live({ console: { grafana_url: 'http://grafana.example:3000' } });
     writeAged(join(data, 'orchestrator_state.json'), '{}', 100_000);
     const c = await open(url);
     const row = c.page.locator('tr[data-subsystem="orchestrator"][data-status="critical"]');
@@ -143,6 +143,9 @@ describe('console: live', () => {
     assert.match(feed, /trading-critical/);
     assert.match(feed, /event_executor/, 'dependents');
     assert.match(feed, /\d+(\.\d+)? ms/, 'last check duration');
+    const link = c.page.getByRole('link', { name: 'Grafana dashboard of data_feed' });
+    assert.equal(await link.getAttribute('href'), 'http://grafana.example:3000/d/selfheal-subsystem?var-subsystem=data_feed');
+    assert.equal(await c.page.getByRole('link', { name: 'Grafana: overview' }).getAttribute('href'), 'http://grafana.example:3000/d/selfheal-overview');
   });
 
   it('is readable on a phone: nothing wider than the screen but the tables, which scroll', async () => {

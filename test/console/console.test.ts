@@ -8,6 +8,8 @@ import { tempDir, writeAged } from '../helpers/fs';
 import { healthyPlatform } from '../helpers/platform';
 import { delivery, postHook } from '../helpers/receiver';
 import { getJson, startService } from '../helpers/service';
+import { thresholdsOf } from '../../src/console/routes';
+import type { CheckSpec } from '../../src/config/types';
 
 const TOKEN = 'op-token';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -288,4 +290,17 @@ describe('console: config', () => {
     assert.throws(() => configIn(root, { console: { grafna_url: 'http://g' } }), /console\.grafna_url/);
     assert.equal(configIn(root).console.grafana_url, null);
   });
+});
+
+describe('console: thresholds by check kind', () => {
+  const cases: [string, CheckSpec, Record<string, number>][] = [
+    ['file_freshness', { type: 'file_freshness', path: '/x', degraded_after_sec: 10, critical_after_sec: 30, missing_status: 'critical', empty_status: 'critical' }, { degraded_after_sec: 10, critical_after_sec: 30 }],
+    ['json_timestamp', { type: 'json_timestamp', path: '/x', field: 'ts', degraded_after_sec: 5, critical_after_sec: 15, missing_status: 'unknown' }, { degraded_after_sec: 5, critical_after_sec: 15 }],
+    ['newest_file', { type: 'newest_file', dir: '/x', pattern: '*.log', degraded_after_sec: 60, critical_after_sec: 600, missing_status: 'degraded' }, { degraded_after_sec: 60, critical_after_sec: 600 }],
+    ['file_set', { type: 'file_set', dir: '/x', files: ['a', 'b', 'c', 'd'], healthy_min: 3, degraded_min: 2 }, { healthy_min: 3, degraded_min: 2, expected: 4 }],
+    ['file_presence', { type: 'file_presence', path: '/x', missing_status: 'critical' }, {}],
+    ['http', { type: 'http', url: 'http://x', method: 'GET', expect_status: [200], degraded_latency_ms: 500, down_status: 'critical' }, { degraded_latency_ms: 500 }],
+    ['tcp', { type: 'tcp', host: 'x', port: 1, degraded_latency_ms: 250, down_status: 'critical' }, { degraded_latency_ms: 250 }],
+  ];
+  for (const [name, spec, want] of cases) it(name, () => assert.deepEqual(thresholdsOf(spec), want));
 });

@@ -4,7 +4,17 @@ WORKDIR /app
 # better-sqlite3 builds its native module with node-gyp.
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY . .
-RUN npm ci && npm prune --omit=dev
+# Compile (no install-time `prepare`), drop dev dependencies, then keep only better-sqlite3's compiled
+# addon: its SQLite sources, object files and build scripts are ~27 MB the image never runs.
+RUN npm ci \
+ && npm run build \
+ && npm prune --omit=dev \
+ && cd node_modules/better-sqlite3 \
+ && rm -rf deps src binding.gyp \
+ && find build -mindepth 1 -maxdepth 1 ! -name Release -exec rm -rf {} + \
+ && find build/Release -mindepth 1 -maxdepth 1 ! -name better_sqlite3.node -exec rm -rf {} + \
+ && test -f build/Release/better_sqlite3.node \
+ && rm -rf /root/.npm
 
 FROM node:20-slim
 ENV NODE_ENV=production

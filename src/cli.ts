@@ -6,7 +6,7 @@ import { runCycle } from './engine/cycle';
 import { exitCodeFor, formatReport } from './engine/format';
 import { writeReportAtomic } from './engine/report_file';
 import { VERSION } from './version';
-import { serveCommand } from './serve/main';
+import { serveCommand, SERVE_USAGE } from './serve/main';
 import { demoCommand } from './demo/command';
 
 export const EXIT_CONFIG = 3;
@@ -14,19 +14,43 @@ export const EXIT_CONFIG = 3;
 const USAGE = `selfheal ${VERSION}
 
 Usage:
-  selfheal check [--config FILE] [--json]        run one health cycle; exit 0 healthy, 1 degraded, 2 critical/failed, 3 unknown/error
-  selfheal serve [--config FILE] [--port N] [--host H] [--log-level L]
-                                                  run the exporter, policy API and recovery receiver
+  selfheal check [--config.file FILE] [--json]   run one health cycle; exit 0 healthy, 1 degraded, 2 critical/failed, 3 unknown/error
+  selfheal serve [--config.file FILE] [--web.listen-address HOST:PORT] [--web.config.file FILE]
+                 [--log.level LEVEL] [--log.format logfmt|json]
+                                                  run the exporter, policy API and recovery receiver (SIGHUP reloads)
   selfheal demo fault SUBSYSTEM [--config FILE]  stop one simulated subsystem's heartbeat (demo only)
   selfheal demo heal [SUBSYSTEM] [--config FILE] resume simulated heartbeats
+  selfheal demo status [--config FILE]           which simulated subsystems are faulted
+  selfheal demo simulate [--config FILE]         run the platform simulator alone (for the compose stack)
+  selfheal COMMAND --help                         usage of one command
+
+The original flags still work: --config, --host, --port, --log-level.
+`;
+
+const CHECK_USAGE = `Usage: selfheal check [--config.file FILE] [--json]
+
+Runs one health cycle, writes the report to data_dir and prints it. Line 1 is the monitoring-plugin status
+line with perfdata; exit 0 healthy, 1 degraded, 2 critical or failed, 3 unknown or could not run.
+
+Flags:
+  --config.file FILE   config file (YAML); also --config. Without it the guide's defaults apply.
+  --json               print the report JSON alone
+  -h, --help           this text
 `;
 
 type Io = { out: (s: string) => void; err: (s: string) => void };
 const stdio: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
 
 async function check(argv: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { config: { type: 'string' }, json: { type: 'boolean' } } });
-  const config = loadConfig(values.config);
+  const { values } = parseArgs({
+    args: argv,
+    options: { config: { type: 'string' }, 'config.file': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) {
+    io.out(CHECK_USAGE);
+    return 0;
+  }
+  const config = loadConfig(values['config.file'] ?? values.config);
   const { report } = await runCycle(config, { clock: Date.now, resources: systemResources });
   try {
     writeReportAtomic(config.report_path, report);
@@ -44,7 +68,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       case 'check':
         return await check(rest, io);
       case 'serve':
-        return await serveCommand(rest);
+        return await serveCommand(rest, io.out);
       case 'demo':
         return await demoCommand(rest, io);
       case 'version':

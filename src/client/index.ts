@@ -174,3 +174,16 @@ export class PolicyClient extends EventEmitter {
     }
   }
 }
+
+/** What a PolicyClient emits: `change` with the effective (fail-closed) policy, `error` when selfheal cannot be reached. */
+export interface PolicyClientEvents {
+  change: [policy: PolicyView];
+  error: [err: Error];
+}
+
+// Typed events for the EventEmitter methods bots use (declaration merging with the class above).
+export interface PolicyClient {
+  on<E extends keyof PolicyClientEvents>(event: E, listener: (...args: PolicyClientEvents[E]) => void): this;
+  once<E extends keyof PolicyClientEvents>(event: E, listener: (...args: PolicyClientEvents[E]) => void): this;
+  off<E extends keyof PolicyClientEvents>(event: E, listener: (...args: PolicyClientEvents[E]) => void): this;
+}

@@ -9,6 +9,8 @@ import type { CheckSpec, CheckType, Config, HandlerConfig, PolicyLimits, Subsyst
 export { ConfigError } from './reader';
 
 export const DEFAULT_PORT = 8477;
+/** Node timers hold at most 2^31−1 ms; a longer interval or timeout would fire at once (and loop). */
+export const TIMER_MAX_SEC = Math.floor((2 ** 31 - 1) / 1000);
 const CHECK_TYPES: readonly CheckType[] = [
   'file_freshness',
   'json_timestamp',
@@ -54,13 +56,16 @@ export function parseConfig(raw: unknown, baseDir: string, env: NodeJS.ProcessEn
   const root = Section.of('', raw);
   const abs = (p: string) => resolve(baseDir, p);
   const pos = { gt: 0 };
+  /** Seconds that end up in a timer: positive, and no more than a Node timer can hold. */
+  const timer = { gt: 0, max: TIMER_MAX_SEC };
+  const timer0 = { min: 0, max: TIMER_MAX_SEC };
 
   const data_dir = abs(root.string('data_dir', '/app/data'));
   const log_dir = abs(root.string('log_dir', '/app/logs'));
   const models_dir = abs(root.string('models_dir', '/app/ai_engine/models'));
   const database_path = abs(root.string('database_path', '/app/backend/data/quantum_trader.db'));
-  const check_interval = root.number('check_interval', 30, pos);
-  const critical_check_interval = root.number('critical_check_interval', 5, pos);
+  const check_interval = root.number('check_interval', 30, timer);
+  const critical_check_interval = root.number('critical_check_interval', 5, timer);
   const max_consecutive_failures = root.number('max_consecutive_failures', 3, { min: 1, int: true });
   const max_error_rate = root.number('max_error_rate', 0.2, { min: 0, max: 1 });
   const error_rate_window = root.number('error_rate_window', 20, { min: 1, int: true });
@@ -69,7 +74,8 @@ export function parseConfig(raw: unknown, baseDir: string, env: NodeJS.ProcessEn
   const max_memory_percent = root.number('max_memory_percent', 85, { gt: 0, max: 100 });
   const auto_restart_enabled = root.bool('auto_restart_enabled', true);
   const auto_pause_on_critical = root.bool('auto_pause_on_critical', true);
-  const check_timeout_sec = root.number('check_timeout_sec', 5, pos);
+  const check_timeout_sec = root.number('check_timeout_sec', 5, timer);
+  const max_clock_skew_sec = root.number('max_clock_skew_sec', 30, { min: 0 });
   const report_path = resolve(data_dir, root.string('report_path', 'self_healing_report.json'));
   const host = root.string('host', '127.0.0.1');
   const port = root.number('port', DEFAULT_PORT, { min: 0, max: 65535, int: true });
@@ -88,8 +94,8 @@ export function parseConfig(raw: unknown, baseDir: string, env: NodeJS.ProcessEn
     return out;
   };
   const policy = {
-    hold_down_sec: polS.number('hold_down_sec', 60, { min: 0 }),
-    valid_for_sec: polS.number('valid_for_sec', Math.max(3 * critical_check_interval, 15), pos),
+    hold_down_sec: polS.number('hold_down_sec', 60, timer0),
+    valid_for_sec: polS.number('valid_for_sec', Math.max(3 * critical_check_interval, 15), timer),
     normal: limits(polS.section('normal'), { max_leverage: null, position_size_multiplier: 1 }),
     safe_profile: limits(polS.section('safe_profile'), { max_leverage: 5, position_size_multiplier: 0.5 }),
   };
@@ -124,18 +130,19 @@ export function parseConfig(raw: unknown, baseDir: string, env: NodeJS.ProcessEn
       return a as RecoveryAction;
     });
   const recovery = {
+    local: rvS.bool('local', true),
     dry_run: rvS.bool('dry_run', false),
     dry_run_actions: actionList('dry_run_actions', []),
     journal_path: resolve(data_dir, rvS.string('journal_path', 'selfheal_journal.db')),
     journal_synchronous: rvS.oneOf('journal_synchronous', ['normal', 'full'] as const, 'normal'),
-    cooldown_sec: rvS.number('cooldown_sec', 300, { min: 0 }),
-    settle_sec: rvS.number('settle_sec', 30, { min: 0 }),
-    approval_ttl_sec: rvS.number('approval_ttl_sec', 3600, pos),
-    backoff_initial_sec: rvS.number('backoff_initial_sec', 10, { min: 0 }),
-    backoff_max_sec: rvS.number('backoff_max_sec', 300, { min: 0 }),
-    backoff_reset_sec: rvS.number('backoff_reset_sec', 600, { min: 0 }),
+    cooldown_sec: rvS.number('cooldown_sec', 300, timer0),
+    settle_sec: rvS.number('settle_sec', 30, timer0),
+    approval_ttl_sec: rvS.number('approval_ttl_sec', 3600, timer),
+    backoff_initial_sec: rvS.number('backoff_initial_sec', 10, timer0),
+    backoff_max_sec: rvS.number('backoff_max_sec', 300, timer0),
+    backoff_reset_sec: rvS.number('backoff_reset_sec', 600, timer0),
     breaker_max_executions: rvS.number('breaker_max_executions', 5, { min: 1, int: true }),
-    breaker_window_sec: rvS.number('breaker_window_sec', 3600, pos),
+    breaker_window_sec: rvS.number('breaker_window_sec', 3600, timer),
     lift_on_resolve: rvS.bool('lift_on_resolve', true),
     require_approval: actionList('require_approval', ['defensive_exit', 'close_all_positions']),
     handlers: rvS.list('handlers').map((h, i) => parseHandler(Section.of(`${rvS.key('handlers')}[${i}]`, h))),
@@ -143,7 +150,7 @@ export function parseConfig(raw: unknown, baseDir: string, env: NodeJS.ProcessEn
   rvS.done();
 
   const demoS = root.section('demo');
-  const demo = { enabled: demoS.bool('enabled', false), interval_sec: demoS.number('interval_sec', 1, { gt: 0 }) };
+  const demo = { enabled: demoS.bool('enabled', false), interval_sec: demoS.number('interval_sec', 1, timer) };
   demoS.done();
 
   const conS = root.section('console');
@@ -176,6 +183,7 @@ export function parseConfig(raw: unknown, baseDir: string, env: NodeJS.ProcessEn
     auto_restart_enabled,
     auto_pause_on_critical,
     check_timeout_sec,
+    max_clock_skew_sec,
     report_path,
     host,
     port,
@@ -209,7 +217,7 @@ function parseHandler(s: Section): HandlerConfig {
     http = { url, method, headers };
   }
   if (!exec === !http) s.fail('exec', 'a handler needs exactly one of exec or http');
-  const timeout_sec = s.number('timeout_sec', 30, { gt: 0 });
+  const timeout_sec = s.number('timeout_sec', 30, { gt: 0, max: TIMER_MAX_SEC });
   s.done();
   return { action, subsystem, exec, http, timeout_sec };
 }
@@ -250,7 +258,7 @@ function parseSubsystems(
       m.raw.dependents === '*' ? (m.raw_('dependents'), '*') : m.stringList('dependents', builtin && Array.isArray(builtin.dependents) ? builtin.dependents : []);
     if (builtin?.dependents === '*' && m.raw.dependents === undefined) rawDependents.set(name, { list: '*', section: m });
     else rawDependents.set(name, { list: dependents, section: m });
-    const timeout_sec = m.number('timeout_sec', defaultTimeout, { gt: 0 });
+    const timeout_sec = m.number('timeout_sec', defaultTimeout, { gt: 0, max: TIMER_MAX_SEC });
     const check = parseCheck(m, dataDir);
     m.done();
     out.push({ name, enabled, criticality, dependents: [], timeout_sec, check });

@@ -121,6 +121,8 @@ export interface HandlerConfig {
 }
 
 export interface RecoveryConfig {
+  /** `selfheal serve` runs the guide's auto-executable recommendations itself (false: only Alertmanager's). */
+  local: boolean;
   dry_run: boolean;
   dry_run_actions: RecoveryAction[];
   journal_path: string;
@@ -166,6 +168,8 @@ export interface Config {
   auto_restart_enabled: boolean;
   auto_pause_on_critical: boolean;
   check_timeout_sec: number;
+  /** Evidence dated more than this far in the future is an error, not fresh evidence. */
+  max_clock_skew_sec: number;
   report_path: string;
   host: string;
   port: number;

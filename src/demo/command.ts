@@ -2,12 +2,12 @@
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { loadConfigFile } from '../config/load';
-import { readFaults, startSimulator, writeFaults } from './simulator';
+import { readDemoFaults, startSimulator, writeDemoFaults } from './simulator';
 
 export const DEMO_CONFIG = join(__dirname, '..', '..', '..', 'demo', 'selfheal.yml');
 
 export async function demoCommand(argv: string[], io: { out: (s: string) => void; err: (s: string) => void }): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: { config: { type: 'string' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args: argv, options: { config: { type: 'string' }, stubborn: { type: 'boolean' } }, allowPositionals: true });
   const config = loadConfigFile(values.config ?? DEMO_CONFIG);
   const [verb, name] = positionals;
   const known = config.subsystems.map((s) => s.name);
@@ -15,14 +15,19 @@ export async function demoCommand(argv: string[], io: { out: (s: string) => void
     io.err(`selfheal demo: unknown subsystem "${name}" (one of ${known.join(', ')})\n`);
     return 3;
   }
-  const faults = readFaults(config.data_dir);
+  const state = readDemoFaults(config.data_dir);
   if (verb === 'fault' && name) {
-    writeFaults(config.data_dir, [...faults, name]);
-    io.out(`${name}: heartbeat stopped. Watch http://${config.host}:${config.port}/ and /policy; heal with: selfheal demo heal ${name}\n`);
+    state.faults.push(name);
+    state.stubborn = values.stubborn ? [...state.stubborn, name] : state.stubborn.filter((s) => s !== name);
+    writeDemoFaults(config.data_dir, state);
+    const how = values.stubborn ? 'restarts will not help' : 'a restart will bring it back';
+    io.out(`${name}: heartbeat stopped (${how}). Watch http://${config.host}:${config.port}/, /policy and /recovery/history; heal with: selfheal demo heal ${name}\n`);
     return 0;
   }
   if (verb === 'heal') {
-    writeFaults(config.data_dir, name ? faults.filter((f) => f !== name) : []);
+    state.faults = name ? state.faults.filter((f) => f !== name) : [];
+    state.stubborn = state.stubborn.filter((s) => state.faults.includes(s));
+    writeDemoFaults(config.data_dir, state);
     io.out(`${name ?? 'all subsystems'}: heartbeat resumed\n`);
     return 0;
   }
@@ -38,9 +43,11 @@ export async function demoCommand(argv: string[], io: { out: (s: string) => void
     return 0;
   }
   if (verb === 'status') {
-    io.out(`faulted: ${faults.length ? faults.join(', ') : 'none'}\n`);
+    const list = (xs: string[]) => (xs.length ? xs.join(', ') : 'none');
+    const restarts = Object.entries(state.restarts).map(([k, v]) => `${k} ${v}`);
+    io.out(`faulted: ${list(state.faults)}\nstubborn: ${list(state.stubborn)}\nrestarts carried out: ${list(restarts)}\n`);
     return 0;
   }
-  io.err('usage: selfheal demo fault SUBSYSTEM | heal [SUBSYSTEM] | status | simulate  [--config FILE]\n');
+  io.err('usage: selfheal demo fault SUBSYSTEM [--stubborn] | heal [SUBSYSTEM] | status | simulate  [--config FILE]\n');
   return 3;
 }

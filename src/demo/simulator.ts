@@ -6,20 +6,41 @@ import type { Config, SubsystemConfig } from '../config/types';
 
 export const FAULTS_FILE = 'demo_faults.json';
 
-export function readFaults(dataDir: string): string[] {
+/** The demo's fault switches: faulted subsystems stop their evidence; stubborn ones ignore restarts. */
+export interface DemoFaults {
+  faults: string[];
+  stubborn: string[];
+  /** Restarts the simulated supervisor carried out, by subsystem. */
+  restarts: Record<string, number>;
+}
+
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+
+export function readDemoFaults(dataDir: string): DemoFaults {
   try {
-    const v = JSON.parse(readFileSync(join(dataDir, FAULTS_FILE), 'utf8')) as { faults?: unknown };
-    return Array.isArray(v.faults) ? v.faults.filter((x): x is string => typeof x === 'string') : [];
+    const v = JSON.parse(readFileSync(join(dataDir, FAULTS_FILE), 'utf8')) as Record<string, unknown>;
+    const restarts = typeof v.restarts === 'object' && v.restarts !== null ? (v.restarts as Record<string, number>) : {};
+    return { faults: strings(v.faults), stubborn: strings(v.stubborn), restarts };
   } catch {
-    return [];
+    return { faults: [], stubborn: [], restarts: {} };
   }
 }
 
-export function writeFaults(dataDir: string, faults: string[]): void {
+export function readFaults(dataDir: string): string[] {
+  return readDemoFaults(dataDir).faults;
+}
+
+export function writeDemoFaults(dataDir: string, f: DemoFaults): void {
   mkdirSync(dataDir, { recursive: true });
   const path = join(dataDir, FAULTS_FILE);
-  writeFileSync(`${path}.tmp`, JSON.stringify({ faults: [...new Set(faults)].sort() }) + '\n');
+  const sorted = (xs: string[]) => [...new Set(xs)].sort();
+  writeFileSync(`${path}.tmp`, JSON.stringify({ faults: sorted(f.faults), stubborn: sorted(f.stubborn), restarts: f.restarts }) + '\n');
   renameSync(`${path}.tmp`, path);
+}
+
+export function writeFaults(dataDir: string, faults: string[], stubborn?: string[]): void {
+  const prev = readDemoFaults(dataDir);
+  writeDemoFaults(dataDir, { faults, stubborn: (stubborn ?? prev.stubborn).filter((s) => faults.includes(s)), restarts: prev.restarts });
 }
 
 function write(path: string, content: string): void {
@@ -28,15 +49,20 @@ function write(path: string, content: string): void {
 }
 
 export function simulateOnce(config: Config, now = Date.now()): void {
-  let faults = readFaults(config.data_dir);
-  // Obey restart requests the way the real platform's supervisor would: the restarted subsystem is healthy again.
-  const restarted = faults.filter((f) => existsSync(join(config.data_dir, `${f}_restart_requested.flag`)));
+  const state = readDemoFaults(config.data_dir);
+  // Obey restart requests the way the real platform's supervisor would: the restarted subsystem is
+  // healthy again — unless it is stubborn, when the restart does not help.
+  const names = config.subsystems.map((s) => s.name);
+  const restarted = names.filter((n) => existsSync(join(config.data_dir, `${n}_restart_requested.flag`)));
   if (restarted.length) {
-    for (const f of restarted) rmSync(join(config.data_dir, `${f}_restart_requested.flag`), { force: true });
-    faults = faults.filter((f) => !restarted.includes(f));
-    writeFaults(config.data_dir, faults);
+    for (const n of restarted) {
+      rmSync(join(config.data_dir, `${n}_restart_requested.flag`), { force: true });
+      state.restarts[n] = (state.restarts[n] ?? 0) + 1;
+    }
+    state.faults = state.faults.filter((f) => !restarted.includes(f) || state.stubborn.includes(f));
+    writeDemoFaults(config.data_dir, state);
   }
-  for (const sub of config.subsystems) if (sub.enabled) simulate(sub, faults.includes(sub.name), now);
+  for (const sub of config.subsystems) if (sub.enabled) simulate(sub, state.faults.includes(sub.name), now);
 }
 
 /** Refreshes (or, when faulted, withholds) one subsystem's evidence. */

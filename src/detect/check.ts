@@ -5,6 +5,8 @@ export interface CheckContext {
   now: number;
   /** Aborted when the check's timeout expires. */
   signal: AbortSignal;
+  /** Evidence dated more than this far ahead of `now` is an error (max_clock_skew_sec); default 30 s. */
+  maxSkewMs?: number;
 }
 
 export interface CheckOutcome {

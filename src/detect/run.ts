@@ -11,6 +11,28 @@ export interface SubsystemResult {
   outcome: CheckOutcome;
   /** The check itself errored (threw or timed out), as opposed to reporting a bad status. */
   errored: boolean;
+  /** The error was selfheal's own (out of file descriptors, memory, or an overloaded event loop), not the platform's. */
+  selfFault?: SelfFaultKind;
+}
+
+export interface CheckOptions {
+  /** max_clock_skew_sec in ms. */
+  maxSkewMs?: number;
+}
+
+/** selfheal's own faults: never evidence about the platform. */
+export const SELF_FAULT_KINDS = ['emfile', 'enfile', 'enomem', 'overload'] as const;
+export type SelfFaultKind = (typeof SELF_FAULT_KINDS)[number];
+
+const OWN_ERRNO: Record<string, SelfFaultKind> = { EMFILE: 'emfile', ENFILE: 'enfile', ENOMEM: 'enomem' };
+
+class OverloadError extends Error {}
+
+/** Which of our own faults an error is, if it is one. */
+export function selfFaultOf(err: unknown): SelfFaultKind | undefined {
+  if (err instanceof OverloadError) return 'overload';
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return code ? OWN_ERRNO[code] : undefined;
 }
 
 export type Clock = () => number;
@@ -42,12 +64,19 @@ export class Deadlines {
     let d = this.groups.get(timeoutSec);
     if (!d) {
       const ac = new AbortController();
+      const due = performance.now() + timeoutSec * 1000;
       const deadline: Deadline = {
         signal: ac.signal,
         waiting: new Set(),
         error: null,
         timer: setTimeout(() => {
-          deadline.error = new Error(`check timed out after ${timeoutSec}s`);
+          // A timer that fires far too late means our own event loop was blocked: the checks did
+          // not get their time, so the timeout says nothing about the platform.
+          const late = performance.now() - due;
+          deadline.error =
+            late > Math.max(1000, timeoutSec * 500)
+              ? new OverloadError(`selfheal overloaded: the ${timeoutSec}s check timer fired ${(late / 1000).toFixed(1)}s late`)
+              : new Error(`check timed out after ${timeoutSec}s`);
           ac.abort();
           for (const reject of deadline.waiting) reject(deadline.error);
           deadline.waiting.clear();
@@ -90,17 +119,19 @@ function isoAt(ms: number): string {
   return lastIso.iso;
 }
 
-export async function checkSubsystem(sub: SubsystemConfig, clock: Clock, deadlines?: Deadlines): Promise<SubsystemResult> {
+export async function checkSubsystem(sub: SubsystemConfig, clock: Clock, deadlines?: Deadlines, opts: CheckOptions = {}): Promise<SubsystemResult> {
   const now = clock();
   const started = performance.now();
   const own = deadlines ? null : new Deadlines();
   const deadline = (deadlines ?? own!).get(sub.timeout_sec);
   let outcome: CheckOutcome;
   let errored = false;
+  let selfFault: SelfFaultKind | undefined;
   try {
-    outcome = await within(runChecker(sub.check, { now, signal: deadline.signal }), deadline);
+    outcome = await within(runChecker(sub.check, { now, signal: deadline.signal, maxSkewMs: opts.maxSkewMs }), deadline);
   } catch (err) {
     errored = true;
+    selfFault = selfFaultOf(err);
     outcome = { status: 'failed', details: { error: describe(err) }, root_cause: `Check error: ${describe(err)}` };
   } finally {
     own?.clear();
@@ -117,6 +148,7 @@ export async function checkSubsystem(sub: SubsystemConfig, clock: Clock, deadlin
     },
     outcome,
     errored,
+    ...(selfFault ? { selfFault } : {}),
   };
 }
 
@@ -124,11 +156,35 @@ export async function checkSubsystem(sub: SubsystemConfig, clock: Clock, deadlin
 export const CHECK_CONCURRENCY = 64;
 
 /** Checks several subsystems concurrently (bounded), sharing one timeout timer per distinct timeout. */
-export async function checkMany(subs: SubsystemConfig[], clock: Clock): Promise<SubsystemResult[]> {
+export async function checkMany(subs: SubsystemConfig[], clock: Clock, opts: CheckOptions = {}): Promise<SubsystemResult[]> {
   const deadlines = new Deadlines();
   try {
-    return await mapLimit(subs, CHECK_CONCURRENCY, (s) => checkSubsystem(s, clock, deadlines));
+    return await mapLimit(subs, CHECK_CONCURRENCY, (s) => checkSubsystem(s, clock, deadlines, opts));
   } finally {
     deadlines.clear();
   }
+}
+
+export interface RetryOptions extends CheckOptions {
+  /** Errors in a row that make the result stand (max_consecutive_failures). */
+  attempts: number;
+  /** Pause between attempts, ms. */
+  pauseMs: number;
+}
+
+/**
+ * One-shot checking (`selfheal check`): an errored check is tried again, up to `attempts` times in
+ * all and within the subsystem's timeout, so a torn read of a half-written file does not report
+ * failed while a persistently corrupt file still does.
+ */
+export async function checkWithRetries(sub: SubsystemConfig, clock: Clock, o: RetryOptions): Promise<SubsystemResult> {
+  const started = performance.now();
+  let r = await checkSubsystem(sub, clock, undefined, o);
+  for (let n = 1; r.errored && n < o.attempts; n++) {
+    const left = sub.timeout_sec * 1000 - (performance.now() - started);
+    if (left <= o.pauseMs) break;
+    await new Promise((resolve) => setTimeout(resolve, o.pauseMs));
+    r = await checkSubsystem(sub, clock, undefined, o);
+  }
+  return r;
 }

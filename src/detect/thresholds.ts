@@ -26,8 +26,22 @@ export function nextAgeTransition(evidenceMs: number, nowMs: number, t: AgeThres
 }
 
 export function ageSeconds(evidenceMs: number, nowMs: number): number {
-  // Evidence from the future (clock skew) counts as brand new rather than as an error.
+  // Evidence slightly from the future (clock skew within tolerance) counts as brand new.
   return Math.max(0, (nowMs - evidenceMs) / 1000);
+}
+
+export const DEFAULT_MAX_SKEW_MS = 30_000;
+
+/**
+ * The age of evidence, or an error when it is dated further ahead than the tolerated clock skew:
+ * a bogus future timestamp must not pass for fresh evidence and hide a stall.
+ */
+export function evidenceAge(evidenceMs: number, nowMs: number, maxSkewMs = DEFAULT_MAX_SKEW_MS): number {
+  const ahead = evidenceMs - nowMs;
+  if (ahead > maxSkewMs) {
+    throw new Error(`evidence dated ${(ahead / 1000).toFixed(1)}s in the future (clock skew beyond max_clock_skew_sec ${maxSkewMs / 1000})`);
+  }
+  return ageSeconds(evidenceMs, nowMs);
 }
 
 const RANK: Record<HealthStatus, number> = { healthy: 0, unknown: 1, degraded: 1, critical: 2, failed: 3 };

@@ -1,7 +1,8 @@
 // One full DETECT → ANALYZE → RECOMMEND cycle.
 import type { Config } from '../config/types';
 import type { ResourceProbe } from '../detect/resources';
-import { checkMany, type Clock, type SubsystemResult } from '../detect/run';
+import { mapLimit } from '../detect/limit';
+import { CHECK_CONCURRENCY, checkWithRetries, type Clock, type SubsystemResult } from '../detect/run';
 import type { HealthReport, ResourceUsage } from '../types';
 import { buildReport } from './report';
 
@@ -15,11 +16,20 @@ export interface CycleResult {
   results: Map<string, SubsystemResult>;
 }
 
+/** Pause between one-shot retries: long enough for a writer to finish a write, short for a CLI. */
+export const ONE_SHOT_RETRY_MS = 150;
+
 const UNMEASURED: ResourceUsage = { cpu_ratio: null, memory_ratio: null, open_connections: null };
 
 export async function detectAll(config: Config, deps: CycleDeps): Promise<{ results: Map<string, SubsystemResult>; resources: ResourceUsage }> {
   const enabled = config.subsystems.filter((s) => s.enabled);
-  const [resources, results] = await Promise.all([deps.resources().catch(() => UNMEASURED), checkMany(enabled, deps.clock)]);
+  // One-shot: an errored check is retried at once (a torn read is not a failure); one that keeps
+  // erroring max_consecutive_failures times reports failed, as the service would.
+  const opts = { attempts: config.max_consecutive_failures, pauseMs: ONE_SHOT_RETRY_MS, maxSkewMs: config.max_clock_skew_sec * 1000 };
+  const [resources, results] = await Promise.all([
+    deps.resources().catch(() => UNMEASURED),
+    mapLimit(enabled, CHECK_CONCURRENCY, (s) => checkWithRetries(s, deps.clock, opts)),
+  ]);
   return { results: new Map(results.map((r) => [r.health.subsystem, r])), resources };
 }
 

@@ -5,7 +5,7 @@ import type { HealthReport, HealthStatus } from '../types';
 const RULE = '='.repeat(60);
 
 export function formatReport(report: HealthReport, config: Config): string {
-  const lines: string[] = [];
+  const lines: string[] = [statusLine(report)];
   lines.push(RULE, 'SELF-HEALING SYSTEM - Health Check', RULE, '');
   lines.push(`  Data dir: ${config.data_dir}`, `  Check interval: ${config.check_interval}s`);
   lines.push(`  Auto-restart: ${config.auto_restart_enabled}`, `  Auto-pause: ${config.auto_pause_on_critical}`, '');
@@ -31,6 +31,21 @@ export function formatReport(report: HealthReport, config: Config): string {
   }
   lines.push('', RULE);
   return lines.join('\n') + '\n';
+}
+
+const PLUGIN_STATE = ['OK', 'WARNING', 'CRITICAL', 'UNKNOWN'];
+
+/**
+ * Line 1 of `selfheal check` (the monitoring-plugin convention: Nagios and Icinga show it):
+ * `SELFHEAL CRITICAL - overall critical, policy defensive_exit, 2 critical | healthy=9 degraded=1 ...`.
+ */
+export function statusLine(report: HealthReport): string {
+  const counts: Record<HealthStatus, number> = { healthy: 0, degraded: 0, critical: 0, failed: 0, unknown: 0 };
+  for (const h of Object.values(report.subsystem_health)) counts[h.status]++;
+  const bad = (['failed', 'critical', 'degraded', 'unknown'] as const).filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${s}`);
+  const text = [`overall ${report.overall_status}`, `policy ${report.current_safety_policy}`, ...bad].join(', ');
+  const perf = [...Object.entries(counts).map(([k, v]) => `${k}=${v}`), `issues=${report.detected_issues.length}`];
+  return `SELFHEAL ${PLUGIN_STATE[exitCodeFor(report.overall_status)]} - ${text} | ${perf.join(' ')}`;
 }
 
 /** Monitoring-plugin convention: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. */

@@ -4,7 +4,7 @@ import { resourceIssues, subsystemIssue } from '../analyze/issues';
 import type { Config, SubsystemConfig } from '../config/types';
 import { evaluateSafetyPolicy, requiresImmediateAction, tradingShouldContinue } from '../recommend/policy';
 import { recommend } from '../recommend/recommendations';
-import type { DetectedIssue, HealthReport, ResourceUsage, SubsystemHealth } from '../types';
+import { stricterPolicy, type DetectedIssue, type HealthReport, type ResourceUsage, type SafetyPolicy, type SubsystemHealth } from '../types';
 import { runToEnd, type Steps } from './slices';
 
 export interface Observed {
@@ -38,7 +38,7 @@ export function* reportSteps(config: Config, observed: Observed[], resources: Re
   yield;
 
   const overall = overallStatus(statuses);
-  const policy = evaluateSafetyPolicy(overall, issues);
+  const policy = neverLooser(evaluateSafetyPolicy(overall, issues), statuses, issues, observed);
   yield;
   const recovery_recommendations = recommend(issues, config);
   yield;
@@ -54,4 +54,17 @@ export function* reportSteps(config: Config, observed: Observed[], resources: Re
     summary: summarize(health),
     resources,
   };
+}
+
+/**
+ * Escalation never loosens: the guide maps FAILED to a *high* issue, so a partially critical
+ * subsystem that fails would get safe_risk_profile, milder than its critical no_new_trades.
+ * The policy is therefore at least what it would be were every failed subsystem merely critical.
+ */
+export function neverLooser(guide: SafetyPolicy, statuses: StatusInput[], issues: DetectedIssue[], observed: Observed[]): SafetyPolicy {
+  const failed = new Set(observed.filter((o) => o.health.status === 'failed').map((o) => o.sub.name));
+  if (failed.size === 0) return guide;
+  const asCritical = statuses.map((s) => (s.status === 'failed' ? { ...s, status: 'critical' as const } : s));
+  const criticalIssues = issues.map((i) => (failed.has(i.subsystem) && i.severity === 'high' ? { ...i, severity: 'critical' as const } : i));
+  return stricterPolicy(guide, evaluateSafetyPolicy(overallStatus(asCritical), criticalIssues));
 }

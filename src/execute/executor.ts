@@ -4,9 +4,10 @@ import type { Config } from '../config/types';
 import { ACTIONS } from '../recommend/actions';
 import type { Logger } from '../serve/logger';
 import type { Monitor } from '../serve/monitor';
-import type { HealthStatus, RecoveryAction } from '../types';
+import { RECOVERY_ACTIONS, type HealthStatus, type RecoveryAction } from '../types';
 import { improved, needsRecheck } from '../verify/verify';
 import { decide, type DecideOptions } from './decide';
+import type { Maintenance } from './maintenance';
 import { findHandler, runHandler, writeFlag, type ActionContext, type EffectResult } from './effects';
 import type { ActionRecord, ActionState, JournalStore } from './journal';
 import { breakerOpen, consecutiveFailures, notBefore, type SafetyLimits } from './safety';
@@ -32,6 +33,9 @@ export interface Recorded {
   now: number;
 }
 
+/** Actions verified by a re-check of the subsystem: their failures count towards exhausted recovery. */
+const VERIFIED_ACTIONS = RECOVERY_ACTIONS.filter((a) => needsRecheck(a, ''));
+
 const floorKey = (r: Pick<ActionRecord, 'fingerprint' | 'starts_at'>) => `recovery:${r.fingerprint}:${r.starts_at}`;
 
 export class RecoveryExecutor {
@@ -43,6 +47,8 @@ export class RecoveryExecutor {
   private stopped = false;
   /** Circuit breakers currently open, by "subsystem|action". */
   readonly openCircuits = new Set<string>();
+  /** Why a subsystem's recovery is exhausted, as of the last outcome: recomputed after each one. */
+  private readonly exhaustedMemo = new Map<string, { reason: string | null; since: number }>();
 
   constructor(
     private readonly config: Config,
@@ -52,6 +58,7 @@ export class RecoveryExecutor {
     private readonly logger: Logger,
     private readonly hooks: ExecutorHooks,
     private readonly schedule = true,
+    readonly maintenance: Maintenance | null = null,
   ) {
     this.decideOpts = {
       auto_restart_enabled: config.auto_restart_enabled,
@@ -142,6 +149,8 @@ export class RecoveryExecutor {
     }
     const d = decide(a, this.decideOpts);
     if (d.kind === 'record') return { ...base, subsystem: d.subsystem, action: null, issue_severity: null, state: 'ignored', reason: d.reason };
+    const skip = this.skipReason(d.subsystem, d.action, a.fingerprint);
+    if (skip) return { ...base, subsystem: d.subsystem, action: d.action, issue_severity: d.issue_severity, state: 'ignored', reason: skip };
     const rc = this.config.recovery;
     const dry = rc.dry_run || rc.dry_run_actions.includes(d.action);
     const before = this.monitor.state.get(d.subsystem)?.result.health.status ?? null;
@@ -157,6 +166,40 @@ export class RecoveryExecutor {
       expires_at = now + rc.approval_ttl_sec * 1000;
     }
     return { ...base, subsystem: d.subsystem, action: d.action, issue_severity: d.issue_severity, state, reason, expires_at, before_status: before };
+  }
+
+  /**
+   * Why a firing alert must not act: a maintenance window, or the same (subsystem, action) already
+   * handled in this unhealthy episode by another alert — the local path and Alertmanager (and both
+   * members of an HA pair) run an action once per episode between them.
+   */
+  private skipReason(subsystem: string, action: RecoveryAction, fingerprint: string): string | null {
+    const w = this.maintenance?.active(subsystem);
+    if (w) return `maintenance window for ${w.subsystem ?? 'all subsystems'} until ${new Date(w.until).toISOString()} (${w.reason}): recorded, nothing run`;
+    const episode = this.monitor.state.get(subsystem)?.lastEpisodeStart ?? null;
+    if (episode === null) return null;
+    const done = this.store.handledSince(subsystem, action, episode);
+    if (done && done.fingerprint !== fingerprint) return `${action} for ${subsystem} already handled in this episode by ${done.id} (${done.alertname}): recorded, nothing run`;
+    return null;
+  }
+
+  /**
+   * Whether automatic recovery of `subsystem` is used up since `episodeStart`: its verified
+   * action failed max_consecutive_failures times in a row, or a breaker of it is open.
+   */
+  exhausted(subsystem: string, episodeStart: number): string | null {
+    const memo = this.exhaustedMemo.get(subsystem);
+    if (memo && memo.since === episodeStart) return memo.reason;
+    let reason: string | null = null;
+    for (const key of this.openCircuits) if (key.startsWith(`${subsystem}|`)) reason = `circuit breaker open for ${key.slice(subsystem.length + 1)}`;
+    const max = this.limits.max_consecutive_failures;
+    for (const action of VERIFIED_ACTIONS) {
+      if (reason) break;
+      const recent = this.store.lastFinished(subsystem, action, max).filter((r) => (r.finished_at ?? 0) >= episodeStart);
+      if (recent.length >= max && recent.every((r) => r.state === 'failed')) reason = `${max} ${action} attempts in a row verified as failed`;
+    }
+    this.exhaustedMemo.set(subsystem, { reason, since: episodeStart });
+    return reason;
   }
 
   /** A resolved alert never remediates; it cancels what has not run and lifts the floor its firing imposed. */
@@ -251,6 +294,7 @@ export class RecoveryExecutor {
     const batch: Promise<void>[] = [];
     for (const r of this.store.byState(['recorded'])) {
       if (busy.has(r.subsystem) || (r.not_before ?? 0) > now) continue;
+      if (!r.approved && r.subsystem && this.maintenance?.active(r.subsystem)) continue; // waits for the window to end
       if (!r.approved && !this.admit(r, now)) continue;
       busy.add(r.subsystem);
       batch.push(this.execute(r));
@@ -273,10 +317,11 @@ export class RecoveryExecutor {
       return false;
     };
     if (breakerOpen(inWindow.length, this.limits)) {
+      if (!this.openCircuits.has(key)) this.outcomeChanged(sub);
       this.openCircuits.add(key);
       return toApproval(`circuit open: ${inWindow.length} executions in ${this.limits.breaker_window_sec}s; needs approval`);
     }
-    this.openCircuits.delete(key);
+    if (this.openCircuits.delete(key)) this.outcomeChanged(sub);
     if (action === 'restart_subsystem' && failures >= this.limits.max_consecutive_failures) {
       return toApproval(`escalated: ${failures} restarts in a row did not help; needs approval`);
     }
@@ -357,8 +402,15 @@ export class RecoveryExecutor {
     this.store.update(r.id, { state, outcome: state === 'succeeded' ? 'success' : 'failure', detail, finished_at: now, updated_at: now });
     if (state === 'failed' && r.action === 'restart_subsystem' && !this.store.isResolved(r.fingerprint, r.starts_at)) this.retry(r, now);
     this.hooks.outcome(r.action!, r.subsystem!, state === 'succeeded' ? 'success' : 'failure', duration);
+    this.outcomeChanged(r.subsystem!);
     const log = state === 'succeeded' ? this.logger.info.bind(this.logger) : this.logger.error.bind(this.logger);
     log({ id: r.id, action: r.action, subsystem: r.subsystem, detail }, `recovery ${r.action} for ${r.subsystem}: ${state}`);
+  }
+
+  /** A recovery outcome may exhaust (or refresh) a subsystem's recovery: the monitor re-evaluates at once. */
+  private outcomeChanged(subsystem: string): void {
+    this.exhaustedMemo.delete(subsystem);
+    void this.monitor.reevaluate().catch((err) => this.logger.error({ err }, 're-evaluation after a recovery outcome failed'));
   }
 
   /**

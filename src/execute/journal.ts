@@ -65,6 +65,12 @@ export interface JournalStore {
   history(limit: number, offset?: number): ActionRecord[];
   /** Whether a resolved delivery of this alert instance has been recorded. */
   isResolved(fingerprint: string, startsAt: string): boolean;
+  /** The first firing record for (subsystem, action) created since `since` that did something (not `ignored`). */
+  handledSince(subsystem: string, action: string, since: number): ActionRecord | null;
+  /** Firing records whose fingerprint starts with `prefix` and whose alert has not resolved, one per alert instance. */
+  openAlerts(prefix: string): ActionRecord[];
+  /** The newest record about a subsystem that did something (not `ignored` or `resolved`). */
+  latestFor(subsystem: string): ActionRecord | null;
   close(): void;
 }
 
@@ -117,6 +123,15 @@ export class SqliteJournal implements JournalStore {
       count: this.db.prepare('SELECT COUNT(*) AS n FROM actions WHERE state = ?'),
       resolved: this.db.prepare("SELECT 1 FROM actions WHERE fingerprint = ? AND starts_at = ? AND status = 'resolved' LIMIT 1"),
       history: this.db.prepare('SELECT * FROM actions ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?'),
+      handled: this.db.prepare(
+        "SELECT * FROM actions WHERE subsystem = ? AND action = ? AND created_at >= ? AND status = 'firing' AND state != 'ignored' ORDER BY created_at LIMIT 1",
+      ),
+      open: this.db.prepare(
+        `SELECT * FROM actions a WHERE a.fingerprint >= ? AND a.fingerprint < ? AND a.status = 'firing' AND a.state != 'ignored'
+           AND NOT EXISTS (SELECT 1 FROM actions b WHERE b.fingerprint = a.fingerprint AND b.starts_at = a.starts_at AND b.status = 'resolved')
+         GROUP BY a.fingerprint, a.starts_at`,
+      ),
+      latest: this.db.prepare("SELECT * FROM actions WHERE subsystem = ? AND state NOT IN ('ignored','resolved') ORDER BY updated_at DESC, rowid DESC LIMIT 1"),
     };
   }
 
@@ -173,6 +188,21 @@ export class SqliteJournal implements JournalStore {
 
   isResolved(fingerprint: string, startsAt: string): boolean {
     return this.stmts.resolved.get(fingerprint, startsAt) !== undefined;
+  }
+
+  handledSince(subsystem: string, action: string, since: number): ActionRecord | null {
+    const row = this.stmts.handled.get(subsystem, action, since) as Row | undefined;
+    return row ? fromRow(row) : null;
+  }
+
+  openAlerts(prefix: string): ActionRecord[] {
+    // A range on the fingerprint index rather than LIKE (which SQLite will not index case-sensitively).
+    return (this.stmts.open.all(prefix, prefix + '\uffff') as Row[]).map(fromRow);
+  }
+
+  latestFor(subsystem: string): ActionRecord | null {
+    const row = this.stmts.latest.get(subsystem) as Row | undefined;
+    return row ? fromRow(row) : null;
   }
 
   close(): void {

@@ -4,8 +4,12 @@ import { Counter, Gauge, Histogram } from 'prom-client';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { checkCredentials, requireAuth } from '../serve/auth';
 import type { Service, ServicePlugin } from '../serve/service';
+import { dirname, join } from 'node:path';
 import { RecoveryExecutor, type IntakeResult, type Recorded } from './executor';
 import { SqliteJournal, type ActionRecord, type JournalStore } from './journal';
+import { LOCAL_PREFIX, LocalRecovery } from './local';
+import { Maintenance, windowView } from './maintenance';
+import { recoveryStatus } from './status';
 import { parseWebhook, type AlertIn } from './webhook';
 
 export interface ReceiverOptions {
@@ -17,6 +21,14 @@ export interface ReceiverOptions {
 export interface Receiver extends ServicePlugin {
   executor: RecoveryExecutor;
   store: JournalStore;
+  maintenance: Maintenance;
+  /** The local recovery path, when `recovery.local` is on. */
+  local: LocalRecovery | null;
+}
+
+/** Where maintenance windows are kept: beside the journal. */
+export function maintenancePath(journalPath: string): string | null {
+  return journalPath === ':memory:' ? null : join(dirname(journalPath), 'selfheal_maintenance.json');
 }
 
 function reasonOf(body: unknown): string | null {
@@ -35,7 +47,19 @@ export function createReceiver(svc: Service, opts: ReceiverOptions = {}): Receiv
   for (const s of ['firing', 'resolved']) received.inc({ status: s }, 0);
   pendingGauge.set(0);
 
+  const maintGauge = new Gauge({ name: 'selfheal_recovery_maintenance', help: 'Whether a maintenance window suspends automatic recovery (1) for the subsystem, or for all (subsystem="all")', labelNames: ['subsystem'], registers: [reg] });
+  maintGauge.set({ subsystem: 'all' }, 0);
+
   const store = opts.store ?? new SqliteJournal(cfg.recovery.journal_path, cfg.recovery.journal_synchronous);
+  const maintenance = new Maintenance(maintenancePath(cfg.recovery.journal_path), svc.clock, () => {
+    maintGauge.reset();
+    maintGauge.set({ subsystem: 'all' }, 0);
+    for (const w of maintenance.list()) maintGauge.set({ subsystem: w.subsystem ?? 'all' }, 1);
+    svc.metrics.invalidate();
+    svc.policyViewChanged();
+  });
+  for (const w of maintenance.list()) maintGauge.set({ subsystem: w.subsystem ?? 'all' }, 1);
+  svc.addReasons(() => maintenance.reasons());
   const shown = new Set<string>();
   const executor = new RecoveryExecutor(cfg, store, svc.monitor, svc.clock, svc.logger.child({ component: 'receiver' }), {
     outcome(action, subsystem, outcome, seconds) {
@@ -51,9 +75,11 @@ export function createReceiver(svc: Service, opts: ReceiverOptions = {}): Receiv
       }
       svc.metrics.invalidate();
     },
-  }, opts.schedule ?? true);
+  }, opts.schedule ?? true, maintenance);
+  svc.monitor.setRecoveryProbe(executor);
+  const local = cfg.recovery.local ? new LocalRecovery(cfg, executor, svc.monitor, svc.clock, svc.logger.child({ component: 'local-recovery' })) : null;
 
-  const operator = requireAuth({ bearer: cfg.api.token, basic: null });
+  const operator = requireAuth(() => ({ bearer: cfg.api.token, basic: null })); // read per request: reloadable
   const small = express.json({ limit: '16kb' });
   const view = (r: ActionRecord) => r;
 
@@ -134,8 +160,14 @@ export function createReceiver(svc: Service, opts: ReceiverOptions = {}): Receiv
   return {
     executor,
     store,
-    raw: { 'POST /alertmanager/webhook': webhook },
+    maintenance,
+    local,
+    raw: cfg.receiver.enabled ? { 'POST /alertmanager/webhook': webhook } : {},
     mount(app) {
+      mountMaintenance(app, svc, maintenance, operator, small);
+      app.get('/recovery/status', (_req, res) => {
+        res.set('Cache-Control', 'no-store').json(recoveryStatus(svc.monitor, store, maintenance, cfg.recovery.local));
+      });
       app.get('/recovery/pending', (_req, res) => {
         res.json(executor.pending().map(view));
       });
@@ -155,9 +187,12 @@ export function createReceiver(svc: Service, opts: ReceiverOptions = {}): Receiv
     },
     async start() {
       executor.recover();
+      local?.start(store.openAlerts(LOCAL_PREFIX));
       executor.kick();
     },
     async stop() {
+      local?.stop();
+      maintenance.stop();
       executor.stop();
       // Give in-flight actions a short grace period; one still running is journaled as `running`
       // and comes back as "interrupted, needs approval" — never re-run blindly.
@@ -165,4 +200,38 @@ export function createReceiver(svc: Service, opts: ReceiverOptions = {}): Receiv
       if ((await Promise.race([executor.idle().then(() => 'idle' as const), grace])) === 'idle') store.close();
     },
   };
+}
+
+/** POST/DELETE/GET /recovery/maintenance: suspend automatic recovery for a subsystem (or all) for a time. */
+function mountMaintenance(app: express.Express, svc: Service, maintenance: Maintenance, operator: express.RequestHandler, json: express.RequestHandler): void {
+  const known = new Set(svc.monitor.subsystems.map((s) => s.name));
+  const list = () => ({ maintenance: maintenance.list().map(windowView) });
+  app.get('/recovery/maintenance', (_req, res) => {
+    res.json(list());
+  });
+  app.post('/recovery/maintenance', operator, json, (req, res) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const subsystem = body.subsystem ?? null;
+    if (subsystem !== null && (typeof subsystem !== 'string' || !known.has(subsystem))) {
+      return void res.status(400).json({ error: `subsystem: expected one of the enabled subsystems (or omit it for all), got ${JSON.stringify(subsystem)}` });
+    }
+    const duration = body.duration_sec;
+    if (typeof duration !== 'number' || !(duration > 0) || duration > 7 * 86400) {
+      return void res.status(400).json({ error: 'duration_sec: expected a number of seconds, more than 0 and at most 604800' });
+    }
+    const reason = reasonOf(body);
+    if (!reason) return void res.status(400).json({ error: 'reason: required, a non-empty string' });
+    const w = maintenance.start(subsystem, duration, reason);
+    svc.logger.warn({ ...windowView(w), remote: req.socket.remoteAddress }, 'maintenance window started: automatic recovery suspended');
+    res.json(list());
+  });
+  app.delete('/recovery/maintenance', operator, (req, res) => {
+    const q = req.query.subsystem;
+    if (q !== undefined && (typeof q !== 'string' || !known.has(q))) {
+      return void res.status(400).json({ error: `subsystem: expected one of the enabled subsystems, got ${JSON.stringify(q)}` });
+    }
+    const ended = maintenance.end(q === undefined ? undefined : q);
+    svc.logger.warn({ subsystem: q ?? 'every window', ended, remote: req.socket.remoteAddress }, 'maintenance window ended');
+    res.json(list());
+  });
 }

@@ -28,13 +28,18 @@ export class PolicyStateMachine {
   private changedAt: number;
 
   constructor(
-    private readonly holdDownMs: number,
+    private holdDownMs: number,
     private readonly clock: () => number,
     initial: SafetyPolicy = 'no_new_trades',
   ) {
     this.served = initial;
     this.evaluated = initial;
     this.changedAt = clock();
+  }
+
+  /** A reloaded `policy.hold_down_sec`: applies to the wait in progress too. */
+  setHoldDown(ms: number): void {
+    this.holdDownMs = ms;
   }
 
   get policy(): SafetyPolicy {

@@ -28,6 +28,9 @@ export function checkCredentials(req: Pick<IncomingMessage, 'headers' | 'socket'
       ? { ok: true }
       : { ok: false, status: 403, reason: 'no credential is configured, so only loopback callers are accepted' };
   }
+  // Behind web-config basic auth the Authorization header carries the web user: the token then travels here.
+  const alt = req.headers['x-selfheal-token'];
+  if (creds.bearer && typeof alt === 'string' && safeEqual(alt, creds.bearer)) return { ok: true };
   const header = req.headers.authorization ?? '';
   const [scheme, value = ''] = header.split(/\s+/, 2);
   if (creds.bearer && /^bearer$/i.test(scheme ?? '') && safeEqual(value, creds.bearer)) return { ok: true };
@@ -41,11 +44,14 @@ export function checkCredentials(req: Pick<IncomingMessage, 'headers' | 'socket'
   return { ok: false, status: 401, reason: header ? 'invalid credentials' : 'missing Authorization header' };
 }
 
-export function requireAuth(creds: Credentials) {
+/** `creds` may be a function, read on every request, so a reloaded token takes effect at once. */
+export function requireAuth(creds: Credentials | (() => Credentials)) {
+  const get = typeof creds === 'function' ? creds : () => creds;
   return (req: Request, res: Response, next: NextFunction) => {
-    const r = checkCredentials(req, creds);
+    const c = get();
+    const r = checkCredentials(req, c);
     if (r.ok) return next();
-    if (r.status === 401) res.set('WWW-Authenticate', creds.basic ? 'Basic realm="selfheal"' : 'Bearer');
+    if (r.status === 401) res.set('WWW-Authenticate', c.basic ? 'Basic realm="selfheal"' : 'Bearer');
     res.status(r.status).json({ error: r.reason });
   };
 }

@@ -2,6 +2,7 @@
 // the cached bytes, so scraping does no file or network I/O and costs almost nothing.
 import { Counter, Gauge, Registry } from 'prom-client';
 import { LARGE_PLATFORM, runSliced, type Steps } from '../engine/slices';
+import { SELF_FAULT_KINDS } from '../detect/run';
 import { HEALTH_STATUSES, ISSUE_SEVERITIES, RECOVERY_ACTIONS, SAFETY_POLICIES, policyLevel, type HealthReport } from '../types';
 import type { Monitor } from './monitor';
 import { SubsystemFamilies } from './subsystem_families';
@@ -57,6 +58,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly internalErrors = new Counter({
+    name: 'selfheal_internal_errors_total',
+    help: "selfheal's own faults while checking (out of file descriptors or memory, an overloaded event loop): never counted against the platform",
+    labelNames: ['kind'],
+    registers: [this.registry],
+  });
+
   /** Every known series exists from the first scrape: nothing checked yet means unknown. */
   readonly subsystems: SubsystemFamilies;
 
@@ -70,6 +78,7 @@ export class Metrics {
     for (const a of RECOVERY_ACTIONS) for (const auto of ['true', 'false']) this.recommendations.set({ action: a, auto }, 0);
     this.tradingAllowed.set(0);
     this.immediateAction.set(0);
+    for (const kind of SELF_FAULT_KINDS) this.internalErrors.inc({ kind }, 0);
     for (const g of [this.cpu, this.memory, this.connections, this.lastCheck, this.cycleDuration]) g.set(NaN);
   }
 
@@ -151,7 +160,7 @@ export class Metrics {
       this.subsystems.set(st.result.health.subsystem, {
         status: st.result.health.status,
         duration_seconds: st.result.health.response_time_ms / 1000,
-        consecutive_failures: st.history.consecutive_failures,
+        consecutive_failures: st.history.consecutive_errors,
         errors_total: st.errorsTotal,
         last_update_seconds: ev === undefined ? undefined : ev / 1000,
       });

@@ -4,10 +4,10 @@
 import { EventEmitter } from 'node:events';
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { escalate, recordCheck, type CheckHistory } from '../analyze/escalation';
+import { EMPTY_HISTORY, escalate, isTransientError, recordCheck, retrySpacingMs, type CheckHistory } from '../analyze/escalation';
 import type { Config, SubsystemConfig } from '../config/types';
 import type { ResourceProbe } from '../detect/resources';
-import { checkMany, type SubsystemResult } from '../detect/run';
+import { checkMany, type SelfFaultKind, type SubsystemResult } from '../detect/run';
 import { reportSteps, type Observed } from '../engine/report';
 import { LARGE_PLATFORM, runSliced, type Steps } from '../engine/slices';
 import { tradingShouldContinue } from '../recommend/policy';
@@ -26,9 +26,30 @@ export interface MonitorDeps {
 }
 
 export interface SubsystemState {
+  /** The latest result as served: transient errors keep the last status; exhausted recovery escalates. */
   result: SubsystemResult;
+  /** The status before escalation by exhausted recovery. */
+  checked: HealthStatus;
   history: CheckHistory;
   errorsTotal: number;
+  /** Since when the subsystem has been unhealthy (ms), or null while healthy. */
+  episodeStart: number | null;
+  /** The start of the current or the last unhealthy episode (ms). */
+  lastEpisodeStart: number | null;
+}
+
+/** What the monitor asks EXECUTE: is this subsystem's automatic recovery used up in this episode? */
+export interface RecoveryProbe {
+  /** Why recovery is exhausted since `episodeStart` (verified failures in a row, an open breaker), or null. */
+  exhausted(subsystem: string, episodeStart: number): string | null;
+}
+
+/** One of selfheal's own faults (never the platform's): counted, logged, and not ready until it clears. */
+export interface SelfFault {
+  kind: SelfFaultKind;
+  subsystem: string;
+  error: string;
+  at: number;
 }
 
 export interface ServedReport extends HealthReport {
@@ -66,6 +87,11 @@ export class Monitor extends EventEmitter {
   lastCycleSeconds = 0;
   cycles = 0;
 
+  /** Counts of our own faults by kind, for selfheal_internal_errors_total. */
+  readonly selfFaults = new Map<SelfFaultKind, number>();
+  /** Subsystems whose latest check met one of our own faults; ready again once each checks clean. */
+  readonly selfFaulted = new Map<string, SelfFault>();
+  private recovery: RecoveryProbe | null = null;
   private readonly nextDue = new Map<string, number>();
   private readonly transitionAt = new Map<string, number>();
   private resourcesDue = 0;
@@ -85,7 +111,7 @@ export class Monitor extends EventEmitter {
     this.subsystems = config.subsystems.filter((s) => s.enabled);
     this.sliced = this.subsystems.length > LARGE_PLATFORM;
     this.policy = new PolicyStateMachine(config.policy.hold_down_sec * 1000, deps.clock);
-    this.ignoredNames = new Set([basename(config.report_path), basename(config.recovery.journal_path)]);
+    this.ignoredNames = new Set([basename(config.report_path), basename(config.recovery.journal_path), 'selfheal_maintenance.json']);
   }
 
   private interval(sub: SubsystemConfig): number {
@@ -102,6 +128,16 @@ export class Monitor extends EventEmitter {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     for (const w of this.watchers) w.close();
+  }
+
+  /** EXECUTE plugs in here, so that exhausted recovery (and only that) escalates critical to failed. */
+  setRecoveryProbe(p: RecoveryProbe | null): void {
+    this.recovery = p;
+  }
+
+  /** Re-evaluates the report from the latest results without checking (after a recovery outcome). */
+  async reevaluate(): Promise<void> {
+    await this.runChecks([], false);
   }
 
   /** Runs every check now (the guide's force-check); concurrent callers share one run. */
@@ -176,7 +212,7 @@ export class Monitor extends EventEmitter {
     const subs = this.subsystems.filter((s) => byName.has(s.name));
     const [resources, results] = await Promise.all([
       withResources ? this.deps.resources().catch(() => NO_RESOURCES) : Promise.resolve(this.resources),
-      checkMany(subs, this.deps.clock),
+      subs.length ? checkMany(subs, this.deps.clock, { maxSkewMs: this.config.max_clock_skew_sec * 1000 }) : Promise.resolve([]),
     ]);
     const now = this.deps.clock();
     if (withResources) {
@@ -184,7 +220,7 @@ export class Monitor extends EventEmitter {
       this.resourcesDue = now + this.config.check_interval * 1000;
     }
     await runSliced(this.absorb(subs, results, now), this.sliced);
-    const observed = await runSliced(this.observed(), this.sliced);
+    const observed = await runSliced(this.observed(now), this.sliced);
     const base = await runSliced(reportSteps(this.config, observed, this.resources, now), this.sliced);
     const change = this.policy.update(base.current_safety_policy, policyReasons(base));
     this.lastCycleAt = now;
@@ -193,36 +229,96 @@ export class Monitor extends EventEmitter {
     this.finishReport(base, change);
   }
 
-  /** Records each result and escalates it by the subsystem's history; schedules its next check. */
+  /** Records each result by the subsystem's history (errors are transient at first); schedules its next check. */
   private *absorb(subs: SubsystemConfig[], results: SubsystemResult[], now: number): Steps<void> {
     const limits = this.config;
     for (let i = 0; i < results.length; i++) {
       const r = results[i];
       const sub = subs[i];
       const prev = this.state.get(sub.name);
-      const history = recordCheck(prev?.history ?? { consecutive_failures: 0, recent_errors: [] }, r.health.status, r.errored, limits.error_rate_window);
-      const esc = escalate(r.health.status, history, limits);
-      if (esc.status !== r.health.status) {
-        r.health = { ...r.health, status: esc.status, details: { ...r.health.details, escalation: esc.reason } };
+      const spacing = retrySpacingMs(this.interval(sub), limits.max_consecutive_failures);
+      if (r.selfFault) {
+        this.noteSelfFault(sub, r, prev, now, spacing);
+        yield;
+        continue;
       }
+      this.selfFaulted.delete(sub.name);
+      const history = recordCheck(prev?.history ?? EMPTY_HISTORY, r.errored, limits.error_rate_window, now, spacing);
+      let retryAt: number | null = null;
+      if (r.errored && isTransientError(history, limits)) {
+        this.keepLastStatus(r, prev, history);
+        retryAt = now + spacing;
+      } else if (r.outcome.next_transition_ms !== undefined) this.transitionAt.set(sub.name, r.outcome.next_transition_ms);
+      else if (!r.errored) this.transitionAt.delete(sub.name);
       r.health.error_count = history.recent_errors.filter(Boolean).length;
-      this.state.set(sub.name, { result: r, history, errorsTotal: (prev?.errorsTotal ?? 0) + (r.errored ? 1 : 0) });
-      this.nextDue.set(sub.name, now + this.interval(sub));
-      if (r.outcome.next_transition_ms !== undefined) this.transitionAt.set(sub.name, r.outcome.next_transition_ms);
-      else this.transitionAt.delete(sub.name);
+      this.state.set(sub.name, {
+        result: r,
+        checked: r.health.status,
+        history,
+        errorsTotal: (prev?.errorsTotal ?? 0) + (r.errored ? 1 : 0),
+        episodeStart: prev?.episodeStart ?? null,
+        lastEpisodeStart: prev?.lastEpisodeStart ?? null,
+      });
+      this.nextDue.set(sub.name, retryAt ?? now + this.interval(sub));
       yield;
     }
   }
 
-  /** Every subsystem's latest result, in configuration order. */
-  private *observed(): Steps<Observed[]> {
+  /** A transient error: the subsystem keeps its last status (unknown if it has none), the error shown beside it. */
+  private keepLastStatus(r: SubsystemResult, prev: SubsystemState | undefined, h: CheckHistory): void {
+    const error = String(r.health.details.error ?? 'check error');
+    const last = prev?.result.health;
+    r.health = {
+      ...r.health,
+      status: prev?.checked ?? 'unknown',
+      details: {
+        ...(last?.details ?? {}),
+        error,
+        transient: `error ${h.consecutive_errors} of ${this.config.max_consecutive_failures} in a row: keeping the last status, retrying`,
+      },
+    };
+    r.outcome = { ...r.outcome, status: r.health.status, root_cause: prev?.result.outcome.root_cause ?? r.outcome.root_cause };
+  }
+
+  /** Our own fault: nothing is learned about the subsystem; it keeps its last result and is retried soon. */
+  private noteSelfFault(sub: SubsystemConfig, r: SubsystemResult, prev: SubsystemState | undefined, now: number, spacing: number): void {
+    const fault: SelfFault = { kind: r.selfFault!, subsystem: sub.name, error: String(r.health.details.error ?? ''), at: now };
+    if (!this.selfFaulted.has(sub.name)) this.deps.logger.error(fault, `selfheal's own fault (${fault.kind}) while checking ${sub.name}: not counted against the platform`);
+    this.selfFaulted.set(sub.name, fault);
+    this.selfFaults.set(fault.kind, (this.selfFaults.get(fault.kind) ?? 0) + 1);
+    if (!prev) {
+      r.health = { ...r.health, status: 'unknown', details: { error: `selfheal: ${fault.error}` } };
+      this.state.set(sub.name, { result: r, checked: 'unknown', history: EMPTY_HISTORY, errorsTotal: 0, episodeStart: null, lastEpisodeStart: null });
+    }
+    this.nextDue.set(sub.name, now + spacing);
+    this.emit('selfFault', fault);
+  }
+
+  /** Every subsystem's latest result, in configuration order, escalated where recovery is exhausted. */
+  private *observed(now: number): Steps<Observed[]> {
     const out: Observed[] = [];
     for (const sub of this.subsystems) {
       const st = this.state.get(sub.name);
-      if (st) out.push({ sub, health: st.result.health, root_cause: st.result.outcome.root_cause });
+      if (st) {
+        this.serve(sub.name, st, now);
+        out.push({ sub, health: st.result.health, root_cause: st.result.outcome.root_cause });
+      }
       yield;
     }
     return out;
+  }
+
+  /** Applies escalation and tracks the unhealthy episode; replaces (never mutates) the served result. */
+  private serve(name: string, st: SubsystemState, now: number): void {
+    if (st.checked === 'healthy') st.episodeStart = null;
+    else if (st.episodeStart === null) st.episodeStart = st.lastEpisodeStart = now;
+    const exhausted = st.checked === 'critical' && st.episodeStart !== null && this.recovery ? this.recovery.exhausted(name, st.episodeStart) : null;
+    const esc = escalate(st.checked, st.history, this.config, exhausted);
+    const h = st.result.health;
+    if (esc.status !== h.status || (esc.reason ?? undefined) !== h.details.escalation) {
+      const { escalation: _old, ...details } = h.details;
+      st.result = { ...st.result, health: { ...h, status: esc.status, details: esc.reason ? { ...details, escalation: esc.reason } : details } };
+    }
   }
 
   private finishReport(base: HealthReport, change: PolicyChange | null): void {

@@ -1,5 +1,7 @@
 // The long-running service: monitor + metrics + HTTP API (+ the recovery receiver when enabled).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Config } from '../config/types';
@@ -12,8 +14,11 @@ import { SAFETY_POLICIES, type SafetyPolicy } from '../types';
 import { VERSION } from '../version';
 import { requireAuth } from './auth';
 import type { Logger } from './logger';
+import type { ReloadOutcome } from './reload';
+import type { WebConfig } from './web_config';
+import { WebGate } from './web_gate';
 import { encoded, Metrics, type Encoded } from './metrics';
-import { Monitor, type ServedReport } from './monitor';
+import { Monitor, type SelfFault, type ServedReport } from './monitor';
 import { policyView, type PolicyView } from './policy_view';
 
 export interface ServiceDeps {
@@ -22,6 +27,8 @@ export interface ServiceDeps {
   logger: Logger;
   watchFiles?: boolean;
   schedule?: boolean;
+  /** The web configuration file (`--web.config.file`): TLS, basic auth, headers — for every endpoint. */
+  web?: WebConfig | null;
 }
 
 /** Extensions (the recovery receiver) mount routes and hook into cycles through this. */
@@ -41,7 +48,11 @@ export class Service {
   readonly app = express();
   readonly clock: () => number;
   readonly logger: Logger;
-  private server: Server | null = null;
+  private server: Server | TlsServer | null = null;
+  /** Present when a web configuration file is in use (even one that turns nothing on: a reload may). */
+  readonly web: WebGate | null;
+  /** Set by `selfheal serve`: re-reads the files and applies them (SIGHUP, POST /-/reload). */
+  reloader: (() => Promise<ReloadOutcome>) | null = null;
   private readonly streams = new Set<Response>();
   private keepAlive: NodeJS.Timeout | null = null;
   private writing: Promise<void> | null = null;
@@ -50,7 +61,11 @@ export class Service {
   private reportBytes: { report: ServedReport; body: Encoded } | null = null;
   private lastCritical = '';
   private readonly plugins: ServicePlugin[] = [];
-  ready = false;
+  /** Extra lines for the served policy's reasons (maintenance windows), from plugins. */
+  private readonly reasonSources: (() => string[])[] = [];
+  /** Why the service is not ready beyond the first cycle (plugins: a journal that cannot record). */
+  private readonly readinessChecks: (() => string | null)[] = [];
+  private started = false;
   private stopping = false;
 
   constructor(
@@ -59,10 +74,15 @@ export class Service {
   ) {
     this.clock = deps.clock ?? Date.now;
     this.logger = deps.logger;
+    this.web = deps.web ? new WebGate(deps.web, this.clock) : null;
     this.monitor = new Monitor(config, { clock: this.clock, resources: deps.resources, logger: deps.logger, watchFiles: deps.watchFiles, schedule: deps.schedule });
     this.metrics = new Metrics(VERSION, this.monitor.subsystems.map((s) => s.name));
     this.monitor.on('cycle', (r: ServedReport) => this.onCycle(r));
     this.monitor.on('policy', (c: PolicyChange) => this.onPolicyChange(c));
+    this.monitor.on('selfFault', (f: SelfFault) => {
+      this.metrics.internalErrors.inc({ kind: f.kind });
+      this.metrics.invalidate();
+    });
     this.app.disable('x-powered-by');
     this.app.set('etag', false);
   }
@@ -71,16 +91,50 @@ export class Service {
     this.plugins.push(plugin);
   }
 
+  /** Adds lines to the served policy's reasons; call policyViewChanged() when they change. */
+  addReasons(source: () => string[]): void {
+    this.reasonSources.push(source);
+  }
+
+  /** Adds a readiness condition: a non-null answer is why the service is not ready. */
+  addReadinessCheck(check: () => string | null): void {
+    this.readinessChecks.push(check);
+  }
+
+  /** Subscribers see the policy view again (its reasons changed without a policy change). */
+  policyViewChanged(): void {
+    this.broadcast('policy', this.policy());
+  }
+
+  /** Ready: the first cycle is in the metrics, and nothing of our own is failing (EMFILE, overload, the journal). */
+  get ready(): boolean {
+    return this.notReadyReason() === null;
+  }
+
+  notReadyReason(): string | null {
+    if (!this.started) return 'First check cycle still running';
+    const own = this.monitor.selfFaulted.values().next();
+    if (!own.done) return `selfheal's own fault (${own.value.kind}) while checking ${own.value.subsystem}: ${own.value.error}`;
+    for (const c of this.readinessChecks) {
+      const why = c();
+      if (why) return why;
+    }
+    return null;
+  }
+
   policy(): PolicyView {
     const r = this.monitor.report;
     if (!r) return policyView('no_new_trades', false, ['first check cycle has not completed'], this.clock(), { ...this.config.policy, valid_for_sec: 0 });
-    return policyView(r.current_safety_policy, r.trading_should_continue, this.monitor.policy.reasons(), this.monitor.lastCycleAt, this.config.policy);
+    const reasons = this.monitor.policy.reasons();
+    for (const src of this.reasonSources) reasons.push(...src());
+    return policyView(r.current_safety_policy, r.trading_should_continue, reasons, this.monitor.lastCycleAt, this.config.policy);
   }
 
   private onCycle(r: ServedReport): void {
     this.metrics.refresh(this.monitor);
     const s = r.summary;
-    this.logger.info(
+    // Every cycle, so debug: at info it drowned the lines that matter (policy changes, critical issues).
+    this.logger.debug(
       { overall: r.overall_status, policy: r.current_safety_policy, evaluated_policy: r.evaluated_safety_policy, issues: r.detected_issues.length, ...s },
       `Health check complete: Overall=${r.overall_status}, Policy=${r.current_safety_policy}`,
     );
@@ -134,7 +188,7 @@ export class Service {
 
   private routes(): void {
     const app = this.app;
-    const operator = requireAuth({ bearer: this.config.api.token, basic: null });
+    const operator = requireAuth(() => ({ bearer: this.config.api.token, basic: null }));
     const json = express.json({ limit: '16kb' });
 
     mountConsole(app, { config: this.config, version: VERSION, policy: this.monitor.policy });
@@ -145,7 +199,8 @@ export class Service {
       res.type('text').send('OK\n');
     });
     app.get('/-/ready', (_req, res) => {
-      res.status(this.ready ? 200 : 503).type('text').send(this.ready ? 'Ready\n' : 'First check cycle still running\n');
+      const why = this.notReadyReason();
+      res.status(why ? 503 : 200).type('text').send(why ? `${why}\n` : 'Ready\n');
     });
     app.get('/report', (_req, res) => {
       if (!this.monitor.report) return void res.status(503).json({ error: 'first check cycle has not completed' });
@@ -199,6 +254,11 @@ export class Service {
       this.monitor.setFloor('override', policy as SafetyPolicy, `override by operator: ${reason}`, this.clock() + duration * 1000);
       res.json(this.policy());
     });
+    app.post('/-/reload', operator, async (_req, res) => {
+      if (!this.reloader) return void res.status(501).json({ error: 'reload is only available in selfheal serve' });
+      const r = await this.reloader();
+      res.status(r.ok ? 200 : 400).json(r);
+    });
     app.delete('/policy/override', operator, (req, res) => {
       this.logger.warn({ remote: req.socket.remoteAddress }, 'operator override lifted');
       this.monitor.clearFloor('override');
@@ -221,7 +281,7 @@ export class Service {
     const raw = new Map<string, RawHandler>();
     for (const p of this.plugins) for (const [k, h] of Object.entries(p.raw ?? {})) raw.set(k, h);
     const contentType = this.metrics.contentType;
-    const server = createServer({ noDelay: true }, (req, res) => {
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
       if (req.url === '/metrics' && req.method === 'GET') {
         const cached = this.metrics.cached();
         if (cached) {
@@ -234,7 +294,11 @@ export class Service {
         if (hot) return hot(req, res);
       }
       this.app(req, res);
-    });
+    };
+    const gated = this.web ? this.web.wrap(handler) : handler;
+    const tls = this.web?.config.tls;
+    const server = tls ? createTlsServer({ ...tls, noDelay: true }, gated) : createServer({ noDelay: true }, gated);
+    if (tls) server.on('secureConnection', (socket: TLSSocket) => this.web!.checkPeer(socket));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -250,13 +314,25 @@ export class Service {
     for (const p of this.plugins) await p.start?.();
     await this.monitor.start();
     await this.metrics.render(); // ready means the first cycle is in the metrics too
-    this.ready = true;
+    this.started = true;
     return this.server!.address() as AddressInfo;
+  }
+
+  /** Swaps in a new web configuration (reload); TLS on/off needs a restart and is refused before this. */
+  swapWeb(web: WebConfig): void {
+    if (!this.web) return;
+    this.web.swap(web);
+    const srv = this.server;
+    if (srv && web.tls && 'setSecureContext' in srv) {
+      srv.setSecureContext(web.tls);
+      // Per-connection options Node reads from the server for every new handshake.
+      Object.assign(srv, { requestCert: web.tls.requestCert, rejectUnauthorized: web.tls.rejectUnauthorized });
+    }
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
-    this.ready = false;
+    this.started = false;
     this.monitor.stop();
     if (this.keepAlive) clearInterval(this.keepAlive);
     for (const res of this.streams) res.end();

@@ -10,7 +10,7 @@ const LAST = ' (as of the last check cycle; scrapes do no I/O)';
 const FAMILIES = [
   ['selfheal_subsystem_status', 'gauge', 'Subsystem health status, one series per status, the current one 1'],
   ['selfheal_subsystem_check_duration_seconds', 'gauge', "Duration of the subsystem's last check"],
-  ['selfheal_subsystem_consecutive_failures', 'gauge', 'Consecutive checks that found the subsystem critical or failed'],
+  ['selfheal_subsystem_consecutive_failures', 'gauge', 'Consecutive checks of the subsystem that errored (transient until max_consecutive_failures, then failed)'],
   ['selfheal_subsystem_check_errors_total', 'counter', 'Checks of the subsystem that threw, timed out or met corrupt data'],
   ['selfheal_subsystem_last_update_timestamp_seconds', 'gauge', "Time of the subsystem's own evidence (file mtime or heartbeat), Unix seconds"],
 ] as const;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { escalate, recordCheck, type CheckHistory } from '../../src/analyze/escalation';
+import { EMPTY_HISTORY, escalate, isTransientError, recordCheck, retrySpacingMs, type CheckHistory } from '../../src/analyze/escalation';
 import { idStamp, resourceIssues, severityForStatus, subsystemIssue } from '../../src/analyze/issues';
 import { overallStatus, summarize } from '../../src/analyze/overall';
 import { evaluateSafetyPolicy, requiresImmediateAction, tradingShouldContinue } from '../../src/recommend/policy';
@@ -8,6 +8,9 @@ import { recommend, selectAction } from '../../src/recommend/recommendations';
 import { ACTIONS } from '../../src/recommend/actions';
 import { RECOVERY_ACTIONS, policyLevel, type DetectedIssue, type HealthStatus, type IssueSeverity, type TradingCriticality } from '../../src/types';
 import { NOW } from '../helpers/fs';
+import { buildReport } from '../../src/engine/report';
+import { defaultConfig } from '../../src/config/load';
+import { HEALTH_STATUSES, SAFETY_POLICIES } from '../../src/types';
 
 const health = (subsystem: string, status: HealthStatus) => ({
   subsystem,
@@ -196,27 +199,94 @@ describe('recommendations (the guide\'s action selection)', () => {
 
 describe('escalation over check history', () => {
   const limits = { max_consecutive_failures: 3, max_error_rate: 0.2, error_rate_window: 10 };
-  const run = (seq: [HealthStatus, boolean][]): CheckHistory =>
-    seq.reduce((h, [s, e]) => recordCheck(h, s, e, limits.error_rate_window), { consecutive_failures: 0, recent_errors: [] } as CheckHistory);
-  it('critical twice stays critical', () => assert.equal(escalate('critical', run([['critical', false], ['critical', false]]), limits).status, 'critical'));
-  it('critical three times escalates to failed', () =>
-    assert.equal(escalate('critical', run([['critical', false], ['critical', false], ['critical', false]]), limits).status, 'failed'));
-  it('a healthy check resets the count', () =>
-    assert.equal(escalate('critical', run([['critical', false], ['critical', false], ['healthy', false], ['critical', false]]), limits).status, 'critical'));
+  const SPACING = 1000;
+  /** Checks one spacing apart: true where the check errored. */
+  const run = (seq: boolean[], spacing = SPACING): CheckHistory =>
+    seq.reduce((h, e, i) => recordCheck(h, e, limits.error_rate_window, i * spacing, SPACING), EMPTY_HISTORY);
+  const statuses: HealthStatus[] = ['healthy', 'degraded', 'critical', 'failed', 'unknown'];
+  it('critical never becomes failed by counting checks (only exhausted recovery escalates)', () => {
+    for (const n of [1, 3, 10, 100]) assert.equal(escalate('critical', run(Array(n).fill(false)), limits).status, 'critical');
+  });
+  it('critical with exhausted recovery is failed, with the reason', () => {
+    const e = escalate('critical', EMPTY_HISTORY, limits, '3 restart_subsystem attempts in a row verified as failed');
+    assert.deepEqual(e, { status: 'failed', reason: 'recovery exhausted: 3 restart_subsystem attempts in a row verified as failed' });
+  });
+  it('exhausted recovery escalates only critical', () => {
+    for (const s of statuses.filter((x) => x !== 'critical')) assert.equal(escalate(s, EMPTY_HISTORY, limits, 'x').status, s);
+  });
+  it('errors are transient below max_consecutive_failures, and stand at it (table)', () => {
+    const table: [boolean[], number, boolean][] = [
+      [[true], 1, true],
+      [[true, true], 2, true],
+      [[true, true, true], 3, false],
+      [[true, true, false, true], 1, true],
+      [[false, false], 0, true],
+    ];
+    for (const [seq, n, transient] of table) {
+      const h = run(seq);
+      assert.equal(h.consecutive_errors, n, JSON.stringify(seq));
+      if (seq[seq.length - 1]) assert.equal(isTransientError(h, limits), transient, JSON.stringify(seq));
+    }
+  });
+  it('errors closer than half the retry spacing count once (force-checks during one blip)', () => {
+    const h = run([true, true, true, true], SPACING / 8);
+    assert.equal(h.consecutive_errors, 1);
+    assert.equal(run([true, true, true], SPACING / 2).consecutive_errors, 3);
+  });
+  it('retries fit max_consecutive_failures attempts well within one interval', () => {
+    assert.equal(retrySpacingMs(5000, 3), 1666);
+    assert.ok(retrySpacingMs(5000, 3) * 2 < 5000);
+    assert.equal(retrySpacingMs(2000, 1), 2000);
+  });
   it('error rate 2/10 (= max) stays healthy', () => {
-    const h = run([...Array(8).fill(['healthy', false]), ['healthy', true], ['healthy', true]]);
+    const h = { ...EMPTY_HISTORY, recent_errors: [...Array(8).fill(false), true, true] };
     assert.equal(escalate('healthy', h, limits).status, 'healthy');
   });
   it('error rate 3/10 (> max) is at least degraded', () => {
-    const h = run([...Array(7).fill(['healthy', false]), ['healthy', true], ['healthy', true], ['healthy', true]]);
+    const h = { ...EMPTY_HISTORY, recent_errors: [...Array(7).fill(false), true, true, true] };
     assert.equal(escalate('healthy', h, limits).status, 'degraded');
   });
   it('errors slide out of the window; a clean full window is then kept as it is', () => {
-    const h = run([['healthy', true], ['healthy', true], ['healthy', true], ...Array(10).fill(['healthy', false])]);
-    assert.deepEqual(h, { consecutive_failures: 0, recent_errors: Array(10).fill(false) });
+    const h = run([true, true, ...Array(10).fill(false)]);
+    assert.deepEqual(h, { consecutive_errors: 0, last_error_at: null, recent_errors: Array(10).fill(false) });
     assert.equal(escalate('healthy', h, limits).status, 'healthy');
-    assert.equal(recordCheck(h, 'healthy', false, limits.error_rate_window), h);
-    assert.deepEqual(recordCheck(h, 'healthy', true, limits.error_rate_window).recent_errors, [...Array(9).fill(false), true]);
-    assert.equal(recordCheck(h, 'critical', false, limits.error_rate_window).consecutive_failures, 1);
+    assert.equal(recordCheck(h, false, limits.error_rate_window, 0, SPACING), h);
+    assert.deepEqual(recordCheck(h, true, limits.error_rate_window, 0, SPACING).recent_errors, [...Array(9).fill(false), true]);
+  });
+});
+
+describe('escalation never loosens the policy', () => {
+  const config = defaultConfig({});
+  const subs = config.subsystems.filter((s) => s.enabled);
+  const policyWith = (statuses: Record<string, HealthStatus>) =>
+    buildReport(
+      config,
+      subs.map((sub) => ({ sub, health: { subsystem: sub.name, status: statuses[sub.name] ?? 'healthy', timestamp: '', response_time_ms: 0, error_count: 0, details: {} } })),
+      { cpu_ratio: null, memory_ratio: null, open_connections: null },
+      NOW,
+    ).current_safety_policy;
+  // Backgrounds: everything else healthy, one other trading-critical subsystem degraded, one partial critical.
+  const backgrounds: Record<string, HealthStatus>[] = [{}, { data_feed: 'degraded' }, { orchestrator: 'critical' }, { logging: 'critical', ai_model: 'degraded' }];
+  it('for every subsystem × status × background: failed is at least as strict as any status it escalates from', () => {
+    let cases = 0;
+    for (const bg of backgrounds) {
+      for (const sub of subs) {
+        const failed = policyWith({ ...bg, [sub.name]: 'failed' });
+        for (const before of HEALTH_STATUSES) {
+          const was = policyWith({ ...bg, [sub.name]: before });
+          assert.ok(policyLevel(failed) >= policyLevel(was), `${sub.name}: ${before} (${was}) → failed (${failed}) with ${JSON.stringify(bg)}`);
+          cases++;
+        }
+      }
+    }
+    assert.equal(cases, backgrounds.length * subs.length * HEALTH_STATUSES.length);
+  });
+  it('a failed partially critical subsystem keeps no_new_trades (the guide alone would say safe_risk_profile)', () => {
+    assert.equal(evaluateSafetyPolicy('critical', [{ severity: 'high', impacts_trading: false }]), 'safe_risk_profile');
+    assert.equal(policyWith({ ai_model: 'critical' }), 'no_new_trades');
+    assert.equal(policyWith({ ai_model: 'failed' }), 'no_new_trades');
+  });
+  it('a failed trading-critical subsystem is emergency_shutdown', () => {
+    for (const s of subs.filter((x) => x.criticality === 'yes')) assert.equal(policyWith({ [s.name]: 'failed' }), SAFETY_POLICIES[4]);
   });
 });

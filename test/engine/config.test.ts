@@ -119,3 +119,21 @@ describe('config files', () => {
     assert.equal(loadConfigFile(join(dir, 'd.yml'), { SELFHEAL_WEBHOOK_TOKEN: 'hook' }).receiver.bearer_token, 'hook');
   });
 });
+
+describe('timers Node cannot hold are rejected at load', () => {
+  const table: [Record<string, unknown>, string][] = [
+    [{ check_timeout_sec: 2147484 }, 'check_timeout_sec: must be at most 2147483, got 2147484'],
+    [{ check_interval: 1e9 }, 'check_interval: must be at most 2147483, got 1000000000'],
+    [{ critical_check_interval: 2147484 }, 'critical_check_interval: must be at most 2147483, got 2147484'],
+    [{ policy: { hold_down_sec: 3e6 } }, 'policy.hold_down_sec: must be at most 2147483, got 3000000'],
+    [{ recovery: { settle_sec: 3e6 } }, 'recovery.settle_sec: must be at most 2147483, got 3000000'],
+    [{ recovery: { backoff_max_sec: 3e6 } }, 'recovery.backoff_max_sec: must be at most 2147483, got 3000000'],
+    [{ subsystems: { logging: { timeout_sec: 3e6 } } }, 'subsystems.logging.timeout_sec: must be at most 2147483, got 3000000'],
+  ];
+  for (const [raw, message] of table) it(message.split(':')[0], () => bad(raw, message));
+  it('at the limit is fine', () => assert.equal(parseConfig({ check_timeout_sec: 2147483 }, '/').check_timeout_sec, 2147483));
+  it('max_clock_skew_sec and recovery.local have defaults', () => {
+    const c = parseConfig({}, '/');
+    assert.deepEqual([c.max_clock_skew_sec, c.recovery.local], [30, true]);
+  });
+});

@@ -25,6 +25,7 @@ describe('receiver crash safety', () => {
       `port: ${port}`, 'max_cpu_percent: 100', 'max_memory_percent: 100',
       'receiver: { bearer_token: hook-token }',
       'recovery:',
+      '  local: false',
       '  settle_sec: 0',
       '  handlers:',
       `    - { action: restart_subsystem, exec: ${JSON.stringify([process.execPath, '-e', slow])}, timeout_sec: 300 }`,

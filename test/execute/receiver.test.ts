@@ -20,7 +20,8 @@ function setup(extra: Record<string, unknown> = {}, recovery: Record<string, unk
     policy: { hold_down_sec: 0 },
     api: { token: 'op-token' },
     receiver: { bearer_token: 'hook-token' },
-    recovery: { settle_sec: 30, ...recovery },
+    // These tests drive the Alertmanager path; the local path has its own (test/execute/local.test.ts).
+    recovery: { settle_sec: 30, local: false, ...recovery },
     ...extra,
   });
   return { root, data: join(root, 'data'), config, clock: () => now, advance: (sec: number) => (now += sec * 1000), at: (ms: number) => (now = ms), now: () => now };

@@ -26,6 +26,8 @@ export class FixturePlatform {
   readonly faults = new Set<string>();
   readonly ignoreRestarts = new Set<string>();
   readonly restarts: { subsystem: string; at: number }[] = [];
+  /** How long a restart takes before the subsystem is back (a real supervisor is not instant). */
+  restartDelayMs = 0;
   private timer: NodeJS.Timeout | null = null;
   constructor(private readonly config: Config) {}
   tick(): void {
@@ -35,7 +37,11 @@ export class FixturePlatform {
       if (existsSync(flag)) {
         rmSync(flag, { force: true });
         this.restarts.push({ subsystem: sub.name, at: now });
-        if (!this.ignoreRestarts.has(sub.name)) this.faults.delete(sub.name);
+        if (!this.ignoreRestarts.has(sub.name)) {
+          const back = () => this.faults.delete(sub.name);
+          if (this.restartDelayMs > 0) setTimeout(back, this.restartDelayMs).unref();
+          else back();
+        }
       }
       simulate(sub, this.faults.has(sub.name), now);
     }
@@ -61,6 +67,8 @@ export interface Stack {
   policy(): Promise<{ policy: string; new_positions_allowed: boolean; reasons: string[] }>;
 }
 
+export const E2E_RECOVERY = { settle_sec: 2, cooldown_sec: 0, backoff_initial_sec: 1, backoff_max_sec: 4, breaker_max_executions: 3, breaker_window_sec: 120 };
+
 /** Short thresholds and intervals so a scenario takes seconds. */
 export function e2eConfig(root: string, extra: Record<string, unknown> = {}): Config {
   const fast = { degraded_after_sec: 10, critical_after_sec: 60 };
@@ -68,14 +76,14 @@ export function e2eConfig(root: string, extra: Record<string, unknown> = {}): Co
     check_interval: 1,
     critical_check_interval: 0.5,
     stale_data_threshold_sec: 2,
-    // Escalation to failed would race the 1 s alerts; it has its own tests.
-    max_consecutive_failures: 30,
     max_cpu_percent: 100,
     max_memory_percent: 100,
     policy: { hold_down_sec: 1, valid_for_sec: 5 },
     receiver: { bearer_token: WEBHOOK_TOKEN },
     api: { token: 'e2e-operator-token' },
-    recovery: { settle_sec: 2, cooldown_sec: 0, backoff_initial_sec: 1, backoff_max_sec: 4, breaker_max_executions: 3, breaker_window_sec: 120 },
+    // These scenarios drive recovery through Prometheus and Alertmanager (teams that gate every
+    // remediation there); test/e2e/local.test.ts runs the local path beside an HA pair.
+    recovery: { local: false, ...E2E_RECOVERY },
     subsystems: {
       data_feed: { critical_after_sec: 4 },
       event_executor: { degraded_after_sec: 2, critical_after_sec: 4 },

@@ -43,7 +43,8 @@ export interface Prometheus {
   stop(): Promise<void>;
 }
 
-export async function startPrometheus(opts: { targets: string[]; rules: string; alertmanagers?: string[]; interval?: string }): Promise<Prometheus> {
+/** `scrapeConfigs` replaces the default plain-HTTP `selfheal` job (TLS, basic auth, ...). */
+export async function startPrometheus(opts: { targets: string[]; rules: string; alertmanagers?: string[]; interval?: string; scrapeConfigs?: Record<string, unknown>[] }): Promise<Prometheus> {
   const dir = tempDir('selfheal-prom-');
   const port = await freePort();
   const interval = opts.interval ?? '1s';
@@ -51,7 +52,7 @@ export async function startPrometheus(opts: { targets: string[]; rules: string; 
   const config: Record<string, unknown> = {
     global: { scrape_interval: interval, evaluation_interval: interval },
     rule_files: [join(dir, 'rules.yml')],
-    scrape_configs: [{ job_name: 'selfheal', static_configs: [{ targets: opts.targets }] }],
+    scrape_configs: opts.scrapeConfigs ?? [{ job_name: 'selfheal', static_configs: [{ targets: opts.targets }] }],
   };
   if (opts.alertmanagers?.length) config.alerting = { alertmanagers: [{ static_configs: [{ targets: opts.alertmanagers }] }] };
   writeFileSync(join(dir, 'prometheus.yml'), stringify(config));

@@ -1,6 +1,7 @@
 // The monitor's schedule, threshold-crossing wake-ups and escalation, with an injected clock.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import fsPromises from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { fixedResources } from '../../src/detect/resources';
 import { silentLogger } from '../../src/serve/logger';
@@ -50,20 +51,135 @@ describe('monitor scheduling', () => {
     assert.equal(t.m.wakeAt(), NOW - 1_000 + 60_000 + 1);
   });
 
-  it('critical for max_consecutive_failures checks in a row escalates to failed', async () => {
+  it('critical for any number of checks stays critical: no promotion by counting checks', async () => {
     const t = setup({ max_consecutive_failures: 3 });
     writeAged(join(t.root, 'data', 'recent_trades.json'), '{}', 3601);
     await t.m.start();
-    const status = () => t.m.state.get('exchange_connection')!.result.health.status;
-    assert.equal(status(), 'critical');
-    t.set(NOW + 5_000);
-    await t.m.tick();
-    assert.equal(status(), 'critical');
-    t.set(NOW + 10_000);
-    await t.m.tick();
-    assert.equal(status(), 'failed');
-    assert.equal(t.m.report?.overall_status, 'failed');
+    for (let i = 1; i <= 10; i++) {
+      t.set(NOW + i * 5_000);
+      await t.m.tick();
+    }
+    assert.equal(t.m.state.get('exchange_connection')!.result.health.status, 'critical');
+    assert.equal(t.m.report?.current_safety_policy, 'defensive_exit');
+  });
+
+  it('exhausted recovery (and only that) escalates critical to failed → emergency_shutdown, latched', async () => {
+    const t = setup();
+    writeAged(join(t.root, 'data', 'event_executor_state.json'), JSON.stringify({ last_cycle_timestamp: new Date(NOW - 400_000).toISOString() }), 0);
+    let exhausted: string | null = null;
+    const asked: [string, number][] = [];
+    t.m.setRecoveryProbe({ exhausted: (s, since) => (asked.push([s, since]), exhausted) });
+    await t.m.start();
+    assert.equal(t.m.state.get('event_executor')!.result.health.status, 'critical');
+    assert.equal(t.m.report?.current_safety_policy, 'defensive_exit');
+    assert.deepEqual(asked.at(-1), ['event_executor', NOW], 'asked for this episode, which began at the first unhealthy check');
+    exhausted = '3 restart_subsystem attempts in a row verified as failed';
+    await t.m.reevaluate();
+    const h = t.m.state.get('event_executor')!.result.health;
+    assert.equal(h.status, 'failed');
+    assert.equal(h.details.escalation, `recovery exhausted: ${exhausted}`);
     assert.equal(t.m.report?.current_safety_policy, 'emergency_shutdown');
+    assert.equal(t.m.policy.isLatched, true);
+  });
+
+  it('a torn read changes nothing: the last status is kept, the error shown, a retry due within the interval', async () => {
+    const t = setup();
+    const f = join(t.root, 'data', 'event_executor_state.json');
+    await t.m.start();
+    const policy = t.m.report?.current_safety_policy;
+    writeAged(f, '{"last_cycle_timest', 0, NOW + 1000);
+    t.set(NOW + 1000);
+    await t.m.forceCheck();
+    const h = t.m.state.get('event_executor')!.result.health;
+    assert.equal(h.status, 'healthy');
+    assert.match(String(h.details.error), /corrupt JSON/);
+    assert.equal(t.m.report?.current_safety_policy, policy);
+    assert.equal(t.m.report?.overall_status, 'healthy');
+    // the retry: one spacing (critical_check_interval 5 s / 3) later, not at the next interval
+    const due = t.m.wakeAt();
+    assert.ok(due <= NOW + 1000 + 1667 && due > NOW + 1000, `retry due at +${due - NOW - 1000} ms`);
+    writeAged(f, JSON.stringify({ last_cycle_timestamp: new Date(NOW + 1500).toISOString() }), 0, NOW + 1500);
+    t.set(due);
+    await t.m.tick();
+    const after = t.m.state.get('event_executor')!.result.health;
+    assert.equal(after.status, 'healthy');
+    assert.equal(after.details.error, undefined);
+    assert.equal(t.m.state.get('event_executor')!.history.consecutive_errors, 0);
+  });
+
+  it('max_consecutive_failures errors in a row (one retry spacing apart) make the subsystem failed', async () => {
+    for (const max of [1, 2, 3]) {
+      const t = setup({ max_consecutive_failures: max });
+      const f = join(t.root, 'data', 'event_executor_state.json');
+      await t.m.start();
+      writeAged(f, '{corrupt', 0, NOW);
+      const statuses: string[] = [];
+      for (let i = 0; i < max; i++) {
+        t.set(i === 0 ? NOW + 1 : t.m.wakeAt());
+        await (i === 0 ? t.m.forceCheck() : t.m.tick());
+        statuses.push(t.m.state.get('event_executor')!.result.health.status);
+      }
+      assert.deepEqual(statuses, [...Array(max - 1).fill('healthy'), 'failed'], `max ${max}`);
+      assert.ok(t.now() - NOW < 5_000, 'failed within one critical_check_interval');
+      assert.equal(t.m.report?.current_safety_policy, 'emergency_shutdown');
+    }
+  });
+
+  it('force-checks during one blip count as one error', async () => {
+    const t = setup({ max_consecutive_failures: 3 });
+    const f = join(t.root, 'data', 'event_executor_state.json');
+    await t.m.start();
+    writeAged(f, '{corrupt', 0, NOW);
+    for (let i = 1; i <= 5; i++) {
+      t.set(NOW + i * 100);
+      await t.m.forceCheck();
+    }
+    assert.equal(t.m.state.get('event_executor')!.history.consecutive_errors, 1);
+    assert.equal(t.m.state.get('event_executor')!.result.health.status, 'healthy');
+  });
+
+  it('our own faults (EMFILE) are never the platform\'s: no status change, no error count, counted apart', async () => {
+    const t = setup();
+    await t.m.start();
+    const dir = join(t.root, 'data');
+    const real = fsPromises.readFile;
+    const faults: string[] = [];
+    t.m.on('selfFault', (f: { kind: string }) => faults.push(f.kind));
+    (fsPromises as { readFile: unknown }).readFile = async () => {
+      throw Object.assign(new Error('EMFILE: too many open files'), { code: 'EMFILE' });
+    };
+    try {
+      for (let i = 1; i <= 5; i++) {
+        t.set(NOW + i * 2000);
+        await t.m.forceCheck();
+      }
+    } finally {
+      (fsPromises as { readFile: unknown }).readFile = real;
+    }
+    const st = t.m.state.get('event_executor')!;
+    assert.equal(st.result.health.status, 'healthy');
+    assert.equal(st.history.consecutive_errors, 0);
+    assert.equal(t.m.report?.current_safety_policy, 'allow_all', 'nothing escalated');
+    assert.ok(faults.length >= 5 && faults.every((k) => k === 'emfile'));
+    assert.ok(t.m.selfFaulted.has('event_executor'));
+    assert.equal(t.m.selfFaults.get('emfile'), faults.length);
+    t.set(NOW + 20_000);
+    await t.m.forceCheck();
+    assert.equal(t.m.selfFaulted.size, 0, 'ready again after a clean check');
+    void dir;
+  });
+
+  it('a heartbeat dated beyond max_clock_skew_sec is an error with the skew, not fresh evidence', async () => {
+    for (const [aheadSec, error] of [[30, false], [31, true]] as const) {
+      const t = setup({ max_consecutive_failures: 1, max_clock_skew_sec: 30 });
+      await t.m.start();
+      writeAged(join(t.root, 'data', 'event_executor_state.json'), JSON.stringify({ last_cycle_timestamp: new Date(NOW + 1 + aheadSec * 1000).toISOString() }), 0, NOW);
+      t.set(NOW + 1);
+      await t.m.forceCheck();
+      const h = t.m.state.get('event_executor')!.result.health;
+      assert.equal(h.status, error ? 'failed' : 'healthy', `${aheadSec}s ahead`);
+      if (error) assert.match(String(h.details.error), /31\.0s in the future/);
+    }
   });
 
   it('a high check error rate makes a healthy-looking subsystem degraded', async () => {

@@ -149,8 +149,9 @@ describe('HTTP API', () => {
   });
 
   it('emergency_shutdown latches until an authenticated reset with a reason', async () => {
-    // max_error_rate 1: keep the one corrupt read from also counting as a high error rate here.
-    const { root, config } = platform({ api: { token: 'op' }, max_error_rate: 1 });
+    // max_consecutive_failures 1: one corrupt read is a persistent error here (the default tolerates it);
+    // max_error_rate 1: keep it from also counting as a high error rate.
+    const { root, config } = platform({ api: { token: 'op' }, max_error_rate: 1, max_consecutive_failures: 1 });
     const state = join(root, 'data', 'event_executor_state.json');
     writeAged(state, '{corrupt', 0);
     const { url } = await startService(config);

@@ -21,9 +21,9 @@ describe('file watching', () => {
     await m.start();
     assert.equal(m.state.get('data_feed')!.result.health.status, 'healthy');
     const cycles = m.cycles;
-    writeAged(join(root, 'data', 'universe_snapshot.json'), '{"symbols": [', 0, Date.now());
-    await until('data_feed re-checked after the write', async () => m.state.get('data_feed')!.result.health.status === 'failed', 10_000, 20);
-    assert.equal(m.report?.current_safety_policy, 'emergency_shutdown');
+    writeAged(join(root, 'data', 'universe_snapshot.json'), '{"symbols": []}', 0, Date.now());
+    await until('data_feed re-checked after the write', async () => m.state.get('data_feed')!.result.health.status === 'critical', 10_000, 20);
+    assert.equal(m.report?.current_safety_policy, 'defensive_exit');
     assert.ok(m.cycles > cycles);
   });
 });

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import type { FileFreshnessSpec } from '../../config/types';
 import type { Checker, CheckOutcome } from '../check';
-import { ageSeconds, nextAgeTransition, statusForAge, worse } from '../thresholds';
+import { evidenceAge, nextAgeTransition, statusForAge, worse } from '../thresholds';
 import { round, statOrNull } from './fsutil';
 
 export const fileFreshness: Checker<FileFreshnessSpec> = async (spec, ctx) => {
@@ -11,7 +11,7 @@ export const fileFreshness: Checker<FileFreshnessSpec> = async (spec, ctx) => {
     return { status: spec.missing_status, details: { path: spec.path, warning: 'File missing' }, root_cause: 'File missing' };
   }
   const mtime = st.mtimeMs;
-  const age = ageSeconds(mtime, ctx.now);
+  const age = evidenceAge(mtime, ctx.now, ctx.maxSkewMs);
   const status = statusForAge(age, spec);
   const out: CheckOutcome = {
     status,

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import type { JsonTimestampSpec } from '../../config/types';
 import type { Checker } from '../check';
-import { ageSeconds, nextAgeTransition, statusForAge } from '../thresholds';
+import { evidenceAge, nextAgeTransition, statusForAge } from '../thresholds';
 import { round } from './fsutil';
 
 /** ISO-8601; a timestamp without an offset is UTC (the original platform wrote naive UTC). */
@@ -37,7 +37,7 @@ export const jsonTimestamp: Checker<JsonTimestampSpec> = async (spec, ctx) => {
   }
   const ts = parseTimestamp(raw);
   if (ts === null) throw new Error(`${spec.field} is not an ISO-8601 timestamp: ${JSON.stringify(raw).slice(0, 64)}`);
-  const age = ageSeconds(ts, ctx.now);
+  const age = evidenceAge(ts, ctx.now, ctx.maxSkewMs);
   const status = statusForAge(age, spec);
   return {
     status,

@@ -3,7 +3,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { NewestFileSpec } from '../../config/types';
 import type { Checker } from '../check';
-import { ageSeconds, nextAgeTransition, statusForAge } from '../thresholds';
+import { evidenceAge, nextAgeTransition, statusForAge } from '../thresholds';
 import { round, statOrNull } from './fsutil';
 
 export function globToRegExp(glob: string): RegExp {
@@ -33,7 +33,7 @@ export const newestFile: Checker<NewestFileSpec> = async (spec, ctx) => {
   if (!found) {
     return { status: spec.missing_status, details: { dir: spec.dir, warning: `No files matching ${spec.pattern}` }, root_cause: 'No log files' };
   }
-  const age = ageSeconds(found.mtime, ctx.now);
+  const age = evidenceAge(found.mtime, ctx.now, ctx.maxSkewMs);
   const status = statusForAge(age, spec);
   return {
     status,

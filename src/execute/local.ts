@@ -1,0 +1,109 @@
+// HEAL without a round trip: `selfheal serve` runs the guide's auto-executable recommendations
+// itself, the moment a cycle recommends them, through the same executor (journal, exactly-once,
+// one at a time per subsystem, cooldown, backoff, breaker, dry-run, approvals, handlers, verify).
+//
+// Each (subsystem, action) the report recommends becomes a local "alert": fingerprint
+// `local.<subsystem>.<action>`, startsAt = when it was first recommended. It fires once, and
+// resolves when the recommendation goes away (which lifts its floor and cancels what has not run).
+import type { Config } from '../config/types';
+import type { Logger } from '../serve/logger';
+import type { Monitor, ServedReport } from '../serve/monitor';
+import type { RecoveryAction } from '../types';
+import type { RecoveryExecutor } from './executor';
+import type { AlertIn } from './webhook';
+
+export const LOCAL_PREFIX = 'local.';
+export const LOCAL_ALERTNAME = 'SelfHealLocalRecovery';
+
+interface Open {
+  subsystem: string;
+  action: RecoveryAction;
+  severity: string;
+  startsAt: string;
+}
+
+export class LocalRecovery {
+  private readonly open = new Map<string, Open>();
+  private readonly onCycle = (r: ServedReport) => this.cycle(r);
+
+  constructor(
+    private readonly config: Config,
+    private readonly executor: RecoveryExecutor,
+    private readonly monitor: Monitor,
+    private readonly clock: () => number,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Adopts the local alerts a previous process left open (same startsAt: nothing runs twice), then follows every cycle. */
+  start(openAlerts: { subsystem: string | null; action: RecoveryAction | null; issue_severity: string | null; starts_at: string }[]): void {
+    for (const a of openAlerts) {
+      if (!a.subsystem || !a.action) continue;
+      this.open.set(`${a.subsystem}|${a.action}`, { subsystem: a.subsystem, action: a.action, severity: a.issue_severity ?? '', startsAt: a.starts_at });
+    }
+    this.monitor.on('cycle', this.onCycle);
+  }
+
+  stop(): void {
+    this.monitor.off('cycle', this.onCycle);
+  }
+
+  /** What this cycle recommends for automatic execution (or for approval, where the config demands it). */
+  private wanted(r: ServedReport): Map<string, Omit<Open, 'startsAt'>> {
+    const want = new Map<string, Omit<Open, 'startsAt'>>();
+    const approval = this.config.recovery.require_approval;
+    for (const rec of r.recovery_recommendations) {
+      if (!rec.can_auto_execute && !approval.includes(rec.action)) continue;
+      const subsystem = rec.issue.subsystem;
+      const key = `${subsystem}|${rec.action}`;
+      // A recommendation in a maintenance window is not raised; it will be once the window ends.
+      if (this.executor.maintenance?.active(subsystem) && !this.open.has(key)) continue;
+      want.set(key, { subsystem, action: rec.action, severity: rec.issue.severity });
+    }
+    return want;
+  }
+
+  private cycle(r: ServedReport): void {
+    const want = this.wanted(r);
+    const now = new Date(this.clock()).toISOString();
+    const firing: Open[] = [];
+    const resolved: Open[] = [];
+    for (const [key, w] of want) {
+      if (this.open.has(key)) continue;
+      const o = { ...w, startsAt: now };
+      this.open.set(key, o);
+      firing.push(o);
+    }
+    for (const [key, o] of this.open) {
+      if (want.has(key) || this.escalated(r, o.subsystem)) continue;
+      this.open.delete(key);
+      resolved.push(o);
+    }
+    if (!firing.length && !resolved.length) return;
+    try {
+      this.executor.intake([...resolved.map((o) => toAlert(o, 'resolved')), ...firing.map((o) => toAlert(o, 'firing'))]);
+    } catch (err) {
+      // Could not record: forget the new ones so the next cycle raises them again.
+      for (const o of firing) this.open.delete(`${o.subsystem}|${o.action}`);
+      for (const o of resolved) this.open.set(`${o.subsystem}|${o.action}`, o);
+      this.logger.error({ err: (err as Error).message }, 'local recovery could not record its decisions; retrying next cycle');
+    }
+  }
+
+  /** An escalated subsystem keeps its recovery open: its exhausted attempt waits for an operator's approval. */
+  private escalated(r: ServedReport, subsystem: string): boolean {
+    const h = r.subsystem_health[subsystem];
+    return h !== undefined && h.status === 'failed' && typeof h.details.escalation === 'string';
+  }
+}
+
+function toAlert(o: Open, status: 'firing' | 'resolved'): AlertIn {
+  return {
+    status,
+    labels: { alertname: LOCAL_ALERTNAME, subsystem: o.subsystem, issue_severity: o.severity, source: 'local' },
+    annotations: {},
+    startsAt: o.startsAt,
+    endsAt: '',
+    fingerprint: `${LOCAL_PREFIX}${o.subsystem}.${o.action}`,
+    generatorURL: '',
+  };
+}

@@ -1,0 +1,78 @@
+// GET /recovery/status: where each subsystem stands on the ladder detect → protect → heal →
+// verify → escalate, for the console and operators.
+import type { Monitor, SubsystemState } from '../serve/monitor';
+import type { ActionRecord, JournalStore } from './journal';
+import { windowView, type Maintenance, type WindowView } from './maintenance';
+
+/** Ordered by how much it asks of an operator: the overall stage is the furthest along. */
+export const STAGES = ['healthy', 'maintenance', 'protecting', 'verifying', 'healing', 'escalated'] as const;
+export type Stage = (typeof STAGES)[number];
+
+export interface LastAction {
+  id: string;
+  action: string | null;
+  state: string;
+  outcome: string | null;
+  updated_at: string;
+}
+
+export interface SubsystemStage {
+  status: string;
+  stage: Stage;
+  episode_start: string | null;
+  consecutive_errors: number;
+  recovery_failures: number;
+  last_action: LastAction | null;
+}
+
+export interface RecoveryStatus {
+  local: boolean;
+  stage: Stage;
+  maintenance: WindowView[];
+  subsystems: Record<string, SubsystemStage>;
+}
+
+/** The stage of one subsystem, from its served status, its latest action and any maintenance window. Pure. */
+export function stageOf(st: Pick<SubsystemState, 'result' | 'checked'>, last: ActionRecord | null, inMaintenance: boolean): Stage {
+  const h = st.result.health;
+  if (h.status === 'healthy' && !(last && (last.state === 'running' || last.state === 'verifying'))) return 'healthy';
+  if (h.status === 'failed') return 'escalated';
+  if (inMaintenance) return 'maintenance';
+  if (last?.state === 'verifying') return 'verifying';
+  if (last && (last.state === 'running' || last.state === 'recorded')) return 'healing';
+  return h.status === 'healthy' ? 'healthy' : 'protecting';
+}
+
+export function recoveryStatus(monitor: Monitor, store: JournalStore, maintenance: Maintenance, local: boolean): RecoveryStatus {
+  const subsystems: Record<string, SubsystemStage> = {};
+  let worst = 0;
+  for (const [name, st] of monitor.state) {
+    const episode = st.episodeStart;
+    // Only subsystems in (or just out of) an episode can have actions that matter now: keep the journal out of the healthy path.
+    const last = st.lastEpisodeStart !== null ? store.latestFor(name) : null;
+    const relevant = last && st.lastEpisodeStart !== null && last.created_at >= st.lastEpisodeStart ? last : null;
+    const stage = stageOf(st, relevant, maintenance.active(name) !== null);
+    worst = Math.max(worst, STAGES.indexOf(stage));
+    subsystems[name] = {
+      status: st.result.health.status,
+      stage,
+      episode_start: episode === null ? null : new Date(episode).toISOString(),
+      consecutive_errors: st.history.consecutive_errors,
+      recovery_failures: episode === null ? 0 : recoveryFailures(store, name, episode),
+      last_action: relevant
+        ? { id: relevant.id, action: relevant.action, state: relevant.state, outcome: relevant.outcome, updated_at: new Date(relevant.updated_at).toISOString() }
+        : null,
+    };
+  }
+  return { local, stage: STAGES[worst], maintenance: maintenance.list().map(windowView), subsystems };
+}
+
+/** Verified failures in a row of the subsystem's restarts in this episode. */
+function recoveryFailures(store: JournalStore, subsystem: string, since: number): number {
+  let n = 0;
+  for (const r of store.lastFinished(subsystem, 'restart_subsystem', 50)) {
+    if ((r.finished_at ?? 0) < since || r.state !== 'failed') break;
+    n++;
+  }
+  return n;
+}

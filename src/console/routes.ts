@@ -15,6 +15,8 @@ export interface ConsoleHost {
   config: Config;
   version: string;
   policy: PolicyStateMachine;
+  /** Whether web-config basic auth guards every request (the browser's Authorization header is then taken). */
+  webBasicAuth(): boolean;
 }
 
 /** No inline script or style, nothing from another origin, never framed. */
@@ -67,6 +69,8 @@ export function consoleConfig(host: ConsoleHost) {
     grafana_url: c.console.grafana_url,
     receiver_enabled: c.receiver.enabled,
     token_configured: c.api.token !== null,
+    // Behind web basic auth the browser's Authorization header carries the web user; the token goes in X-Selfheal-Token.
+    token_header: host.webBasicAuth() ? 'X-Selfheal-Token' : 'Authorization',
     hold_down_sec: c.policy.hold_down_sec,
     policies: SAFETY_POLICIES,
     require_approval: c.recovery.require_approval,

@@ -191,7 +191,7 @@ export class Service {
     const operator = requireAuth(() => ({ bearer: this.config.api.token, basic: null }));
     const json = express.json({ limit: '16kb' });
 
-    mountConsole(app, { config: this.config, version: VERSION, policy: this.monitor.policy });
+    mountConsole(app, { config: this.config, version: VERSION, policy: this.monitor.policy, webBasicAuth: () => (this.web?.config.users.size ?? 0) > 0 });
     app.get('/metrics', async (_req, res) => {
       sendParts(res, this.metrics.contentType, await this.metrics.render());
     });

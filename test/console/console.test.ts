@@ -10,12 +10,14 @@ import { delivery, postHook } from '../helpers/receiver';
 import { getJson, startService } from '../helpers/service';
 import { thresholdsOf } from '../../src/console/routes';
 import type { CheckSpec } from '../../src/config/types';
+import { parseWebConfig, type WebConfig } from '../../src/serve/web_config';
+import bcrypt from 'bcryptjs';
 
 const TOKEN = 'op-token';
 const auth = { authorization: `Bearer ${TOKEN}` };
 
 /** A live service (real clock, real scheduler and file watches) on a healthy fixture platform. */
-async function live(extra: Record<string, unknown> = {}) {
+async function live(extra: Record<string, unknown> = {}, web: WebConfig | null = null) {
   const root = tempDir();
   healthyPlatform(root, Date.now());
   const config = configIn(root, {
@@ -27,7 +29,7 @@ async function live(extra: Record<string, unknown> = {}) {
     recovery: { settle_sec: 1, approval_ttl_sec: 600 },
     ...extra,
   });
-  const s = await startService(config, { watchFiles: true, schedule: true }, { receiver: true, receiverSchedule: true });
+  const s = await startService(config, { watchFiles: true, schedule: true, web }, { receiver: true, receiverSchedule: true });
   return { ...s, root, data: join(root, 'data') };
 }
 
@@ -253,6 +255,17 @@ describe('console: act', () => {
     await policyIs(c, 'allow_all', 5000);
     await c.page.locator('[data-testid="latch"]').getByText('not latched').waitFor();
     await reset.waitFor({ state: 'hidden' });
+  });
+
+  it('behind web-config basic auth the token travels in X-Selfheal-Token (Authorization is the web login)', async () => {
+    const hash = bcrypt.hashSync('s3cret', 4);
+    const { url } = await live({}, parseWebConfig({ basic_auth_users: { alice: hash } }, '/'));
+    const c = await open(url, { basicAuth: { username: 'alice', password: 's3cret' } });
+    await policyIs(c, 'allow_all');
+    await c.page.getByLabel('Operator token').fill(TOKEN);
+    await c.page.getByLabel('Override reason').fill('web login and token');
+    await c.page.getByRole('button', { name: 'Impose override' }).click();
+    await policyIs(c, 'safe_risk_profile', 5000);
   });
 
   it('force-check runs a cycle from the page', async () => {

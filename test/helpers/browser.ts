@@ -36,6 +36,8 @@ export interface OpenOptions {
   height?: number;
   /** Console "failed to load resource" errors the test provokes on purpose, by HTTP status. */
   expectStatuses?: number[];
+  /** Web-config basic auth: the browser's own login, sent with every request. */
+  basicAuth?: { username: string; password: string };
 }
 
 /** Endpoints that exist only after the lead's branch is merged; their 404 is logged by Chromium as an error. */
@@ -52,7 +54,10 @@ function unexpected(m: ConsoleMessage, allowed: number[]): boolean {
 /** Opens the console in a fresh context (its own sessionStorage) and waits for the first state. */
 export async function openConsole(origin: string, opts: OpenOptions = {}): Promise<ConsolePage> {
   const b = await browser();
-  const context = await b.newContext({ viewport: { width: opts.width ?? 1280, height: opts.height ?? 900 } });
+  const context = await b.newContext({
+    viewport: { width: opts.width ?? 1280, height: opts.height ?? 900 },
+    httpCredentials: opts.basicAuth ? { ...opts.basicAuth, send: 'always' } : undefined,
+  });
   const page = await context.newPage();
   const problems: string[] = [];
   const offOrigin: string[] = [];

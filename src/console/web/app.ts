@@ -18,6 +18,7 @@ interface ConsoleCfg {
   grafana_url: string | null;
   receiver_enabled: boolean;
   token_configured: boolean;
+  token_header: 'Authorization' | 'X-Selfheal-Token';
   hold_down_sec: number;
   policies: string[];
   require_approval: string[];
@@ -138,7 +139,10 @@ function token(): string {
 async function call(method: string, path: string, body?: unknown, auth = false): Promise<Reply> {
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (auth && token()) headers.Authorization = `Bearer ${token()}`;
+  if (auth && token()) {
+    if (cfg?.token_header === 'X-Selfheal-Token') headers['X-Selfheal-Token'] = token();
+    else headers.Authorization = `Bearer ${token()}`;
+  }
   try {
     const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store', credentials: 'same-origin' });
     const text = await res.text();

@@ -214,11 +214,22 @@ function renderPolicy(p: Json): void {
   $('valid-until').replaceChildren(typeof p.valid_until === 'string' ? countdown(p.valid_until, 'expires ') : '–');
   const reasons = Array.isArray(p.reasons) ? (p.reasons as string[]) : [];
   $('reasons').replaceChildren(...(reasons.length ? reasons.map((r) => h('li', {}, r)) : [h('li', { class: 'muted' }, 'none: all subsystems healthy')]));
+  $('directives').textContent = directivesText(p);
+}
+
+/** The policy's order-by-order directives in words; the limits are already on the line above. */
+function directivesText(p: Json): string {
   const d = p.directives as Json | undefined;
-  const parts = d && typeof d === 'object' ? Object.entries(d).map(([k, v]) => `${k}: ${String(v)}`) : [];
-  const risk = p.high_risk;
-  if (Array.isArray(risk) ? risk.length : risk === true) parts.push(`high risk: ${Array.isArray(risk) ? risk.join(', ') : 'yes'}`);
-  $('directives').textContent = parts.length ? parts.join(' · ') : 'not provided by this server';
+  if (!d || typeof d !== 'object') return 'not provided by this server';
+  const parts = Object.entries(d)
+    .filter(([k]) => k !== 'max_leverage' && k !== 'position_size_multiplier')
+    .map(([k, v]) => `${k.replace(/_/g, ' ')}: ${typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v)}`);
+  const risk = p.high_risk as { max_leverage?: number | null; tags?: string[] } | undefined;
+  if (d.close_positions === 'high_risk' && risk) {
+    const def = [risk.max_leverage != null ? `leverage above ${risk.max_leverage}` : '', risk.tags?.length ? `tagged ${risk.tags.join(', ')}` : ''].filter(Boolean);
+    parts.push(`high risk means: ${def.join(' or ') || 'as configured'}`);
+  }
+  return parts.join(' · ');
 }
 
 function renderState(s: PolicyState): void {

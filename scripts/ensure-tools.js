@@ -1,13 +1,13 @@
 #!/usr/bin/env node
-// Makes sure the real tools are on this machine: the Prometheus tools the tests use (default), or
-// `bench`: the native load generator the scrape benchmarks use. On Debian as root it installs the
-// packages; otherwise the tests stop with a clear instruction (they never skip silently), and the
-// benchmarks warn and fall back to their Node client.
+// Makes sure the real tools are on this machine: the Prometheus tools and python3 (the Python client's
+// suite) that the tests use (default), or `bench`: the native load generator the scrape benchmarks
+// use. On Debian as root it installs the packages; otherwise the tests stop with a clear instruction
+// (they never skip silently), and the benchmarks warn and fall back to their Node client.
 'use strict';
 const { spawnSync } = require('node:child_process');
 
 const SETS = {
-  test: { promtool: 'prometheus', prometheus: 'prometheus', amtool: 'prometheus-alertmanager', 'prometheus-alertmanager': 'prometheus-alertmanager', chromium: 'chromium' },
+  test: { promtool: 'prometheus', prometheus: 'prometheus', amtool: 'prometheus-alertmanager', 'prometheus-alertmanager': 'prometheus-alertmanager', python3: 'python3', chromium: 'chromium' },
   bench: { wrk: 'wrk' },
 };
 const set = process.argv[2] ?? 'test';

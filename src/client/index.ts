@@ -1,11 +1,22 @@
 // A client for trading bots: follows /policy/stream (Server-Sent Events), polls /policy while the
 // stream is down, and FAILS CLOSED — when the policy is older than valid_until or the service cannot
 // be reached, it answers as if the policy were no_new_trades (or stricter, if the last one was).
+// Exits are never blocked: canReduce() is true whatever happens.
 import { EventEmitter } from 'node:events';
+import {
+  DEFAULT_HIGH_RISK,
+  POLICY_DIRECTIVES,
+  failClosedDirectives,
+  failClosedPolicy,
+  type ClosePositions,
+  type Directives,
+  type HighRiskDefinition,
+} from '../recommend/directives';
 import type { PolicyView } from '../serve/policy_view';
-import { policyLevel, type SafetyPolicy } from '../types';
+import { SAFETY_POLICIES, policyLevel, type SafetyPolicy } from '../types';
 
-export type { PolicyView } from '../serve/policy_view';
+export type { ClosePositions, Directives, HighRiskDefinition, PolicyView } from '../serve/policy_view';
+export type { SafetyPolicy } from '../types';
 
 export interface PolicyClientOptions {
   /** e.g. http://127.0.0.1:8477 */
@@ -23,10 +34,10 @@ export interface Limits {
   position_size_multiplier: number;
 }
 
-const FAIL_CLOSED: SafetyPolicy = 'no_new_trades';
-
 export class PolicyClient extends EventEmitter {
   private last: PolicyView | null = null;
+  /** Bumped on every accepted view: a poll answer that raced a stream event must not overwrite it. */
+  private generation = 0;
   private lastEffective: string | null = null;
   private running = false;
   private streaming = false;
@@ -47,7 +58,7 @@ export class PolicyClient extends EventEmitter {
     const now = this.clock();
     const last = this.last;
     if (last && Date.parse(last.valid_until) >= now) return last;
-    const policy = last && policyLevel(last.policy) > policyLevel(FAIL_CLOSED) ? last.policy : FAIL_CLOSED;
+    const policy = failClosedPolicy(last?.policy ?? null);
     return {
       policy,
       level: policyLevel(policy),
@@ -55,14 +66,43 @@ export class PolicyClient extends EventEmitter {
       new_positions_allowed: false,
       max_leverage: 0,
       position_size_multiplier: 0,
+      directives: failClosedDirectives(last?.policy ?? null),
+      high_risk: last?.high_risk ?? { ...DEFAULT_HIGH_RISK, tags: [...DEFAULT_HIGH_RISK.tags] },
+      manual_intervention_required: policy === 'emergency_shutdown' && last?.manual_intervention_required === true,
       reasons: [last ? `policy expired at ${last.valid_until}; selfheal not heard from since` : 'no policy received from selfheal yet'],
       timestamp: new Date(now).toISOString(),
       valid_until: new Date(now).toISOString(),
     };
   }
 
+  /** What the bot may do now (the fail-closed row when the policy is stale or selfheal unreachable). */
+  directives(): Directives {
+    return this.current().directives;
+  }
+
+  /** May the bot open a new position now? */
   canOpenPosition(): boolean {
-    return this.current().new_positions_allowed;
+    return this.current().directives.open_positions;
+  }
+
+  /** May the bot add to an existing position now? */
+  canIncrease(): boolean {
+    return this.current().directives.increase_positions;
+  }
+
+  /** May the bot reduce or close a position? Always: nothing may stop a bot from reducing risk. */
+  canReduce(): true {
+    return true;
+  }
+
+  /** Which positions the bot must close now: none, the high-risk ones (see highRisk()), or all. */
+  mustClose(): ClosePositions {
+    return this.current().directives.close_positions;
+  }
+
+  /** What "high_risk" means for mustClose() (the service's `policy.high_risk`). */
+  highRisk(): HighRiskDefinition {
+    return this.current().high_risk;
   }
 
   limits(): Limits {
@@ -72,9 +112,10 @@ export class PolicyClient extends EventEmitter {
 
   /** Fetches /policy once. */
   async refresh(): Promise<PolicyView> {
+    const since = this.generation;
     const res = await fetch(`${this.base}/policy`, { headers: this.opts.headers, signal: AbortSignal.timeout(5000) });
     if (!res.ok) throw new Error(`GET /policy: HTTP ${res.status}`);
-    this.accept((await res.json()) as PolicyView);
+    this.accept((await res.json()) as PolicyView, since);
     return this.current();
   }
 
@@ -91,8 +132,16 @@ export class PolicyClient extends EventEmitter {
     for (const t of [this.pollTimer, this.expiryTimer]) if (t) clearTimeout(t);
   }
 
-  private accept(view: PolicyView): void {
+  /** Takes a view; one fetched since generation `since` is dropped if the stream delivered a newer one meanwhile. */
+  private accept(raw: PolicyView, since?: number): void {
+    if (since !== undefined && since !== this.generation) return;
+    const view = normalize(raw);
+    if (!view) {
+      this.emit('error', new Error(`selfheal sent a policy this client does not know: ${JSON.stringify(raw?.policy)}`));
+      return;
+    }
     this.last = view;
+    this.generation++;
     if (this.expiryTimer) clearTimeout(this.expiryTimer);
     const wait = Date.parse(view.valid_until) - this.clock() + 1;
     if (this.running && wait > 0) {
@@ -104,7 +153,7 @@ export class PolicyClient extends EventEmitter {
 
   private emitIfChanged(): void {
     const eff = this.current();
-    const key = `${eff.policy}|${eff.new_positions_allowed}|${eff.max_leverage}|${eff.position_size_multiplier}`;
+    const key = JSON.stringify([eff.policy, eff.directives, eff.manual_intervention_required, eff.high_risk]);
     if (key !== this.lastEffective) {
       this.lastEffective = key;
       this.emit('change', eff);
@@ -186,4 +235,22 @@ export interface PolicyClient {
   on<E extends keyof PolicyClientEvents>(event: E, listener: (...args: PolicyClientEvents[E]) => void): this;
   once<E extends keyof PolicyClientEvents>(event: E, listener: (...args: PolicyClientEvents[E]) => void): this;
   off<E extends keyof PolicyClientEvents>(event: E, listener: (...args: PolicyClientEvents[E]) => void): this;
+}
+
+/**
+ * A view as received, made safe to obey: an unknown policy is refused (null); a view from a service
+ * older than the directives gets them from the table; reduce_positions is true whatever was sent.
+ */
+function normalize(view: PolicyView): PolicyView | null {
+  if (!view || !(SAFETY_POLICIES as readonly string[]).includes(view.policy)) return null;
+  const policy: SafetyPolicy = view.policy;
+  const directives: Directives = view.directives
+    ? { ...view.directives, reduce_positions: true }
+    : { ...POLICY_DIRECTIVES[policy], max_leverage: view.max_leverage, position_size_multiplier: view.position_size_multiplier };
+  return {
+    ...view,
+    directives,
+    high_risk: view.high_risk ?? { ...DEFAULT_HIGH_RISK, tags: [...DEFAULT_HIGH_RISK.tags] },
+    manual_intervention_required: view.manual_intervention_required === true,
+  };
 }

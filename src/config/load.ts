@@ -93,13 +93,21 @@ export function parseConfig(raw: unknown, baseDir: string, env: NodeJS.ProcessEn
     s.done();
     return out;
   };
-  const policy = {
+  const policyBase = {
     hold_down_sec: polS.number('hold_down_sec', 60, timer0),
     valid_for_sec: polS.number('valid_for_sec', Math.max(3 * critical_check_interval, 15), timer),
     normal: limits(polS.section('normal'), { max_leverage: null, position_size_multiplier: 1 }),
     safe_profile: limits(polS.section('safe_profile'), { max_leverage: 5, position_size_multiplier: 0.5 }),
   };
+  const hrS = polS.section('high_risk');
+  const high_risk = {
+    // Default: beyond what the safe profile allows, or tagged high risk by the bot.
+    max_leverage: hrS.nullableNumber('max_leverage', policyBase.safe_profile.max_leverage, pos),
+    tags: hrS.stringList('tags', ['high_risk']),
+  };
+  hrS.done();
   polS.done();
+  const policy = { ...policyBase, high_risk };
 
   const recS = root.section('receiver');
   let basic_auth: { username: string; password: string } | null = null;

@@ -62,11 +62,11 @@ export class Section {
   }
 
   nullableNumber(k: string, def: number | null, opts: { gt?: number } = {}): number | null {
-    if (this.raw[k] === null) {
+    if (this.raw[k] === null || (this.raw[k] === undefined && def === null)) {
       this.used.add(k);
       return null;
     }
-    return this.number(k, def ?? NaN, opts) as number | null;
+    return this.number(k, def ?? NaN, opts);
   }
 
   bool(k: string, def: boolean): boolean {

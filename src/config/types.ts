@@ -89,11 +89,20 @@ export interface PolicyLimits {
   position_size_multiplier: number;
 }
 
+/** Which positions `close_positions: "high_risk"` (defensive_exit) asks the bot to close. */
+export interface HighRiskConfig {
+  /** A position levered above this is high risk (null: leverage alone never makes it so). */
+  max_leverage: number | null;
+  /** A position the bot tagged with any of these is high risk. */
+  tags: string[];
+}
+
 export interface PolicyConfig {
   hold_down_sec: number;
   valid_for_sec: number;
   normal: PolicyLimits;
   safe_profile: PolicyLimits;
+  high_risk: HighRiskConfig;
 }
 
 export interface ApiConfig {

@@ -1,14 +1,24 @@
 // What a trading bot asks before every order: may I trade, and how much?
 import type { PolicyConfig } from '../config/types';
+import { directivesFor, type Directives, type HighRiskDefinition } from '../recommend/directives';
 import { policyLevel, type SafetyPolicy } from '../types';
+
+export type { ClosePositions, Directives, HighRiskDefinition } from '../recommend/directives';
 
 export interface PolicyView {
   policy: SafetyPolicy;
   level: number;
+  /** The guide's trading_should_continue on the served policy (see README): not an order gate. */
   trading_allowed: boolean;
   new_positions_allowed: boolean;
   max_leverage: number | null;
   position_size_multiplier: number;
+  /** What the bot may do now, order by order (the guide's "Policy Effects"). */
+  directives: Directives;
+  /** Which positions `close_positions: "high_risk"` means (config `policy.high_risk`). */
+  high_risk: HighRiskDefinition;
+  /** True while emergency_shutdown is latched: an operator must look, then POST /policy/reset. */
+  manual_intervention_required: boolean;
   reasons: string[];
   timestamp: string;
   valid_until: string;
@@ -20,17 +30,20 @@ export function policyView(
   reasons: string[],
   evaluatedAt: number,
   cfg: PolicyConfig,
+  latched = false,
 ): PolicyView {
-  const opens = policy === 'allow_all' || policy === 'safe_risk_profile';
-  const limits = policy === 'allow_all' ? cfg.normal : policy === 'safe_risk_profile' ? cfg.safe_profile : null;
+  const directives = directivesFor(policy, cfg);
   return {
     policy,
     level: policyLevel(policy),
     trading_allowed: tradingShouldContinue && policyLevel(policy) <= policyLevel('no_new_trades'),
-    new_positions_allowed: opens,
+    new_positions_allowed: directives.open_positions,
     // Where no new position may be opened, the limits say so too: nothing, at no leverage.
-    max_leverage: limits ? limits.max_leverage : 0,
-    position_size_multiplier: limits ? limits.position_size_multiplier : 0,
+    max_leverage: directives.max_leverage,
+    position_size_multiplier: directives.position_size_multiplier,
+    directives,
+    high_risk: { max_leverage: cfg.high_risk.max_leverage, tags: [...cfg.high_risk.tags] },
+    manual_intervention_required: latched && policy === 'emergency_shutdown',
     reasons,
     timestamp: new Date(evaluatedAt).toISOString(),
     valid_until: new Date(evaluatedAt + cfg.valid_for_sec * 1000).toISOString(),

@@ -127,7 +127,7 @@ export class Service {
     if (!r) return policyView('no_new_trades', false, ['first check cycle has not completed'], this.clock(), { ...this.config.policy, valid_for_sec: 0 });
     const reasons = this.monitor.policy.reasons();
     for (const src of this.reasonSources) reasons.push(...src());
-    return policyView(r.current_safety_policy, r.trading_should_continue, reasons, this.monitor.lastCycleAt, this.config.policy);
+    return policyView(r.current_safety_policy, r.trading_should_continue, reasons, this.monitor.lastCycleAt, this.config.policy, this.monitor.policy.isLatched);
   }
 
   private onCycle(r: ServedReport): void {
@@ -210,7 +210,7 @@ export class Service {
     });
     app.get('/health/system', (_req, res) => {
       if (!this.monitor.report) return void res.status(503).json({ error: 'first check cycle has not completed' });
-      res.json(systemShape(this.monitor.report));
+      res.json(systemShape(this.monitor.report, this.policy()));
     });
     app.post('/health/force-check', async (_req, res) => {
       const r = await this.monitor.forceCheck();
@@ -366,8 +366,8 @@ function reasonOf(body: unknown): string | null {
   return typeof r === 'string' && r.trim() ? r.trim().slice(0, 500) : null;
 }
 
-/** The guide's GET /health/system shape. */
-export function systemShape(r: ServedReport) {
+/** The guide's GET /health/system shape, plus the served policy's directives. */
+export function systemShape(r: ServedReport, view: Pick<PolicyView, 'directives'>) {
   return {
     overall_status: r.overall_status,
     safety_policy: r.current_safety_policy,
@@ -375,5 +375,6 @@ export function systemShape(r: ServedReport) {
     issues: r.detected_issues.length,
     critical_issues: r.detected_issues.filter((i) => i.severity === 'critical').length,
     summary: r.summary,
+    directives: view.directives,
   };
 }

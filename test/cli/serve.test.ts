@@ -115,7 +115,7 @@ describe('selfheal serve: logs, hold-down line, SIGHUP', () => {
     const { cfg } = platform();
     const port = await freePort();
     const s = serve(['--config', cfg, '--port', String(port), '--log.format', 'logfmt', '--log.level', 'debug']);
-    await until('a cycle logged', async () => s.lines.some((l) => l.includes('msg="Health check complete')));
+    await until('a cycle and the listening line logged', async () => s.lines.some((l) => l.includes('msg="Health check complete')) && s.lines.some((l) => l.includes('selfheal listening')));
     const listening = s.lines.find((l) => l.includes('selfheal listening'))!;
     assert.match(listening, new RegExp(`^ts=\\S+Z level=info msg="selfheal listening on http://127\\.0\\.0\\.1:${port}/" host=127\\.0\\.0\\.1 port=${port} `));
     assert.match(s.lines.find((l) => l.includes('Health check complete'))!, /^ts=\S+ level=debug /);

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { PolicyClient, type PolicyView } from '../../src/client';
 import { tempDir } from '../helpers/fs';
 import { configIn } from '../helpers/config';
 import { healthyPlatform } from '../helpers/platform';
-import { post, startService } from '../helpers/service';
+import { getJson, post, startService } from '../helpers/service';
 
 function platform() {
   const root = tempDir();
@@ -43,6 +45,33 @@ describe('PolicyClient', () => {
     }
   });
 
+  it('directive helpers follow the served policy: canIncrease, canReduce, mustClose', async () => {
+    const { url } = await startService(platform());
+    const client = new PolicyClient({ baseUrl: url });
+    client.on('error', () => undefined);
+    client.start();
+    const op = { authorization: 'Bearer op' };
+    // policy → [canOpenPosition, canIncrease, canReduce, mustClose]
+    const table: [string, [boolean, boolean, true, string]][] = [
+      ['allow_all', [true, true, true, 'none']],
+      ['safe_risk_profile', [true, true, true, 'none']],
+      ['no_new_trades', [false, false, true, 'none']],
+      ['defensive_exit', [false, false, true, 'high_risk']],
+      ['emergency_shutdown', [false, false, true, 'all']],
+    ];
+    try {
+      for (const [policy, want] of table) {
+        if (policy !== 'allow_all') await post(`${url}/policy/override`, { policy, duration_sec: 60, reason: 'test' }, op);
+        await changeTo(client, (p) => p.policy === policy);
+        assert.deepEqual([client.canOpenPosition(), client.canIncrease(), client.canReduce(), client.mustClose()], want, policy);
+      }
+      assert.equal(client.current().manual_intervention_required, true);
+      assert.deepEqual(client.highRisk(), { max_leverage: 5, tags: ['high_risk'] });
+    } finally {
+      client.stop();
+    }
+  });
+
   it('fails closed once the last policy is older than valid_until (server gone)', async () => {
     let now = Date.now();
     const { url, stop } = await startService(platform());
@@ -58,6 +87,7 @@ describe('PolicyClient', () => {
       assert.equal(p.policy, 'no_new_trades');
       assert.equal(client.canOpenPosition(), false);
       assert.deepEqual(client.limits(), { max_leverage: 0, position_size_multiplier: 0 });
+      assert.deepEqual([client.canIncrease(), client.canReduce(), client.mustClose()], [false, true, 'none'], 'exits stay allowed');
       assert.match(p.reasons[0], /expired/);
     } finally {
       client.stop();
@@ -74,6 +104,7 @@ describe('PolicyClient', () => {
     now += 3600_000;
     assert.equal(client.current().policy, 'emergency_shutdown');
     assert.equal(client.canOpenPosition(), false);
+    assert.deepEqual([client.mustClose(), client.canReduce(), client.current().manual_intervention_required], ['all', true, true]);
   });
 
   it('with nothing reachable from the start, it refuses new positions', async () => {
@@ -84,9 +115,53 @@ describe('PolicyClient', () => {
     try {
       assert.equal(client.canOpenPosition(), false);
       assert.equal(client.current().policy, 'no_new_trades');
+      assert.deepEqual([client.canIncrease(), client.canReduce(), client.mustClose()], [false, true, 'none']);
       await assert.rejects(client.refresh());
     } finally {
       client.stop();
+    }
+  });
+
+  it('a poll answer asked before a stream event and answered after it does not overwrite it', async () => {
+    const { url } = await startService(platform());
+    const real = (await getJson(`${url}/policy`)).body;
+    let client: PolicyClient | null = null;
+    let stream: ServerResponse | null = null;
+    const until = (cond: () => boolean, then: () => void) => {
+      const tick = () => (cond() ? then() : setTimeout(tick, 5));
+      tick();
+    };
+    let events = 0;
+    const srv = createServer((req, res) => {
+      if (req.url === '/policy/stream') {
+        stream = res;
+        return void res.writeHead(200, { 'content-type': 'text/event-stream' });
+      }
+      // Every poll is overtaken: while it is in flight the stream delivers a newer view, and the poll is
+      // answered (with an older one) only once the client has taken the stream's.
+      until(() => stream !== null, () => {
+        const n = ++events;
+        stream!.write(`event: policy\ndata: ${JSON.stringify({ ...real, policy: 'no_new_trades', reasons: [`stream ${n}`] })}\n\n`);
+        until(() => Number(/^stream (\d+)$/.exec(client!.current().reasons[0] ?? '')?.[1] ?? 0) >= n, () => {
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ...real, policy: 'allow_all', reasons: ['poll'] }));
+        });
+      });
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const seen: string[] = [];
+    client = new PolicyClient({ baseUrl: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`, pollIntervalMs: 3_600_000 });
+    client.on('change', (p: PolicyView) => seen.push(p.policy));
+    client.on('error', () => undefined);
+    client.start();
+    try {
+      await client.refresh(); // resolves once its (older) answer has been handled
+      assert.equal(client.current().policy, 'no_new_trades');
+      assert.match(client.current().reasons[0], /^stream \d+$/);
+      assert.ok(!seen.includes('allow_all'), seen.join());
+    } finally {
+      client.stop();
+      srv.closeAllConnections();
+      srv.close();
     }
   });
 });

@@ -26,11 +26,11 @@ describe('e2e: receiver restart between delivery and execution', () => {
       cfgPath,
       stringify({
         data_dir: 'data', log_dir: 'logs', models_dir: 'models', database_path: 'db/quantum_trader.db',
-        port, check_interval: 1, critical_check_interval: 0.5, stale_data_threshold_sec: 2, max_consecutive_failures: 1000,
+        port, check_interval: 1, critical_check_interval: 0.5, stale_data_threshold_sec: 2,
         max_cpu_percent: 100, max_memory_percent: 100,
         policy: { hold_down_sec: 1 },
         receiver: { bearer_token: WEBHOOK_TOKEN },
-        recovery: { cooldown_sec: 30 },
+        recovery: { cooldown_sec: 30, local: false }, // this scenario is about the Alertmanager path
         subsystems: {
           data_feed: { critical_after_sec: 4 },
           exchange_connection: fast, orchestrator: fast, portfolio_balancer: fast, model_supervisor: fast, retraining_orchestrator: fast,

@@ -91,7 +91,7 @@ describe('HTTP API', () => {
     assert.equal((await fetch(`${url}/-/healthy`)).status, 200);
     assert.equal((await fetch(`${url}/-/ready`)).status, 200);
     const sys = await getJson(`${url}/health/system`);
-    assert.deepEqual(Object.keys(sys.body).sort(), ['critical_issues', 'issues', 'overall_status', 'safety_policy', 'summary', 'trading_allowed']);
+    assert.deepEqual(Object.keys(sys.body).sort(), ['critical_issues', 'directives', 'issues', 'overall_status', 'safety_policy', 'summary', 'trading_allowed']);
     assert.equal(sys.body.overall_status, 'healthy');
     const fc = await post(`${url}/health/force-check`, {});
     assert.deepEqual(Object.keys(fc.body).sort(), ['issues', 'status', 'timestamp']);
@@ -100,7 +100,7 @@ describe('HTTP API', () => {
       assert.ok(k in rep.body, k);
     }
     const pol = await getJson(`${url}/policy`);
-    assert.deepEqual(Object.keys(pol.body).sort(), ['level', 'max_leverage', 'new_positions_allowed', 'policy', 'position_size_multiplier', 'reasons', 'timestamp', 'trading_allowed', 'valid_until'].sort());
+    assert.deepEqual(Object.keys(pol.body).sort(), ['directives', 'high_risk', 'level', 'manual_intervention_required', 'max_leverage', 'new_positions_allowed', 'policy', 'position_size_multiplier', 'reasons', 'timestamp', 'trading_allowed', 'valid_until'].sort());
     assert.deepEqual([pol.body.policy, pol.body.level, pol.body.new_positions_allowed, pol.body.position_size_multiplier], ['allow_all', 0, true, 1]);
     assert.equal((await getJson(`${url}/nope`)).status, 404);
   });

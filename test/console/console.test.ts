@@ -246,6 +246,8 @@ describe('console: act', () => {
     await c.page.getByRole('button', { name: 'Lift override' }).click();
     await c.page.locator('[data-testid="latch"]').getByText(/LATCHED/).waitFor();
     assert.equal((await getJson(`${url}/policy`)).body.policy, 'emergency_shutdown', 'the latch holds after the override is lifted');
+    await c.page.locator('[data-testid="manual"]').getByText('Manual intervention required').waitFor();
+    assert.match(await c.page.locator('[data-testid="directives"]').innerText(), /close positions: all/);
     const reset = c.page.getByRole('button', { name: 'Reset latch' });
     await reset.click();
     await c.page.getByText('A reason is required to release the latch.').waitFor();
@@ -255,6 +257,7 @@ describe('console: act', () => {
     await policyIs(c, 'allow_all', 5000);
     await c.page.locator('[data-testid="latch"]').getByText('not latched').waitFor();
     await reset.waitFor({ state: 'hidden' });
+    await c.page.locator('[data-testid="manual"]').waitFor({ state: 'hidden' });
   });
 
   it('behind web-config basic auth the token travels in X-Selfheal-Token (Authorization is the web login)', async () => {

@@ -7,7 +7,7 @@
 const { spawnSync } = require('node:child_process');
 
 const SETS = {
-  test: { promtool: 'prometheus', prometheus: 'prometheus', amtool: 'prometheus-alertmanager', 'prometheus-alertmanager': 'prometheus-alertmanager', python3: 'python3' },
+  test: { promtool: 'prometheus', prometheus: 'prometheus', amtool: 'prometheus-alertmanager', 'prometheus-alertmanager': 'prometheus-alertmanager', python3: 'python3', chromium: 'chromium' },
   bench: { wrk: 'wrk' },
 };
 const set = process.argv[2] ?? 'test';

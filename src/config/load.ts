@@ -165,6 +165,11 @@ export function parseConfig(raw: unknown, baseDir: string, env: NodeJS.ProcessEn
   const demo = { enabled: demoS.bool('enabled', false), interval_sec: demoS.number('interval_sec', 1, timer) };
   demoS.done();
 
+  const conS = root.section('console');
+  const grafana_url = conS.optString('grafana_url');
+  if (grafana_url !== null && !/^https?:\/\/[^\s]+$/.test(grafana_url)) conS.fail('grafana_url', `expected an http(s) URL, got "${grafana_url}"`);
+  conS.done();
+
   const top = {
     stale_data_threshold_sec,
     models_dir,
@@ -199,6 +204,7 @@ export function parseConfig(raw: unknown, baseDir: string, env: NodeJS.ProcessEn
     receiver,
     recovery,
     demo,
+    console: { grafana_url: grafana_url === null ? null : grafana_url.replace(/\/+$/, '') },
     subsystems,
   };
 }

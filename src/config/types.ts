@@ -168,6 +168,11 @@ export interface DemoConfig {
   interval_sec: number;
 }
 
+export interface ConsoleConfig {
+  /** Base URL of Grafana; when set, the console links to the selfheal dashboards there. */
+  grafana_url: string | null;
+}
+
 export interface Config {
   data_dir: string;
   log_dir: string;
@@ -194,5 +199,6 @@ export interface Config {
   receiver: ReceiverConfig;
   recovery: RecoveryConfig;
   demo: DemoConfig;
+  console: ConsoleConfig;
   subsystems: SubsystemConfig[];
 }

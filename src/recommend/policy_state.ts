@@ -73,6 +73,18 @@ export class PolicyStateMachine {
     return [...this.floors.keys()];
   }
 
+  /** One floor (e.g. the operator's "override"), if set and not expired. */
+  floor(key: string): Readonly<Floor> | null {
+    const f = this.floors.get(key);
+    return f && (f.until === null || f.until > this.clock()) ? f : null;
+  }
+
+  /** A pending de-escalation: to what, since when, effective when (null when none is pending). */
+  holdDown(): { target: SafetyPolicy; since: number; until: number } | null {
+    if (this.belowSince === null || this.latched) return null;
+    return { target: this.belowMax, since: this.belowSince, until: this.belowSince + this.holdDownMs };
+  }
+
   /** Operator reset of the emergency latch; steps straight to the current target (no hold-down). */
   reset(reason: string): PolicyChange | null {
     this.latched = false;

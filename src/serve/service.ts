@@ -5,6 +5,7 @@ import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Config } from '../config/types';
+import { mountConsole } from '../console/routes';
 import type { ResourceProbe } from '../detect/resources';
 import { jsonChunks, writeFileAtomicAsync } from '../engine/report_file';
 import { LARGE_PLATFORM, runSliced } from '../engine/slices';
@@ -12,7 +13,6 @@ import type { PolicyChange } from '../recommend/policy_state';
 import { SAFETY_POLICIES, type SafetyPolicy } from '../types';
 import { BUILD, VERSION } from '../version';
 import { requireAuth } from './auth';
-import { landingPage } from './landing';
 import type { Logger } from './logger';
 import type { ReloadOutcome } from './reload';
 import type { WebConfig } from './web_config';
@@ -222,9 +222,7 @@ export class Service {
     const operator = requireAuth(() => ({ bearer: this.config.api.token, basic: null }));
     const json = express.json({ limit: '16kb' });
 
-    app.get('/', (_req, res) => {
-      res.type('html').send(landingPage(VERSION, this.monitor.report));
-    });
+    mountConsole(app, { config: this.config, version: VERSION, policy: this.monitor.policy, webBasicAuth: () => (this.web?.config.users.size ?? 0) > 0 });
     app.get('/metrics', async (req, res) => {
       const want = negotiate(req.headers);
       sendScrape(res, want, await (await this.metrics.render()).get(want));

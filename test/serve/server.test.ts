@@ -87,7 +87,7 @@ describe('HTTP API', () => {
     const { url } = await startService(config);
     const home = await (await fetch(`${url}/`)).text();
     assert.match(home, /<h1>selfheal /);
-    assert.match(home, /exchange_connection/);
+    assert.match(home, /<script type="module" src="\/console\/app.js"><\/script>/); // the console (test/console/)
     assert.equal((await fetch(`${url}/-/healthy`)).status, 200);
     assert.equal((await fetch(`${url}/-/ready`)).status, 200);
     const sys = await getJson(`${url}/health/system`);

@@ -1,0 +1,123 @@
+// The operator console at GET /: one HTML page, one script, one stylesheet, all served from memory
+// with strict security headers, plus two small read-only JSON views the page needs and the rest of
+// the API does not give (the thresholds from the config; the policy state machine's timers).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type express from 'express';
+import type { Response } from 'express';
+import type { CheckSpec, Config } from '../config/types';
+import { SAFETY_POLICIES } from '../types';
+import type { PolicyStateMachine } from '../recommend/policy_state';
+import { CONSOLE_CSS, consoleHtml, FAVICON_SVG } from './page';
+
+/** What the console needs from the service (kept narrow so the console does not reach into it). */
+export interface ConsoleHost {
+  config: Config;
+  version: string;
+  policy: PolicyStateMachine;
+  /** Whether web-config basic auth guards every request (the browser's Authorization header is then taken). */
+  webBasicAuth(): boolean;
+}
+
+/** No inline script or style, nothing from another origin, never framed. */
+export const CONSOLE_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " +
+  "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+function securityHeaders(res: Response): void {
+  res.set({
+    'Content-Security-Policy': CONSOLE_CSP,
+    'X-Content-Type-Options': 'nosniff',
+    'X-Frame-Options': 'DENY',
+    'Referrer-Policy': 'no-referrer',
+    'Cache-Control': 'no-cache',
+  });
+}
+
+/** The compiled browser script (dist/src/console/web/app.js, beside this file's output), read once. */
+function loadScript(): string {
+  const path = join(__dirname, 'web', 'app.js');
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return `document.body.prepend(Object.assign(document.createElement('p'),{textContent:'The console script was not built (${path}); run npm run build.'}));`;
+  }
+}
+
+/** The thresholds a check's evidence is judged against, by the check's kind. */
+export function thresholdsOf(check: CheckSpec): Record<string, number> {
+  switch (check.type) {
+    case 'file_freshness':
+    case 'json_timestamp':
+    case 'newest_file':
+      return { degraded_after_sec: check.degraded_after_sec, critical_after_sec: check.critical_after_sec };
+    case 'file_set':
+      return { healthy_min: check.healthy_min, degraded_min: check.degraded_min, expected: check.files.length };
+    case 'http':
+    case 'tcp':
+      return { degraded_latency_ms: check.degraded_latency_ms };
+    default:
+      return {};
+  }
+}
+
+/** GET /console/config: the read-only settings the page shows next to live state. */
+export function consoleConfig(host: ConsoleHost) {
+  const c = host.config;
+  return {
+    version: host.version,
+    grafana_url: c.console.grafana_url,
+    receiver_enabled: c.receiver.enabled,
+    token_configured: c.api.token !== null,
+    // Behind web basic auth the browser's Authorization header carries the web user; the token goes in X-Selfheal-Token.
+    token_header: host.webBasicAuth() ? 'X-Selfheal-Token' : 'Authorization',
+    hold_down_sec: c.policy.hold_down_sec,
+    policies: SAFETY_POLICIES,
+    require_approval: c.recovery.require_approval,
+    subsystems: c.subsystems
+      .filter((s) => s.enabled)
+      .map((s) => ({
+        name: s.name,
+        criticality: s.criticality,
+        dependents: s.dependents,
+        check: s.check.type,
+        interval_sec: s.criticality === 'yes' ? c.critical_check_interval : c.check_interval,
+        thresholds: thresholdsOf(s.check),
+      })),
+  };
+}
+
+/** GET /console/state: the served policy's timers (hold-down, latch, operator override). */
+export function consoleState(policy: PolicyStateMachine) {
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  const hold = policy.holdDown();
+  const override = policy.floor('override');
+  return {
+    policy: policy.policy,
+    since: iso(policy.since),
+    latched: policy.isLatched,
+    hold_down: hold && { target: hold.target, since: iso(hold.since), until: iso(hold.until) },
+    override: override && { policy: override.policy, reason: override.reason, until: iso(override.until) },
+  };
+}
+
+export function mountConsole(app: express.Express, host: ConsoleHost): void {
+  const html = consoleHtml(host.version);
+  const script = loadScript();
+  const page = (type: string, body: string) => (_req: unknown, res: Response) => {
+    securityHeaders(res);
+    res.type(type).send(body);
+  };
+  app.get('/', page('text/html; charset=utf-8', html));
+  app.get('/console/app.js', page('text/javascript; charset=utf-8', script));
+  app.get('/console/app.css', page('text/css; charset=utf-8', CONSOLE_CSS));
+  app.get('/console/favicon.svg', page('image/svg+xml', FAVICON_SVG));
+  app.get('/console/config', (_req, res) => {
+    securityHeaders(res);
+    res.json(consoleConfig(host));
+  });
+  app.get('/console/state', (_req, res) => {
+    securityHeaders(res);
+    res.set('Cache-Control', 'no-store').json(consoleState(host.policy));
+  });
+}

@@ -310,7 +310,7 @@ describe('console: config', () => {
 
 describe('console: thresholds by check kind', () => {
   const cases: [string, CheckSpec, Record<string, number>][] = [
-    ['file_freshness', { type: 'file_freshness', path: '/x', degraded_after_sec: 10, critical_after_sec: 30, missing_status: 'critical', empty_status: 'critical' }, { degraded_after_sec: 10, critical_after_sec: 30 }],
+    ['file_freshness', { type: 'file_freshness', path: '/x', degraded_after_sec: 10, critical_after_sec: 30, missing_status: 'critical', empty_status: 'critical', max_evidence_bytes: 1024 }, { degraded_after_sec: 10, critical_after_sec: 30 }],
     ['json_timestamp', { type: 'json_timestamp', path: '/x', field: 'ts', degraded_after_sec: 5, critical_after_sec: 15, missing_status: 'unknown' }, { degraded_after_sec: 5, critical_after_sec: 15 }],
     ['newest_file', { type: 'newest_file', dir: '/x', pattern: '*.log', degraded_after_sec: 60, critical_after_sec: 600, missing_status: 'degraded' }, { degraded_after_sec: 60, critical_after_sec: 600 }],
     ['file_set', { type: 'file_set', dir: '/x', files: ['a', 'b', 'c', 'd'], healthy_min: 3, degraded_min: 2 }, { healthy_min: 3, degraded_min: 2, expected: 4 }],

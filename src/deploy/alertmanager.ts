@@ -24,44 +24,68 @@ export function dependencyMap(): [string, string[]][] {
     .filter(([, deps]) => deps.length > 0);
 }
 
-export function alertmanagerConfig(o: AlertmanagerOptions): Record<string, unknown> {
+/** The receiver's webhook: every alert of a group in one delivery, with the bearer credential from a file. */
+export function selfhealWebhook(selfhealUrl: string, tokenFile: string, webhookTimeout?: string): Record<string, unknown> {
   const webhook: Record<string, unknown> = {
-    url: `${o.selfhealUrl}/alertmanager/webhook`,
+    url: `${selfhealUrl}/alertmanager/webhook`,
     send_resolved: true,
     max_alerts: 0,
-    http_config: { authorization: { type: 'Bearer', credentials_file: o.tokenFile } },
+    http_config: { authorization: { type: 'Bearer', credentials_file: tokenFile } },
   };
-  if (o.webhookTimeout) webhook.timeout = o.webhookTimeout;
+  if (webhookTimeout) webhook.timeout = webhookTimeout;
+  return webhook;
+}
+
+/** The root route's grouping and timing. */
+export function routeTiming(o: Pick<AlertmanagerOptions, 'groupWait' | 'groupInterval' | 'repeatInterval'>): Record<string, unknown> {
+  return {
+    group_by: ['alertname', 'instance', 'subsystem'],
+    group_wait: o.groupWait ?? '30s',
+    group_interval: o.groupInterval ?? '5m',
+    repeat_interval: o.repeatInterval ?? '4h',
+  };
+}
+
+/** Watchdog to the dead man's switch first, then critical alerts to the pager (and on). */
+export function pagerRoutes(): Record<string, unknown>[] {
+  return [
+    { receiver: 'deadmans-switch', matchers: ['alertname="Watchdog"'], group_wait: '0s', group_interval: '1m', repeat_interval: '1m' },
+    { receiver: 'pager', matchers: ['severity="critical"'], continue: true },
+  ];
+}
+
+export function pagerReceivers(o: Pick<AlertmanagerOptions, 'pagerUrl' | 'deadmansSwitchUrl'>): Record<string, unknown>[] {
+  return [
+    { name: 'pager', webhook_configs: [{ url: o.pagerUrl, send_resolved: true }] },
+    { name: 'deadmans-switch', webhook_configs: [{ url: o.deadmansSwitchUrl, send_resolved: false }] },
+  ];
+}
+
+/** Inhibitions within one instance: critical over warning, upstream over dependents. */
+export function inhibitRules(): Record<string, unknown>[] {
+  return [
+    // A critical alert silences the warning about the same signal on the same instance (CPU 95% over CPU 90%).
+    { source_matchers: ['severity="critical"'], target_matchers: ['severity="warning"'], equal: ['instance', 'signal', 'subsystem'] },
+    // An upstream subsystem's critical or failed alert silences its dependents' subsystem alerts:
+    // fix the feed before restarting what starves without it.
+    ...dependencyMap().map(([up, deps]) => ({
+      source_matchers: ['alertname=~"SelfHealSubsystemCritical|SelfHealSubsystemFailed"', `subsystem="${up}"`],
+      target_matchers: ['signal="subsystem"', `subsystem=~"${deps.join('|')}"`],
+      equal: ['instance'],
+    })),
+  ];
+}
+
+export function alertmanagerConfig(o: AlertmanagerOptions): Record<string, unknown> {
   return {
     global: { resolve_timeout: '5m' },
     route: {
       receiver: 'selfheal-recovery',
-      group_by: ['alertname', 'instance', 'subsystem'],
-      group_wait: o.groupWait ?? '30s',
-      group_interval: o.groupInterval ?? '5m',
-      repeat_interval: o.repeatInterval ?? '4h',
-      routes: [
-        { receiver: 'deadmans-switch', matchers: ['alertname="Watchdog"'], group_wait: '0s', group_interval: '1m', repeat_interval: '1m' },
-        { receiver: 'pager', matchers: ['severity="critical"'], continue: true },
-        { receiver: 'selfheal-recovery', matchers: ['severity=~"critical|warning|info"'] },
-      ],
+      ...routeTiming(o),
+      routes: [...pagerRoutes(), { receiver: 'selfheal-recovery', matchers: ['severity=~"critical|warning|info"'] }],
     },
-    receivers: [
-      { name: 'selfheal-recovery', webhook_configs: [webhook] },
-      { name: 'pager', webhook_configs: [{ url: o.pagerUrl, send_resolved: true }] },
-      { name: 'deadmans-switch', webhook_configs: [{ url: o.deadmansSwitchUrl, send_resolved: false }] },
-    ],
-    inhibit_rules: [
-      // A critical alert silences the warning about the same signal on the same instance (CPU 95% over CPU 90%).
-      { source_matchers: ['severity="critical"'], target_matchers: ['severity="warning"'], equal: ['instance', 'signal', 'subsystem'] },
-      // An upstream subsystem's critical or failed alert silences its dependents' subsystem alerts:
-      // fix the feed before restarting what starves without it.
-      ...dependencyMap().map(([up, deps]) => ({
-        source_matchers: ['alertname=~"SelfHealSubsystemCritical|SelfHealSubsystemFailed"', `subsystem="${up}"`],
-        target_matchers: ['signal="subsystem"', `subsystem=~"${deps.join('|')}"`],
-        equal: ['instance'],
-      })),
-    ],
+    receivers: [{ name: 'selfheal-recovery', webhook_configs: [selfhealWebhook(o.selfhealUrl, o.tokenFile, o.webhookTimeout)] }, ...pagerReceivers(o)],
+    inhibit_rules: inhibitRules(),
   };
 }
 

@@ -7,6 +7,7 @@ import type { Service, ServicePlugin } from '../serve/service';
 import { RecoveryExecutor, type IntakeResult, type Recorded } from './executor';
 import { SqliteJournal, type ActionRecord, type JournalStore } from './journal';
 import { parseWebhook, type AlertIn } from './webhook';
+import { foreignReason } from './decide';
 
 export interface ReceiverOptions {
   /** Start the timer-driven worker (tests with an injected clock drive `executor.runDue()` themselves). */
@@ -32,6 +33,7 @@ export function createReceiver(svc: Service, opts: ReceiverOptions = {}): Receiv
   const duration = new Histogram({ name: 'selfheal_recovery_action_duration_seconds', help: 'Time from starting a recovery action to its outcome (including verification)', labelNames: ['action'], buckets: [0.01, 0.1, 0.5, 1, 5, 15, 30, 60, 120, 300], registers: [reg] });
   const pendingGauge = new Gauge({ name: 'selfheal_recovery_pending_approvals', help: 'Recovery actions waiting for approval', registers: [reg] });
   const circuit = new Gauge({ name: 'selfheal_recovery_circuit_open', help: 'Whether the circuit breaker of (subsystem, action) is open (1) and further runs need approval', labelNames: ['subsystem', 'action'], registers: [reg] });
+  const foreign = new Counter({ name: 'selfheal_webhook_alerts_foreign_total', help: 'Alerts received about another instance (or none) while `instance` is set: recorded, never acted on', registers: [reg] });
   for (const s of ['firing', 'resolved']) received.inc({ status: s }, 0);
   pendingGauge.set(0);
 
@@ -95,7 +97,10 @@ export function createReceiver(svc: Service, opts: ReceiverOptions = {}): Receiv
       }
       const parsed = parseWebhook(body);
       if (!parsed.ok) return send(res, 400, { error: parsed.error });
-      for (const a of parsed.value.alerts) received.inc({ status: a.status });
+      for (const a of parsed.value.alerts) {
+        received.inc({ status: a.status });
+        if (foreignReason(a.labels, cfg.instance)) foreign.inc();
+      }
       queued.push({ alerts: parsed.value.alerts, res });
       if (queued.length === 1) setImmediate(flush);
     });

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
-import { main } from '../../src/cli';
+import { cli } from '../helpers/cli';
 import { NOW, tempDir } from '../helpers/fs';
 import { configIn } from '../helpers/config';
 import { healthyPlatform } from '../helpers/platform';
@@ -15,22 +15,6 @@ import { delivery, postHook, startWithReceiver } from '../helpers/receiver';
 import { BIN, freePort } from '../helpers/process';
 
 const TOKEN = 'op-token';
-
-/** Runs `selfheal ARGS` in-process with captured output. */
-export async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const saved = process.env.SELFHEAL_API_TOKEN;
-  if (env.SELFHEAL_API_TOKEN !== undefined) process.env.SELFHEAL_API_TOKEN = env.SELFHEAL_API_TOKEN;
-  else delete process.env.SELFHEAL_API_TOKEN;
-  try {
-    const code = await main(args, { out: (s) => void (out += s), err: (s) => void (err += s) });
-    return { code, out, err };
-  } finally {
-    if (saved === undefined) delete process.env.SELFHEAL_API_TOKEN;
-    else process.env.SELFHEAL_API_TOKEN = saved;
-  }
-}
 
 async function running() {
   const root = tempDir();

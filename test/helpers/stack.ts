@@ -43,7 +43,7 @@ export interface Prometheus {
   stop(): Promise<void>;
 }
 
-export async function startPrometheus(opts: { targets: string[]; rules: string; alertmanagers?: string[]; interval?: string }): Promise<Prometheus> {
+export async function startPrometheus(opts: { targets: string[]; rules: string; alertmanagers?: string[]; interval?: string; fileSd?: string }): Promise<Prometheus> {
   const dir = tempDir('selfheal-prom-');
   const port = await freePort();
   const interval = opts.interval ?? '1s';
@@ -51,7 +51,11 @@ export async function startPrometheus(opts: { targets: string[]; rules: string; 
   const config: Record<string, unknown> = {
     global: { scrape_interval: interval, evaluation_interval: interval },
     rule_files: [join(dir, 'rules.yml')],
-    scrape_configs: [{ job_name: 'selfheal', static_configs: [{ targets: opts.targets }] }],
+    scrape_configs: [
+      opts.fileSd
+        ? { job_name: 'selfheal', file_sd_configs: [{ files: [opts.fileSd], refresh_interval: '1s' }] }
+        : { job_name: 'selfheal', static_configs: [{ targets: opts.targets }] },
+    ],
   };
   if (opts.alertmanagers?.length) config.alerting = { alertmanagers: [{ static_configs: [{ targets: opts.alertmanagers }] }] };
   writeFileSync(join(dir, 'prometheus.yml'), stringify(config));

@@ -10,6 +10,7 @@ export const COMMON_OPTIONS = {
   'token-file': { type: 'string' },
   timeout: { type: 'string' },
   json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
 /** Runs parseArgs (or anything that throws on bad usage) with its errors as UsageError. */

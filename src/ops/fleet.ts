@@ -127,6 +127,10 @@ export async function fleetCommand(argv: string[], io: Io, env: NodeJS.ProcessEn
       duration: { type: 'string' },
       lift: { type: 'boolean' },
     } }));
+    if (values.help) {
+      io.out(FLEET_USAGE);
+      return EXIT.ok;
+    }
     const [area, verb = 'status', ...extra] = positionals;
     if (area !== 'policy') throw new UsageError(area === undefined ? 'fleet: which command? (policy)' : `unknown fleet command "${area}"`);
     if (values.url !== undefined) throw new UsageError('--url: the fleet commands take the hosts from --inventory');

@@ -24,7 +24,12 @@ export async function generateCommand(argv: string[], io: Io): Promise<number> {
       'token-file': { type: 'string' },
       'pager-url': { type: 'string' },
       'deadmans-switch-url': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     } }));
+    if (values.help) {
+      io.out(GENERATE_USAGE);
+      return EXIT.ok;
+    }
     if (positionals[0] !== 'fleet' || positionals.length > 1) throw new UsageError(positionals.length ? `unknown generate target "${positionals.join(' ')}" (fleet)` : 'generate: what? (fleet)');
     const instances = loadInventory(required(values.inventory, 'inventory'));
     const out = required(values.out, 'out');

@@ -55,6 +55,10 @@ export async function policyCommand(argv: string[], io: Io, env: NodeJS.ProcessE
       duration: { type: 'string' },
       lift: { type: 'boolean' },
     } }));
+    if (values.help) {
+      io.out(POLICY_USAGE);
+      return EXIT.ok;
+    }
     const [sub = 'status', ...extra] = positionals;
     const lift = values.lift === true || (sub === 'override' && extra[0] === 'lift');
     if (extra.length > (sub === 'override' && extra[0] === 'lift' ? 1 : 0)) throw new UsageError(`unexpected argument "${extra.at(-1)}"`);
@@ -80,4 +84,4 @@ export async function policyCommand(argv: string[], io: Io, env: NodeJS.ProcessE
   });
 }
 
-export { EXIT };
+

@@ -1,5 +1,5 @@
 // `selfheal recovery [pending|approve|reject|history|maintenance]`: the recovery receiver of one running selfheal.
-import { UsageError, call, parseDuration } from './http';
+import { EXIT, UsageError, call, parseDuration } from './http';
 import { parseArgs } from 'node:util';
 import { COMMON_OPTIONS, guard, report, required, table, targetOf, when, withUsage, type Io } from './common';
 
@@ -64,6 +64,10 @@ export async function recoveryCommand(argv: string[], io: Io, env: NodeJS.Proces
       subsystem: { type: 'string' },
       duration: { type: 'string' },
     } }));
+    if (values.help) {
+      io.out(RECOVERY_USAGE);
+      return EXIT.ok;
+    }
     const [sub, ...args] = positionals;
     const arity = (n: number) => {
       if (args.length !== n) throw new UsageError(n ? `${sub}: expected ${n} argument(s), got ${args.length}` : `${sub}: unexpected argument "${args[0]}"`);

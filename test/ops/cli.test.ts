@@ -134,6 +134,17 @@ describe('selfheal policy / recovery against a running service', () => {
   }
 });
 
+describe('help', () => {
+  for (const cmd of ['policy', 'recovery', 'fleet', 'generate']) {
+    it(`selfheal ${cmd} --help → usage with the exit codes, exit 0`, async () => {
+      const r = await cli([cmd, '--help']);
+      assert.equal(r.code, 0);
+      assert.match(r.out, /^Usage:/);
+      assert.match(r.out, /Exit: 0 /);
+    });
+  }
+});
+
 describe('unreachable service', () => {
   it('a closed port → exit 2 (in a real process), the URL named', async () => {
     const port = await freePort();

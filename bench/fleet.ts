@@ -5,7 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { fleetAlertmanagerConfig, fleetTargets } from '../src/deploy/fleet';
@@ -116,12 +116,14 @@ async function prometheusAt(n: number, simPort: number) {
     await sleep(INTERVAL_SEC * 1000);
   }
   const text = await (await fetch(`${url}/metrics`)).text();
+  const byGroup = text.split('\n').filter((l) => l.startsWith('prometheus_rule_group_last_duration_seconds{'))
+    .map((l) => `${/rule_group="[^"]*;([^"]+)"/.exec(l)?.[1] ?? '?'} ${(Number(l.slice(l.lastIndexOf(' ') + 1)) * 1000).toFixed(1)}`).join(', ');
   const series = metric(text, 'prometheus_tsdb_head_series')[0];
   const rss = metric(text, 'process_resident_memory_bytes')[0];
   const alerts = Number((await query('count(ALERTS{alertname="SelfHealSubsystemCritical"})'))[0]?.value[1] ?? 0);
   await stop(proc);
   evals.sort((a, b) => a - b);
-  return { n, series, evalMs: evals[Math.floor(evals.length / 2)] * 1000, maxGroupMs: Math.max(...perGroup) * 1000, rssMiB: rss / 2 ** 20, alerts };
+  return { n, byGroup, series, evalMs: evals[Math.floor(evals.length / 2)] * 1000, maxGroupMs: Math.max(...perGroup) * 1000, rssMiB: rss / 2 ** 20, alerts };
 }
 
 async function alertmanagerBurst(n: number) {
@@ -192,11 +194,15 @@ async function main(): Promise<void> {
   say('| instances | head series | rule evaluation, all groups (ms) | slowest group (ms) | share of a 15 s interval | Prometheus RSS (MiB) | SelfHealSubsystemCritical pending or firing |');
   say('|---:|---:|---:|---:|---:|---:|---:|');
   const rows = [];
+  const groupLines: string[] = [];
   for (const n of ns) {
     const r = await prometheusAt(n, portOf(sim));
     rows.push(r);
+    groupLines.push(`${n}: ${r.byGroup} ms`);
     say(`| ${n.toLocaleString('en')} | ${r.series.toLocaleString('en')} | ${r.evalMs.toFixed(1)} | ${r.maxGroupMs.toFixed(1)} | ${((r.evalMs / 15000) * 100).toFixed(3)} % | ${r.rssMiB.toFixed(0)} | ${r.alerts} |`);
   }
+  say();
+  say(`Per group, last evaluation: ${groupLines.join('; ')}. Load average during the run: ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} cores.`);
   if (rows.length >= 2) {
     const [a, b] = [rows[0], rows[rows.length - 1]];
     const k = b.n / a.n;

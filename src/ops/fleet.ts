@@ -2,12 +2,11 @@
 // out to every matching instance of the inventory, concurrently and with a timeout each, and prints
 // one row per host; the exit code says whether every host confirmed.
 import { SAFETY_POLICIES } from '../types';
-import { EXIT, UsageError, call, type CallResult, type Target } from './http';
+import { EXIT, UsageError, call, resolveToken, type CallResult, type Target } from './http';
 import { parseArgs } from 'node:util';
 import { COMMON_OPTIONS, guard, required, table, timeoutMs, withUsage, type Io } from './common';
 import { loadInventory, matches, parseMatchers, type InventoryEntry } from './inventory';
 import { overrideRequest } from './policy';
-import { resolveToken } from './http';
 
 export const FLEET_USAGE = `Usage:
   selfheal fleet policy status   --inventory FILE [--match label=value]...

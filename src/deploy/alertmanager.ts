@@ -54,6 +54,7 @@ export function pagerRoutes(): Record<string, unknown>[] {
   ];
 }
 
+/** The pager and the dead man's switch as webhook receivers. */
 export function pagerReceivers(o: Pick<AlertmanagerOptions, 'pagerUrl' | 'deadmansSwitchUrl'>): Record<string, unknown>[] {
   return [
     { name: 'pager', webhook_configs: [{ url: o.pagerUrl, send_resolved: true }] },
@@ -76,6 +77,7 @@ export function inhibitRules(): Record<string, unknown>[] {
   ];
 }
 
+/** The single-host configuration: every alert to one selfheal receiver. */
 export function alertmanagerConfig(o: AlertmanagerOptions): Record<string, unknown> {
   return {
     global: { resolve_timeout: '5m' },

@@ -22,6 +22,7 @@ export function guard<T>(fn: () => T): T {
   }
 }
 
+/** `--timeout` in ms (default 5 s). */
 export function timeoutMs(raw: string | undefined): number {
   return raw === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(raw, '--timeout') * 1000;
 }
@@ -67,6 +68,7 @@ export function table(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join('\n') + '\n';
 }
 
+/** An epoch-ms or ISO time as ISO text; '-' for none. */
 export const when = (v: unknown): string => {
   if (typeof v === 'number') return new Date(v).toISOString();
   return typeof v === 'string' ? v : '-';

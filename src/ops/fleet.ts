@@ -83,6 +83,7 @@ export async function fanOut(hosts: InventoryEntry[], req: Request, token: strin
   });
 }
 
+/** The per-host table and the count of hosts that confirmed. */
 export function formatResults(rs: HostResult[]): string {
   const rows = rs.map((r) => [r.instance, r.detail ? `${r.result}: ${r.detail}` : r.result, r.policy_after ?? '-']);
   const ok = rs.filter((r) => r.confirmed).length;
@@ -114,6 +115,7 @@ function requestFor(verb: string, extra: string[], v: { policy?: string; duratio
   }
 }
 
+/** `selfheal fleet policy ...`; returns the exit code. */
 export async function fleetCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   return withUsage(io, FLEET_USAGE, async () => {
     const { values, positionals } = guard(() => parseArgs({ args: argv, allowPositionals: true, strict: true, options: {

@@ -16,6 +16,7 @@ export const GENERATE_USAGE = `Usage:
 Exit: 0 written, 3 usage or a bad inventory (the message names the entry)
 `;
 
+/** `selfheal generate fleet`; returns the exit code. */
 export async function generateCommand(argv: string[], io: Io): Promise<number> {
   return withUsage(io, GENERATE_USAGE, async () => {
     const { values, positionals } = guard(() => parseArgs({ args: argv, allowPositionals: true, strict: true, options: {

@@ -26,6 +26,7 @@ export interface PolicyBody {
   valid_until: string;
 }
 
+/** Human view of a policy answer. */
 export function formatPolicy(b: unknown): string {
   const p = b as PolicyBody;
   const yn = (x: boolean) => (x ? 'yes' : 'no');
@@ -46,6 +47,7 @@ export function overrideRequest(v: { policy?: string; duration?: string; reason?
   return { method: 'POST' as const, path: '/policy/override', body: { policy, duration_sec, reason: required(v.reason, 'reason') } };
 }
 
+/** `selfheal policy ...`; returns the exit code. */
 export async function policyCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   return withUsage(io, POLICY_USAGE, async () => {
     const { values, positionals } = guard(() => parseArgs({ args: argv, allowPositionals: true, strict: true, options: {

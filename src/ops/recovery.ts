@@ -49,12 +49,14 @@ const one = (verb: string) => (b: unknown): string => {
   return `${verb} ${r.id}: ${r.action ?? '-'} on ${r.subsystem ?? '-'} is now ${r.state}\n`;
 };
 
+/** Human view of the maintenance windows. */
 export const formatWindows = (b: unknown): string => {
   const ws = (b as { maintenance?: Window[] })?.maintenance ?? [];
   if (!ws.length) return 'no maintenance window: auto-recovery is active\n';
   return table(['SUBSYSTEM', 'UNTIL', 'STARTED', 'REASON'], ws.map((w) => [w.subsystem ?? '(all)', when(w.until), when(w.started_at), w.reason]));
 };
 
+/** `selfheal recovery ...`; returns the exit code. */
 export async function recoveryCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   return withUsage(io, RECOVERY_USAGE, async () => {
     const { values, positionals } = guard(() => parseArgs({ args: argv, allowPositionals: true, strict: true, options: {

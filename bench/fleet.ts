@@ -121,19 +121,20 @@ async function prometheusAt(n: number, simPort: number) {
   const series = metric(text, 'prometheus_tsdb_head_series')[0];
   const rss = metric(text, 'process_resident_memory_bytes')[0];
   const alerts = Number((await query('count(ALERTS{alertname="SelfHealSubsystemCritical"})'))[0]?.value[1] ?? 0);
-  const exprMs = await rulesCost(url);
+  const cost = await rulesCost(url);
   await stop(proc);
   evals.sort((a, b) => a - b);
-  return { n, byGroup, exprMs, series, evalMs: evals[Math.floor(evals.length / 2)] * 1000, maxGroupMs: Math.max(...perGroup) * 1000, rssMiB: rss / 2 ** 20, alerts };
+  return { n, byGroup, exprMs: cost.total, top: cost.top, series, evalMs: evals[Math.floor(evals.length / 2)] * 1000, maxGroupMs: Math.max(...perGroup) * 1000, rssMiB: rss / 2 ** 20, alerts };
 }
 
 /**
  * Every rule's expression run as an instant query with Prometheus's own timing (stats=all), 5 times, the
  * fastest kept, summed: the CPU cost of one evaluation of the pack, with the host's contention filtered out.
  */
-async function rulesCost(url: string): Promise<number> {
-  const doc = parseYaml(readFileSync(join(ROOT, 'rules/selfheal.rules.yml'), 'utf8')) as { groups: { rules: { expr: string }[] }[] };
+async function rulesCost(url: string): Promise<{ total: number; top: string }> {
+  const doc = parseYaml(readFileSync(join(ROOT, 'rules/selfheal.rules.yml'), 'utf8')) as { groups: { rules: { expr: string; alert?: string; record?: string }[] }[] };
   let total = 0;
+  const each: [string, number][] = [];
   for (const r of doc.groups.flatMap((g) => g.rules)) {
     let best = Infinity;
     for (let k = 0; k < 5; k++) {
@@ -141,8 +142,10 @@ async function rulesCost(url: string): Promise<number> {
       best = Math.min(best, body.data.stats?.timings?.evalTotalTime ?? NaN);
     }
     total += best;
+    each.push([r.alert ?? r.record ?? '?', best * 1000]);
   }
-  return total * 1000;
+  each.sort((a, b) => b[1] - a[1]);
+  return { total: total * 1000, top: each.slice(0, 3).map(([n, ms]) => `${n} ${ms.toFixed(1)}`).join(', ') };
 }
 
 async function alertmanagerBurst(n: number) {
@@ -217,7 +220,7 @@ async function main(): Promise<void> {
   for (const n of ns) {
     const r = await prometheusAt(n, portOf(sim));
     rows.push(r);
-    groupLines.push(`${n}: ${r.byGroup} ms`);
+    groupLines.push(`${n}: ${r.byGroup} ms (costliest rules: ${r.top} ms)`);
     say(`| ${n.toLocaleString('en')} | ${r.series.toLocaleString('en')} | ${r.evalMs.toFixed(1)} | ${r.maxGroupMs.toFixed(1)} | ${((r.evalMs / 15000) * 100).toFixed(3)} % | ${r.exprMs.toFixed(1)} | ${((r.exprMs / 15000) * 100).toFixed(3)} % | ${r.rssMiB.toFixed(0)} | ${r.alerts} |`);
   }
   say();

@@ -8,6 +8,10 @@ import { writeReportAtomic } from './engine/report_file';
 import { VERSION } from './version';
 import { serveCommand, SERVE_USAGE } from './serve/main';
 import { demoCommand } from './demo/command';
+import { policyCommand } from './ops/policy';
+import { recoveryCommand } from './ops/recovery';
+import { fleetCommand } from './ops/fleet';
+import { generateCommand } from './ops/generate';
 
 export const EXIT_CONFIG = 3;
 
@@ -23,6 +27,21 @@ Usage:
   selfheal demo status [--config FILE]           which simulated subsystems are faulted
   selfheal demo simulate [--config FILE]         run the platform simulator alone (for the compose stack)
   selfheal COMMAND --help                         usage of one command
+
+Operator commands (talk to a running service: --url URL, default http://127.0.0.1:8477; token from env
+SELFHEAL_API_TOKEN or --token-file FILE; --json for the raw JSON; exit 0 done, 1 refused by the service (4xx,
+message shown), 2 unreachable or 5xx, 3 usage):
+  selfheal policy [status]                        the served policy
+  selfheal policy reset --reason TEXT             release a latched emergency_shutdown
+  selfheal policy override --policy P --duration 10m --reason TEXT | --lift
+  selfheal recovery pending | history [--limit N]
+  selfheal recovery approve|reject ID --reason TEXT
+  selfheal recovery maintenance list | start [--subsystem X] --duration 10m --reason TEXT | stop [--subsystem X]
+
+Fleet (an inventory of instances; see README "Fleet"):
+  selfheal generate fleet --inventory FILE --out DIR   Alertmanager routes per instance, Prometheus file_sd targets
+  selfheal fleet policy status|override|reset --inventory FILE [--match label=value]...
+                                                  every matching host at once; a row per host; exit non-zero unless all confirmed
 
 The original flags still work: --config, --host, --port, --log-level.
 `;
@@ -71,6 +90,14 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
         return await serveCommand(rest, io.out);
       case 'demo':
         return await demoCommand(rest, io);
+      case 'policy':
+        return await policyCommand(rest, io);
+      case 'recovery':
+        return await recoveryCommand(rest, io);
+      case 'fleet':
+        return await fleetCommand(rest, io);
+      case 'generate':
+        return await generateCommand(rest, io);
       case 'version':
       case '--version':
         io.out(`${VERSION}\n`);

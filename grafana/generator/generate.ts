@@ -1,12 +1,13 @@
 // `npm run generate` writes grafana/dashboards/*.json; a test checks the committed files match.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fleet } from './fleet';
 import { overview } from './overview';
 import { recovery } from './recovery';
 import { subsystem } from './subsystem';
 
 export function dashboards(): Record<string, unknown> {
-  return { 'selfheal-overview.json': overview(), 'selfheal-subsystem.json': subsystem(), 'selfheal-recovery.json': recovery() };
+  return { 'selfheal-overview.json': overview(), 'selfheal-subsystem.json': subsystem(), 'selfheal-recovery.json': recovery(), 'selfheal-fleet.json': fleet() };
 }
 
 export function renderDashboards(): Record<string, string> {

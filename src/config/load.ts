@@ -79,6 +79,7 @@ export function parseConfig(raw: unknown, baseDir: string, env: NodeJS.ProcessEn
   const report_path = resolve(data_dir, root.string('report_path', 'self_healing_report.json'));
   const host = root.string('host', '127.0.0.1');
   const port = root.number('port', DEFAULT_PORT, { min: 0, max: 65535, int: true });
+  const instance = (root.optString('instance') ?? env.SELFHEAL_INSTANCE ?? '').trim() || null;
 
   const apiS = root.section('api');
   const apiToken = apiS.optString('token') ?? readSecretFile(apiS, 'token_file') ?? env.SELFHEAL_API_TOKEN ?? null;
@@ -199,6 +200,7 @@ export function parseConfig(raw: unknown, baseDir: string, env: NodeJS.ProcessEn
     report_path,
     host,
     port,
+    instance,
     api: { token: apiToken, max_connections },
     policy,
     receiver,

@@ -194,6 +194,8 @@ export interface Config {
   report_path: string;
   host: string;
   port: number;
+  /** Prometheus's `instance` label for this exporter; set, the receiver acts only on alerts naming it (fleet mode). */
+  instance: string | null;
   api: ApiConfig;
   policy: PolicyConfig;
   receiver: ReceiverConfig;

@@ -1,5 +1,6 @@
 // The example Alertmanager configuration, generated from the engine's dependency map so the
 // inhibition rules and the health engine never disagree (one source of truth, not two copies).
+// Its parts are exported for the fleet configuration (src/deploy/fleet.ts), which routes per instance.
 import { BUILTIN_DEFAULTS } from '../config/builtin';
 import { BUILTIN_SUBSYSTEMS } from '../types';
 import { DEFAULT_RULES_CONFIG } from './rules';
@@ -20,24 +21,6 @@ export interface AlertmanagerOptions {
   watchdog?: string | null;
 }
 
-/** The receiver that posts to selfheal's webhook with its bearer credential. */
-function selfhealWebhook(o: AlertmanagerOptions): Record<string, unknown> {
-  const webhook: Record<string, unknown> = {
-    url: `${o.selfhealUrl}/alertmanager/webhook`,
-    send_resolved: true,
-    max_alerts: 0,
-    http_config: { authorization: { type: 'Bearer', credentials_file: o.tokenFile } },
-  };
-  if (o.webhookTimeout) webhook.timeout = o.webhookTimeout;
-  return webhook;
-}
-
-/** The heartbeat goes to the dead man's switch at once and every minute. */
-function watchdogRoute(o: AlertmanagerOptions, receiver: string): Record<string, unknown>[] {
-  const name = o.watchdog === undefined ? DEFAULT_RULES_CONFIG.watchdog : o.watchdog;
-  return name ? [{ receiver, matchers: [`alertname="${name}"`], group_wait: '0s', group_interval: '1m', repeat_interval: '1m' }] : [];
-}
-
 /** Upstream → dependents, from the built-in subsystem table ("*" = every other subsystem). */
 export function dependencyMap(): [string, string[]][] {
   return Object.entries(BUILTIN_DEFAULTS)
@@ -45,39 +28,73 @@ export function dependencyMap(): [string, string[]][] {
     .filter(([, deps]) => deps.length > 0);
 }
 
-/** A whole Alertmanager configuration for a monitoring stack of selfheal's own. */
+/** The receiver's webhook: every alert of a group in one delivery, with the bearer credential from a file. */
+export function selfhealWebhook(selfhealUrl: string, tokenFile: string, webhookTimeout?: string): Record<string, unknown> {
+  const webhook: Record<string, unknown> = {
+    url: `${selfhealUrl}/alertmanager/webhook`,
+    send_resolved: true,
+    max_alerts: 0,
+    http_config: { authorization: { type: 'Bearer', credentials_file: tokenFile } },
+  };
+  if (webhookTimeout) webhook.timeout = webhookTimeout;
+  return webhook;
+}
+
+/** The root route's grouping and timing. */
+export function routeTiming(o: Pick<AlertmanagerOptions, 'groupWait' | 'groupInterval' | 'repeatInterval'>): Record<string, unknown> {
+  return {
+    group_by: ['alertname', 'instance', 'subsystem'],
+    group_wait: o.groupWait ?? '30s',
+    group_interval: o.groupInterval ?? '5m',
+    repeat_interval: o.repeatInterval ?? '4h',
+  };
+}
+
+/** The heartbeat goes to the dead man's switch at once and every minute. */
+function watchdogRoute(o: Pick<AlertmanagerOptions, 'watchdog'>, receiver: string): Record<string, unknown>[] {
+  const name = o.watchdog === undefined ? DEFAULT_RULES_CONFIG.watchdog : o.watchdog;
+  return name ? [{ receiver, matchers: [`alertname="${name}"`], group_wait: '0s', group_interval: '1m', repeat_interval: '1m' }] : [];
+}
+
+/** The heartbeat to the dead man's switch first, then critical alerts to the pager (and on). */
+export function pagerRoutes(o: Pick<AlertmanagerOptions, 'watchdog'> = {}): Record<string, unknown>[] {
+  return [...watchdogRoute(o, 'deadmans-switch'), { receiver: 'pager', matchers: ['severity="critical"'], continue: true }];
+}
+
+/** The pager and the dead man's switch as webhook receivers. */
+export function pagerReceivers(o: Pick<AlertmanagerOptions, 'pagerUrl' | 'deadmansSwitchUrl'>): Record<string, unknown>[] {
+  return [
+    { name: 'pager', webhook_configs: [{ url: o.pagerUrl, send_resolved: true }] },
+    { name: 'deadmans-switch', webhook_configs: [{ url: o.deadmansSwitchUrl, send_resolved: false }] },
+  ];
+}
+
+/** Inhibitions within one instance: critical over warning, upstream over dependents. */
+export function inhibitRules(): Record<string, unknown>[] {
+  return [
+    // A critical alert silences the warning about the same signal on the same instance (CPU 95% over CPU 90%).
+    { source_matchers: ['severity="critical"'], target_matchers: ['severity="warning"'], equal: ['instance', 'signal', 'subsystem'] },
+    // An upstream subsystem's critical or failed alert silences its dependents' subsystem alerts:
+    // fix the feed before restarting what starves without it.
+    ...dependencyMap().map(([up, deps]) => ({
+      source_matchers: ['alertname=~"SelfHealSubsystemCritical|SelfHealSubsystemFailed"', `subsystem="${up}"`],
+      target_matchers: ['signal="subsystem"', `subsystem=~"${deps.join('|')}"`],
+      equal: ['instance'],
+    })),
+  ];
+}
+
+/** A whole Alertmanager configuration for a monitoring stack of selfheal's own (one host). */
 export function alertmanagerConfig(o: AlertmanagerOptions): Record<string, unknown> {
-  const webhook = selfhealWebhook(o);
   return {
     global: { resolve_timeout: '5m' },
     route: {
       receiver: 'selfheal-recovery',
-      group_by: ['alertname', 'instance', 'subsystem'],
-      group_wait: o.groupWait ?? '30s',
-      group_interval: o.groupInterval ?? '5m',
-      repeat_interval: o.repeatInterval ?? '4h',
-      routes: [
-        ...watchdogRoute(o, 'deadmans-switch'),
-        { receiver: 'pager', matchers: ['severity="critical"'], continue: true },
-        { receiver: 'selfheal-recovery', matchers: ['severity=~"critical|warning|info"'] },
-      ],
+      ...routeTiming(o),
+      routes: [...pagerRoutes(o), { receiver: 'selfheal-recovery', matchers: ['severity=~"critical|warning|info"'] }],
     },
-    receivers: [
-      { name: 'selfheal-recovery', webhook_configs: [webhook] },
-      { name: 'pager', webhook_configs: [{ url: o.pagerUrl, send_resolved: true }] },
-      { name: 'deadmans-switch', webhook_configs: [{ url: o.deadmansSwitchUrl, send_resolved: false }] },
-    ],
-    inhibit_rules: [
-      // A critical alert silences the warning about the same signal on the same instance (CPU 95% over CPU 90%).
-      { source_matchers: ['severity="critical"'], target_matchers: ['severity="warning"'], equal: ['instance', 'signal', 'subsystem'] },
-      // An upstream subsystem's critical or failed alert silences its dependents' subsystem alerts:
-      // fix the feed before restarting what starves without it.
-      ...dependencyMap().map(([up, deps]) => ({
-        source_matchers: ['alertname=~"SelfHealSubsystemCritical|SelfHealSubsystemFailed"', `subsystem="${up}"`],
-        target_matchers: ['signal="subsystem"', `subsystem=~"${deps.join('|')}"`],
-        equal: ['instance'],
-      })),
-    ],
+    receivers: [{ name: 'selfheal-recovery', webhook_configs: [selfhealWebhook(o.selfhealUrl, o.tokenFile, o.webhookTimeout)] }, ...pagerReceivers(o)],
+    inhibit_rules: inhibitRules(),
   };
 }
 
@@ -94,22 +111,11 @@ export const EXAMPLE: AlertmanagerOptions = {
  * recovery route continues, so the existing tree still pages on selfheal's critical alerts.
  */
 export function alertmanagerRouteSnippet(o: Omit<AlertmanagerOptions, 'pagerUrl'>): Record<string, unknown> {
-  const heartbeat = watchdogRoute({ ...o, pagerUrl: '' }, 'selfheal-deadmans-switch');
+  const heartbeat = watchdogRoute(o, 'selfheal-deadmans-switch');
   return {
-    routes: [
-      ...heartbeat,
-      {
-        receiver: 'selfheal-recovery',
-        matchers: ['alertname=~"SelfHeal.*"'],
-        group_by: ['alertname', 'instance', 'subsystem'],
-        group_wait: o.groupWait ?? '30s',
-        group_interval: o.groupInterval ?? '5m',
-        repeat_interval: o.repeatInterval ?? '4h',
-        continue: true,
-      },
-    ],
+    routes: [...heartbeat, { receiver: 'selfheal-recovery', matchers: ['alertname=~"SelfHeal.*"'], ...routeTiming(o), continue: true }],
     receivers: [
-      { name: 'selfheal-recovery', webhook_configs: [selfhealWebhook({ ...o, pagerUrl: '' })] },
+      { name: 'selfheal-recovery', webhook_configs: [selfhealWebhook(o.selfhealUrl, o.tokenFile, o.webhookTimeout)] },
       ...(heartbeat.length ? [{ name: 'selfheal-deadmans-switch', webhook_configs: [{ url: o.deadmansSwitchUrl, send_resolved: false }] }] : []),
     ],
   };

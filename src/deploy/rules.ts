@@ -32,6 +32,7 @@ export interface RulesConfig {
     approvalPending: string;
     /** A maintenance window open this long pages a reminder. */
     maintenanceActive: string;
+    foreignAlerts: string;
   };
   thresholds: {
     /** Ratios 0-1 of selfheal_cpu_usage_ratio / selfheal_memory_usage_ratio. */
@@ -48,6 +49,7 @@ export interface RulesConfig {
     recoveryExecutedWindow: string;
     policyChangedWindow: string;
     internalErrorsWindow: string;
+    foreignWindow: string;
   };
   /** metadata of the PrometheusRule object (kube-prometheus selects rules by these labels). */
   prometheusRule: { name: string; labels: Record<string, string> };
@@ -75,6 +77,7 @@ export const DEFAULT_RULES_CONFIG: RulesConfig = {
     checksStalled: '1m',
     approvalPending: '15m',
     maintenanceActive: '4h',
+    foreignAlerts: '5m',
   },
   thresholds: {
     cpuCritical: 0.95,
@@ -87,6 +90,7 @@ export const DEFAULT_RULES_CONFIG: RulesConfig = {
     recoveryExecutedWindow: '10m',
     policyChangedWindow: '5m',
     internalErrorsWindow: '5m',
+    foreignWindow: '15m',
   },
   prometheusRule: { name: 'selfheal-rules', labels: { 'app.kubernetes.io/name': 'selfheal', prometheus: 'k8s', role: 'alert-rules' } },
 };
@@ -203,6 +207,13 @@ function criticalAlerts(c: RulesConfig): Entry[] {
       expr: `time() - selfheal_last_check_timestamp_seconds > ${t.checksStalledSec}`, for: f.checksStalled, labels: { severity: 'critical', signal: 'checks' },
       summary: 'selfheal health checks have stalled',
       description: `The last check cycle on {{ $labels.instance }} finished {{ $value | humanizeDuration }} ago (more than ${humanDuration(`${t.checksStalledSec}s`)}).`,
+    }),
+    alert(c, 'SelfHealForeignAlerts', {
+      comment: 'Fleet: a routing mistake means the right host is not healing; one misrouted delivery is enough.',
+      expr: `increase(selfheal_webhook_alerts_foreign_total[${t.foreignWindow}]) > 0`, for: f.foreignAlerts,
+      labels: { severity: 'critical', signal: 'routing', issue_severity: 'none' },
+      summary: 'Alerts about other hosts keep reaching this selfheal',
+      description: `selfheal on {{ $labels.instance }} received {{ $value | printf "%.0f" }} alert(s) about another instance (or none) in the last ${humanDuration(t.foreignWindow)}: Alertmanager routes them to the wrong host, so the right host is not healing. Recorded here, never acted on.`,
     }),
   ];
 }

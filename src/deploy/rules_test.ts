@@ -279,6 +279,20 @@ tests:
           - exp_labels: { severity: warning, signal: recovery, job: selfheal, instance: a }
             exp_annotations: { summary: Recovery actions are waiting for approval, description: 1 recovery action(s) on a have waited for approval for more than 15 minutes., runbook_url: ${rb}#selfhealrecoveryapprovalpending }
 
+  # ---- Fleet: foreign alerts keep arriving (routing mistake) → page after 5m; clears 15m after the last
+  - interval: 1m
+    input_series:
+      - { series: 'selfheal_webhook_alerts_foreign_total{job="selfheal",instance="a"}', values: '0 0 1 1 1 1 1 1 1 1 1x20' }
+      - { series: 'selfheal_webhook_alerts_foreign_total{job="selfheal",instance="b"}', values: '0x30' }
+    alert_rule_test:
+      - { eval_time: 6m, alertname: SelfHealForeignAlerts, exp_alerts: [] }
+      - eval_time: 7m
+        alertname: SelfHealForeignAlerts
+        exp_alerts:
+          - exp_labels: { severity: critical, signal: routing, issue_severity: none, job: selfheal, instance: a }
+            exp_annotations: { summary: Alerts about other hosts keep reaching this selfheal, description: "selfheal on a received 1 alert(s) about another instance (or none) in the last 15 minutes: Alertmanager routes them to the wrong host, so the right host is not healing. Recorded here, never acted on.", runbook_url: ${rb}#selfhealforeignalerts }
+      - { eval_time: 20m, alertname: SelfHealForeignAlerts, exp_alerts: [] }
+
   # ---- selfheal's own faults; maintenance windows left open -----------------------------------------
   - interval: 1m
     input_series:

@@ -74,3 +74,16 @@ export function decide(alert: AlertIn, o: DecideOptions): Decision {
     requires_approval: !chosen.can_auto_execute || forced,
   };
 }
+
+/**
+ * Fleet identity: with `instance` configured, an alert acts here only if its `instance` label names
+ * this host. Returns the reason it is foreign, or null when it is ours. Without `instance`
+ * (single-host mode) every alert is ours; with it, an alert without an `instance` label is foreign
+ * too: it cannot be attributed to this host, so it must not change it.
+ */
+export function foreignReason(labels: Readonly<Record<string, string>>, instance: string | null): string | null {
+  if (instance === null) return null;
+  const named = labels.instance;
+  if (named === instance) return null;
+  return named === undefined || named === '' ? 'foreign: no instance label' : `foreign: instance ${named.slice(0, 200)}`;
+}

@@ -6,7 +6,7 @@ import type { Logger } from '../serve/logger';
 import type { Monitor } from '../serve/monitor';
 import { RECOVERY_ACTIONS, type HealthStatus, type RecoveryAction } from '../types';
 import { improved, needsRecheck } from '../verify/verify';
-import { decide, type DecideOptions } from './decide';
+import { decide, foreignReason, type DecideOptions } from './decide';
 import type { Maintenance } from './maintenance';
 import { findHandler, runHandler, writeFlag, type ActionContext, type EffectResult } from './effects';
 import { TERMINAL, type ActionRecord, type ActionState, type JournalStore } from './journal';
@@ -197,6 +197,9 @@ export class RecoveryExecutor {
       outcome: null,
       detail: null,
     };
+    // Another host's alert (fleet mode): recorded, never executed, never floored.
+    const foreign = foreignReason(a.labels, this.config.instance);
+    if (foreign) return { ...base, subsystem: a.labels.subsystem ?? null, action: null, issue_severity: null, state: 'ignored', reason: foreign };
     if (a.status === 'resolved') {
       return { ...base, subsystem: a.labels.subsystem ?? null, action: null, issue_severity: null, state: 'resolved', reason: 'alert resolved: never a remediation' };
     }

@@ -80,7 +80,8 @@ export class LocalRecovery {
     }
     if (!firing.length && !resolved.length) return;
     try {
-      this.executor.intake([...resolved.map((o) => toAlert(o, 'resolved')), ...firing.map((o) => toAlert(o, 'firing'))]);
+      const instance = this.config.instance;
+      this.executor.intake([...resolved.map((o) => toAlert(o, 'resolved', instance)), ...firing.map((o) => toAlert(o, 'firing', instance))]);
     } catch (err) {
       // Could not record: forget the new ones so the next cycle raises them again.
       for (const o of firing) this.open.delete(`${o.subsystem}|${o.action}`);
@@ -96,10 +97,13 @@ export class LocalRecovery {
   }
 }
 
-function toAlert(o: Open, status: 'firing' | 'resolved'): AlertIn {
+/** A local decision as an alert of this host (its `instance`, when set, so it is never foreign here). */
+function toAlert(o: Open, status: 'firing' | 'resolved', instance: string | null): AlertIn {
+  const labels: Record<string, string> = { alertname: LOCAL_ALERTNAME, subsystem: o.subsystem, issue_severity: o.severity, source: 'local' };
+  if (instance !== null) labels.instance = instance;
   return {
     status,
-    labels: { alertname: LOCAL_ALERTNAME, subsystem: o.subsystem, issue_severity: o.severity, source: 'local' },
+    labels,
     annotations: {},
     startsAt: o.startsAt,
     endsAt: '',

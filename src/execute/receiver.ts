@@ -11,6 +11,7 @@ import { LOCAL_PREFIX, LocalRecovery } from './local';
 import { Maintenance, windowView } from './maintenance';
 import { recoveryStatus } from './status';
 import { parseWebhook, type AlertIn } from './webhook';
+import { foreignReason } from './decide';
 
 export interface ReceiverOptions {
   /** Start the timer-driven worker (tests with an injected clock drive `executor.runDue()` themselves). */
@@ -56,6 +57,7 @@ export function createReceiver(svc: Service, opts: ReceiverOptions = {}): Receiv
   const duration = new Histogram({ name: 'selfheal_recovery_action_duration_seconds', help: 'Time from starting a recovery action to its outcome (including verification)', labelNames: ['action'], buckets: [0.01, 0.1, 0.5, 1, 5, 15, 30, 60, 120, 300], registers: [reg] });
   const pendingGauge = new Gauge({ name: 'selfheal_recovery_pending_approvals', help: 'Recovery actions waiting for approval', registers: [reg] });
   const circuit = new Gauge({ name: 'selfheal_recovery_circuit_open', help: 'Whether the circuit breaker of (subsystem, action) is open (1) and further runs need approval', labelNames: ['subsystem', 'action'], registers: [reg] });
+  const foreign = new Counter({ name: 'selfheal_webhook_alerts_foreign_total', help: 'Alerts received about another instance (or none) while `instance` is set: recorded, never acted on', registers: [reg] });
   for (const s of ['firing', 'resolved']) received.inc({ status: s }, 0);
   pendingGauge.set(0);
 
@@ -160,6 +162,10 @@ export function createReceiver(svc: Service, opts: ReceiverOptions = {}): Receiv
     const firing = alerts.filter((a) => a.status === 'firing').length;
     if (firing) received.inc({ status: 'firing' }, firing); // one inc per status: a 10,000-alert delivery costs two
     if (alerts.length > firing) received.inc({ status: 'resolved' }, alerts.length - firing);
+    if (cfg.instance !== null) {
+      const about = alerts.filter((a) => foreignReason(a.labels, cfg.instance)).length;
+      if (about) foreign.inc(about);
+    }
     if (alerts.length > SLICE_ALERTS) return void recordLarge(alerts, res);
     queued.push({ alerts, res });
     if (queued.length === 1) setImmediate(flush);

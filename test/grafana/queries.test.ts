@@ -22,17 +22,23 @@ function substitute(expr: string): string {
     .replaceAll('"$subsystem"', '".+"');
 }
 
-const MUST_SHOW = ['Overall status', 'Safety policy', 'CPU', 'Memory', 'Subsystems', 'Status history', 'Trading allowed'];
+const MUST_SHOW = ['Overall status', 'Safety policy', 'CPU', 'Memory', 'Subsystems', 'Status history', 'Trading allowed',
+  'Instances by policy', 'Instances by status', 'Exporters up', 'Foreign alerts (15m)', 'Worst instances first', 'Policy per instance', 'Status history per instance'];
+const INSTANCES = 3;
 
 describe('dashboard queries against a real Prometheus', () => {
-  it('every panel query evaluates; status, policy, CPU, memory and the subsystem timeline show data', { timeout: 120_000 }, async () => {
-    const root = tempDir();
-    healthyPlatform(root, Date.now());
-    const { url } = await startService(configIn(root, { policy: { hold_down_sec: 0 } }), { schedule: true });
-    const prom = await startPrometheus({ targets: [url.replace('http://', '')], rules: readFileSync(join(ROOT, 'rules/selfheal.rules.yml'), 'utf8') });
-    await until('three scrapes of selfheal', async () => {
-      const r = await prom.query('count_over_time(selfheal_build_info{job="selfheal"}[1m])');
-      return Number(r.result[0]?.value?.[1] ?? 0) >= 3;
+  it('every panel query evaluates on three instances; status, policy, resources, timelines and the fleet panels show data', { timeout: 120_000 }, async () => {
+    const targets: string[] = [];
+    for (let i = 0; i < INSTANCES; i++) {
+      const root = tempDir();
+      healthyPlatform(root, Date.now());
+      const { url } = await startService(configIn(root, { policy: { hold_down_sec: 0 } }), { schedule: true }, { receiver: true, receiverSchedule: false });
+      targets.push(url.replace('http://', ''));
+    }
+    const prom = await startPrometheus({ targets, rules: readFileSync(join(ROOT, 'rules/selfheal.rules.yml'), 'utf8') });
+    await until('three scrapes of each selfheal', async () => {
+      const r = await prom.query('count_over_time(selfheal_build_info{job="selfheal"}[1m]) >= 3');
+      return r.result.length === INSTANCES;
     });
     const jobs = (await (await fetch(`${prom.url}/api/v1/label/job/values?match[]=selfheal_build_info`)).json()) as { data: string[] };
     assert.deepEqual(jobs.data, ['selfheal'], 'the job variable has a value');
@@ -55,5 +61,12 @@ describe('dashboard queries against a real Prometheus', () => {
     // The status folds to a code the value mappings understand: a healthy platform reads 0.
     const overall = await prom.query(substitute(loadDashboards()['selfheal-overview.json'].panels[0].targets![0].expr!));
     assert.equal(overall.result[0].value?.[1], '0');
+    // The fleet view: one row per instance in the worst-first table, all three counted by status.
+    const fleet = loadDashboards()['selfheal-fleet.json'].panels;
+    const expr = (title: string) => substitute(fleet.find((p) => p.title === title)!.targets![0].expr!);
+    assert.equal((await prom.query(expr('Worst instances first'))).result.length, INSTANCES);
+    const byStatus = await prom.query(expr('Instances by status'));
+    assert.deepEqual(byStatus.result.map((r) => [r.metric.status, r.value?.[1]]), [['healthy', String(INSTANCES)]]);
+    assert.equal((await prom.query(expr('Exporters up'))).result[0].value?.[1], String(INSTANCES));
   });
 });

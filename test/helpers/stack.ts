@@ -44,8 +44,8 @@ export interface Prometheus {
   stop(): Promise<void>;
 }
 
-/** `scrapeConfigs` replaces the default plain-HTTP `selfheal` job (TLS, basic auth, ...). */
-export async function startPrometheus(opts: { targets: string[]; rules: string; alertmanagers?: string[]; interval?: string; scrapeConfigs?: Record<string, unknown>[] }): Promise<Prometheus> {
+/** `scrapeConfigs` replaces the default plain-HTTP `selfheal` job (TLS, basic auth, ...); `fileSd` reads the targets from a file_sd file. */
+export async function startPrometheus(opts: { targets: string[]; rules: string; alertmanagers?: string[]; interval?: string; scrapeConfigs?: Record<string, unknown>[]; fileSd?: string }): Promise<Prometheus> {
   const dir = tempDir('selfheal-prom-');
   const port = await freePort();
   const interval = opts.interval ?? '1s';
@@ -53,7 +53,11 @@ export async function startPrometheus(opts: { targets: string[]; rules: string; 
   const config: Record<string, unknown> = {
     global: { scrape_interval: interval, evaluation_interval: interval },
     rule_files: [join(dir, 'rules.yml')],
-    scrape_configs: opts.scrapeConfigs ?? [{ job_name: 'selfheal', static_configs: [{ targets: opts.targets }] }],
+    scrape_configs: opts.scrapeConfigs ?? [
+      opts.fileSd
+        ? { job_name: 'selfheal', file_sd_configs: [{ files: [opts.fileSd], refresh_interval: '1s' }] }
+        : { job_name: 'selfheal', static_configs: [{ targets: opts.targets }] },
+    ],
   };
   if (opts.alertmanagers?.length) config.alerting = { alertmanagers: [{ static_configs: [{ targets: opts.alertmanagers }] }] };
   writeFileSync(join(dir, 'prometheus.yml'), stringify(config));

@@ -1,0 +1,149 @@
+// `selfheal fleet policy status|override|reset`: the firm-level kill switch. Fans one operator action
+// out to every matching instance of the inventory, concurrently and with a timeout each, and prints
+// one row per host; the exit code says whether every host confirmed.
+import { SAFETY_POLICIES } from '../types';
+import { EXIT, UsageError, call, resolveToken, type CallResult, type Target } from './http';
+import { parseArgs } from 'node:util';
+import { COMMON_OPTIONS, guard, required, table, timeoutMs, withUsage, type Io } from './common';
+import { loadInventory, matches, parseMatchers, type InventoryEntry } from './inventory';
+import { overrideRequest } from './policy';
+
+export const FLEET_USAGE = `Usage:
+  selfheal fleet policy status   --inventory FILE [--match label=value]...
+  selfheal fleet policy override --inventory FILE [--match label=value]... --policy P --duration 10m --reason TEXT
+  selfheal fleet policy override --inventory FILE [--match ...] --lift     (or: override lift)
+  selfheal fleet policy reset    --inventory FILE [--match ...] --reason TEXT
+Flags: --token-file FILE (else env SELFHEAL_API_TOKEN; the same operator token on every host),
+       --timeout 5s (per host), --concurrency 64, --json (one object per host)
+Exit: 0 every matching host confirmed, 1 a host refused or did not confirm, 2 a host unreachable or 5xx,
+      3 usage or a bad inventory
+`;
+
+/** One host's outcome, as printed and as --json emits it. */
+export interface HostResult {
+  instance: string;
+  url: string;
+  /** ok | not latched (reset: nothing to release) | refused | not confirmed | unreachable */
+  result: string;
+  confirmed: boolean;
+  detail: string;
+  policy_after: string | null;
+  /** The exit code this host alone would give. */
+  code: number;
+}
+
+type Verb = 'status' | 'override' | 'reset';
+interface Request {
+  method: 'GET' | 'POST' | 'DELETE';
+  path: string;
+  body: unknown;
+  /** Strictest-at-least check for an override: the policy each host must now serve. */
+  expect?: string;
+  verb: Verb;
+}
+
+const level = (p: unknown) => (SAFETY_POLICIES as readonly unknown[]).indexOf(p);
+
+/** Classifies one host's answer. Pure. */
+export function judge(e: InventoryEntry, req: Request, r: CallResult): HostResult {
+  const base = { instance: e.instance, url: e.url };
+  if (r.kind === 'unreachable') return { ...base, result: 'unreachable', confirmed: false, detail: r.message, policy_after: null, code: EXIT.unreachable };
+  const policy = (r.kind === 'ok' ? r.body : (r.body as { policy?: unknown } | null)?.policy ?? null) as { policy?: unknown } | null;
+  const after = typeof policy?.policy === 'string' ? policy.policy : null;
+  if (r.kind === 'refused') {
+    // Resetting a host that is not latched leaves it as the operator wants it: confirmed.
+    if (req.verb === 'reset' && r.status === 409) return { ...base, result: 'not latched', confirmed: true, detail: r.message, policy_after: after, code: EXIT.ok };
+    return { ...base, result: 'refused', confirmed: false, detail: `HTTP ${r.status}: ${r.message}`, policy_after: after, code: EXIT.refused };
+  }
+  if (req.expect !== undefined && !(level(after) >= level(req.expect))) {
+    return { ...base, result: 'not confirmed', confirmed: false, detail: `serves ${after ?? 'nothing'}, not at least ${req.expect}`, policy_after: after, code: EXIT.refused };
+  }
+  return { ...base, result: 'ok', confirmed: true, detail: '', policy_after: after, code: EXIT.ok };
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight, results in input order. */
+async function pool<T, R>(items: T[], limit: number, fn: (x: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/** Sends one request to every host; never throws for a host's failure. */
+export async function fanOut(hosts: InventoryEntry[], req: Request, token: string | null, timeout: number, concurrency = 64): Promise<HostResult[]> {
+  return pool(hosts, concurrency, async (e) => {
+    const t: Target = { url: e.url, token, timeoutMs: timeout };
+    return judge(e, req, await call(t, req.method, req.path, req.body));
+  });
+}
+
+/** The per-host table and the count of hosts that confirmed. */
+export function formatResults(rs: HostResult[]): string {
+  const rows = rs.map((r) => [r.instance, r.detail ? `${r.result}: ${r.detail}` : r.result, r.policy_after ?? '-']);
+  const ok = rs.filter((r) => r.confirmed).length;
+  return table(['HOST', 'RESULT', 'POLICY AFTER'], rows) + `${ok}/${rs.length} confirmed\n`;
+}
+
+/** Worst code wins: unreachable (2) over refused (1) over ok (0). */
+export const fleetExit = (rs: HostResult[]): number => Math.max(EXIT.ok, ...rs.map((r) => r.code));
+
+function requestFor(verb: string, extra: string[], v: { policy?: string; duration?: string; reason?: string; lift?: boolean }): Request {
+  switch (verb) {
+    case 'status':
+      if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
+      return { verb, method: 'GET', path: '/policy', body: undefined };
+    case 'reset':
+      if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
+      return { verb, method: 'POST', path: '/policy/reset', body: { reason: required(v.reason, 'reason') } };
+    case 'override': {
+      const liftWord = extra[0] === 'lift';
+      if (extra.length > (liftWord ? 1 : 0)) throw new UsageError(`unexpected argument "${extra.at(-1)}"`);
+      if (liftWord && v.lift) throw new UsageError('give --lift or "lift", not both');
+      const lift = liftWord || v.lift === true;
+      const r = overrideRequest(v, lift);
+      if (!lift && !(SAFETY_POLICIES as readonly string[]).includes(v.policy!)) throw new UsageError(`--policy: expected one of ${SAFETY_POLICIES.join(', ')}, got ${JSON.stringify(v.policy)}`);
+      return { verb, ...r, expect: lift ? undefined : v.policy };
+    }
+    default:
+      throw new UsageError(`unknown fleet policy command "${verb}"`);
+  }
+}
+
+/** `selfheal fleet policy ...`; returns the exit code. */
+export async function fleetCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  return withUsage(io, FLEET_USAGE, async () => {
+    const { values, positionals } = guard(() => parseArgs({ args: argv, allowPositionals: true, strict: true, options: {
+      ...COMMON_OPTIONS,
+      inventory: { type: 'string' },
+      match: { type: 'string', multiple: true },
+      concurrency: { type: 'string' },
+      reason: { type: 'string' },
+      policy: { type: 'string' },
+      duration: { type: 'string' },
+      lift: { type: 'boolean' },
+    } }));
+    if (values.help) {
+      io.out(FLEET_USAGE);
+      return EXIT.ok;
+    }
+    const [area, verb = 'status', ...extra] = positionals;
+    if (area !== 'policy') throw new UsageError(area === undefined ? 'fleet: which command? (policy)' : `unknown fleet command "${area}"`);
+    if (values.url !== undefined) throw new UsageError('--url: the fleet commands take the hosts from --inventory');
+    const req = requestFor(verb, extra, values);
+    const matchers = parseMatchers(values.match ?? []);
+    const all = loadInventory(required(values.inventory, 'inventory'));
+    const hosts = all.filter((e) => matches(e, matchers));
+    if (!hosts.length) throw new UsageError(`--match: no instance of the inventory matches ${values.match!.join(', ')}`);
+    const concurrency = values.concurrency === undefined ? 64 : Number(values.concurrency);
+    if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`--concurrency: expected a positive integer, got ${JSON.stringify(values.concurrency)}`);
+    const results = await fanOut(hosts, req, resolveToken(values['token-file'], env), timeoutMs(values.timeout), concurrency);
+    io.out(values.json ? JSON.stringify(results, null, 2) + '\n' : formatResults(results));
+    return fleetExit(results);
+  });
+}

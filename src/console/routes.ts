@@ -67,7 +67,8 @@ export function consoleConfig(host: ConsoleHost) {
   return {
     version: host.version,
     grafana_url: c.console.grafana_url,
-    receiver_enabled: c.receiver.enabled,
+    // The executor (approvals, history) runs with the webhook or with the local recovery path.
+    receiver_enabled: c.receiver.enabled || c.recovery.local,
     token_configured: c.api.token !== null,
     // Behind web basic auth the browser's Authorization header carries the web user; the token goes in X-Selfheal-Token.
     token_header: host.webBasicAuth() ? 'X-Selfheal-Token' : 'Authorization',

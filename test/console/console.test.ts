@@ -55,7 +55,7 @@ const policyIs = (c: ConsolePage, policy: string, timeout = 10_000) =>
   c.page.waitForSelector(`[data-testid="policy"]:text-is("${policy}")`, { timeout });
 
 async function pendingActions(url: string) {
-  const r = await fetch(`${url}/recovery/pending`);
+  const r = await fetch(`${url}/recovery/pending`, { headers: auth });
   return (await r.json()) as { id: string; action: string; fingerprint: string; state: string }[];
 }
 
@@ -168,6 +168,17 @@ describe('console: act', () => {
     const c = await open(url, { expectStatuses: [401] });
     const d1 = c.page.locator(`[data-approval-id="${ids.d1}"]`);
     const d2 = c.page.locator(`[data-approval-id="${ids.d2}"]`);
+    const approvals = c.page.locator('#approvals');
+    const tokenField = c.page.getByLabel('Operator token');
+    /** Types a token and leaves the field (its change re-reads the state), as a person would. */
+    const useToken = async (t: string) => {
+      await tokenField.fill(t);
+      await tokenField.dispatchEvent('change');
+    };
+
+    // The journal is the operator's: without a token the page says how to see it.
+    await approvals.getByText('Enter the operator token above to see pending approvals and the history.').waitFor();
+    await useToken(TOKEN);
     await d1.waitFor();
     await d2.waitFor();
 
@@ -178,17 +189,20 @@ describe('console: act', () => {
 
     // No token: the server refuses, the page says so and why.
     await d1.getByLabel('Reason').fill('desk agrees');
+    await tokenField.fill('');
     await d1.getByRole('button', { name: 'Approve', exact: true }).click();
     const notice = c.page.locator('[data-testid="notice"]');
     await notice.getByText(/refused \(HTTP 401\): missing Authorization header/).waitFor();
     assert.equal((await pendingActions(url)).length, 2, 'nothing was approved');
 
-    // A wrong token is refused too.
-    await c.page.getByLabel('Operator token').fill('wrong');
-    await d1.getByRole('button', { name: 'Approve', exact: true }).click();
-    await notice.getByText(/refused \(HTTP 401\): invalid credentials/).waitFor();
+    // A wrong token is refused too, for reading the approvals as for approving.
+    await useToken('wrong');
+    await approvals.getByText(/Refused \(HTTP 401\): invalid credentials/).waitFor();
 
-    await c.page.getByLabel('Operator token').fill(TOKEN);
+    await useToken(TOKEN);
+    await d1.waitFor();
+    await d2.waitFor();
+    await d1.getByLabel('Reason').fill('desk agrees');
     await d1.getByRole('button', { name: 'Approve', exact: true }).click();
     await notice.getByText(/Approve defensive_exit on event_executor: done/).waitFor();
     // By keyboard alone: the reason field, then Tab past Approve to Reject, then Enter.
@@ -202,7 +216,7 @@ describe('console: act', () => {
     await d1.waitFor({ state: 'detached' });
     await d2.waitFor({ state: 'detached' });
 
-    const history = (await (await fetch(`${url}/recovery/history`)).json()) as { id: string; state: string; reason: string }[];
+    const history = (await (await fetch(`${url}/recovery/history`, { headers: auth })).json()) as { id: string; state: string; reason: string }[];
     const byId = new Map(history.map((r) => [r.id, r]));
     assert.notEqual(byId.get(ids.d1)!.state, 'pending_approval');
     assert.match(byId.get(ids.d1)!.reason, /approved: desk agrees/);

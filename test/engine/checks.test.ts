@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import fsPromises from 'node:fs/promises';
+import { after, describe, it } from 'node:test';
 import type { AddressInfo } from 'node:net';
-import { checkSubsystem } from '../../src/detect/run';
+import { defaultConfig } from '../../src/config/load';
+import { checkSubsystem, checkWithRetries } from '../../src/detect/run';
 import type { SubsystemConfig } from '../../src/config/types';
 import { NOW, clockAt, tempDir, writeAged } from '../helpers/fs';
 import { configIn } from '../helpers/config';
@@ -236,5 +238,54 @@ describe('generic check types', () => {
     const h = await t.check('event_executor');
     assert.equal(h.status, 'failed');
     assert.match(String(h.details.error), /EISDIR/);
+  });
+});
+
+describe('one-shot checking retries an erroring check within its timeout (selfheal check)', () => {
+  const sub = (root: string) => defaultConfig({ data_dir: join(root, 'data') }).subsystems.find((s) => s.name === 'event_executor')!;
+  const table: [string, string[], string][] = [
+    ['a torn read, then the complete file: not failed', ['{"last_cycle_timest', JSON.stringify({ last_cycle_timestamp: new Date(NOW).toISOString() })], 'healthy'],
+    ['two torn reads, then the file: not failed', ['{"last', '{"last_cycle', JSON.stringify({ last_cycle_timestamp: new Date(NOW).toISOString() })], 'healthy'],
+    ['persistently corrupt: failed', ['{corrupt', '{corrupt', '{corrupt', '{corrupt'], 'failed'],
+  ];
+  for (const [name, reads, status] of table) {
+    it(name, async () => {
+      const root = tempDir();
+      writeAged(join(root, 'data', 'event_executor_state.json'), reads[0], 0);
+      const real = fsPromises.readFile;
+      let n = 0;
+      (fsPromises as { readFile: unknown }).readFile = async () => reads[Math.min(n++, reads.length - 1)];
+      try {
+        const r = await checkWithRetries(sub(root), clockAt(NOW), { attempts: 3, pauseMs: 1 });
+        assert.equal(r.health.status, status);
+        assert.equal(n, status === 'failed' ? 3 : reads.length);
+      } finally {
+        (fsPromises as { readFile: unknown }).readFile = real;
+      }
+    });
+  }
+});
+
+describe("a check timer that fires far too late is selfheal's overload, not the platform's", () => {
+  it('blocked event loop → selfFault overload; a plain timeout → an ordinary error', async () => {
+    const server = createServer(() => {
+      /* never answers */
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    after(() => server.close());
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/`;
+    const spec = defaultConfig({ subsystems: { hang: { check: 'http', url, timeout_sec: 1 } } }).subsystems.find((s) => s.name === 'hang')!;
+    const plain = await checkSubsystem(spec, Date.now);
+    assert.equal(plain.errored, true);
+    assert.equal(plain.selfFault, undefined);
+    const pending = checkSubsystem(spec, Date.now);
+    const until = Date.now() + 2600;
+    while (Date.now() < until) {
+      /* our own event loop, blocked: the 1 s timer fires 1.6 s late */
+    }
+    const late = await pending;
+    assert.equal(late.selfFault, 'overload');
+    assert.match(String(late.health.details.error), /overloaded/);
+    server.closeAllConnections();
   });
 });

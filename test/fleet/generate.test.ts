@@ -71,7 +71,7 @@ describe('selfheal generate fleet', () => {
       ]),
       [['alertname=SelfHealSubsystemCritical', 'severity=warning', 'instance=trader-9.prod:8477'], 'fleet-unrouted'],
       [['alertname=SelfHealExporterAbsent', 'severity=critical'], 'pager'],
-      [['alertname=Watchdog', 'severity=info'], 'deadmans-switch'],
+      [['alertname=SelfHealWatchdog', 'severity=info'], 'deadmans-switch'],
     ];
     for (const [labels, want] of cases) {
       const r = amtool(['config', 'routes', 'test', `--config.file=${cfg}`, `--verify.receivers=${want}`, ...labels]);

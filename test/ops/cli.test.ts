@@ -90,10 +90,10 @@ describe('selfheal policy / recovery against a running service', () => {
     ({ url, tokenFile, wrongFile, svcPolicy } = await running());
     const hook = await postHook(url, delivery([{ labels: { subsystem: 'data_feed', action: 'defensive_exit', issue_severity: 'critical' }, fingerprint: 'fp-de' }]));
     assert.equal(hook.status, 200);
-    const p = await cli(['recovery', 'pending', '--json', ...u()]);
+    const p = await cli(['recovery', 'pending', '--json', '--token-file', tokenFile, ...u()]);
     const [pending] = JSON.parse(p.out) as { id: string; action: string }[];
     assert.equal(pending.action, 'defensive_exit');
-    const human = await cli(['recovery', 'pending', ...u()]);
+    const human = await cli(['recovery', 'pending', '--token-file', tokenFile, ...u()]);
     assert.match(human.out, new RegExp(`${pending.id}\\s+SelfHealSubsystemCritical\\s+data_feed\\s+defensive_exit\\s+pending_approval`));
     const a = await cli(['recovery', 'approve', pending.id, '--reason', 'desk agrees', '--token-file', tokenFile, ...u()]);
     assert.equal(a.code, 0, a.err);
@@ -104,7 +104,7 @@ describe('selfheal policy / recovery against a running service', () => {
     const none = await cli(['recovery', 'reject', 'no-such-id', '--reason', 'x', '--token-file', tokenFile, ...u()]);
     assert.equal(none.code, 1);
     assert.match(none.err, /HTTP 404\): no such action/);
-    const h = await cli(['recovery', 'history', '--limit', '5', ...u()]);
+    const h = await cli(['recovery', 'history', '--limit', '5', '--token-file', tokenFile, ...u()]);
     assert.equal(h.code, 0);
     assert.match(h.out, /^CREATED\s+ID\s+ALERT\s+SUBSYSTEM\s+ACTION\s+STATE\s+REASON$/m);
     assert.match(h.out, /defensive_exit/);

@@ -18,7 +18,7 @@ describe('package: the published tarball', () => {
   it('npm pack lists only the product: compiled code, bin, docs, rules, dashboards, deploy examples', () => {
     const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
     const files = (JSON.parse(out) as { files: { path: string }[] }[])[0].files.map((f) => f.path);
-    const allowed = [/^dist\/src\/.+\.(js|d\.ts)$/, /^bin\/selfheal\.js$/, /^(README\.md|LICENSE|package\.json)$/, /^rules\/[^/]+\.yml$/, /^grafana\/(dashboards|provisioning)\//, /^deploy\//, /^docs\//, /^demo\/selfheal\.yml$/];
+    const allowed = [/^dist\/src\/.+\.(js|d\.ts)$/, /^dist\/src\/build_info\.json$/, /^bin\/selfheal\.js$/, /^(README\.md|LICENSE|package\.json)$/, /^rules\/[^/]+\.yml$/, /^grafana\/(dashboards|provisioning)\//, /^deploy\//, /^docs\//, /^demo\/selfheal\.yml$/];
     const stray = files.filter((f) => !allowed.some((re) => re.test(f)));
     assert.deepEqual(stray, [], 'files outside the product');
     for (const banned of [/^test\//, /^bench\//, /^scripts\//, /^\.ci\//, /^src\//, /^dist\/(test|bench|grafana)\//, /\.map$/, /\.test\.yml$/, /^node_modules\//]) {
@@ -34,7 +34,7 @@ describe('package: the published tarball', () => {
     assert.equal(pkg.scripts.prepare, undefined);
     assert.equal(pkg.scripts.install, undefined);
     assert.equal(pkg.scripts.postinstall, undefined);
-    assert.match(pkg.scripts.prepack ?? '', /tsc/);
+    assert.match(pkg.scripts.prepack ?? '', /tsc|npm run build/);
   });
 });
 

@@ -138,6 +138,8 @@ function token(): string {
 
 async function call(method: string, path: string, body?: unknown, auth = false): Promise<Reply> {
   const headers: Record<string, string> = { Accept: 'application/json' };
+  // Every POST is JSON (the server refuses others unread: no cross-site form can act), bodyless ones too.
+  if (body === undefined && method === 'POST') body = {};
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (auth && token()) {
     if (cfg?.token_header === 'X-Selfheal-Token') headers['X-Selfheal-Token'] = token();
@@ -336,10 +338,10 @@ function renderMaintenance(windows: MaintWindow[] | null): void {
 }
 
 /** Pending approvals, updated in place so a reason being typed survives a refresh. */
-function renderApprovals(pending: ActionRec[] | null): void {
+function renderApprovals(pending: ActionRec[] | null, why = 'The recovery receiver is not enabled on this server.'): void {
   const list = $('approvals');
   $('approvals-count').textContent = pending ? `(${pending.length})` : '';
-  if (pending === null) return void list.replaceChildren(h('li', { class: 'muted' }, 'The recovery receiver is not enabled on this server.'));
+  if (pending === null) return void list.replaceChildren(h('li', { class: 'muted' }, why));
   const ids = new Set(pending.map((p) => p.id));
   list.querySelectorAll<HTMLElement>('li').forEach((li) => {
     if (!li.dataset.approvalId || !ids.has(li.dataset.approvalId)) li.remove();
@@ -425,13 +427,15 @@ function refresh(): Promise<void> {
 
 async function load(): Promise<void> {
   const receiver = cfg?.receiver_enabled ?? false;
+  // The journal is the operator's to read: with a token configured, ask only once one is entered.
+  const readable = receiver && (!cfg?.token_configured || token() !== '');
   const [policy, report, status, state, pending, hist] = await Promise.all([
     call('GET', '/policy'),
     call('GET', '/report'),
     statusMissing ? Promise.resolve<Reply>({ ok: false, status: 404, body: null }) : call('GET', '/recovery/status'),
     call('GET', '/console/state'),
-    receiver ? call('GET', '/recovery/pending') : Promise.resolve(null),
-    receiver ? call('GET', '/recovery/history?limit=200') : Promise.resolve(null),
+    readable ? call('GET', '/recovery/pending', undefined, true) : Promise.resolve(null),
+    readable ? call('GET', '/recovery/history?limit=200', undefined, true) : Promise.resolve(null),
   ]);
   if (policy.ok) renderPolicy(policy.body as Json);
   if (status.status === 404) statusMissing = true;
@@ -440,7 +444,9 @@ async function load(): Promise<void> {
   renderMaintenance(st ? st.maintenance : null);
   if (report.ok) renderSubsystems(report.body as Report, st);
   if (state.ok) renderState(state.body as PolicyState);
-  renderApprovals(pending?.ok ? (pending.body as ActionRec[]) : null);
+  const locked = receiver && !readable ? 'Enter the operator token above to see pending approvals and the history.' : undefined;
+  const refused = pending && !pending.ok ? `Refused (HTTP ${pending.status}): ${String((pending.body as Json | null)?.error ?? 'no reason given')}` : undefined;
+  renderApprovals(pending?.ok ? (pending.body as ActionRec[]) : null, locked ?? refused);
   if (hist?.ok) {
     actions = hist.body as ActionRec[];
     renderHistory();
@@ -478,6 +484,7 @@ function wire(): void {
   const tok = $<HTMLInputElement>('token');
   tok.value = sessionStorage.getItem(TOKEN_KEY) ?? '';
   tok.addEventListener('input', () => sessionStorage.setItem(TOKEN_KEY, tok.value));
+  tok.addEventListener('change', () => void refresh()); // the journal becomes readable with a token
   $('token-form').addEventListener('submit', (e) => e.preventDefault());
   $('token-forget').addEventListener('click', () => {
     tok.value = '';

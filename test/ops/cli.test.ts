@@ -33,7 +33,7 @@ describe('selfheal policy / recovery against a running service', () => {
   let url = '';
   let tokenFile = '';
   let wrongFile = '';
-  let svcPolicy: () => { policy: string } = () => ({ policy: '' });
+  let svcPolicy: () => { policy: string; reasons: string[] } = () => ({ policy: '', reasons: [] });
   const u = () => ['--url', url];
 
   it('policy status: human and --json', async () => {
@@ -74,6 +74,24 @@ describe('selfheal policy / recovery against a running service', () => {
     assert.equal(svcPolicy().policy, 'allow_all');
     const l2 = await cli(['policy', 'override', '--lift', '--token-file', tokenFile, '--json', ...u()]);
     assert.equal(JSON.parse(l2.out).policy, 'allow_all');
+  });
+
+  it('recovery maintenance start → list → stop against the real service; refused without the token', async () => {
+    ({ url, tokenFile, wrongFile, svcPolicy } = await running());
+    const refused = await cli(['recovery', 'maintenance', 'start', '--duration', '10m', '--reason', 'deploy', ...u()]);
+    assert.equal(refused.code, 1, refused.err);
+    const start = await cli(['recovery', 'maintenance', 'start', '--subsystem', 'event_executor', '--duration', '10m', '--reason', 'deploy', '--token-file', tokenFile, ...u()]);
+    assert.equal(start.code, 0, start.err);
+    assert.match(start.out, /^event_executor\s+\S+Z\s+\S+Z\s+deploy$/m);
+    const list = await cli(['recovery', 'maintenance', 'list', '--json', '--token-file', tokenFile, ...u()]);
+    assert.deepEqual((JSON.parse(list.out) as { maintenance: { subsystem: string }[] }).maintenance.map((w) => w.subsystem), ['event_executor']);
+    assert.ok(svcPolicy().reasons.some((r: string) => r.startsWith('maintenance: auto-recovery suspended for event_executor')));
+    const unknown = await cli(['recovery', 'maintenance', 'start', '--subsystem', 'nope', '--duration', '1m', '--reason', 'x', '--token-file', tokenFile, ...u()]);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.err, /HTTP 400\): subsystem: expected one of the enabled subsystems/);
+    const stop = await cli(['recovery', 'maintenance', 'stop', '--subsystem', 'event_executor', '--token-file', tokenFile, '--json', ...u()]);
+    assert.equal(stop.code, 0, stop.err);
+    assert.deepEqual(JSON.parse(stop.out), { maintenance: [] });
   });
 
   it('the service refuses a bad request (4xx) → exit 1 with its message', async () => {

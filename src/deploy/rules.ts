@@ -129,8 +129,10 @@ export function humanDuration(d: string): string {
 
 function recording(): Entry[] {
   return [
-    { record: 'instance:selfheal_subsystems_critical:sum', expr: 'sum by (job, instance) (selfheal_subsystem_status{status="critical"})' },
-    { record: 'instance:selfheal_subsystems_unhealthy:sum', expr: 'sum by (job, instance) (selfheal_subsystem_status{status!="healthy"})' },
+    // From the exporter's own summary (5 series an instance), not every subsystem's state set (65): the cost of
+    // a fleet's evaluation is in these aggregations.
+    { record: 'instance:selfheal_subsystems_critical:sum', expr: 'sum by (job, instance) (selfheal_subsystems{status="critical"})' },
+    { record: 'instance:selfheal_subsystems_unhealthy:sum', expr: 'sum by (job, instance) (selfheal_subsystems{status!="healthy"})' },
     { record: 'instance_action_outcome:selfheal_recovery_actions:increase1h', expr: 'sum by (job, instance, action, outcome) (increase(selfheal_recovery_actions_total[1h]))' },
     {
       record: 'instance:selfheal_recovery_success:ratio_increase1h',
@@ -178,7 +180,7 @@ function criticalAlerts(c: RulesConfig): Entry[] {
     }),
     alert(c, 'SelfHealManySubsystemsCritical', {
       comment: "Not the recording rule: groups evaluate in no set order, so an alert reading another\ngroup's output would see it one evaluation late.",
-      expr: `sum by (job, instance) (selfheal_subsystem_status{status="critical"}) >= ${t.manySubsystemsCritical}`, for: f.manySubsystemsCritical,
+      expr: `sum by (job, instance) (selfheal_subsystems{status="critical"}) >= ${t.manySubsystemsCritical}`, for: f.manySubsystemsCritical,
       labels: { severity: 'critical', signal: 'subsystems' },
       summary: `${t.manySubsystemsCritical} or more subsystems are critical`,
       description: '{{ $value }} subsystems are critical on {{ $labels.instance }}.',

@@ -172,15 +172,12 @@ tests:
 
   - interval: 1m
     input_series:
-      # c: three critical subsystems. d and e: two each — four in all, but never on one instance.
-      - { series: 'selfheal_subsystem_status{job="selfheal",instance="c",subsystem="data_feed",status="critical"}', values: '1x4' }
-      - { series: 'selfheal_subsystem_status{job="selfheal",instance="c",subsystem="ai_model",status="critical"}', values: '1x4' }
-      - { series: 'selfheal_subsystem_status{job="selfheal",instance="c",subsystem="database",status="critical"}', values: '1 1 0 0 0' }
-      - { series: 'selfheal_subsystem_status{job="selfheal",instance="c",subsystem="logging",status="healthy"}', values: '1x4' }
-      - { series: 'selfheal_subsystem_status{job="selfheal",instance="d",subsystem="data_feed",status="critical"}', values: '1x4' }
-      - { series: 'selfheal_subsystem_status{job="selfheal",instance="d",subsystem="ai_model",status="critical"}', values: '1x4' }
-      - { series: 'selfheal_subsystem_status{job="selfheal",instance="e",subsystem="data_feed",status="critical"}', values: '1x4' }
-      - { series: 'selfheal_subsystem_status{job="selfheal",instance="e",subsystem="ai_model",status="critical"}', values: '1x4' }
+      # c: three critical subsystems (then two). d and e: two each — four in all, but never on one instance.
+      - { series: 'selfheal_subsystems{job="selfheal",instance="c",status="critical"}', values: '3 3 2 2 2' }
+      - { series: 'selfheal_subsystems{job="selfheal",instance="c",status="healthy"}', values: '10 10 11 11 11' }
+      - { series: 'selfheal_subsystems{job="selfheal",instance="c",status="degraded"}', values: '0x4' }
+      - { series: 'selfheal_subsystems{job="selfheal",instance="d",status="critical"}', values: '2x4' }
+      - { series: 'selfheal_subsystems{job="selfheal",instance="e",status="critical"}', values: '2x4' }
     promql_expr_test:
       - expr: instance:selfheal_subsystems_critical:sum
         eval_time: 0m

@@ -126,6 +126,8 @@ export class Metrics {
   readonly tradingAllowed = this.g('selfheal_trading_allowed', 'Whether trading should continue (1) or not (0)');
   readonly immediateAction = this.g('selfheal_requires_immediate_action', 'Whether a critical issue or a failed system requires immediate action');
   readonly issues = this.g('selfheal_issues', 'Current detected issues by severity', ['severity']);
+  /** The report's summary as five series: fleet-wide rules read these, not every subsystem's state set. */
+  readonly subsystemsByStatus = this.g('selfheal_subsystems', 'Enabled subsystems by status (the summary of selfheal_subsystem_status)', ['status']);
   readonly recommendations = this.g('selfheal_recovery_recommendations', 'Current recovery recommendations by action and whether they may auto-execute', ['action', 'auto']);
   readonly cpu = this.g('selfheal_cpu_usage_ratio', 'Host CPU usage, 0-1');
   readonly memory = this.g('selfheal_memory_usage_ratio', 'Host memory usage excluding reclaimable cache, 0-1');
@@ -159,6 +161,7 @@ export class Metrics {
     for (const st of HEALTH_STATUSES) this.overallStatus.set({ status: st }, st === 'unknown' ? 1 : 0);
     this.setPolicy('no_new_trades');
     for (const sev of ISSUE_SEVERITIES) this.issues.set({ severity: sev }, 0);
+    for (const st of HEALTH_STATUSES) this.subsystemsByStatus.set({ status: st }, st === 'unknown' ? subsystems.length : 0);
     for (const a of RECOVERY_ACTIONS) for (const auto of ['true', 'false']) this.recommendations.set({ action: a, auto }, 0);
     this.tradingAllowed.set(0);
     this.immediateAction.set(0);
@@ -264,6 +267,9 @@ export class Metrics {
     const bySeverity = Object.fromEntries(ISSUE_SEVERITIES.map((s) => [s, 0])) as Record<string, number>;
     for (const i of r.detected_issues) bySeverity[i.severity]++;
     for (const s of ISSUE_SEVERITIES) this.issues.set({ severity: s }, bySeverity[s]);
+    const byStatus = Object.fromEntries(HEALTH_STATUSES.map((s) => [s, 0])) as Record<string, number>;
+    for (const h of Object.values(r.subsystem_health)) byStatus[h.status]++;
+    for (const s of HEALTH_STATUSES) this.subsystemsByStatus.set({ status: s }, byStatus[s]);
     const recs = new Map<string, number>();
     for (const rec of r.recovery_recommendations) {
       const k = `${rec.action}|${rec.can_auto_execute}`;

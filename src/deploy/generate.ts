@@ -21,7 +21,8 @@ ${watchdog ? `# The heartbeat route sends ${watchdog} to a dead man's switch and
 export function generatedFiles(c: RulesConfig = DEFAULT_RULES_CONFIG): Record<string, string> {
   const files: Record<string, string> = {
     'rules/selfheal.rules.yml': rulesFile(c),
-    'rules/selfheal.prometheusrule.yaml': prometheusRuleFile(c),
+    // Beside the other deployment files, not in rules/: promtool reads rules/ as rule files, and this is a Kubernetes object.
+    'deploy/kubernetes/selfheal.prometheusrule.yaml': prometheusRuleFile(c),
     'deploy/alertmanager/alertmanager.yml':
       HEADER + '# For Alertmanager >= 0.28 (webhook timeout); the docker-compose stack pins such a version.\n' + stringify(alertmanagerConfig({ ...EXAMPLE, webhookTimeout: '10s', watchdog: c.watchdog })),
     'deploy/alertmanager/alertmanager-0.25.yml':

@@ -104,7 +104,7 @@ describe('generated files', () => {
     const files = generatedFiles();
     assert.deepEqual(Object.keys(files).sort(), [
       'deploy/alertmanager/alertmanager-0.25.yml', 'deploy/alertmanager/alertmanager.yml', 'deploy/alertmanager/selfheal-route.yml',
-      'rules/selfheal.prometheusrule.yaml', 'rules/selfheal.rules.test.yml', 'rules/selfheal.rules.yml',
+      'deploy/kubernetes/selfheal.prometheusrule.yaml', 'rules/selfheal.rules.test.yml', 'rules/selfheal.rules.yml',
     ]);
     for (const [rel, text] of Object.entries(files)) assert.equal(readFileSync(join(ROOT, rel), 'utf8'), text, `${rel} is stale: run npm run generate`);
   });
@@ -165,7 +165,7 @@ describe('rules as a mixin: one config object', () => {
   });
 
   it('the PrometheusRule object carries exactly the pack\'s groups and passes promtool once unwrapped', () => {
-    const obj = parse(readFileSync(join(ROOT, 'rules/selfheal.prometheusrule.yaml'), 'utf8')) as { apiVersion: string; kind: string; metadata: { name: string; labels: Record<string, string> }; spec: { groups: unknown[] } };
+    const obj = parse(readFileSync(join(ROOT, 'deploy/kubernetes/selfheal.prometheusrule.yaml'), 'utf8')) as { apiVersion: string; kind: string; metadata: { name: string; labels: Record<string, string> }; spec: { groups: unknown[] } };
     assert.equal(obj.apiVersion, 'monitoring.coreos.com/v1');
     assert.equal(obj.kind, 'PrometheusRule');
     assert.equal(obj.metadata.name, 'selfheal-rules');

@@ -78,6 +78,8 @@ export class Service {
   /** Extra lines for the served policy's reasons (maintenance windows), from plugins. */
   private readonly reasonSources: (() => string[])[] = [];
   private started = false;
+  /** The evaluation time of the last `policy` event sent to subscribers. */
+  private policyEventAt = '';
   private stopping = false;
   /** GET /policy as bytes, re-encoded on every policy or cycle change (null before the first cycle). */
   private policyBytes: Buffer | null = null;
@@ -163,7 +165,9 @@ export class Service {
       if (critical.length) this.logger.error({ issues: critical.map((i) => ({ subsystem: i.subsystem, description: i.description, root_cause: i.root_cause })) }, `${critical.length} CRITICAL ISSUES detected`);
     }
     const view = this.policy();
-    this.broadcast('refresh', { timestamp: view.timestamp, valid_until: view.valid_until, policy: view.policy });
+    // A policy change of this same evaluation already told every subscriber all a refresh would:
+    // one event per subscriber, not two (1,000 subscribers read half as much).
+    if (view.timestamp !== this.policyEventAt) this.broadcast('refresh', { timestamp: view.timestamp, valid_until: view.valid_until, policy: view.policy });
     void this.writeReport();
   }
 
@@ -172,7 +176,9 @@ export class Service {
     this.metrics.policyChanges.inc();
     this.metrics.invalidate();
     this.logger.warn({ from: c.from, to: c.to, reasons: c.reasons }, `Safety policy changed: ${c.from} → ${c.to}`);
-    this.broadcast('policy', this.policy());
+    const view = this.policy();
+    this.policyEventAt = view.timestamp;
+    this.broadcast('policy', view);
   }
 
   private async writeReport(): Promise<void> {

@@ -21,6 +21,8 @@ export class PolicyStateMachine {
   private evaluated: SafetyPolicy;
   private evaluatedReasons: string[] = [];
   private latched = false;
+  /** Why emergency_shutdown latched, for the reasons while it holds. */
+  private latchedFor = '';
   private belowSince: number | null = null;
   /** The strictest target seen while waiting to de-escalate: we step down only to that. */
   private belowMax: SafetyPolicy = 'allow_all';
@@ -85,6 +87,12 @@ export class PolicyStateMachine {
     return { target: this.belowMax, since: this.belowSince, until: this.belowSince + this.holdDownMs };
   }
 
+  /** A latch that outlived the process (fail closed across a crash): emergency_shutdown again until a reset. */
+  restoreLatch(reason: string): PolicyChange | null {
+    if (this.latched) return null;
+    return this.move('emergency_shutdown', [reason]);
+  }
+
   /** Operator reset of the emergency latch; steps straight to the current target (no hold-down). */
   reset(reason: string): PolicyChange | null {
     this.latched = false;
@@ -103,7 +111,7 @@ export class PolicyStateMachine {
 
   reasons(): string[] {
     const out = [...this.target().reasons];
-    if (this.latched) out.push('emergency_shutdown latched: POST /policy/reset to release');
+    if (this.latched) out.push(`emergency_shutdown latched: POST /policy/reset to release${this.latchedFor ? ` (latched for: ${this.latchedFor})` : ''}`);
     if (this.belowSince !== null && !this.latched) {
       out.push(`hold-down: ${this.belowMax} since ${new Date(this.belowSince).toISOString()}, de-escalating at ${new Date(this.belowSince + this.holdDownMs).toISOString()}`);
     }
@@ -154,7 +162,10 @@ export class PolicyStateMachine {
     this.served = to;
     this.changedAt = at;
     this.belowSince = null;
-    if (to === 'emergency_shutdown') this.latched = true;
+    if (to === 'emergency_shutdown') {
+      this.latched = true;
+      this.latchedFor = reasons.join('; ').slice(0, 1000);
+    }
     return { from, to, reasons, at };
   }
 }

@@ -111,7 +111,7 @@ export class Monitor extends EventEmitter {
     this.subsystems = config.subsystems.filter((s) => s.enabled);
     this.sliced = this.subsystems.length > LARGE_PLATFORM;
     this.policy = new PolicyStateMachine(config.policy.hold_down_sec * 1000, deps.clock);
-    this.ignoredNames = new Set([basename(config.report_path), basename(config.recovery.journal_path), 'selfheal_maintenance.json']);
+    this.ignoredNames = new Set([basename(config.report_path), basename(config.recovery.journal_path), 'selfheal_maintenance.json', 'selfheal_latch.json']);
   }
 
   private interval(sub: SubsystemConfig): number {
@@ -183,6 +183,10 @@ export class Monitor extends EventEmitter {
 
   clearFloor(key: string): PolicyChange | null {
     return this.publish(this.policy.clearFloor(key));
+  }
+
+  restoreLatch(reason: string): PolicyChange | null {
+    return this.publish(this.policy.restoreLatch(reason));
   }
 
   resetLatch(reason: string): PolicyChange | null {

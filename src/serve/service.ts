@@ -19,6 +19,7 @@ import type { WebConfig } from './web_config';
 import { WebGate } from './web_gate';
 import { CONTENT_TYPE, negotiate, type Want } from './exposition';
 import { encoded, Metrics, type Encoded } from './metrics';
+import { LatchFile } from './latch';
 import { Monitor, type SelfFault, type ServedReport } from './monitor';
 import { policyView, type PolicyView } from './policy_view';
 
@@ -78,6 +79,8 @@ export class Service {
   /** Extra lines for the served policy's reasons (maintenance windows), from plugins. */
   private readonly reasonSources: (() => string[])[] = [];
   private started = false;
+  /** Where a latched emergency_shutdown is written down (fail closed across a crash). */
+  private readonly latch: LatchFile;
   /** The evaluation time of the last `policy` event sent to subscribers. */
   private policyEventAt = '';
   private stopping = false;
@@ -92,6 +95,7 @@ export class Service {
     this.clock = deps.clock ?? Date.now;
     this.logger = deps.logger;
     this.web = deps.web ? new WebGate(deps.web, this.clock) : null;
+    this.latch = LatchFile.beside(config.recovery.journal_path);
     this.monitor = new Monitor(config, { clock: this.clock, resources: deps.resources, logger: deps.logger, watchFiles: deps.watchFiles, schedule: deps.schedule });
     this.metrics = new Metrics(BUILD, this.monitor.subsystems.map((s) => s.name));
     this.monitor.on('cycle', (r: ServedReport) => this.onCycle(r));
@@ -126,7 +130,8 @@ export class Service {
 
   policy(): PolicyView {
     const r = this.monitor.report;
-    if (!r) return policyView('no_new_trades', false, ['first check cycle has not completed'], this.clock(), { ...this.config.policy, valid_for_sec: 0 });
+    // Before the first cycle: the start-up policy, or a latch restored from before a restart.
+    if (!r) return policyView(this.monitor.policy.policy, false, ['first check cycle has not completed', ...this.monitor.policy.reasons()], this.clock(), { ...this.config.policy, valid_for_sec: 0 }, this.monitor.policy.isLatched);
     const reasons = this.monitor.policy.reasons();
     for (const src of this.reasonSources) reasons.push(...src());
     return policyView(r.current_safety_policy, r.trading_should_continue, reasons, this.monitor.lastCycleAt, this.config.policy, this.monitor.policy.isLatched);
@@ -172,6 +177,7 @@ export class Service {
   }
 
   private onPolicyChange(c: PolicyChange): void {
+    if (c.to === 'emergency_shutdown') this.persistLatch(c);
     this.encodePolicy();
     this.metrics.policyChanges.inc();
     this.metrics.invalidate();
@@ -179,6 +185,14 @@ export class Service {
     const view = this.policy();
     this.policyEventAt = view.timestamp;
     this.broadcast('policy', view);
+  }
+
+  private persistLatch(c: PolicyChange): void {
+    try {
+      this.latch.write(c.at, c.reasons);
+    } catch (err) {
+      this.logger.error({ err: (err as Error).message, path: this.latch.path }, 'could not persist the emergency_shutdown latch');
+    }
   }
 
   private async writeReport(): Promise<void> {
@@ -274,6 +288,7 @@ export class Service {
       if (!this.monitor.policy.isLatched) return void res.status(409).json({ error: 'emergency_shutdown is not latched', policy: this.policy() });
       this.logger.warn({ reason, remote: req.socket.remoteAddress }, 'emergency_shutdown latch reset by operator');
       this.monitor.resetLatch(reason);
+      this.latch.clear();
       res.json(this.policy());
     });
     app.post('/policy/override', operator, json, (req, res) => {
@@ -348,6 +363,11 @@ export class Service {
     });
     this.keepAlive = setInterval(() => this.writeStreams(KEEP_ALIVE), 15_000);
     this.keepAlive.unref();
+    const left = this.latch.read();
+    if (left) {
+      this.logger.error({ since: left.since, reasons: left.reasons }, 'emergency_shutdown was latched before this start: serving it until POST /policy/reset');
+      this.monitor.restoreLatch(`emergency_shutdown latched since ${left.since}, before a restart of selfheal${left.reasons.length ? `: ${left.reasons.join('; ')}` : ''}`);
+    }
     for (const p of this.plugins) await p.start?.();
     await this.monitor.start();
     await this.metrics.render(); // ready means the first cycle is in the metrics too

@@ -169,6 +169,24 @@ describe('HTTP API', () => {
     assert.ok(Number(/^selfheal_policy_changes_total (\d+)/m.exec(m)?.[1]) >= 2);
   });
 
+  it('a latched emergency_shutdown survives a restart of selfheal until an operator resets it (fail closed)', async () => {
+    const { root, config } = platform({ api: { token: 'op' }, max_error_rate: 1, max_consecutive_failures: 1 });
+    const state = join(root, 'data', 'event_executor_state.json');
+    writeAged(state, '{corrupt', 0);
+    const first = await startService(config);
+    assert.equal((await getJson(`${first.url}/policy`)).body.policy, 'emergency_shutdown');
+    await first.stop();
+    writeAged(state, JSON.stringify({ last_cycle_timestamp: new Date().toISOString() }), 0);
+    const second = await startService(config);
+    const after = await getJson(`${second.url}/policy`);
+    assert.equal(after.body.policy, 'emergency_shutdown', 'a healthy platform after the restart does not release the latch');
+    assert.ok((after.body.reasons as string[]).some((r) => r.includes('before a restart of selfheal')));
+    assert.equal((await post(`${second.url}/policy/reset`, { reason: 'checked by the desk' }, { authorization: 'Bearer op' })).status, 200);
+    await second.stop();
+    const third = await startService(config);
+    assert.equal((await getJson(`${third.url}/policy`)).body.policy, 'allow_all', 'reset is remembered too');
+  });
+
   it('/policy/stream delivers one event per policy change', async () => {
     const { config } = platform({ api: { token: 'op' } });
     const { url } = await startService(config);

@@ -230,12 +230,12 @@ function warningAlerts(c: RulesConfig): Entry[] {
       description: 'selfheal on {{ $labels.instance }} reports overall status critical.',
     }),
     alert(c, 'SelfHealSubsystemCritical', {
-      expr: 'selfheal_subsystem_status{status="critical"} == 1', for: f.subsystemCritical, labels: { severity: 'warning', signal: 'subsystem', issue_severity: 'critical' },
+      expr: 'selfheal_subsystem_problem{status="critical"} == 1', for: f.subsystemCritical, labels: { severity: 'warning', signal: 'subsystem', issue_severity: 'critical' },
       summary: 'Subsystem {{ $labels.subsystem }} is critical',
       description: "{{ $labels.subsystem }} on {{ $labels.instance }} is critical; the receiver applies the guide's action for a critical issue.",
     }),
     alert(c, 'SelfHealSubsystemFailed', {
-      expr: 'selfheal_subsystem_status{status="failed"} == 1', for: f.subsystemFailed, labels: { severity: 'warning', signal: 'subsystem', issue_severity: 'high' },
+      expr: 'selfheal_subsystem_problem{status="failed"} == 1', for: f.subsystemFailed, labels: { severity: 'warning', signal: 'subsystem', issue_severity: 'high' },
       summary: 'Subsystem {{ $labels.subsystem }} has failed',
       description: '{{ $labels.subsystem }} on {{ $labels.instance }} has failed (its check errors, or it stayed critical too long).',
     }),
@@ -298,7 +298,7 @@ function infoAlerts(c: RulesConfig): Entry[] {
       description: 'selfheal on {{ $labels.instance }} reports overall status degraded; new positions are blocked (no_new_trades).',
     }),
     alert(c, 'SelfHealSubsystemDegraded', {
-      expr: 'selfheal_subsystem_status{status="degraded"} == 1', for: f.subsystemDegraded, labels: { severity: 'info', signal: 'subsystem', issue_severity: 'medium' },
+      expr: 'selfheal_subsystem_problem{status="degraded"} == 1', for: f.subsystemDegraded, labels: { severity: 'info', signal: 'subsystem', issue_severity: 'medium' },
       summary: 'Subsystem {{ $labels.subsystem }} is degraded',
       description: `{{ $labels.subsystem }} on {{ $labels.instance }} has been degraded for ${humanDuration(f.subsystemDegraded)}.`,
     }),

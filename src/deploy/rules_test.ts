@@ -135,10 +135,11 @@ tests:
   # ---- Subsystems: critical / failed (warning, 1m), degraded (info, 5m), 3+ critical (critical) --
   - interval: 1m
     input_series:
-      - { series: 'selfheal_subsystem_status{job="selfheal",instance="a",subsystem="data_feed",status="critical"}', values: '0 1 1 1 0 0' }
-      - { series: 'selfheal_subsystem_status{job="selfheal",instance="b",subsystem="ai_model",status="critical"}', values: '1x5' }
-      - { series: 'selfheal_subsystem_status{job="selfheal",instance="b",subsystem="event_executor",status="failed"}', values: '1x5' }
-      - { series: 'selfheal_subsystem_status{job="selfheal",instance="b",subsystem="logging",status="degraded"}', values: '1x5' }
+      # Present only while the subsystem is in that status: gone (a stale marker) when it leaves it.
+      - { series: 'selfheal_subsystem_problem{job="selfheal",instance="a",subsystem="data_feed",status="critical"}', values: '_ 1 1 1 stale' }
+      - { series: 'selfheal_subsystem_problem{job="selfheal",instance="b",subsystem="ai_model",status="critical"}', values: '1x5' }
+      - { series: 'selfheal_subsystem_problem{job="selfheal",instance="b",subsystem="event_executor",status="failed"}', values: '1x5' }
+      - { series: 'selfheal_subsystem_problem{job="selfheal",instance="b",subsystem="logging",status="degraded"}', values: '1x5' }
     alert_rule_test:
       - eval_time: 1m
         alertname: SelfHealSubsystemCritical

@@ -5,6 +5,9 @@ import { createGzip, gzipSync } from 'node:zlib';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { LARGE_PLATFORM, runSliced, type Steps } from '../engine/slices';
 import { SELF_FAULT_KINDS } from '../detect/run';
+
+/** The statuses selfheal_subsystem_problem carries (the ones the per-subsystem alerts page on). */
+const PROBLEM_STATUSES: ReadonlySet<string> = new Set(['degraded', 'critical', 'failed']);
 import { HEALTH_STATUSES, ISSUE_SEVERITIES, RECOVERY_ACTIONS, SAFETY_POLICIES, policyLevel, type HealthReport } from '../types';
 import { EOF, toOpenMetrics, type Format, type Want } from './exposition';
 import type { Monitor } from './monitor';
@@ -126,6 +129,11 @@ export class Metrics {
   readonly tradingAllowed = this.g('selfheal_trading_allowed', 'Whether trading should continue (1) or not (0)');
   readonly immediateAction = this.g('selfheal_requires_immediate_action', 'Whether a critical issue or a failed system requires immediate action');
   readonly issues = this.g('selfheal_issues', 'Current detected issues by severity', ['severity']);
+  /**
+   * One series per subsystem that is degraded, critical or failed, absent otherwise: the per-subsystem
+   * alerts read these, so a fleet's evaluation costs what is unhealthy, not every state of every subsystem.
+   */
+  readonly subsystemProblems = this.g('selfheal_subsystem_problem', 'Present (1) while the subsystem is degraded, critical or failed, with that status; absent while healthy or unknown', ['subsystem', 'status']);
   /** The report's summary as five series: fleet-wide rules read these, not every subsystem's state set. */
   readonly subsystemsByStatus = this.g('selfheal_subsystems', 'Enabled subsystems by status (the summary of selfheal_subsystem_status)', ['status']);
   readonly recommendations = this.g('selfheal_recovery_recommendations', 'Current recovery recommendations by action and whether they may auto-execute', ['action', 'auto']);
@@ -270,6 +278,10 @@ export class Metrics {
     const byStatus = Object.fromEntries(HEALTH_STATUSES.map((s) => [s, 0])) as Record<string, number>;
     for (const h of Object.values(r.subsystem_health)) byStatus[h.status]++;
     for (const s of HEALTH_STATUSES) this.subsystemsByStatus.set({ status: s }, byStatus[s]);
+    this.subsystemProblems.reset();
+    for (const h of Object.values(r.subsystem_health)) {
+      if (PROBLEM_STATUSES.has(h.status)) this.subsystemProblems.set({ subsystem: h.subsystem, status: h.status }, 1);
+    }
     const recs = new Map<string, number>();
     for (const rec of r.recovery_recommendations) {
       const k = `${rec.action}|${rec.can_auto_execute}`;

@@ -89,7 +89,7 @@ describe('rules lint (what pint would check)', () => {
       const l = a.labels ?? {};
       if (l.issue_severity && l.issue_severity !== 'none') {
         assert.ok(['critical', 'high', 'medium', 'low'].includes(l.issue_severity), a.alert);
-        assert.ok(l.subsystem || /selfheal_subsystem_status/.test(a.expr), `${a.alert} needs a subsystem`);
+        assert.ok(l.subsystem || /selfheal_subsystem_(status|problem)\b/.test(a.expr), `${a.alert} needs a subsystem`);
       }
       if (/selfheal_recovery_(actions_total|circuit_open)/.test(a.expr)) {
         assert.equal(l.issue_severity, 'none', `${a.alert} must not trigger remediation`);

@@ -69,6 +69,8 @@ export class RecoveryExecutor {
   private stopped = false;
   /** Circuit breakers currently open, by "subsystem|action". */
   readonly openCircuits = new Set<string>();
+  /** Actions held by a maintenance window, with the not_before they had before it. */
+  private readonly held = new Map<string, number | null>();
   /** Why a subsystem's recovery is exhausted, as of the last outcome: recomputed after each one. */
   private readonly exhaustedMemo = new Map<string, { reason: string | null; since: number }>();
   /** Executions and verifications started by a pass, not awaited by it: a pass never blocks on a handler. */
@@ -247,7 +249,16 @@ export class RecoveryExecutor {
     const memo = this.exhaustedMemo.get(subsystem);
     if (memo && memo.since === episodeStart) return memo.reason;
     let reason: string | null = null;
-    for (const key of this.openCircuits) if (key.startsWith(`${subsystem}|`)) reason = `circuit breaker open for ${key.slice(subsystem.length + 1)}`;
+    const now = this.clock();
+    for (const key of [...this.openCircuits]) {
+      if (!key.startsWith(`${subsystem}|`)) continue;
+      const action = key.slice(subsystem.length + 1);
+      // A breaker closes with its window, whether or not another run of that action was ever admitted:
+      // a breaker of an earlier episode must not escalate this one.
+      const started = this.store.startedSince(subsystem, action, now - this.limits.breaker_window_sec * 1000).length;
+      if (breakerOpen(started, this.limits)) reason = `circuit breaker open for ${action}`;
+      else this.openCircuits.delete(key);
+    }
     const max = this.limits.max_consecutive_failures;
     for (const action of VERIFIED_ACTIONS) {
       if (reason) break;
@@ -353,6 +364,17 @@ export class RecoveryExecutor {
     return lifted;
   }
 
+  /** A maintenance window started, ended or expired: release what it no longer covers, then act. */
+  maintenanceChanged(): void {
+    for (const [id, notBefore] of this.held) {
+      const r = this.store.get(id);
+      if (r && r.state === 'recorded' && r.subsystem && this.maintenance?.active(r.subsystem)) continue;
+      this.held.delete(id);
+      if (r && r.state === 'recorded') this.store.update(id, { not_before: notBefore, updated_at: this.clock() });
+    }
+    this.kick();
+  }
+
   kick(): void {
     if (this.stopped || !this.schedule) return;
     setImmediate(() => void this.tick().catch((err) => this.logger.error({ err }, 'recovery worker failed')));
@@ -443,7 +465,12 @@ export class RecoveryExecutor {
         for (const r of rows) {
           const lane = laneOf(r);
           if (busy.has(lane)) skipped++;
-          else if (!r.approved && r.subsystem && this.maintenance?.active(r.subsystem)) skipped++; // waits for the window to end
+          else if (!r.approved && r.subsystem && this.maintenance?.active(r.subsystem)) {
+            // Held until the window ends: due again exactly then (not before, so the worker does not spin);
+            // released() restores it if the window is ended early.
+            if (!this.held.has(r.id)) this.held.set(r.id, r.not_before);
+            this.store.update(r.id, { not_before: this.maintenance.active(r.subsystem)!.until, updated_at: now });
+          }
           else if (r.approved || this.admit(r, now, cache)) {
             busy.add(lane);
             out.push(r);

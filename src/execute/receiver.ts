@@ -71,7 +71,10 @@ export function createReceiver(svc: Service, opts: ReceiverOptions = {}): Receiv
     for (const w of maintenance.list()) maintGauge.set({ subsystem: w.subsystem ?? 'all' }, 1);
     svc.metrics.invalidate();
     svc.policyViewChanged();
+    // A window that ends (or is ended) releases what it held: act now, not at some later wake-up.
+    executorRef?.maintenanceChanged();
   });
+  let executorRef: RecoveryExecutor | null = null;
   for (const w of maintenance.list()) maintGauge.set({ subsystem: w.subsystem ?? 'all' }, 1);
   svc.addReasons(() => maintenance.reasons());
   const shown = new Set<string>();
@@ -90,6 +93,7 @@ export function createReceiver(svc: Service, opts: ReceiverOptions = {}): Receiv
       svc.metrics.invalidate();
     },
   }, opts.schedule ?? true, maintenance);
+  executorRef = executor;
   svc.monitor.setRecoveryProbe(executor);
   const local = cfg.recovery.local ? new LocalRecovery(cfg, executor, svc.monitor, svc.clock, svc.logger.child({ component: 'local-recovery' })) : null;
 
@@ -301,6 +305,7 @@ export function createReceiver(svc: Service, opts: ReceiverOptions = {}): Receiv
     },
     async start() {
       executor.recover();
+      svc.monitor.seedEpisodes(episodeSeeds(store, svc.clock() - cfg.recovery.backoff_reset_sec * 1000));
       local?.start(store.openAlerts(LOCAL_PREFIX));
       compact();
       // Hourly, a batch per event-loop turn: a large backlog never holds /policy.
@@ -363,4 +368,17 @@ function mountMaintenance(app: express.Express, svc: Service, maintenance: Maint
     svc.logger.warn({ subsystem: q ?? 'every window', ended, remote: req.socket.remoteAddress }, 'maintenance window ended');
     res.json(list());
   });
+}
+
+/**
+ * Where each subsystem's unhealthy episode began, from the alerts still open in the journal (any path,
+ * recorded since `since`): what a restarted selfheal continues rather than starts afresh.
+ */
+export function episodeSeeds(store: JournalStore, since: number): Map<string, number> {
+  const seeds = new Map<string, number>();
+  for (const r of store.openAlerts('')) {
+    if (!r.subsystem || r.created_at < since) continue;
+    seeds.set(r.subsystem, Math.min(seeds.get(r.subsystem) ?? Infinity, r.created_at));
+  }
+  return seeds;
 }

@@ -92,6 +92,7 @@ export class Monitor extends EventEmitter {
   /** Subsystems whose latest check met one of our own faults; ready again once each checks clean. */
   readonly selfFaulted = new Map<string, SelfFault>();
   private recovery: RecoveryProbe | null = null;
+  private readonly episodeSeeds = new Map<string, number>();
   private readonly nextDue = new Map<string, number>();
   private readonly transitionAt = new Map<string, number>();
   private resourcesDue = 0;
@@ -128,6 +129,15 @@ export class Monitor extends EventEmitter {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     for (const w of this.watchers) w.close();
+  }
+
+  /**
+   * Episodes that began before this process (from the journal's open alerts): a subsystem still
+   * unhealthy at its first check continues that episode, so a restart of selfheal neither forgets
+   * the recoveries already tried nor runs them again.
+   */
+  seedEpisodes(starts: ReadonlyMap<string, number>): void {
+    for (const [name, at] of starts) this.episodeSeeds.set(name, at);
   }
 
   /** EXECUTE plugs in here, so that exhausted recovery (and only that) escalates critical to failed. */
@@ -314,8 +324,10 @@ export class Monitor extends EventEmitter {
 
   /** Applies escalation and tracks the unhealthy episode; replaces (never mutates) the served result. */
   private serve(name: string, st: SubsystemState, now: number): void {
+    const seed = this.episodeSeeds.get(name);
+    if (seed !== undefined) this.episodeSeeds.delete(name);
     if (st.checked === 'healthy') st.episodeStart = null;
-    else if (st.episodeStart === null) st.episodeStart = st.lastEpisodeStart = now;
+    else if (st.episodeStart === null) st.episodeStart = st.lastEpisodeStart = seed !== undefined && seed <= now ? seed : now;
     const exhausted = st.checked === 'critical' && st.episodeStart !== null && this.recovery ? this.recovery.exhausted(name, st.episodeStart) : null;
     const esc = escalate(st.checked, st.history, this.config, exhausted);
     const h = st.result.health;

@@ -31,7 +31,8 @@ async function setup(extra: Record<string, unknown> = {}, recovery: Record<strin
     recovery: { settle_sec: 30, ...recovery },
     ...extra,
   });
-  const { svc, url, receiver } = await startWithReceiver(config, { clock: () => now });
+  const started = await startWithReceiver(config, { clock: () => now });
+  const { svc, url, receiver } = started;
   const changes: PolicyChange[] = [];
   svc.monitor.on('policy', (c: PolicyChange) => changes.push(c));
   const heartbeat = (at: number) => writeAged(join(data, 'event_executor_state.json'), JSON.stringify({ last_cycle_timestamp: new Date(at).toISOString() }), 0, at);
@@ -48,7 +49,7 @@ async function setup(extra: Record<string, unknown> = {}, recovery: Record<strin
     await receiver.executor.idle();
     await svc.monitor.reevaluate();
   };
-  return { root, data, svc, stallAt, url, receiver, changes, heartbeat, records, served, settle, at: (ms: number) => (now = ms), now: () => now };
+  return { root, data, config, stop: started.stop, svc, stallAt, url, receiver, changes, heartbeat, records, served, settle, at: (ms: number) => (now = ms), now: () => now };
 }
 
 const strictest = (changes: PolicyChange[]): SafetyPolicy =>
@@ -210,5 +211,87 @@ describe('local recovery: heal before you halt', () => {
     await t.svc.monitor.forceCheck();
     assert.deepEqual(t.svc.monitor.policy.floorKeys(), []);
     assert.equal(t.served(), 'allow_all');
+  });
+
+  it('a breaker of an earlier episode does not escalate a new one: the new episode heals', async () => {
+    const t = await setup({}, { breaker_max_executions: 1, breaker_window_sec: 60 });
+    t.stallAt(CRITICAL_AT);
+    await t.svc.monitor.tick();
+    await t.receiver.executor.runDue();
+    t.at(CRITICAL_AT + 30_000);
+    await t.receiver.executor.runDue();
+    await t.settle();
+    await t.receiver.executor.runDue(); // the retry meets the open breaker: approval, recovery exhausted
+    await t.settle();
+    assert.equal(t.served(), 'emergency_shutdown');
+    // Healthy again; an operator resets the latch; more than the breaker window later the executor stalls again.
+    healthyPlatform(t.root, CRITICAL_AT + 40_000);
+    t.at(CRITICAL_AT + 40_000);
+    await t.svc.monitor.forceCheck();
+    t.svc.monitor.resetLatch('repaired');
+    const later = CRITICAL_AT + 400_000;
+    healthyPlatform(t.root, later);
+    t.heartbeat(later - 301_000);
+    t.at(later);
+    await t.svc.monitor.forceCheck();
+    assert.equal(t.svc.monitor.state.get('event_executor')!.result.health.status, 'critical', 'not escalated by the old breaker');
+    await t.receiver.executor.runDue();
+    assert.equal(t.records().at(-1)!.state, 'verifying', 'the new episode is healed: a restart runs');
+    assert.notEqual(t.served(), 'emergency_shutdown');
+  });
+
+  it('a retry held by a maintenance window runs when the window is ended early (and the worker does not spin meanwhile)', async () => {
+    const t = await setup();
+    const auth = { authorization: 'Bearer op' };
+    t.stallAt(CRITICAL_AT);
+    await t.svc.monitor.tick();
+    await t.receiver.executor.runDue();
+    await post(`${t.url}/recovery/maintenance`, { subsystem: 'event_executor', duration_sec: 3600, reason: 'vendor call' }, auth);
+    t.at(CRITICAL_AT + 30_000);
+    await t.receiver.executor.runDue();
+    await t.settle();
+    t.at(CRITICAL_AT + 45_000); // past the 10 s backoff
+    await t.receiver.executor.runDue();
+    const retry = () => t.records()[1];
+    assert.equal(retry().state, 'recorded');
+    assert.ok(retry().not_before! >= CRITICAL_AT + 3_600_000, 'held until the window ends, not due at every turn');
+    await getJson(`${t.url}/recovery/maintenance?subsystem=event_executor`, { method: 'DELETE', headers: auth });
+    assert.ok(retry().not_before! < t.now(), 'released when the window ended');
+    await t.receiver.executor.runDue();
+    assert.equal(retry().state, 'verifying');
+  });
+
+  it('a restart of selfheal continues the episode: the attempts before it count, nothing runs twice', async () => {
+    const t = await setup({ max_consecutive_failures: 3 });
+    t.stallAt(CRITICAL_AT);
+    await t.svc.monitor.tick();
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      await t.receiver.executor.runDue();
+      t.at(t.records()[attempt - 1].started_at! + 30_000);
+      await t.receiver.executor.runDue();
+      await t.settle();
+      await t.receiver.executor.runDue();
+      await t.settle();
+      if (attempt < 2) t.at(t.records()[attempt].not_before!);
+    }
+    assert.equal(t.records().filter((r) => r.state === 'failed').length, 2);
+    await t.stop();
+    // selfheal restarts (same journal); an Alertmanager delivery of the same episode arrives too.
+    const again = await startWithReceiver(t.config, { clock: t.now });
+    await postHook(again.url, delivery([{ labels: { subsystem: 'event_executor', issue_severity: 'critical' }, fingerprint: 'am-after', startsAt: new Date(CRITICAL_AT + 5_000).toISOString() }]));
+    const am = again.receiver.store.history(50).find((r) => r.fingerprint === 'am-after')!;
+    assert.equal(am.state, 'ignored', 'already handled in this episode, across the restart');
+    const pending = () => again.receiver.store.history(50).filter((r) => r.fingerprint === FP).reverse();
+    const ep = again.svc.monitor.state.get('event_executor')!.episodeStart;
+    assert.equal(ep, pending()[0].created_at, 'the episode began before the restart');
+    t.at(pending()[2].not_before ?? t.now());
+    await again.receiver.executor.runDue();
+    t.at(pending()[2].started_at! + 30_000);
+    await again.receiver.executor.runDue();
+    await again.receiver.executor.idle();
+    await again.svc.monitor.reevaluate();
+    assert.equal(pending()[2].state, 'failed');
+    assert.equal(again.svc.monitor.policy.policy, 'emergency_shutdown', 'the third verified failure escalates, though selfheal restarted between');
+    assert.equal(pending().filter((r) => r.started_at !== null).length, 3, 'three restarts in all');
   });
 });

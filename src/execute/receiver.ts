@@ -371,12 +371,14 @@ function mountMaintenance(app: express.Express, svc: Service, maintenance: Maint
 }
 
 /**
- * Where each subsystem's unhealthy episode began, from the alerts still open in the journal (any path,
- * recorded since `since`): what a restarted selfheal continues rather than starts afresh.
+ * Where each subsystem's unhealthy episode began, from the local path's alerts still open in the journal
+ * (recorded since `since`): what a restarted selfheal continues rather than starts afresh. Only the local
+ * path's own: they resolve when the recommendation goes away, while an Alertmanager alert whose resolve
+ * never came (or a hand-posted one) would stretch an episode back to whenever it was sent.
  */
 export function episodeSeeds(store: JournalStore, since: number): Map<string, number> {
   const seeds = new Map<string, number>();
-  for (const r of store.openAlerts('')) {
+  for (const r of store.openAlerts(LOCAL_PREFIX)) {
     if (!r.subsystem || r.created_at < since) continue;
     seeds.set(r.subsystem, Math.min(seeds.get(r.subsystem) ?? Infinity, r.created_at));
   }

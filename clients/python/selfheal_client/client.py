@@ -427,8 +427,10 @@ class PolicyClient:
                 log.exception("selfheal on_error callback failed")
 
     def _poll_loop(self) -> None:
+        first = True  # one poll at start whatever the stream does: a view at once, not at the stream's first event
         while self._running.is_set():
-            if not self._streaming:
+            if first or not self._streaming:
+                first = False
                 try:
                     self.refresh()
                 except SelfhealUnavailable as err:

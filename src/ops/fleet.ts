@@ -1,6 +1,7 @@
 // `selfheal fleet policy status|override|reset`: the firm-level kill switch. Fans one operator action
 // out to every matching instance of the inventory, concurrently and with a timeout each, and prints
 // one row per host; the exit code says whether every host confirmed.
+import { mapLimit } from '../detect/limit';
 import { SAFETY_POLICIES } from '../types';
 import { EXIT, UsageError, call, resolveToken, type CallResult, type Target } from './http';
 import { parseArgs } from 'node:util';
@@ -61,23 +62,9 @@ export function judge(e: InventoryEntry, req: Request, r: CallResult): HostResul
   return { ...base, result: 'ok', confirmed: true, detail: '', policy_after: after, code: EXIT.ok };
 }
 
-/** Runs `fn` over `items` with at most `limit` in flight, results in input order. */
-async function pool<T, R>(items: T[], limit: number, fn: (x: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-
 /** Sends one request to every host; never throws for a host's failure. */
 export async function fanOut(hosts: InventoryEntry[], req: Request, token: string | null, timeout: number, concurrency = 64): Promise<HostResult[]> {
-  return pool(hosts, concurrency, async (e) => {
+  return mapLimit(hosts, concurrency, async (e) => {
     const t: Target = { url: e.url, token, timeoutMs: timeout };
     return judge(e, req, await call(t, req.method, req.path, req.body));
   });

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { alertmanagerRouteSnippet, dependencyMap, EXAMPLE } from '../../src/deploy/alertmanager';
 import { generatedFiles, rulesConfigWith } from '../../src/deploy/generate';
-import { DEFAULT_RULES_CONFIG, ruleGroups, rulesFile, withFor } from '../../src/deploy/rules';
+import { DEFAULT_RULES_CONFIG, ruleGroups, rulesFile, withFor, type Rule } from '../../src/deploy/rules';
 import { rulesTestFile } from '../../src/deploy/rules_test';
 import { tempDir } from '../helpers/fs';
 
@@ -21,14 +21,6 @@ function run(cmd: string, args: string[], cwd = ROOT) {
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
-interface Rule {
-  alert?: string;
-  record?: string;
-  expr: string;
-  for?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-}
 const groups = (parse(readFileSync(RULES, 'utf8')) as { groups: { name: string; rules: Rule[] }[] }).groups;
 const rules = groups.flatMap((g) => g.rules);
 const alerts = rules.filter((r) => r.alert);

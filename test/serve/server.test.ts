@@ -6,6 +6,7 @@ import { checkCredentials } from '../../src/serve/auth';
 import { BUILTIN_SUBSYSTEMS, HEALTH_STATUSES, SAFETY_POLICIES } from '../../src/types';
 import { tempDir, writeAged } from '../helpers/fs';
 import { configIn } from '../helpers/config';
+import { openSse } from '../helpers/sse';
 import { healthyPlatform } from '../helpers/platform';
 import { getJson, post, startService } from '../helpers/service';
 
@@ -190,34 +191,13 @@ describe('HTTP API', () => {
   it('/policy/stream delivers one event per policy change', async () => {
     const { config } = platform({ api: { token: 'op' } });
     const { url } = await startService(config);
-    const ac = new AbortController();
-    const res = await fetch(`${url}/policy/stream`, { signal: ac.signal });
-    assert.equal(res.headers.get('content-type'), 'text/event-stream');
-    const reader = res.body!.getReader();
-    const events: { event: string; data: Record<string, unknown> }[] = [];
-    let buf = '';
-    const next = async (want: string) => {
-      for (;;) {
-        const found = events.findIndex((e) => e.event === want);
-        if (found >= 0) return events.splice(found, 1)[0].data;
-        const { value, done } = await reader.read();
-        if (done) throw new Error('stream ended');
-        buf += Buffer.from(value).toString('utf8');
-        let i;
-        while ((i = buf.indexOf('\n\n')) >= 0) {
-          const block = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          const ev = /^event: (.*)$/m.exec(block)?.[1];
-          const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (ev && data) events.push({ event: ev, data: JSON.parse(data) });
-        }
-      }
-    };
+    const sse = await openSse(`${url}/policy/stream`);
+    const next = (want: string) => sse.next(want);
     assert.equal((await next('policy')).policy, 'allow_all');
     await post(`${url}/policy/override`, { policy: 'defensive_exit', duration_sec: 30, reason: 'desk risk-off' }, { authorization: 'Bearer op' });
     const changed = await next('policy');
     assert.equal(changed.policy, 'defensive_exit');
     assert.equal(changed.new_positions_allowed, false);
-    ac.abort();
+    sse.close();
   });
 });

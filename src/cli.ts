@@ -6,7 +6,7 @@ import { runCycle } from './engine/cycle';
 import { exitCodeFor, formatReport } from './engine/format';
 import { writeReportAtomic } from './engine/report_file';
 import { VERSION } from './version';
-import { serveCommand, SERVE_USAGE } from './serve/main';
+import { serveCommand } from './serve/main';
 import { demoCommand } from './demo/command';
 import { policyCommand } from './ops/policy';
 import { recoveryCommand } from './ops/recovery';

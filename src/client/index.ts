@@ -34,7 +34,7 @@ export interface Limits {
   position_size_multiplier: number;
 }
 
-export class PolicyClient extends EventEmitter {
+export class PolicyClient extends EventEmitter<PolicyClientEvents> {
   private last: PolicyView | null = null;
   /** Bumped on every accepted view: a poll answer that raced a stream event must not overwrite it. */
   private generation = 0;
@@ -168,7 +168,7 @@ export class PolicyClient extends EventEmitter {
         try {
           await this.refresh();
         } catch (err) {
-          this.emit('error', err);
+          this.emit('error', asError(err));
           this.emitIfChanged();
         }
       }
@@ -186,7 +186,7 @@ export class PolicyClient extends EventEmitter {
         this.streaming = true;
         await this.readEvents(res.body);
       } catch (err) {
-        if (this.running && !this.abort.signal.aborted) this.emit('error', err);
+        if (this.running && !this.abort.signal.aborted) this.emit('error', asError(err));
       } finally {
         this.streaming = false;
       }
@@ -230,12 +230,6 @@ export interface PolicyClientEvents {
   error: [err: Error];
 }
 
-// Typed events for the EventEmitter methods bots use (declaration merging with the class above).
-export interface PolicyClient {
-  on<E extends keyof PolicyClientEvents>(event: E, listener: (...args: PolicyClientEvents[E]) => void): this;
-  once<E extends keyof PolicyClientEvents>(event: E, listener: (...args: PolicyClientEvents[E]) => void): this;
-  off<E extends keyof PolicyClientEvents>(event: E, listener: (...args: PolicyClientEvents[E]) => void): this;
-}
 
 /**
  * A view as received, made safe to obey: an unknown policy is refused (null); a view from a service
@@ -253,4 +247,9 @@ function normalize(view: PolicyView): PolicyView | null {
     high_risk: view.high_risk ?? { ...DEFAULT_HIGH_RISK, tags: [...DEFAULT_HIGH_RISK.tags] },
     manual_intervention_required: view.manual_intervention_required === true,
   };
+}
+
+/** `error` listeners always get an Error, whatever was thrown. */
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
 }

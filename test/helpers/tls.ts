@@ -1,6 +1,7 @@
 // HTTPS requests with our own CA and client certificates (fetch cannot take them).
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { ROOT } from './stack';
 
@@ -38,7 +39,7 @@ export function tlsGet(url: string, opts: TlsOpts = {}): Promise<TlsGet> {
         agent: false,
       },
       (res) => {
-        const peer = (res.socket as import('node:tls').TLSSocket).getPeerCertificate();
+        const peer = (res.socket as TLSSocket).getPeerCertificate();
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {

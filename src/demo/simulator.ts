@@ -3,6 +3,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Config, SubsystemConfig } from '../config/types';
+import { flagFile } from '../recommend/actions';
 
 export const FAULTS_FILE = 'demo_faults.json';
 
@@ -53,10 +54,10 @@ export function simulateOnce(config: Config, now = Date.now()): void {
   // Obey restart requests the way the real platform's supervisor would: the restarted subsystem is
   // healthy again — unless it is stubborn, when the restart does not help.
   const names = config.subsystems.map((s) => s.name);
-  const restarted = names.filter((n) => existsSync(join(config.data_dir, `${n}_restart_requested.flag`)));
+  const restarted = names.filter((n) => existsSync(join(config.data_dir, flagFile('restart_subsystem', n))));
   if (restarted.length) {
     for (const n of restarted) {
-      rmSync(join(config.data_dir, `${n}_restart_requested.flag`), { force: true });
+      rmSync(join(config.data_dir, flagFile('restart_subsystem', n)), { force: true });
       state.restarts[n] = (state.restarts[n] ?? 0) + 1;
     }
     state.faults = state.faults.filter((f) => !restarted.includes(f) || state.stubborn.includes(f));

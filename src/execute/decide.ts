@@ -1,5 +1,6 @@
 // The guide's action selection applied to an alert as if it were an issue. Pure.
-import { selectAction, type AutoFlags } from '../recommend/recommendations';
+import { ACTIONS, type AutoFlags } from '../recommend/actions';
+import { selectAction } from '../recommend/recommendations';
 import { ISSUE_SEVERITIES, RECOVERY_ACTIONS, SYSTEM_SUBSYSTEM, type IssueSeverity, type RecoveryAction } from '../types';
 import type { AlertIn } from './webhook';
 
@@ -23,22 +24,6 @@ export interface DecideOptions extends AutoFlags {
 /** Where an alert has no issue_severity label, its page severity stands in. */
 const FROM_SEVERITY: Record<string, IssueSeverity> = { critical: 'critical', warning: 'high', info: 'low' };
 
-/** Auto-execution for an explicitly requested action: what the guide allows for that action. */
-function autoFor(action: RecoveryAction, flags: AutoFlags): boolean {
-  switch (action) {
-    case 'pause_trading':
-      return flags.auto_pause_on_critical;
-    case 'restart_subsystem':
-      return flags.auto_restart_enabled;
-    case 'disable_module':
-    case 'switch_to_safe_profile':
-    case 'no_new_trades':
-      return true;
-    default:
-      return false;
-  }
-}
-
 export function decide(alert: AlertIn, o: DecideOptions): Decision {
   const l = alert.labels;
   const subsystem = l.subsystem ?? null;
@@ -61,8 +46,9 @@ export function decide(alert: AlertIn, o: DecideOptions): Decision {
     severity = FROM_SEVERITY[l.severity ?? ''];
     if (!severity) return { kind: 'record', reason: 'no issue_severity and no known severity label', subsystem: target };
   }
+  // An explicitly requested action may run unattended where the guide allows that action to.
   const chosen = explicit !== undefined
-    ? { action: explicit as RecoveryAction, can_auto_execute: autoFor(explicit as RecoveryAction, o) }
+    ? { action: explicit as RecoveryAction, can_auto_execute: ACTIONS[explicit as RecoveryAction].auto(o) }
     : selectAction({ subsystem: target, severity }, o);
   const forced = o.requireApproval.includes(chosen.action);
   return {

@@ -1,10 +1,13 @@
-// What an action does. Trading actions impose a policy floor; restart_subsystem and disable_module
-// write the original platform's flag files; configured handlers (argv exec or HTTP) run first-match.
+// What an action does. Its default effect is in the actions table (recommend/actions.ts): a policy
+// floor or the original platform's flag file; configured handlers (argv exec or HTTP) run first-match.
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HandlerConfig } from '../config/types';
+import { flagFile } from '../recommend/actions';
 import type { RecoveryAction } from '../types';
+
+export { flagFile };
 
 export interface ActionContext {
   action: RecoveryAction;
@@ -141,13 +144,7 @@ export function runHandler(h: HandlerConfig, ctx: ActionContext): Promise<Effect
   return h.exec ? runExec(h.exec, ctx, h.timeout_sec, h.env ?? []) : runHttp(h.http!, ctx, h.timeout_sec);
 }
 
-/** The original platform's mechanism: a flag file its supervisor watches. */
-export function flagFile(action: RecoveryAction, subsystem: string): string {
-  if (action === 'restart_subsystem') return `${subsystem}_restart_requested.flag`;
-  if (action === 'disable_module') return `${subsystem}_disabled.flag`;
-  return `${subsystem}_${action}_requested.flag`;
-}
-
+/** The original platform's mechanism, an action's default effect: a flag file its supervisor watches. */
 export function writeFlag(dataDir: string, ctx: ActionContext, now: number): EffectResult {
   const name = flagFile(ctx.action, ctx.subsystem);
   writeFileSync(join(dataDir, name), JSON.stringify({ action: ctx.action, subsystem: ctx.subsystem, alertname: ctx.alertname, fingerprint: ctx.fingerprint, requested_at: new Date(now).toISOString() }) + '\n');

@@ -34,7 +34,7 @@ export interface Recorded {
 }
 
 /** Actions verified by a re-check of the subsystem: their failures count towards exhausted recovery. */
-const VERIFIED_ACTIONS = RECOVERY_ACTIONS.filter((a) => needsRecheck(a, ''));
+const VERIFIED_ACTIONS = RECOVERY_ACTIONS.filter((a) => ACTIONS[a].verify === 'recheck');
 
 const floorKey = (r: Pick<ActionRecord, 'fingerprint' | 'starts_at'>) => `recovery:${r.fingerprint}:${r.starts_at}`;
 
@@ -533,7 +533,7 @@ export class RecoveryExecutor {
       return toApproval(`circuit open: ${inWindow.length} executions in ${this.limits.breaker_window_sec}s; needs approval`);
     }
     if (this.openCircuits.delete(key)) this.outcomeChanged(sub);
-    if (action === 'restart_subsystem' && failures >= this.limits.max_consecutive_failures) {
+    if (ACTIONS[action].retry_with_backoff && failures >= this.limits.max_consecutive_failures) {
       return toApproval(`escalated: ${failures} restarts in a row did not help; needs approval`);
     }
     const last = inWindow.length ? inWindow[inWindow.length - 1].started_at : (finished[0]?.started_at ?? null);
@@ -616,7 +616,7 @@ export class RecoveryExecutor {
 
   private finish(r: ActionRecord, state: 'succeeded' | 'failed', detail: string, now: number, duration?: number): void {
     this.store.update(r.id, { state, outcome: state === 'succeeded' ? 'success' : 'failure', detail, finished_at: now, updated_at: now });
-    if (state === 'failed' && r.action === 'restart_subsystem' && !this.store.isResolved(r.fingerprint, r.starts_at)) this.retry(r, now);
+    if (state === 'failed' && ACTIONS[r.action!].retry_with_backoff && !this.store.isResolved(r.fingerprint, r.starts_at)) this.retry(r, now);
     this.hooks.outcome(r.action!, r.subsystem!, state === 'succeeded' ? 'success' : 'failure', duration);
     this.outcomeChanged(r.subsystem!);
     const log = state === 'succeeded' ? this.logger.info.bind(this.logger) : this.logger.error.bind(this.logger);

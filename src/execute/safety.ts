@@ -2,6 +2,8 @@
 // cooldown per (subsystem, action), exponential backoff for repeated restarts, a circuit breaker,
 // and escalation of restarts that keep failing (the guide's max_consecutive_failures).
 import type { RecoveryConfig } from '../config/types';
+import { ACTIONS } from '../recommend/actions';
+import type { RecoveryAction } from '../types';
 import type { ActionRecord } from './journal';
 
 export interface SafetyLimits
@@ -27,12 +29,12 @@ export function backoffSec(failures: number, l: SafetyLimits): number {
 }
 
 /**
- * The earliest instant this action may run again for this subsystem. Restarts back off from the
- * last *failed* attempt's outcome (verification takes time; the clock starts when it failed);
- * other actions cool down from their last start.
+ * The earliest instant this action may run again for this subsystem. Restarts (actions retried with
+ * backoff) back off from the last *failed* attempt's outcome (verification takes time; the clock
+ * starts when it failed); other actions cool down from their last start.
  */
-export function notBefore(action: string, lastStarted: number | null, lastFailedAt: number | null, failures: number, l: SafetyLimits): number {
-  if (action === 'restart_subsystem') return failures > 0 && lastFailedAt !== null ? lastFailedAt + backoffSec(failures, l) * 1000 : 0;
+export function notBefore(action: RecoveryAction, lastStarted: number | null, lastFailedAt: number | null, failures: number, l: SafetyLimits): number {
+  if (ACTIONS[action].retry_with_backoff) return failures > 0 && lastFailedAt !== null ? lastFailedAt + backoffSec(failures, l) * 1000 : 0;
   return lastStarted === null ? 0 : lastStarted + l.cooldown_sec * 1000;
 }
 

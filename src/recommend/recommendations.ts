@@ -1,30 +1,36 @@
 // The guide's action selection logic, exactly.
 import type { DetectedIssue, RecoveryAction, RecoveryRecommendation } from '../types';
-import { ACTIONS } from './actions';
+import { ACTIONS, type AutoFlags } from './actions';
 
-export interface AutoFlags {
-  auto_restart_enabled: boolean;
-  auto_pause_on_critical: boolean;
-}
+export type { AutoFlags } from './actions';
 
+/**
+ * The guide's selection: which action an issue calls for. Its `can_auto` per branch is the chosen
+ * action's own auto rule (pause ← auto_pause_on_critical, restart ← auto_restart_enabled, …), read
+ * from the table.
+ */
 export function selectAction(
   issue: Pick<DetectedIssue, 'subsystem' | 'severity'>,
   flags: AutoFlags,
 ): { action: RecoveryAction; can_auto_execute: boolean } {
+  const action = chooseAction(issue);
+  return { action, can_auto_execute: ACTIONS[action].auto(flags) };
+}
+
+function chooseAction(issue: Pick<DetectedIssue, 'subsystem' | 'severity'>): RecoveryAction {
   switch (issue.severity) {
     case 'critical':
-      if (issue.subsystem === 'exchange_connection' || issue.subsystem === 'data_feed') {
-        return { action: 'pause_trading', can_auto_execute: flags.auto_pause_on_critical };
-      }
-      if (issue.subsystem === 'ai_model') return { action: 'disable_module', can_auto_execute: true };
-      return { action: 'restart_subsystem', can_auto_execute: flags.auto_restart_enabled };
+      if (issue.subsystem === 'exchange_connection' || issue.subsystem === 'data_feed') return 'pause_trading';
+      if (issue.subsystem === 'ai_model') return 'disable_module';
+      return 'restart_subsystem';
     case 'high':
-      return { action: 'switch_to_safe_profile', can_auto_execute: true };
+      return 'switch_to_safe_profile';
     default:
-      return { action: 'reload_config', can_auto_execute: false };
+      return 'reload_config';
   }
 }
 
+/** The guide's recommendations for the issues, critical first (priority 1), detection order within a priority. */
 export function recommend(issues: DetectedIssue[], flags: AutoFlags): RecoveryRecommendation[] {
   const recs = issues.map((issue, i): RecoveryRecommendation => {
     const { action, can_auto_execute } = selectAction(issue, flags);

@@ -1,14 +1,17 @@
 // VERIFY: did the action help? A re-check after the settle time must find the subsystem better.
-import type { HealthStatus, RecoveryAction } from '../types';
+import { SYSTEM_SUBSYSTEM, type HealthStatus, type RecoveryAction } from '../types';
 import { statusRank } from '../detect/thresholds';
+import { ACTIONS } from '../recommend/actions';
 
-/** Actions whose effect is the policy floor or a switch we flip ourselves: applying it is the success. */
-const SELF_VERIFYING: ReadonlySet<RecoveryAction> = new Set(['pause_trading', 'no_new_trades', 'switch_to_safe_profile', 'defensive_exit', 'close_all_positions', 'disable_module']);
-
+/**
+ * Whether success is judged by a re-check (the action's `verify` in the table). `system` is no
+ * subsystem a re-check could look at: an action on it succeeds when applied.
+ */
 export function needsRecheck(action: RecoveryAction, subsystem: string): boolean {
-  return !SELF_VERIFYING.has(action) && subsystem !== 'system';
+  return ACTIONS[action].verify === 'recheck' && subsystem !== SYSTEM_SUBSYSTEM;
 }
 
+/** A re-check shows improvement: healthy now, or a better rank than before (with no status before, only healthy). */
 export function improved(before: HealthStatus | null, after: HealthStatus): boolean {
   if (after === 'healthy') return true;
   if (before === null) return false;

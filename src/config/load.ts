@@ -1,25 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { HEALTH_STATUSES, RECOVERY_ACTIONS, TRADING_CRITICALITIES, type RecoveryAction } from '../types';
+import { CHECK_MODULES, CHECK_TYPES } from '../detect/registry';
+import { RECOVERY_ACTIONS, TRADING_CRITICALITIES, type RecoveryAction } from '../types';
 import { BUILTIN_DEFAULTS } from './builtin';
 import { ConfigError, Section, isPlainObject } from './reader';
-import type { CheckSpec, CheckType, Config, HandlerConfig, PolicyLimits, SubsystemConfig } from './types';
+import type { CheckSpec, Config, HandlerConfig, PolicyLimits, SubsystemConfig } from './types';
 
 export { ConfigError } from './reader';
 
 export const DEFAULT_PORT = 8477;
 /** Node timers hold at most 2^31−1 ms; a longer interval or timeout would fire at once (and loop). */
 export const TIMER_MAX_SEC = Math.floor((2 ** 31 - 1) / 1000);
-const CHECK_TYPES: readonly CheckType[] = [
-  'file_freshness',
-  'json_timestamp',
-  'file_set',
-  'file_presence',
-  'newest_file',
-  'http',
-  'tcp',
-];
 
 /** Reads and validates a YAML config file. Throws ConfigError naming the key and the reason. */
 export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): Config {
@@ -294,95 +286,10 @@ function parseSubsystems(
   return out;
 }
 
+/** The subsystem's `check:` type picks the module that reads the rest of its keys. */
 function parseCheck(m: Section, dataDir: string): CheckSpec {
   const type = m.oneOf('check', CHECK_TYPES, 'file_freshness');
-  const p = (k: string) => {
-    const v = m.string(k, '');
-    if (!v) m.fail(k, 'required');
-    return resolve(dataDir, v);
-  };
-  const status = (k: string, def: (typeof HEALTH_STATUSES)[number]) => m.oneOf(k, HEALTH_STATUSES, def);
-  const ages = (defD: number, defC: number) => {
-    const degraded_after_sec = m.number('degraded_after_sec', defD, { gt: 0 });
-    const critical_after_sec = m.number('critical_after_sec', defC, { gt: 0 });
-    if (critical_after_sec < degraded_after_sec) {
-      m.fail('critical_after_sec', `must be at least degraded_after_sec (${degraded_after_sec}), got ${critical_after_sec}`);
-    }
-    return { degraded_after_sec, critical_after_sec };
-  };
-  switch (type) {
-    case 'file_freshness': {
-      const path = p('path');
-      const a = ages(300, 3600);
-      return {
-        type,
-        path,
-        ...a,
-        missing_status: status('missing_status', 'unknown'),
-        nonempty_field: m.optString('nonempty_field') ?? undefined,
-        max_evidence_bytes: m.number('max_evidence_bytes', 16 * 1024 * 1024, { min: 1, int: true }),
-        empty_status: status('empty_status', 'critical'),
-      };
-    }
-    case 'json_timestamp': {
-      const path = p('path');
-      const field = m.string('field', '');
-      if (!field) m.fail('field', 'required');
-      return { type, path, field, ...ages(300, 3600), missing_status: status('missing_status', 'unknown') };
-    }
-    case 'file_set': {
-      const dir = p('dir');
-      const files = m.stringList('files', []);
-      if (files.length === 0) m.fail('files', 'expected a non-empty list of file names');
-      const healthy_min = m.number('healthy_min', files.length, { min: 0, max: files.length, int: true });
-      const degraded_min = m.number('degraded_min', healthy_min, { min: 0, max: healthy_min, int: true });
-      return { type, dir, files, healthy_min, degraded_min };
-    }
-    case 'file_presence':
-      return { type, path: p('path'), missing_status: status('missing_status', 'critical') };
-    case 'newest_file':
-      return {
-        type,
-        dir: p('dir'),
-        pattern: m.string('pattern', '*'),
-        ...ages(300, 3600),
-        missing_status: status('missing_status', 'degraded'),
-      };
-    case 'http': {
-      const url = m.string('url', '');
-      if (!/^https?:\/\//.test(url)) m.fail('url', `expected an http(s) URL, got ${JSON.stringify(url)}`);
-      const expect = m.raw_('expect_status');
-      let expect_status: number[] = [];
-      if (expect !== undefined) {
-        const list = Array.isArray(expect) ? expect : [expect];
-        if (!list.every((x) => Number.isInteger(x) && x >= 100 && x <= 599)) {
-          m.fail('expect_status', `expected an HTTP status or a list of them, got ${JSON.stringify(expect)}`);
-        }
-        expect_status = list as number[];
-      }
-      return {
-        type,
-        url,
-        method: m.string('method', 'GET').toUpperCase(),
-        expect_status,
-        degraded_latency_ms: m.number('degraded_latency_ms', 1000, { gt: 0 }),
-        down_status: status('down_status', 'critical'),
-      };
-    }
-    case 'tcp': {
-      const host = m.string('host', '');
-      if (!host) m.fail('host', 'required');
-      const port = m.number('port', 0, { min: 1, max: 65535, int: true });
-      if (!m.has('port')) m.fail('port', 'required');
-      return {
-        type,
-        host,
-        port,
-        degraded_latency_ms: m.number('degraded_latency_ms', 1000, { gt: 0 }),
-        down_status: status('down_status', 'critical'),
-      };
-    }
-  }
+  return CHECK_MODULES[type].parse(m, dataDir);
 }
 
 /** The config file, or the guide's defaults when none is given. */

@@ -1,80 +1,16 @@
 // All configuration types live here (node_exporter style: one place for config).
-import type { HealthStatus, RecoveryAction, TradingCriticality } from '../types';
+import type { RecoveryAction, TradingCriticality } from '../types';
 
-export interface FileFreshnessSpec {
-  type: 'file_freshness';
-  path: string;
-  degraded_after_sec: number;
-  critical_after_sec: number;
-  missing_status: HealthStatus;
-  /** When set, the file is JSON and this field must be a non-empty array (data_feed's `symbols`). */
-  nonempty_field?: string;
-  /** The most of the file read for nonempty_field; a larger file is an error naming the limit. */
-  max_evidence_bytes: number;
-  empty_status: HealthStatus;
-}
-
-export interface JsonTimestampSpec {
-  type: 'json_timestamp';
-  path: string;
-  field: string;
-  degraded_after_sec: number;
-  critical_after_sec: number;
-  missing_status: HealthStatus;
-}
-
-export interface FileSetSpec {
-  type: 'file_set';
-  dir: string;
-  files: string[];
-  /** At least this many present → healthy. */
-  healthy_min: number;
-  /** At least this many present → degraded; fewer → critical. */
-  degraded_min: number;
-}
-
-export interface FilePresenceSpec {
-  type: 'file_presence';
-  path: string;
-  missing_status: HealthStatus;
-}
-
-export interface NewestFileSpec {
-  type: 'newest_file';
-  dir: string;
-  pattern: string;
-  degraded_after_sec: number;
-  critical_after_sec: number;
-  missing_status: HealthStatus;
-}
-
-export interface HttpSpec {
-  type: 'http';
-  url: string;
-  method: string;
-  expect_status: number[];
-  degraded_latency_ms: number;
-  down_status: HealthStatus;
-}
-
-export interface TcpSpec {
-  type: 'tcp';
-  host: string;
-  port: number;
-  degraded_latency_ms: number;
-  down_status: HealthStatus;
-}
-
-export type CheckSpec =
-  | FileFreshnessSpec
-  | JsonTimestampSpec
-  | FileSetSpec
-  | FilePresenceSpec
-  | NewestFileSpec
-  | HttpSpec
-  | TcpSpec;
-
-export type CheckType = CheckSpec['type'];
+// Each check type's spec lives with its module; the union is derived from the registry.
+import type { CheckSpec } from '../detect/registry';
+export type { CheckSpec, CheckType } from '../detect/registry';
+export type { FileFreshnessSpec } from '../detect/checks/file_freshness';
+export type { FilePresenceSpec } from '../detect/checks/file_presence';
+export type { FileSetSpec } from '../detect/checks/file_set';
+export type { HttpSpec } from '../detect/checks/http';
+export type { JsonTimestampSpec } from '../detect/checks/json_timestamp';
+export type { NewestFileSpec } from '../detect/checks/newest_file';
+export type { TcpSpec } from '../detect/checks/tcp';
 
 export interface SubsystemConfig {
   name: string;

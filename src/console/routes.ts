@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type express from 'express';
 import type { Response } from 'express';
-import type { CheckSpec, Config } from '../config/types';
+import type { Config } from '../config/types';
+import { thresholdsOf } from '../detect/registry';
 import { SAFETY_POLICIES } from '../types';
 import type { PolicyStateMachine } from '../recommend/policy_state';
 import { CONSOLE_CSS, consoleHtml, FAVICON_SVG } from './page';
@@ -44,22 +45,8 @@ function loadScript(): string {
   }
 }
 
-/** The thresholds a check's evidence is judged against, by the check's kind. */
-export function thresholdsOf(check: CheckSpec): Record<string, number> {
-  switch (check.type) {
-    case 'file_freshness':
-    case 'json_timestamp':
-    case 'newest_file':
-      return { degraded_after_sec: check.degraded_after_sec, critical_after_sec: check.critical_after_sec };
-    case 'file_set':
-      return { healthy_min: check.healthy_min, degraded_min: check.degraded_min, expected: check.files.length };
-    case 'http':
-    case 'tcp':
-      return { degraded_latency_ms: check.degraded_latency_ms };
-    default:
-      return {};
-  }
-}
+/** The thresholds a check's evidence is judged against, by the check's kind (its module says). */
+export { thresholdsOf };
 
 /** GET /console/config: the read-only settings the page shows next to live state. */
 export function consoleConfig(host: ConsoleHost) {

@@ -1,8 +1,9 @@
 // A stand-in for the trading platform in the bundled demo: keeps each subsystem's evidence fresh,
 // stops it for subsystems listed as faulted, and "restarts" a subsystem when its restart flag appears.
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Config, SubsystemConfig } from '../config/types';
+import { simulateCheck } from '../detect/registry';
 import { flagFile } from '../recommend/actions';
 
 export const FAULTS_FILE = 'demo_faults.json';
@@ -44,11 +45,6 @@ export function writeFaults(dataDir: string, faults: string[], stubborn?: string
   writeDemoFaults(dataDir, { faults, stubborn: (stubborn ?? prev.stubborn).filter((s) => faults.includes(s)), restarts: prev.restarts });
 }
 
-function write(path: string, content: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, content);
-}
-
 export function simulateOnce(config: Config, now = Date.now()): void {
   const state = readDemoFaults(config.data_dir);
   // Obey restart requests the way the real platform's supervisor would: the restarted subsystem is
@@ -66,36 +62,9 @@ export function simulateOnce(config: Config, now = Date.now()): void {
   for (const sub of config.subsystems) if (sub.enabled) simulate(sub, state.faults.includes(sub.name), now);
 }
 
-/** Refreshes (or, when faulted, withholds) one subsystem's evidence. */
+/** Refreshes (or, when faulted, withholds) one subsystem's evidence, the way its check type's module says. */
 export function simulate(sub: SubsystemConfig, faulted: boolean, now: number): void {
-  const c = sub.check;
-  switch (c.type) {
-    case 'file_freshness':
-      if (!faulted) write(c.path, c.nonempty_field ? JSON.stringify({ [c.nonempty_field]: ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'], updated: new Date(now).toISOString() }) : '{}');
-      break;
-    case 'json_timestamp':
-      if (!faulted) write(c.path, JSON.stringify({ [c.field]: new Date(now).toISOString() }));
-      break;
-    case 'file_set':
-      c.files.forEach((f, i) => {
-        const p = join(c.dir, f);
-        if (faulted && i > 0) rmSync(p, { force: true });
-        else if (!existsSync(p)) write(p, 'model');
-      });
-      break;
-    case 'file_presence':
-      if (faulted) rmSync(c.path, { force: true });
-      else if (!existsSync(c.path)) write(c.path, 'SQLite format 3\u0000');
-      break;
-    case 'newest_file':
-      if (!faulted) {
-        mkdirSync(c.dir, { recursive: true });
-        appendFileSync(join(c.dir, 'trader.log'), `${new Date(now).toISOString()} demo heartbeat\n`);
-      }
-      break;
-    default:
-      break;
-  }
+  simulateCheck(sub.check, faulted, now);
 }
 
 export function startSimulator(config: Config): () => void {

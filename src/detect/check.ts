@@ -1,3 +1,4 @@
+import type { Section } from '../config/reader';
 import type { Details, HealthStatus } from '../types';
 
 export interface CheckContext {
@@ -21,3 +22,32 @@ export interface CheckOutcome {
 }
 
 export type Checker<S> = (spec: S, ctx: CheckContext) => Promise<CheckOutcome>;
+
+/** A directory to watch for a check's evidence, and the one file in it (null: any file in it). */
+export interface WatchedPath {
+  dir: string;
+  file: string | null;
+}
+
+/**
+ * Everything about one check type in one object (blackbox_exporter's prober with its own config
+ * struct): the registry's map of these is the only list of check types; config parsing, the monitor's
+ * file watches, the console and the demo simulator all dispatch through it.
+ *
+ * Methods, not function properties: the registry calls a module through its spec's union type, which
+ * needs the (bivariant) method parameters.
+ */
+export interface CheckModule<S extends { type: string }> {
+  /** The `check:` value in the config, and the spec's discriminant. */
+  readonly type: S['type'];
+  /** Reads this type's keys (defaults, validation) from a subsystem's section; paths resolve against data_dir. */
+  parse(section: Section, dataDir: string): S;
+  /** Runs the check once. */
+  run(spec: S, ctx: CheckContext): Promise<CheckOutcome>;
+  /** Where the evidence lives on disk, so a change re-checks at once; null for network checks. */
+  watches(spec: S): WatchedPath | null;
+  /** The limits the console shows next to the evidence. */
+  thresholds(spec: S): Record<string, number>;
+  /** The demo platform: refreshes the evidence, or withholds (breaks) it while faulted. */
+  simulate(spec: S, faulted: boolean, now: number): void;
+}

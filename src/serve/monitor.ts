@@ -3,9 +3,10 @@
 // crosses a threshold or its file changes; then ANALYZE → RECOMMEND and the served policy.
 import { EventEmitter } from 'node:events';
 import { watch, type FSWatcher } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { basename } from 'node:path';
 import { EMPTY_HISTORY, escalate, isTransientError, recordCheck, retrySpacingMs, type CheckHistory } from '../analyze/escalation';
 import type { Config, SubsystemConfig } from '../config/types';
+import { watchedPath } from '../detect/registry';
 import type { ResourceProbe } from '../detect/resources';
 import { checkMany, type SelfFaultKind, type SubsystemResult } from '../detect/run';
 import { reportSteps, type Observed } from '../engine/report';
@@ -59,21 +60,6 @@ export interface ServedReport extends HealthReport {
 const NO_RESOURCES: ResourceUsage = { cpu_ratio: null, memory_ratio: null, open_connections: null };
 /** Wake a little early rather than late; checks due within this slack run together. */
 const SLACK_MS = 5;
-
-function watchedPath(sub: SubsystemConfig): { dir: string; file: string | null } | null {
-  const c = sub.check;
-  switch (c.type) {
-    case 'file_freshness':
-    case 'json_timestamp':
-    case 'file_presence':
-      return { dir: dirname(c.path), file: basename(c.path) };
-    case 'file_set':
-    case 'newest_file':
-      return { dir: c.dir, file: null };
-    default:
-      return null;
-  }
-}
 
 export class Monitor extends EventEmitter {
   readonly policy: PolicyStateMachine;
@@ -372,7 +358,7 @@ export class Monitor extends EventEmitter {
   private watchFiles(): void {
     const byDir = new Map<string, { file: string | null; name: string }[]>();
     for (const s of this.subsystems) {
-      const w = watchedPath(s);
+      const w = watchedPath(s.check);
       if (!w) continue;
       const list = byDir.get(w.dir) ?? [];
       list.push({ file: w.file, name: s.name });

@@ -1,11 +1,42 @@
 // File freshness by mtime (the guide's data feed, exchange connection and state-file checks).
 import { readFile } from 'node:fs/promises';
-import type { FileFreshnessSpec } from '../../config/types';
-import type { Checker, CheckOutcome } from '../check';
+import { basename, dirname } from 'node:path';
+import type { Section } from '../../config/reader';
+import type { HealthStatus } from '../../types';
+import type { Checker, CheckModule, CheckOutcome } from '../check';
 import { evidenceAge, nextAgeTransition, statusForAge, worse } from '../thresholds';
-import { round, statOrNull } from './fsutil';
+import { round, statOrNull, writeWithDir } from './fsutil';
+import { ageThresholds, requiredPath, statusKey } from './params';
 
-export const fileFreshness: Checker<FileFreshnessSpec> = async (spec, ctx) => {
+/** A file_freshness check as configured: the file, its age limits, and the statuses for a missing or empty one. */
+export interface FileFreshnessSpec {
+  type: 'file_freshness';
+  path: string;
+  degraded_after_sec: number;
+  critical_after_sec: number;
+  missing_status: HealthStatus;
+  /** When set, the file is JSON and this field must be a non-empty array (data_feed's `symbols`). */
+  nonempty_field?: string;
+  /** The most of the file read for nonempty_field; a larger file is an error naming the limit. */
+  max_evidence_bytes: number;
+  empty_status: HealthStatus;
+}
+
+function parse(m: Section, dataDir: string): FileFreshnessSpec {
+  const path = requiredPath(m, 'path', dataDir);
+  const a = ageThresholds(m, 300, 3600);
+  return {
+    type: 'file_freshness',
+    path,
+    ...a,
+    missing_status: statusKey(m, 'missing_status', 'unknown'),
+    nonempty_field: m.optString('nonempty_field') ?? undefined,
+    max_evidence_bytes: m.number('max_evidence_bytes', 16 * 1024 * 1024, { min: 1, int: true }),
+    empty_status: statusKey(m, 'empty_status', 'critical'),
+  };
+}
+
+const run: Checker<FileFreshnessSpec> = async (spec, ctx) => {
   const st = await statOrNull(spec.path);
   if (!st) {
     return { status: spec.missing_status, details: { path: spec.path, warning: 'File missing' }, root_cause: 'File missing' };
@@ -44,4 +75,19 @@ export const fileFreshness: Checker<FileFreshnessSpec> = async (spec, ctx) => {
     }
   }
   return out;
+};
+
+/** The file_freshness check type: a file's age by mtime, optionally a non-empty JSON list in it. */
+export const fileFreshness: CheckModule<FileFreshnessSpec> = {
+  type: 'file_freshness',
+  parse,
+  run,
+  watches: (spec) => ({ dir: dirname(spec.path), file: basename(spec.path) }),
+  thresholds: (spec) => ({ degraded_after_sec: spec.degraded_after_sec, critical_after_sec: spec.critical_after_sec }),
+  simulate(spec, faulted, now) {
+    if (faulted) return;
+    const field = spec.nonempty_field;
+    const symbols = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'];
+    writeWithDir(spec.path, field ? JSON.stringify({ [field]: symbols, updated: new Date(now).toISOString() }) : '{}');
+  },
 };

@@ -1,12 +1,40 @@
 // A file that must exist (the guide's database check); reports its size.
-import type { FilePresenceSpec } from '../../config/types';
-import type { Checker } from '../check';
-import { round, statOrNull } from './fsutil';
+import { existsSync, rmSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import type { Section } from '../../config/reader';
+import type { HealthStatus } from '../../types';
+import type { Checker, CheckModule } from '../check';
+import { round, statOrNull, writeWithDir } from './fsutil';
+import { requiredPath, statusKey } from './params';
 
-export const filePresence: Checker<FilePresenceSpec> = async (spec) => {
+/** A file_presence check as configured: the file and the status when it is missing. */
+export interface FilePresenceSpec {
+  type: 'file_presence';
+  path: string;
+  missing_status: HealthStatus;
+}
+
+function parse(m: Section, dataDir: string): FilePresenceSpec {
+  return { type: 'file_presence', path: requiredPath(m, 'path', dataDir), missing_status: statusKey(m, 'missing_status', 'critical') };
+}
+
+const run: Checker<FilePresenceSpec> = async (spec) => {
   const st = await statOrNull(spec.path);
   if (!st) {
     return { status: spec.missing_status, details: { path: spec.path, error: 'File missing' }, root_cause: 'Database file missing' };
   }
   return { status: 'healthy', details: { path: spec.path, size_mb: round(st.size / 1024 / 1024, 2) }, evidence_ms: st.mtimeMs };
+};
+
+/** The file_presence check type: a file that must exist. */
+export const filePresence: CheckModule<FilePresenceSpec> = {
+  type: 'file_presence',
+  parse,
+  run,
+  watches: (spec) => ({ dir: dirname(spec.path), file: basename(spec.path) }),
+  thresholds: () => ({}),
+  simulate(spec, faulted) {
+    if (faulted) rmSync(spec.path, { force: true });
+    else if (!existsSync(spec.path)) writeWithDir(spec.path, 'SQLite format 3\u0000');
+  },
 };

@@ -1,9 +1,31 @@
 // How many of a set of files exist (the guide's AI model files).
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FileSetSpec } from '../../config/types';
-import type { Checker } from '../check';
+import type { Section } from '../../config/reader';
+import type { Checker, CheckModule } from '../check';
 import type { HealthStatus } from '../../types';
-import { statOrNull } from './fsutil';
+import { statOrNull, writeWithDir } from './fsutil';
+import { requiredPath } from './params';
+
+/** A file_set check as configured: the directory, the expected files and how many must be present. */
+export interface FileSetSpec {
+  type: 'file_set';
+  dir: string;
+  files: string[];
+  /** At least this many present → healthy. */
+  healthy_min: number;
+  /** At least this many present → degraded; fewer → critical. */
+  degraded_min: number;
+}
+
+function parse(m: Section, dataDir: string): FileSetSpec {
+  const dir = requiredPath(m, 'dir', dataDir);
+  const files = m.stringList('files', []);
+  if (files.length === 0) m.fail('files', 'expected a non-empty list of file names');
+  const healthy_min = m.number('healthy_min', files.length, { min: 0, max: files.length, int: true });
+  const degraded_min = m.number('degraded_min', healthy_min, { min: 0, max: healthy_min, int: true });
+  return { type: 'file_set', dir, files, healthy_min, degraded_min };
+}
 
 export function statusForCount(present: number, spec: Pick<FileSetSpec, 'healthy_min' | 'degraded_min'>): HealthStatus {
   if (present >= spec.healthy_min) return 'healthy';
@@ -11,7 +33,7 @@ export function statusForCount(present: number, spec: Pick<FileSetSpec, 'healthy
   return 'critical';
 }
 
-export const fileSet: Checker<FileSetSpec> = async (spec) => {
+const run: Checker<FileSetSpec> = async (spec) => {
   const stats = await Promise.all(spec.files.map((f) => statOrNull(join(spec.dir, f))));
   const existing = spec.files.filter((_, i) => stats[i]?.isFile());
   const status = statusForCount(existing.length, spec);
@@ -20,4 +42,20 @@ export const fileSet: Checker<FileSetSpec> = async (spec) => {
     details: { existing_models: existing, total: existing.length, expected: spec.files.length },
     root_cause: status === 'healthy' ? undefined : 'Missing model files',
   };
+};
+
+/** The file_set check type: how many of a set of files exist. */
+export const fileSet: CheckModule<FileSetSpec> = {
+  type: 'file_set',
+  parse,
+  run,
+  watches: (spec) => ({ dir: spec.dir, file: null }),
+  thresholds: (spec) => ({ healthy_min: spec.healthy_min, degraded_min: spec.degraded_min, expected: spec.files.length }),
+  simulate(spec, faulted) {
+    spec.files.forEach((f, i) => {
+      const p = join(spec.dir, f);
+      if (faulted && i > 0) rmSync(p, { force: true });
+      else if (!existsSync(p)) writeWithDir(p, 'model');
+    });
+  },
 };

@@ -1,4 +1,5 @@
-import { stat, type Stats } from 'node:fs';
+import { mkdirSync, stat, writeFileSync, type Stats } from 'node:fs';
+import { dirname } from 'node:path';
 
 /**
  * stat() that resolves null for a missing file and rejects for anything else (permission, I/O).
@@ -17,4 +18,10 @@ export function statOrNull(path: string): Promise<Stats | null> {
 export function round(n: number, digits = 1): number {
   const f = 10 ** digits;
   return Math.round(n * f) / f;
+}
+
+/** Writes a file, creating its directory first (the demo simulator's evidence). */
+export function writeWithDir(path: string, content: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, content);
 }

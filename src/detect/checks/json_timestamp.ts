@@ -1,9 +1,30 @@
 // A heartbeat timestamp inside a JSON state file (the guide's event executor `last_cycle_timestamp`).
 import { readFile } from 'node:fs/promises';
-import type { JsonTimestampSpec } from '../../config/types';
-import type { Checker } from '../check';
+import { basename, dirname } from 'node:path';
+import type { Section } from '../../config/reader';
+import type { HealthStatus } from '../../types';
+import type { Checker, CheckModule } from '../check';
 import { evidenceAge, nextAgeTransition, statusForAge } from '../thresholds';
-import { round } from './fsutil';
+import { round, writeWithDir } from './fsutil';
+import { ageThresholds, requiredPath, statusKey } from './params';
+
+/** A json_timestamp check as configured: the JSON file, its timestamp field and the age limits. */
+export interface JsonTimestampSpec {
+  type: 'json_timestamp';
+  path: string;
+  field: string;
+  degraded_after_sec: number;
+  critical_after_sec: number;
+  missing_status: HealthStatus;
+}
+
+function parse(m: Section, dataDir: string): JsonTimestampSpec {
+  const path = requiredPath(m, 'path', dataDir);
+  const field = m.string('field', '');
+  if (!field) m.fail('field', 'required');
+  const ages = ageThresholds(m, 300, 3600);
+  return { type: 'json_timestamp', path, field, ...ages, missing_status: statusKey(m, 'missing_status', 'unknown') };
+}
 
 /** ISO-8601; a timestamp without an offset is UTC (the original platform wrote naive UTC). */
 export function parseTimestamp(v: unknown): number | null {
@@ -15,7 +36,7 @@ export function parseTimestamp(v: unknown): number | null {
   return Number.isNaN(ms) ? null : ms;
 }
 
-export const jsonTimestamp: Checker<JsonTimestampSpec> = async (spec, ctx) => {
+const run: Checker<JsonTimestampSpec> = async (spec, ctx) => {
   let text: string;
   try {
     text = await readFile(spec.path, { encoding: 'utf8', signal: ctx.signal });
@@ -46,4 +67,16 @@ export const jsonTimestamp: Checker<JsonTimestampSpec> = async (spec, ctx) => {
     evidence_ms: ts,
     next_transition_ms: nextAgeTransition(ts, ctx.now, spec),
   };
+};
+
+/** The json_timestamp check type: the age of a timestamp field in a JSON file. */
+export const jsonTimestamp: CheckModule<JsonTimestampSpec> = {
+  type: 'json_timestamp',
+  parse,
+  run,
+  watches: (spec) => ({ dir: dirname(spec.path), file: basename(spec.path) }),
+  thresholds: (spec) => ({ degraded_after_sec: spec.degraded_after_sec, critical_after_sec: spec.critical_after_sec }),
+  simulate(spec, faulted, now) {
+    if (!faulted) writeWithDir(spec.path, JSON.stringify({ [spec.field]: new Date(now).toISOString() }));
+  },
 };

@@ -1,17 +1,40 @@
 // Age of the newest file matching a pattern in a directory (the guide's logging check).
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { NewestFileSpec } from '../../config/types';
-import type { Checker } from '../check';
+import type { Section } from '../../config/reader';
+import type { HealthStatus } from '../../types';
+import type { Checker, CheckModule } from '../check';
 import { evidenceAge, nextAgeTransition, statusForAge } from '../thresholds';
 import { round, statOrNull } from './fsutil';
+import { ageThresholds, requiredPath, statusKey } from './params';
+
+/** A newest_file check as configured: the directory, the name pattern and the age limits. */
+export interface NewestFileSpec {
+  type: 'newest_file';
+  dir: string;
+  pattern: string;
+  degraded_after_sec: number;
+  critical_after_sec: number;
+  missing_status: HealthStatus;
+}
+
+function parse(m: Section, dataDir: string): NewestFileSpec {
+  return {
+    type: 'newest_file',
+    dir: requiredPath(m, 'dir', dataDir),
+    pattern: m.string('pattern', '*'),
+    ...ageThresholds(m, 300, 3600),
+    missing_status: statusKey(m, 'missing_status', 'degraded'),
+  };
+}
 
 export function globToRegExp(glob: string): RegExp {
   const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
   return new RegExp(`^${body}$`);
 }
 
-export const newestFile: Checker<NewestFileSpec> = async (spec, ctx) => {
+const run: Checker<NewestFileSpec> = async (spec, ctx) => {
   let names: string[];
   try {
     names = await readdir(spec.dir);
@@ -42,4 +65,18 @@ export const newestFile: Checker<NewestFileSpec> = async (spec, ctx) => {
     evidence_ms: found.mtime,
     next_transition_ms: nextAgeTransition(found.mtime, ctx.now, spec),
   };
+};
+
+/** The newest_file check type: the age of the newest matching file in a directory. */
+export const newestFile: CheckModule<NewestFileSpec> = {
+  type: 'newest_file',
+  parse,
+  run,
+  watches: (spec) => ({ dir: spec.dir, file: null }),
+  thresholds: (spec) => ({ degraded_after_sec: spec.degraded_after_sec, critical_after_sec: spec.critical_after_sec }),
+  simulate(spec, faulted, now) {
+    if (faulted) return;
+    mkdirSync(spec.dir, { recursive: true });
+    appendFileSync(join(spec.dir, 'trader.log'), `${new Date(now).toISOString()} demo heartbeat\n`);
+  },
 };

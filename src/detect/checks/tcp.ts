@@ -1,10 +1,35 @@
 // TCP connect probe.
 import { createConnection } from 'node:net';
-import type { TcpSpec } from '../../config/types';
-import type { Checker } from '../check';
+import type { Section } from '../../config/reader';
+import type { HealthStatus } from '../../types';
+import type { Checker, CheckModule } from '../check';
 import { round } from './fsutil';
+import { statusKey } from './params';
 
-export const tcpProbe: Checker<TcpSpec> = (spec, ctx) =>
+/** A tcp check as configured: the address and the latency limit. */
+export interface TcpSpec {
+  type: 'tcp';
+  host: string;
+  port: number;
+  degraded_latency_ms: number;
+  down_status: HealthStatus;
+}
+
+function parse(m: Section): TcpSpec {
+  const host = m.string('host', '');
+  if (!host) m.fail('host', 'required');
+  const port = m.number('port', 0, { min: 1, max: 65535, int: true });
+  if (!m.has('port')) m.fail('port', 'required');
+  return {
+    type: 'tcp',
+    host,
+    port,
+    degraded_latency_ms: m.number('degraded_latency_ms', 1000, { gt: 0 }),
+    down_status: statusKey(m, 'down_status', 'critical'),
+  };
+}
+
+const run: Checker<TcpSpec> = (spec, ctx) =>
   new Promise((resolve, reject) => {
     const started = performance.now();
     const sock = createConnection({ host: spec.host, port: spec.port });
@@ -29,3 +54,14 @@ export const tcpProbe: Checker<TcpSpec> = (spec, ctx) =>
       });
     });
   });
+
+/** The tcp check type: a connect and its latency. */
+export const tcpProbe: CheckModule<TcpSpec> = {
+  type: 'tcp',
+  parse,
+  run,
+  watches: () => null,
+  thresholds: (spec) => ({ degraded_latency_ms: spec.degraded_latency_ms }),
+  // The demo has no TCP endpoints of its own to keep up or take down.
+  simulate: () => undefined,
+};

@@ -7,7 +7,7 @@ import { request } from 'node:http';
 import { cpus } from 'node:os';
 import { fixedResources } from '../src/detect/resources';
 import { silentLogger } from '../src/serve/logger';
-import { Monitor } from '../src/serve/monitor';
+import { Monitor } from '../src/engine/monitor';
 import { Service } from '../src/serve/service';
 import { createReceiver } from '../src/execute/receiver';
 import { benchPlatform } from './fixture';

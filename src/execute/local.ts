@@ -7,7 +7,7 @@
 // resolves when the recommendation goes away (which lifts its floor and cancels what has not run).
 import type { Config } from '../config/types';
 import type { Logger } from '../serve/logger';
-import type { Monitor, ServedReport } from '../serve/monitor';
+import type { Monitor, ServedReport } from '../engine/monitor';
 import type { RecoveryAction } from '../types';
 import type { RecoveryExecutor } from './executor';
 import type { AlertIn } from './webhook';

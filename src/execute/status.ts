@@ -1,6 +1,6 @@
 // GET /recovery/status: where each subsystem stands on the ladder detect → protect → heal →
 // verify → escalate, for the console and operators.
-import type { Monitor, SubsystemState } from '../serve/monitor';
+import type { Monitor, SubsystemState } from '../engine/monitor';
 import type { ActionRecord, JournalStore } from './journal';
 import { windowView, type Maintenance, type WindowView } from './maintenance';
 

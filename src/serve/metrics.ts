@@ -10,7 +10,7 @@ import { SELF_FAULT_KINDS } from '../detect/run';
 const PROBLEM_STATUSES: ReadonlySet<string> = new Set(['degraded', 'critical', 'failed']);
 import { HEALTH_STATUSES, ISSUE_SEVERITIES, RECOVERY_ACTIONS, SAFETY_POLICIES, policyLevel, type HealthReport } from '../types';
 import { EOF, toOpenMetrics, type Format, type Want } from './exposition';
-import type { Monitor } from './monitor';
+import type { Monitor } from '../engine/monitor';
 import { ProcessMetrics } from './process_metrics';
 import { SubsystemFamilies } from './subsystem_families';
 

@@ -20,7 +20,7 @@ import { WebGate } from './web_gate';
 import { CONTENT_TYPE, negotiate, type Want } from './exposition';
 import { encoded, Metrics, type Encoded } from './metrics';
 import { LatchFile } from './latch';
-import { Monitor, type SelfFault, type ServedReport } from './monitor';
+import { Monitor, type SelfFault, type ServedReport } from '../engine/monitor';
 import { policyView, type PolicyView } from './policy_view';
 
 export interface ServiceDeps {

@@ -5,7 +5,7 @@ import fsPromises from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { fixedResources } from '../../src/detect/resources';
 import { silentLogger } from '../../src/serve/logger';
-import { Monitor } from '../../src/serve/monitor';
+import { Monitor } from '../../src/engine/monitor';
 import { NOW, tempDir, writeAged } from '../helpers/fs';
 import { configIn } from '../helpers/config';
 import { healthyPlatform } from '../helpers/platform';

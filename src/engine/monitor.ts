@@ -8,12 +8,12 @@ import { EMPTY_HISTORY, escalate, isTransientError, recordCheck, retrySpacingMs,
 import type { Config, SubsystemConfig } from '../config/types';
 import type { ResourceProbe } from '../detect/resources';
 import { checkMany, type SelfFaultKind, type SubsystemResult } from '../detect/run';
-import { reportSteps, type Observed } from '../engine/report';
-import { LARGE_PLATFORM, runSliced, type Steps } from '../engine/slices';
+import { reportSteps, type Observed } from './report';
+import { LARGE_PLATFORM, runSliced, type Steps } from './slices';
 import { tradingShouldContinue } from '../recommend/policy';
 import { PolicyStateMachine, type PolicyChange } from '../recommend/policy_state';
 import type { HealthReport, HealthStatus, ResourceUsage, SafetyPolicy } from '../types';
-import type { Logger } from './logger';
+import type { Logger } from '../serve/logger';
 
 export interface MonitorDeps {
   clock: () => number;

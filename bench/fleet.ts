@@ -11,7 +11,7 @@ import { parse as parseYaml, stringify } from 'yaml';
 import { fleetAlertmanagerConfig, fleetTargets } from '../src/deploy/fleet';
 import { createReceiver } from '../src/execute/receiver';
 import { fixedResources } from '../src/detect/resources';
-import { silentLogger } from '../src/serve/logger';
+import { silentLogger } from '../src/log/logger';
 import { Service } from '../src/serve/service';
 import type { InventoryEntry } from '../src/ops/inventory';
 import { benchPlatform } from './fixture';

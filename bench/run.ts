@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { request } from 'node:http';
 import { cpus } from 'node:os';
 import { fixedResources } from '../src/detect/resources';
-import { silentLogger } from '../src/serve/logger';
+import { silentLogger } from '../src/log/logger';
 import { Monitor } from '../src/engine/monitor';
 import { Service } from '../src/serve/service';
 import { createReceiver } from '../src/execute/receiver';

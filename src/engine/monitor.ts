@@ -13,7 +13,7 @@ import { LARGE_PLATFORM, runSliced, type Steps } from './slices';
 import { tradingShouldContinue } from '../recommend/policy';
 import { PolicyStateMachine, type PolicyChange } from '../recommend/policy_state';
 import type { HealthReport, HealthStatus, ResourceUsage, SafetyPolicy } from '../types';
-import type { Logger } from '../serve/logger';
+import type { Logger } from '../log/logger';
 
 export interface MonitorDeps {
   clock: () => number;

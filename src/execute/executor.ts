@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/types';
 import { ACTIONS } from '../recommend/actions';
-import type { Logger } from '../serve/logger';
+import type { Logger } from '../log/logger';
 import type { Monitor } from '../engine/monitor';
 import { RECOVERY_ACTIONS, type HealthStatus, type RecoveryAction } from '../types';
 import { improved, needsRecheck } from '../verify/verify';

@@ -6,7 +6,7 @@
 // `local.<subsystem>.<action>`, startsAt = when it was first recommended. It fires once, and
 // resolves when the recommendation goes away (which lifts its floor and cancels what has not run).
 import type { Config } from '../config/types';
-import type { Logger } from '../serve/logger';
+import type { Logger } from '../log/logger';
 import type { Monitor, ServedReport } from '../engine/monitor';
 import type { RecoveryAction } from '../types';
 import type { RecoveryExecutor } from './executor';

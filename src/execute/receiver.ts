@@ -2,7 +2,7 @@
 import express, { type Request, type Response } from 'express';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { checkCredentials, requireAuth } from '../serve/auth';
+import { checkCredentials, requireAuth } from '../http/auth';
 import { isJson, type Service, type ServicePlugin } from '../serve/service';
 import { dirname, join } from 'node:path';
 import { RecoveryExecutor, type IntakeResult, type Recorded } from './executor';

@@ -5,7 +5,7 @@ import { ConfigError, loadConfig } from '../config/load';
 import type { Config } from '../config/types';
 import { systemResources } from '../detect/resources';
 import { startSimulator } from '../demo/simulator';
-import { createLogger, defaultLogFormat, LOG_FORMATS, LOG_LEVELS, type LogFormat } from './logger';
+import { createLogger, defaultLogFormat, LOG_FORMATS, LOG_LEVELS, type LogFormat } from '../log/logger';
 import { Reloader } from './reload';
 import { Service } from './service';
 import { loadWebConfig } from './web_config';

@@ -10,7 +10,7 @@ import { alertmanagerConfig } from '../../src/deploy/alertmanager';
 import { fixedResources } from '../../src/detect/resources';
 import { createReceiver, type Receiver } from '../../src/execute/receiver';
 import type { ActionRecord } from '../../src/execute/journal';
-import { silentLogger } from '../../src/serve/logger';
+import { silentLogger } from '../../src/log/logger';
 import { Service } from '../../src/serve/service';
 import { configIn } from './config';
 import { tempDir } from './fs';

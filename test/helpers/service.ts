@@ -1,7 +1,7 @@
 import { after } from 'node:test';
 import { fixedResources } from '../../src/detect/resources';
 import type { Config } from '../../src/config/types';
-import { silentLogger } from '../../src/serve/logger';
+import { silentLogger } from '../../src/log/logger';
 import { Service, type ServiceDeps } from '../../src/serve/service';
 import { createReceiver, type Receiver } from '../../src/execute/receiver';
 

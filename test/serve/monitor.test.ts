@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import fsPromises from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { fixedResources } from '../../src/detect/resources';
-import { silentLogger } from '../../src/serve/logger';
+import { silentLogger } from '../../src/log/logger';
 import { Monitor } from '../../src/engine/monitor';
 import { NOW, tempDir, writeAged } from '../helpers/fs';
 import { configIn } from '../helpers/config';

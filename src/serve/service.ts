@@ -21,7 +21,7 @@ import { CONTENT_TYPE, negotiate, type Want } from './exposition';
 import { encoded, Metrics, type Encoded } from './metrics';
 import { LatchFile } from './latch';
 import { Monitor, type SelfFault, type ServedReport } from '../engine/monitor';
-import { policyView, type PolicyView } from './policy_view';
+import { policyView, type PolicyView } from '../policy_view';
 
 export interface ServiceDeps {
   clock?: () => number;

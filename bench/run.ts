@@ -9,7 +9,7 @@ import { fixedResources } from '../src/detect/resources';
 import { silentLogger } from '../src/log/logger';
 import { Monitor } from '../src/engine/monitor';
 import { Service } from '../src/serve/service';
-import { createReceiver } from '../src/execute/receiver';
+import { createReceiver } from '../src/serve/receiver';
 import { benchPlatform } from './fixture';
 import { hasWrk, headersOnly, load, wrk, type LoadResult } from './load';
 import { NaiveExporter } from './naive';

@@ -3,11 +3,11 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/types';
 import { ACTIONS } from '../recommend/actions';
 import type { Logger } from '../log/logger';
-import type { Monitor } from '../engine/monitor';
 import { RECOVERY_ACTIONS, type HealthStatus, type RecoveryAction } from '../types';
 import { improved, needsRecheck } from '../verify/verify';
 import { decide, foreignReason, type DecideOptions } from './decide';
 import type { Maintenance } from './maintenance';
+import type { Pipeline } from './pipeline';
 import { findHandler, runHandler, writeFlag, type ActionContext, type EffectResult } from './effects';
 import { TERMINAL, type ActionRecord, type ActionState, type JournalStore } from './journal';
 import { breakerOpen, consecutiveFailures, notBefore, type SafetyLimits } from './safety';
@@ -85,7 +85,7 @@ export class RecoveryExecutor {
   constructor(
     private readonly config: Config,
     private readonly store: JournalStore,
-    private readonly monitor: Monitor,
+    private readonly pipeline: Pipeline,
     private readonly clock: () => number,
     private readonly logger: Logger,
     private readonly hooks: ExecutorHooks,
@@ -95,7 +95,7 @@ export class RecoveryExecutor {
     this.decideOpts = {
       auto_restart_enabled: config.auto_restart_enabled,
       auto_pause_on_critical: config.auto_pause_on_critical,
-      knownSubsystems: new Set(monitor.subsystems.map((s) => s.name)),
+      knownSubsystems: new Set(pipeline.subsystems.map((s) => s.name)),
       requireApproval: config.recovery.require_approval,
     };
     this.limits = { ...config.recovery, max_consecutive_failures: config.max_consecutive_failures };
@@ -211,7 +211,7 @@ export class RecoveryExecutor {
     if (skip) return { ...base, subsystem: d.subsystem, action: d.action, issue_severity: d.issue_severity, state: 'ignored', reason: skip };
     const rc = this.config.recovery;
     const dry = rc.dry_run || rc.dry_run_actions.includes(d.action);
-    const before = this.monitor.state.get(d.subsystem)?.result.health.status ?? null;
+    const before = this.pipeline.state.get(d.subsystem)?.result.health.status ?? null;
     let state: ActionState = 'recorded';
     let reason = `${d.issue_severity} issue on ${d.subsystem} → ${d.action} (auto ${d.can_auto_execute})`;
     let expires_at: number | null = null;
@@ -234,7 +234,7 @@ export class RecoveryExecutor {
   private skipReason(subsystem: string, action: RecoveryAction, fingerprint: string): string | null {
     const w = this.maintenance?.active(subsystem);
     if (w) return `maintenance window for ${w.subsystem ?? 'all subsystems'} until ${new Date(w.until).toISOString()} (${w.reason}): recorded, nothing run`;
-    const episode = this.monitor.state.get(subsystem)?.lastEpisodeStart ?? null;
+    const episode = this.pipeline.state.get(subsystem)?.lastEpisodeStart ?? null;
     if (episode === null) return null;
     const done = this.store.handledSince(subsystem, action, episode);
     if (done && done.fingerprint !== fingerprint) return `${action} for ${subsystem} already handled in this episode by ${done.id} (${done.alertname}): recorded, nothing run`;
@@ -333,12 +333,12 @@ export class RecoveryExecutor {
     const key = floorKey(r);
     const policy = protective(r)!;
     this.floorsBy.set(key, { key, id: r.id, action: r.action!, subsystem: r.subsystem, policy, alertname: r.alertname });
-    this.monitor.setFloor(key, policy, `${r.action} for ${r.subsystem} (${r.alertname})`);
+    this.pipeline.setFloor(key, policy, `${r.action} for ${r.subsystem} (${r.alertname})`);
   }
 
   private liftFloor(key: string): void {
     this.floorsBy.delete(key);
-    this.monitor.clearFloor(key);
+    this.pipeline.clearFloor(key);
   }
 
   /** Recovery floors in force now, with the action that imposed each. */
@@ -607,7 +607,7 @@ export class RecoveryExecutor {
   }
 
   private async verify(r: ActionRecord): Promise<void> {
-    const after = await this.monitor.recheck(r.subsystem!);
+    const after = await this.pipeline.recheck(r.subsystem!);
     const now = this.clock();
     const ok = after !== null && improved(r.before_status as HealthStatus | null, after);
     const detail = `${r.detail ?? ''}; verify: ${r.before_status ?? '?'} → ${after ?? 'not checked'}`;
@@ -623,10 +623,10 @@ export class RecoveryExecutor {
     log({ id: r.id, action: r.action, subsystem: r.subsystem, detail }, `recovery ${r.action} for ${r.subsystem}: ${state}`);
   }
 
-  /** A recovery outcome may exhaust (or refresh) a subsystem's recovery: the monitor re-evaluates at once. */
+  /** A recovery outcome may exhaust (or refresh) a subsystem's recovery: the pipeline re-evaluates at once. */
   private outcomeChanged(subsystem: string): void {
     this.exhaustedMemo.delete(subsystem);
-    void this.monitor.reevaluate().catch((err) => this.logger.error({ err }, 're-evaluation after a recovery outcome failed'));
+    void this.pipeline.reevaluate().catch((err) => this.logger.error({ err }, 're-evaluation after a recovery outcome failed'));
   }
 
   /**

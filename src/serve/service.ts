@@ -13,6 +13,7 @@ import type { PolicyChange } from '../recommend/policy_state';
 import { SAFETY_POLICIES, type SafetyPolicy } from '../types';
 import { BUILD, VERSION } from '../version';
 import { requireAuth } from '../http/auth';
+import { isJson, reasonOf } from '../http/json';
 import type { Logger } from '../log/logger';
 import type { ReloadOutcome } from './reload';
 import type { WebConfig } from './web_config';
@@ -44,11 +45,6 @@ export interface ServicePlugin {
   stop?(): Promise<void>;
   /** Why the service cannot do its job right now (the journal cannot record), or null: `/-/ready` answers 503. */
   notReady?(): string | null;
-}
-
-/** Every POST carries JSON: a cross-site form or no-cors fetch (text/plain, no preflight) is refused. */
-export function isJson(contentType: string | undefined): boolean {
-  return /^application\/([\w.+-]*\+)?json\s*(;|$)/i.test(contentType ?? '');
 }
 
 /** An SSE subscriber with more than this unsent is dropped; it reconnects and gets the current policy. */
@@ -472,11 +468,6 @@ function writeParts(res: ServerResponse, head: string[], body: Encoded): void {
   for (const p of body.parts) res.write(p);
   res.end();
   res.uncork();
-}
-
-function reasonOf(body: unknown): string | null {
-  const r = (body as { reason?: unknown } | undefined)?.reason;
-  return typeof r === 'string' && r.trim() ? r.trim().slice(0, 500) : null;
 }
 
 /** The guide's GET /health/system shape, plus the served policy's directives. */

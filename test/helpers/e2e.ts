@@ -8,7 +8,7 @@ import type { Config } from '../../src/config/types';
 import { simulate } from '../../src/demo/simulator';
 import { alertmanagerConfig } from '../../src/deploy/alertmanager';
 import { fixedResources } from '../../src/detect/resources';
-import { createReceiver, type Receiver } from '../../src/execute/receiver';
+import { createReceiver, type Receiver } from '../../src/serve/receiver';
 import type { ActionRecord } from '../../src/execute/journal';
 import { silentLogger } from '../../src/log/logger';
 import { Service } from '../../src/serve/service';

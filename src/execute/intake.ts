@@ -16,6 +16,7 @@ export const SLICE_ALERTS = 250;
 /** What to answer a delivery: its status code and JSON body. */
 export type IntakeAnswer = { status: 200; body: IntakeResult } | { status: 400 | 500 | 503; body: { error: string } };
 
+/** What the intake records with, counts into and tells. */
 export interface IntakeDeps {
   /** Records deliveries (in one transaction) and acts on what was recorded: the executor. */
   recorder: Pick<RecoveryExecutor, 'recordMany' | 'afterRecord'>;
@@ -33,6 +34,7 @@ const NOT_ACTED: IntakeAnswer = { status: 500, body: { error: 'recorded, but act
 
 const turn = () => new Promise<void>((r) => setImmediate(r));
 
+/** The intake of webhook deliveries: `receive` a body, get the answer once it is durable (or why not). */
 export class Intake {
   private queued: { alerts: AlertIn[]; answer: (a: IntakeAnswer) => void }[] = [];
   /** The last group commit's failure, until one succeeds: the service is not ready meanwhile. */

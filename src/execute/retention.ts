@@ -6,6 +6,7 @@ import type { JournalStore } from './journal';
 
 const HOUR_MS = 3600_000;
 
+/** Compacts the journal at start and hourly. */
 export class Retention {
   private timer: NodeJS.Timeout | null = null;
 

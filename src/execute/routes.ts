@@ -11,6 +11,7 @@ import { windowView, type Maintenance } from './maintenance';
 import type { Pipeline } from './pipeline';
 import { recoveryStatus } from './status';
 
+/** What the recovery routes act on and answer from. */
 export interface RecoveryRoutesDeps {
   executor: RecoveryExecutor;
   store: JournalStore;

@@ -13,12 +13,14 @@ import { mountRecoveryRoutes } from '../execute/routes';
 import { webhookHandler } from '../execute/webhook_http';
 import type { Service, ServicePlugin } from './service';
 
+/** How `createReceiver` builds the receiver (tests inject a journal and drive the worker themselves). */
 export interface ReceiverOptions {
   /** Start the timer-driven worker (tests with an injected clock drive `executor.runDue()` themselves). */
   schedule?: boolean;
   store?: JournalStore;
 }
 
+/** The receiver as plugged into the service, with its parts for tests and benches. */
 export interface Receiver extends ServicePlugin {
   executor: RecoveryExecutor;
   store: JournalStore;

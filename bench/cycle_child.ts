@@ -3,7 +3,7 @@
 // the gzipped OpenMetrics body a Prometheus scrape asks for is ready).
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fixedResources } from '../src/detect/resources';
-import { silentLogger } from '../src/serve/logger';
+import { silentLogger } from '../src/log/logger';
 import { Service } from '../src/serve/service';
 import { benchPlatform } from './fixture';
 import { NaiveExporter } from './naive';

@@ -1,6 +1,6 @@
 // node --cpu-prof dist/bench/profile_cycle.js N: one warm 10k cycle to profile.
 import { fixedResources } from '../src/detect/resources';
-import { silentLogger } from '../src/serve/logger';
+import { silentLogger } from '../src/log/logger';
 import { Service } from '../src/serve/service';
 import { benchPlatform } from './fixture';
 

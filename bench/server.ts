@@ -1,8 +1,8 @@
 // Child process for the benchmarks: `ours` (selfheal serve), `naive` (bench/naive.ts: the same series,
 // rendered by prom-client on every scrape) or `receiver` (ours with the webhook).
 import { fixedResources } from '../src/detect/resources';
-import { createReceiver } from '../src/execute/receiver';
-import { silentLogger } from '../src/serve/logger';
+import { createReceiver } from '../src/serve/receiver';
+import { silentLogger } from '../src/log/logger';
 import { Service } from '../src/serve/service';
 import { benchPlatform } from './fixture';
 import { NaiveExporter } from './naive';

@@ -11,9 +11,9 @@ const ROOT = join(__dirname, '..');
 const dist = (p) => require(join(ROOT, 'dist', p));
 const { loadConfig } = dist('src/config/load');
 const { Service } = dist('src/serve/service');
-const { createReceiver } = dist('src/execute/receiver');
+const { createReceiver } = dist('src/serve/receiver');
 const { fixedResources } = dist('src/detect/resources'); // the host's own load must not colour the pictures
-const { silentLogger } = dist('src/serve/logger');
+const { silentLogger } = dist('src/log/logger');
 const { startSimulator, writeFaults } = dist('src/demo/simulator');
 const { browser, closeBrowser } = dist('test/helpers/browser');
 

@@ -8,4 +8,4 @@ export { POLICY_DIRECTIVES, directivesFor, failClosedDirectives, type ClosePosit
 export { selectAction, recommend } from './recommend/recommendations';
 export { Service } from './serve/service';
 export { PolicyClient } from './client';
-export type { PolicyView } from './serve/policy_view';
+export type { PolicyView } from './policy_view';

@@ -12,10 +12,10 @@ import {
   type Directives,
   type HighRiskDefinition,
 } from '../recommend/directives';
-import type { PolicyView } from '../serve/policy_view';
+import type { PolicyView } from '../policy_view';
 import { SAFETY_POLICIES, policyLevel, type SafetyPolicy } from '../types';
 
-export type { ClosePositions, Directives, HighRiskDefinition, PolicyView } from '../serve/policy_view';
+export type { ClosePositions, Directives, HighRiskDefinition, PolicyView } from '../policy_view';
 export type { SafetyPolicy } from '../types';
 
 export interface PolicyClientOptions {

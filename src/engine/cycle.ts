@@ -1,10 +1,11 @@
-// One full DETECT → ANALYZE → RECOMMEND cycle.
+// One full DETECT → ANALYZE → RECOMMEND cycle, one-shot (`selfheal check`).
 import type { Config } from '../config/types';
 import type { ResourceProbe } from '../detect/resources';
 import { mapLimit } from '../detect/limit';
 import { CHECK_CONCURRENCY, checkWithRetries, type Clock, type SubsystemResult } from '../detect/run';
 import type { HealthReport, ResourceUsage } from '../types';
-import { buildReport } from './report';
+import { evaluateSteps } from './evaluate';
+import { runToEnd } from './slices';
 
 export interface CycleDeps {
   clock: Clock;
@@ -35,11 +36,7 @@ export async function detectAll(config: Config, deps: CycleDeps): Promise<{ resu
 
 export async function runCycle(config: Config, deps: CycleDeps): Promise<CycleResult> {
   const { results, resources } = await detectAll(config, deps);
-  const observed = config.subsystems
-    .filter((s) => s.enabled)
-    .map((sub) => {
-      const r = results.get(sub.name)!;
-      return { sub, health: r.health, root_cause: r.outcome.root_cause };
-    });
-  return { report: buildReport(config, observed, resources, deps.clock()), results };
+  const enabled = config.subsystems.filter((s) => s.enabled);
+  const report = runToEnd(evaluateSteps(config, enabled, (sub) => results.get(sub.name), resources, deps.clock()));
+  return { report, results };
 }

@@ -2,14 +2,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/types';
 import { ACTIONS } from '../recommend/actions';
-import type { Logger } from '../serve/logger';
-import type { Monitor } from '../serve/monitor';
+import type { Logger } from '../log/logger';
 import { RECOVERY_ACTIONS, type HealthStatus, type RecoveryAction } from '../types';
 import { improved, needsRecheck } from '../verify/verify';
 import { decide, foreignReason, type DecideOptions } from './decide';
 import type { Maintenance } from './maintenance';
+import type { Pipeline } from './pipeline';
 import { findHandler, runHandler, writeFlag, type ActionContext, type EffectResult } from './effects';
-import { TERMINAL, type ActionRecord, type ActionState, type JournalStore } from './journal';
+import { isAct, TERMINAL, type ActionRecord, type ActRecord, type ActState, type JournalStore } from './journal';
 import { breakerOpen, consecutiveFailures, notBefore, type SafetyLimits } from './safety';
 import type { AlertIn } from './webhook';
 
@@ -85,7 +85,7 @@ export class RecoveryExecutor {
   constructor(
     private readonly config: Config,
     private readonly store: JournalStore,
-    private readonly monitor: Monitor,
+    private readonly pipeline: Pipeline,
     private readonly clock: () => number,
     private readonly logger: Logger,
     private readonly hooks: ExecutorHooks,
@@ -95,7 +95,7 @@ export class RecoveryExecutor {
     this.decideOpts = {
       auto_restart_enabled: config.auto_restart_enabled,
       auto_pause_on_critical: config.auto_pause_on_critical,
-      knownSubsystems: new Set(monitor.subsystems.map((s) => s.name)),
+      knownSubsystems: new Set(pipeline.subsystems.map((s) => s.name)),
       requireApproval: config.recovery.require_approval,
     };
     this.limits = { ...config.recovery, max_consecutive_failures: config.max_consecutive_failures };
@@ -115,7 +115,7 @@ export class RecoveryExecutor {
         expires_at: now + this.config.recovery.approval_ttl_sec * 1000,
         updated_at: now,
       });
-      this.hooks.outcome(r.action ?? 'none', r.subsystem ?? 'none', 'interrupted');
+      this.hooks.outcome(r.action, r.subsystem, 'interrupted');
       this.logger.warn({ id: r.id, action: r.action, subsystem: r.subsystem }, 'action interrupted by restart; waiting for approval');
     }
     // A failed protective action imposed its floor too: fail closed until the alert resolves.
@@ -131,15 +131,15 @@ export class RecoveryExecutor {
    * now (before anything is served) and runs again — floors and pause/exit handlers are safe to
    * repeat. If its alert resolved meanwhile, it is cancelled instead.
    */
-  private recoverProtective(r: ActionRecord, now: number): void {
+  private recoverProtective(r: ActRecord, now: number): void {
     if (this.store.isResolved(r.fingerprint, r.starts_at)) {
       this.store.update(r.id, { state: 'cancelled', outcome: 'cancelled', reason: `${r.reason}; interrupted by a restart, alert resolved meanwhile`, updated_at: now, finished_at: now });
-      this.hooks.outcome(r.action!, r.subsystem ?? 'none', 'cancelled');
+      this.hooks.outcome(r.action, r.subsystem, 'cancelled');
       return;
     }
     this.impose(r);
     this.store.update(r.id, { state: 'recorded', approved: true, reason: `${r.reason}; interrupted by a restart: protective, floor re-imposed and re-applied`, updated_at: now });
-    this.hooks.outcome(r.action!, r.subsystem ?? 'none', 'interrupted');
+    this.hooks.outcome(r.action, r.subsystem, 'interrupted');
     this.logger.warn({ id: r.id, action: r.action, subsystem: r.subsystem }, 'protective action interrupted by restart; floor re-imposed, running it again');
   }
 
@@ -167,8 +167,8 @@ export class RecoveryExecutor {
   /** What a recorded delivery sets off, once it is durable: dry-run outcomes, resolved alerts, the worker. */
   afterRecord({ received, inserted, duplicates, now }: Recorded): IntakeResult {
     for (const r of inserted) {
-      if (r.state === 'dry_run') this.hooks.outcome(r.action!, r.subsystem!, 'dry_run');
-      if (r.state === 'cancelled') this.hooks.outcome(r.action!, r.subsystem!, 'cancelled'); // its resolve came first
+      if (r.state === 'dry_run') this.hooks.outcome(r.action, r.subsystem, 'dry_run');
+      if (r.state === 'cancelled') this.hooks.outcome(r.action, r.subsystem, 'cancelled'); // its resolve came first
       if (r.status === 'resolved') this.onResolved(r, now);
       this.logger.info({ id: r.id, alertname: r.alertname, status: r.status, state: r.state, action: r.action, subsystem: r.subsystem, reason: r.reason }, 'alert recorded');
     }
@@ -203,7 +203,7 @@ export class RecoveryExecutor {
     const foreign = foreignReason(a.labels, this.config.instance);
     if (foreign) return { ...base, subsystem: a.labels.subsystem ?? null, action: null, issue_severity: null, state: 'ignored', reason: foreign };
     if (a.status === 'resolved') {
-      return { ...base, subsystem: a.labels.subsystem ?? null, action: null, issue_severity: null, state: 'resolved', reason: 'alert resolved: never a remediation' };
+      return { ...base, status: a.status, subsystem: a.labels.subsystem ?? null, action: null, issue_severity: null, state: 'resolved', reason: 'alert resolved: never a remediation' };
     }
     const d = decide(a, this.decideOpts);
     if (d.kind === 'record') return { ...base, subsystem: d.subsystem, action: null, issue_severity: null, state: 'ignored', reason: d.reason };
@@ -211,8 +211,8 @@ export class RecoveryExecutor {
     if (skip) return { ...base, subsystem: d.subsystem, action: d.action, issue_severity: d.issue_severity, state: 'ignored', reason: skip };
     const rc = this.config.recovery;
     const dry = rc.dry_run || rc.dry_run_actions.includes(d.action);
-    const before = this.monitor.state.get(d.subsystem)?.result.health.status ?? null;
-    let state: ActionState = 'recorded';
+    const before = this.pipeline.state.get(d.subsystem)?.result.health.status ?? null;
+    let state: ActState = 'recorded';
     let reason = `${d.issue_severity} issue on ${d.subsystem} → ${d.action} (auto ${d.can_auto_execute})`;
     let expires_at: number | null = null;
     if (dry) {
@@ -223,7 +223,7 @@ export class RecoveryExecutor {
       reason += '; requires approval';
       expires_at = now + rc.approval_ttl_sec * 1000;
     }
-    return { ...base, subsystem: d.subsystem, action: d.action, issue_severity: d.issue_severity, state, reason, expires_at, before_status: before };
+    return { ...base, status: a.status, subsystem: d.subsystem, action: d.action, issue_severity: d.issue_severity, state, reason, expires_at, before_status: before };
   }
 
   /**
@@ -234,7 +234,7 @@ export class RecoveryExecutor {
   private skipReason(subsystem: string, action: RecoveryAction, fingerprint: string): string | null {
     const w = this.maintenance?.active(subsystem);
     if (w) return `maintenance window for ${w.subsystem ?? 'all subsystems'} until ${new Date(w.until).toISOString()} (${w.reason}): recorded, nothing run`;
-    const episode = this.monitor.state.get(subsystem)?.lastEpisodeStart ?? null;
+    const episode = this.pipeline.state.get(subsystem)?.lastEpisodeStart ?? null;
     if (episode === null) return null;
     const done = this.store.handledSince(subsystem, action, episode);
     if (done && done.fingerprint !== fingerprint) return `${action} for ${subsystem} already handled in this episode by ${done.id} (${done.alertname}): recorded, nothing run`;
@@ -276,7 +276,7 @@ export class RecoveryExecutor {
   private resolvedFirst(recs: ActionRecord[], now: number): ActionRecord[] {
     const inDelivery = new Set(recs.filter((r) => r.status === 'resolved').map((r) => `${r.fingerprint}|${r.starts_at}`));
     return recs.map((r) => {
-      if (r.status !== 'firing' || !r.action || TERMINAL.includes(r.state)) return r;
+      if (!isAct(r) || TERMINAL.includes(r.state)) return r;
       if (!inDelivery.has(`${r.fingerprint}|${r.starts_at}`) && !this.store.isResolved(r.fingerprint, r.starts_at)) return r;
       return { ...r, state: 'cancelled', outcome: 'cancelled', expires_at: null, finished_at: now, reason: `${r.reason}; the alert had already resolved: not executed` };
     });
@@ -288,7 +288,7 @@ export class RecoveryExecutor {
     for (const f of this.store.firingOf(resolved.fingerprint, resolved.starts_at)) {
       if (f.state === 'recorded' || f.state === 'pending_approval') {
         this.store.update(f.id, { state: 'cancelled', reason: `${f.reason}; alert resolved before execution`, updated_at: now, finished_at: now });
-        this.hooks.outcome(f.action ?? 'none', f.subsystem ?? 'none', 'cancelled');
+        this.hooks.outcome(f.action, f.subsystem, 'cancelled');
         notes.push(`cancelled ${f.action}`);
       }
       const floor = f.action ? ACTIONS[f.action].policy_floor : undefined;
@@ -318,27 +318,28 @@ export class RecoveryExecutor {
     if (r.state !== 'pending_approval') return { error: `action is ${r.state}, not pending_approval`, status: 409 };
     const now = this.clock();
     this.store.update(id, { state: 'rejected', outcome: 'rejected', reason: `${r.reason}; rejected: ${reason}`, updated_at: now, finished_at: now });
-    this.hooks.outcome(r.action!, r.subsystem!, 'rejected');
+    this.hooks.outcome(r.action, r.subsystem, 'rejected');
     this.logger.warn({ id, action: r.action, subsystem: r.subsystem, reason }, 'recovery action rejected');
     this.hooks.changed();
     return this.store.get(id)!;
   }
 
-  pending(limit = 100, offset = 0): ActionRecord[] {
+  pending(limit = 100, offset = 0): ActRecord[] {
     return this.store.pendingPage(limit, offset);
   }
 
-  /** Imposes the policy floor of a protective action, remembering which action it is. */
-  private impose(r: ActionRecord): void {
+  /** Imposes the policy floor of a protective action (others have none), remembering which action it is. */
+  private impose(r: ActRecord): void {
     const key = floorKey(r);
-    const policy = protective(r)!;
-    this.floorsBy.set(key, { key, id: r.id, action: r.action!, subsystem: r.subsystem, policy, alertname: r.alertname });
-    this.monitor.setFloor(key, policy, `${r.action} for ${r.subsystem} (${r.alertname})`);
+    const policy = protective(r);
+    if (!policy) return;
+    this.floorsBy.set(key, { key, id: r.id, action: r.action, subsystem: r.subsystem, policy, alertname: r.alertname });
+    this.pipeline.setFloor(key, policy, `${r.action} for ${r.subsystem} (${r.alertname})`);
   }
 
   private liftFloor(key: string): void {
     this.floorsBy.delete(key);
-    this.monitor.clearFloor(key);
+    this.pipeline.clearFloor(key);
   }
 
   /** Recovery floors in force now, with the action that imposed each. */
@@ -461,11 +462,11 @@ export class RecoveryExecutor {
     for (let skipped = 0; ; await turn()) {
       const rows = this.store.dueRecorded(now, SLICE, skipped);
       const admitted = this.store.inTransaction(() => {
-        const out: ActionRecord[] = [];
+        const out: ActRecord[] = [];
         for (const r of rows) {
           const lane = laneOf(r);
           if (busy.has(lane)) skipped++;
-          else if (!r.approved && r.subsystem && this.maintenance?.active(r.subsystem)) {
+          else if (!r.approved && this.maintenance?.active(r.subsystem)) {
             // Held until the window ends: due again exactly then (not before, so the worker does not spin);
             // released() restores it if the window is ended early.
             if (!this.held.has(r.id)) this.held.set(r.id, r.not_before);
@@ -494,7 +495,7 @@ export class RecoveryExecutor {
     const due = this.store.due('pending_approval', now, SLICE);
     for (const r of due) {
       this.store.update(r.id, { state: 'expired', outcome: 'expired', reason: `${r.reason}; approval expired`, updated_at: now, finished_at: now });
-      this.hooks.outcome(r.action!, r.subsystem!, 'expired');
+      this.hooks.outcome(r.action, r.subsystem, 'expired');
     }
     return due.length;
   }
@@ -514,9 +515,9 @@ export class RecoveryExecutor {
   }
 
   /** Safety gates for an unapproved action: breaker, escalation, cooldown/backoff. */
-  private admit(r: ActionRecord, now: number, cache: Map<string, Gates>): boolean {
-    const sub = r.subsystem!;
-    const action = r.action!;
+  private admit(r: ActRecord, now: number, cache: Map<string, Gates>): boolean {
+    const sub = r.subsystem;
+    const action = r.action;
     const key = `${sub}|${action}`;
     const { inWindow, finished } = this.gates(sub, action, now, cache);
     const failures = consecutiveFailures(finished, now, this.limits.backoff_reset_sec);
@@ -545,10 +546,10 @@ export class RecoveryExecutor {
     return true;
   }
 
-  private ctx(r: ActionRecord): ActionContext {
+  private ctx(r: ActRecord): ActionContext {
     return {
-      action: r.action!,
-      subsystem: r.subsystem!,
+      action: r.action,
+      subsystem: r.subsystem,
       severity: r.issue_severity ?? '',
       alertname: r.alertname,
       fingerprint: r.fingerprint,
@@ -557,12 +558,12 @@ export class RecoveryExecutor {
     };
   }
 
-  private async execute(r: ActionRecord): Promise<void> {
+  private async execute(r: ActRecord): Promise<void> {
     const started = this.clock();
     const t0 = performance.now();
     // Durable before the effect: after a crash this action is known to have started.
     this.store.update(r.id, { state: 'running', started_at: started, updated_at: started });
-    const action = r.action as RecoveryAction;
+    const action = r.action;
     const ctx = this.ctx(r);
     let result: EffectResult;
     try {
@@ -579,13 +580,14 @@ export class RecoveryExecutor {
     if (needsRecheck(action, ctx.subsystem)) {
       this.store.update(r.id, { state: 'verifying', verify_at: now + this.config.recovery.settle_sec * 1000, detail: result.detail, updated_at: now });
       this.logger.info({ id: r.id, action, subsystem: ctx.subsystem, detail: result.detail }, `executed ${action}; verifying after ${this.config.recovery.settle_sec}s`);
-      if (this.config.recovery.settle_sec === 0) await this.verify(this.store.get(r.id)!);
+      const verifying = this.config.recovery.settle_sec === 0 ? this.store.get(r.id) : null;
+      if (verifying && isAct(verifying)) await this.verify(verifying);
       return;
     }
     this.finish(r, 'succeeded', result.detail, now, duration);
   }
 
-  private async effect(ctx: ActionContext, r: ActionRecord): Promise<EffectResult> {
+  private async effect(ctx: ActionContext, r: ActRecord): Promise<EffectResult> {
     const info = ACTIONS[ctx.action];
     const notes: string[] = [];
     if (info.policy_floor) {
@@ -606,34 +608,34 @@ export class RecoveryExecutor {
     return { ok: true, detail: notes.join('; ') };
   }
 
-  private async verify(r: ActionRecord): Promise<void> {
-    const after = await this.monitor.recheck(r.subsystem!);
+  private async verify(r: ActRecord): Promise<void> {
+    const after = await this.pipeline.recheck(r.subsystem);
     const now = this.clock();
     const ok = after !== null && improved(r.before_status as HealthStatus | null, after);
     const detail = `${r.detail ?? ''}; verify: ${r.before_status ?? '?'} → ${after ?? 'not checked'}`;
     this.finish(r, ok ? 'succeeded' : 'failed', detail, now, r.started_at ? (now - r.started_at) / 1000 : undefined);
   }
 
-  private finish(r: ActionRecord, state: 'succeeded' | 'failed', detail: string, now: number, duration?: number): void {
+  private finish(r: ActRecord, state: 'succeeded' | 'failed', detail: string, now: number, duration?: number): void {
     this.store.update(r.id, { state, outcome: state === 'succeeded' ? 'success' : 'failure', detail, finished_at: now, updated_at: now });
-    if (state === 'failed' && ACTIONS[r.action!].retry_with_backoff && !this.store.isResolved(r.fingerprint, r.starts_at)) this.retry(r, now);
-    this.hooks.outcome(r.action!, r.subsystem!, state === 'succeeded' ? 'success' : 'failure', duration);
-    this.outcomeChanged(r.subsystem!);
+    if (state === 'failed' && ACTIONS[r.action].retry_with_backoff && !this.store.isResolved(r.fingerprint, r.starts_at)) this.retry(r, now);
+    this.hooks.outcome(r.action, r.subsystem, state === 'succeeded' ? 'success' : 'failure', duration);
+    this.outcomeChanged(r.subsystem);
     const log = state === 'succeeded' ? this.logger.info.bind(this.logger) : this.logger.error.bind(this.logger);
     log({ id: r.id, action: r.action, subsystem: r.subsystem, detail }, `recovery ${r.action} for ${r.subsystem}: ${state}`);
   }
 
-  /** A recovery outcome may exhaust (or refresh) a subsystem's recovery: the monitor re-evaluates at once. */
+  /** A recovery outcome may exhaust (or refresh) a subsystem's recovery: the pipeline re-evaluates at once. */
   private outcomeChanged(subsystem: string): void {
     this.exhaustedMemo.delete(subsystem);
-    void this.monitor.reevaluate().catch((err) => this.logger.error({ err }, 're-evaluation after a recovery outcome failed'));
+    void this.pipeline.reevaluate().catch((err) => this.logger.error({ err }, 're-evaluation after a recovery outcome failed'));
   }
 
   /**
    * A still-firing alert is delivered once, so a restart that did not help is retried here:
    * the next attempt passes the same gates (backoff from this failure, escalation, breaker).
    */
-  private retry(r: ActionRecord, now: number): void {
+  private retry(r: ActRecord, now: number): void {
     const attempt = Number(/#(\d+)$/.exec(r.dedup_key)?.[1] ?? 1) + 1;
     const base = r.dedup_key.replace(/#\d+$/, '');
     this.store.insertMany([
@@ -653,7 +655,7 @@ export class RecoveryExecutor {
 }
 
 interface Gates {
-  inWindow: ActionRecord[];
-  finished: ActionRecord[];
+  inWindow: ActRecord[];
+  finished: ActRecord[];
   logged?: boolean;
 }

@@ -6,7 +6,8 @@ import Database from 'better-sqlite3';
 import { ConfigError } from '../config/load';
 import type { RecoveryAction } from '../types';
 
-export type ActionState =
+/** The states of an action decided for a subsystem: waiting, running, verified, or ended without running. */
+export type ActState =
   | 'recorded' // decided, waiting to run (possibly until not_before)
   | 'pending_approval'
   | 'running' // execution started (never restarted blindly after a crash)
@@ -16,24 +17,23 @@ export type ActionState =
   | 'rejected'
   | 'expired'
   | 'cancelled'
-  | 'dry_run'
+  | 'dry_run';
+
+export type ActionState =
+  | ActState
   | 'ignored' // recorded only: nothing to remediate
   | 'resolved'; // a resolved delivery (clean-up, if any, is in `detail`)
 
 export const TERMINAL: ActionState[] = ['succeeded', 'failed', 'rejected', 'expired', 'cancelled', 'dry_run', 'ignored', 'resolved'];
 
-export interface ActionRecord {
+/** The columns every journal record has, whatever it is. */
+interface RecordBase {
   id: string;
   dedup_key: string;
   alertname: string;
   fingerprint: string;
   starts_at: string;
-  status: 'firing' | 'resolved';
-  subsystem: string | null;
-  action: RecoveryAction | null;
-  issue_severity: string | null;
   labels: Record<string, string>;
-  state: ActionState;
   reason: string;
   not_before: number | null;
   expires_at: number | null;
@@ -50,6 +50,44 @@ export interface ActionRecord {
   floor_cleared_at?: number | null;
 }
 
+/** A firing alert that decided an action for a subsystem, whatever became of it since. */
+export interface ActRecord extends RecordBase {
+  status: 'firing';
+  state: ActState;
+  subsystem: string;
+  action: RecoveryAction;
+  issue_severity: string;
+}
+
+/**
+ * A delivery recorded and nothing more: another host's alert, nothing to remediate, or an action
+ * skipped (a maintenance window, already handled in this episode) — then with that action.
+ */
+export interface IgnoredRecord extends RecordBase {
+  status: 'firing' | 'resolved';
+  state: 'ignored';
+  subsystem: string | null;
+  action: RecoveryAction | null;
+  issue_severity: string | null;
+}
+
+/** A resolved delivery: never a remediation; what it cancelled or lifted is in `detail`. */
+export interface ResolvedRecord extends RecordBase {
+  status: 'resolved';
+  state: 'resolved';
+  subsystem: string | null;
+  action: null;
+  issue_severity: null;
+}
+
+/** A journal record, by what it is: an action, a delivery only recorded, or a resolve (one SQLite row each alike). */
+export type ActionRecord = ActRecord | IgnoredRecord | ResolvedRecord;
+
+/** Whether a record is an action (it has a subsystem and an action), not a record-only delivery or a resolve. */
+export function isAct(r: ActionRecord): r is ActRecord {
+  return r.state !== 'ignored' && r.state !== 'resolved';
+}
+
 export interface JournalStore {
   /** One transaction; duplicates (same dedup_key) are ignored and counted. */
   insertMany(recs: ActionRecord[]): { inserted: ActionRecord[]; duplicates: number };
@@ -57,31 +95,31 @@ export interface JournalStore {
   inTransaction<T>(fn: () => T): T;
   update(id: string, patch: Partial<ActionRecord>): void;
   get(id: string): ActionRecord | null;
-  byState(states: ActionState[]): ActionRecord[];
+  byState(states: ActState[]): ActRecord[];
   countByState(state: ActionState): number;
   /** Firing records of one alert instance (fingerprint + startsAt). */
-  firingOf(fingerprint: string, startsAt: string): ActionRecord[];
+  firingOf(fingerprint: string, startsAt: string): (ActRecord | IgnoredRecord)[];
   /** Executions started since `since` for (subsystem, action). */
-  startedSince(subsystem: string, action: string, since: number): ActionRecord[];
+  startedSince(subsystem: string, action: string, since: number): ActRecord[];
   /** The latest finished executions for (subsystem, action), newest first. */
-  lastFinished(subsystem: string, action: string, limit: number): ActionRecord[];
+  lastFinished(subsystem: string, action: string, limit: number): ActRecord[];
   history(limit: number, offset?: number): ActionRecord[];
   /** Whether a resolved delivery of this alert instance has been recorded. */
   isResolved(fingerprint: string, startsAt: string): boolean;
   /** The first firing record for (subsystem, action) created since `since` that did something (not `ignored`). */
-  handledSince(subsystem: string, action: string, since: number): ActionRecord | null;
+  handledSince(subsystem: string, action: string, since: number): ActRecord | null;
   /** Firing records whose fingerprint starts with `prefix` and whose alert has not resolved, one per alert instance. */
-  openAlerts(prefix: string): ActionRecord[];
+  openAlerts(prefix: string): ActRecord[];
   /** The newest record about a subsystem that did something (not `ignored` or `resolved`). */
-  latestFor(subsystem: string): ActionRecord | null;
+  latestFor(subsystem: string): ActRecord | null;
   /** Recorded actions whose not_before has passed, oldest first, a slice at a time. */
-  dueRecorded(now: number, limit?: number, offset?: number): ActionRecord[];
+  dueRecorded(now: number, limit?: number, offset?: number): ActRecord[];
   /** Records of one state whose deadline column (expires_at / verify_at) has passed, at most `limit`. */
-  due(state: 'pending_approval' | 'verifying', now: number, limit?: number): ActionRecord[];
+  due(state: 'pending_approval' | 'verifying', now: number, limit?: number): ActRecord[];
   /** The earliest deadline of anything waiting (not_before, verify_at, expires_at), or null. */
   nextDue(): number | null;
   /** Pending approvals, oldest first, a page at a time. */
-  pendingPage(limit: number, offset: number): ActionRecord[];
+  pendingPage(limit: number, offset: number): ActRecord[];
   /**
    * Retention: deletes terminal records last updated before `cutoff`, but only whole alert
    * instances that have resolved and are entirely terminal — an unresolved alert keeps its records.
@@ -131,6 +169,15 @@ function toRow(r: ActionRecord): Row {
 
 function fromRow(row: Row): ActionRecord {
   return { ...(row as unknown as ActionRecord), labels: JSON.parse(row.labels as string) as Record<string, string>, approved: row.approved === 1 };
+}
+
+/** Rows of a query whose WHERE selects actions only (an action state, or not ignored/resolved). */
+function actRows(rows: Row[]): ActRecord[] {
+  return rows.map(fromRow) as ActRecord[];
+}
+
+function actRow(row: Row | undefined): ActRecord | null {
+  return row ? (fromRow(row) as ActRecord) : null;
 }
 
 export class SqliteJournal implements JournalStore {
@@ -275,25 +322,25 @@ export class SqliteJournal implements JournalStore {
     return row ? fromRow(row) : null;
   }
 
-  byState(states: ActionState[]): ActionRecord[] {
+  byState(states: ActState[]): ActRecord[] {
     const rows = this.db.prepare(`SELECT * FROM actions WHERE state IN (${states.map(() => '?').join(',')}) ORDER BY created_at, rowid`).all(...states) as Row[];
-    return rows.map(fromRow);
+    return actRows(rows);
   }
 
   countByState(state: ActionState): number {
     return (this.stmts.count.get(state) as { n: number }).n;
   }
 
-  firingOf(fingerprint: string, startsAt: string): ActionRecord[] {
-    return (this.stmts.firing.all(fingerprint, startsAt) as Row[]).map(fromRow);
+  firingOf(fingerprint: string, startsAt: string): (ActRecord | IgnoredRecord)[] {
+    return (this.stmts.firing.all(fingerprint, startsAt) as Row[]).map(fromRow) as (ActRecord | IgnoredRecord)[];
   }
 
-  startedSince(subsystem: string, action: string, since: number): ActionRecord[] {
-    return (this.stmts.started.all(subsystem, action, since) as Row[]).map(fromRow);
+  startedSince(subsystem: string, action: string, since: number): ActRecord[] {
+    return actRows(this.stmts.started.all(subsystem, action, since) as Row[]);
   }
 
-  lastFinished(subsystem: string, action: string, limit: number): ActionRecord[] {
-    return (this.stmts.finished.all(subsystem, action, limit) as Row[]).map(fromRow);
+  lastFinished(subsystem: string, action: string, limit: number): ActRecord[] {
+    return actRows(this.stmts.finished.all(subsystem, action, limit) as Row[]);
   }
 
   history(limit: number, offset = 0): ActionRecord[] {
@@ -304,35 +351,33 @@ export class SqliteJournal implements JournalStore {
     return this.stmts.resolved.get(fingerprint, startsAt) !== undefined;
   }
 
-  handledSince(subsystem: string, action: string, since: number): ActionRecord | null {
-    const row = this.stmts.handled.get(subsystem, action, since) as Row | undefined;
-    return row ? fromRow(row) : null;
+  handledSince(subsystem: string, action: string, since: number): ActRecord | null {
+    return actRow(this.stmts.handled.get(subsystem, action, since) as Row | undefined);
   }
 
-  openAlerts(prefix: string): ActionRecord[] {
+  openAlerts(prefix: string): ActRecord[] {
     // A range on the fingerprint index rather than LIKE (which SQLite will not index case-sensitively).
-    return (this.stmts.open.all(prefix, prefix + '\uffff') as Row[]).map(fromRow);
+    return actRows(this.stmts.open.all(prefix, prefix + '\uffff') as Row[]);
   }
 
-  latestFor(subsystem: string): ActionRecord | null {
-    const row = this.stmts.latest.get(subsystem) as Row | undefined;
-    return row ? fromRow(row) : null;
+  latestFor(subsystem: string): ActRecord | null {
+    return actRow(this.stmts.latest.get(subsystem) as Row | undefined);
   }
 
-  dueRecorded(now: number, limit = -1, offset = 0): ActionRecord[] {
-    return (this.stmts.dueRecorded.all(now, limit, offset) as Row[]).map(fromRow);
+  dueRecorded(now: number, limit = -1, offset = 0): ActRecord[] {
+    return actRows(this.stmts.dueRecorded.all(now, limit, offset) as Row[]);
   }
 
-  due(state: 'pending_approval' | 'verifying', now: number, limit = -1): ActionRecord[] {
-    return ((state === 'verifying' ? this.stmts.dueVerifying : this.stmts.duePending).all(now, limit) as Row[]).map(fromRow);
+  due(state: 'pending_approval' | 'verifying', now: number, limit = -1): ActRecord[] {
+    return actRows((state === 'verifying' ? this.stmts.dueVerifying : this.stmts.duePending).all(now, limit) as Row[]);
   }
 
   nextDue(): number | null {
     return (this.stmts.nextDue.get() as { t: number | null }).t;
   }
 
-  pendingPage(limit: number, offset: number): ActionRecord[] {
-    return (this.stmts.pending.all(limit, offset) as Row[]).map(fromRow);
+  pendingPage(limit: number, offset: number): ActRecord[] {
+    return actRows(this.stmts.pending.all(limit, offset) as Row[]);
   }
 
   compact(cutoff: number, batch = 1000): number {

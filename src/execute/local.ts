@@ -6,10 +6,11 @@
 // `local.<subsystem>.<action>`, startsAt = when it was first recommended. It fires once, and
 // resolves when the recommendation goes away (which lifts its floor and cancels what has not run).
 import type { Config } from '../config/types';
-import type { Logger } from '../serve/logger';
-import type { Monitor, ServedReport } from '../serve/monitor';
-import type { RecoveryAction } from '../types';
+import type { Logger } from '../log/logger';
+import type { HealthReport, RecoveryAction } from '../types';
 import type { RecoveryExecutor } from './executor';
+import type { JournalStore } from './journal';
+import type { Pipeline } from './pipeline';
 import type { AlertIn } from './webhook';
 
 export const LOCAL_PREFIX = 'local.';
@@ -24,12 +25,12 @@ interface Open {
 
 export class LocalRecovery {
   private readonly open = new Map<string, Open>();
-  private readonly onCycle = (r: ServedReport) => this.cycle(r);
+  private readonly onCycle = (r: HealthReport) => this.cycle(r);
 
   constructor(
     private readonly config: Config,
     private readonly executor: RecoveryExecutor,
-    private readonly monitor: Monitor,
+    private readonly pipeline: Pipeline,
     private readonly clock: () => number,
     private readonly logger: Logger,
   ) {}
@@ -40,15 +41,15 @@ export class LocalRecovery {
       if (!a.subsystem || !a.action) continue;
       this.open.set(`${a.subsystem}|${a.action}`, { subsystem: a.subsystem, action: a.action, severity: a.issue_severity ?? '', startsAt: a.starts_at });
     }
-    this.monitor.on('cycle', this.onCycle);
+    this.pipeline.on('cycle', this.onCycle);
   }
 
   stop(): void {
-    this.monitor.off('cycle', this.onCycle);
+    this.pipeline.off('cycle', this.onCycle);
   }
 
   /** What this cycle recommends for automatic execution (or for approval, where the config demands it). */
-  private wanted(r: ServedReport): Map<string, Omit<Open, 'startsAt'>> {
+  private wanted(r: HealthReport): Map<string, Omit<Open, 'startsAt'>> {
     const want = new Map<string, Omit<Open, 'startsAt'>>();
     const approval = this.config.recovery.require_approval;
     for (const rec of r.recovery_recommendations) {
@@ -62,7 +63,7 @@ export class LocalRecovery {
     return want;
   }
 
-  private cycle(r: ServedReport): void {
+  private cycle(r: HealthReport): void {
     const want = this.wanted(r);
     const now = new Date(this.clock()).toISOString();
     const firing: Open[] = [];
@@ -91,7 +92,7 @@ export class LocalRecovery {
   }
 
   /** An escalated subsystem keeps its recovery open: its exhausted attempt waits for an operator's approval. */
-  private escalated(r: ServedReport, subsystem: string): boolean {
+  private escalated(r: HealthReport, subsystem: string): boolean {
     const h = r.subsystem_health[subsystem];
     return h !== undefined && h.status === 'failed' && typeof h.details.escalation === 'string';
   }
@@ -110,4 +111,19 @@ function toAlert(o: Open, status: 'firing' | 'resolved', instance: string | null
     fingerprint: `${LOCAL_PREFIX}${o.subsystem}.${o.action}`,
     generatorURL: '',
   };
+}
+
+/**
+ * Where each subsystem's unhealthy episode began, from the local path's alerts still open in the journal
+ * (recorded since `since`): what a restarted selfheal continues rather than starts afresh. Only the local
+ * path's own: they resolve when the recommendation goes away, while an Alertmanager alert whose resolve
+ * never came (or a hand-posted one) would stretch an episode back to whenever it was sent.
+ */
+export function episodeSeeds(store: Pick<JournalStore, 'openAlerts'>, since: number): Map<string, number> {
+  const seeds = new Map<string, number>();
+  for (const r of store.openAlerts(LOCAL_PREFIX)) {
+    if (!r.subsystem || r.created_at < since) continue;
+    seeds.set(r.subsystem, Math.min(seeds.get(r.subsystem) ?? Infinity, r.created_at));
+  }
+  return seeds;
 }

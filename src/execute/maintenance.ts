@@ -3,7 +3,7 @@
 // is the switch for both. Windows survive a restart (a small JSON file beside the journal): an
 // operator mid-maintenance must not get a restart the moment selfheal comes back.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /** A maintenance window; `subsystem: null` covers every subsystem. Times in ms since the epoch. */
 export interface Window {
@@ -19,6 +19,11 @@ export interface WindowView {
   reason: string;
   started_at: string;
   until: string;
+}
+
+/** Where maintenance windows are kept: beside the journal (nowhere for an in-memory one). */
+export function maintenancePath(journalPath: string): string | null {
+  return journalPath === ':memory:' ? null : join(dirname(journalPath), 'selfheal_maintenance.json');
 }
 
 export function windowView(w: Window): WindowView {

@@ -1,8 +1,8 @@
 // GET /recovery/status: where each subsystem stands on the ladder detect → protect → heal →
 // verify → escalate, for the console and operators.
-import type { Monitor, SubsystemState } from '../serve/monitor';
 import type { ActionRecord, JournalStore } from './journal';
 import { windowView, type Maintenance, type WindowView } from './maintenance';
+import type { Pipeline, SubsystemStanding } from './pipeline';
 
 /** Ordered by how much it asks of an operator: the overall stage is the furthest along. */
 export const STAGES = ['healthy', 'maintenance', 'protecting', 'verifying', 'healing', 'escalated'] as const;
@@ -33,7 +33,7 @@ export interface RecoveryStatus {
 }
 
 /** The stage of one subsystem, from its served status, its latest action and any maintenance window. Pure. */
-export function stageOf(st: Pick<SubsystemState, 'result' | 'checked'>, last: ActionRecord | null, inMaintenance: boolean): Stage {
+export function stageOf(st: Pick<SubsystemStanding, 'result' | 'checked'>, last: ActionRecord | null, inMaintenance: boolean): Stage {
   const h = st.result.health;
   if (h.status === 'healthy' && !(last && (last.state === 'running' || last.state === 'verifying'))) return 'healthy';
   if (h.status === 'failed') return 'escalated';
@@ -43,10 +43,10 @@ export function stageOf(st: Pick<SubsystemState, 'result' | 'checked'>, last: Ac
   return h.status === 'healthy' ? 'healthy' : 'protecting';
 }
 
-export function recoveryStatus(monitor: Monitor, store: JournalStore, maintenance: Maintenance, local: boolean): RecoveryStatus {
+export function recoveryStatus(pipeline: Pipeline, store: JournalStore, maintenance: Maintenance, local: boolean): RecoveryStatus {
   const subsystems: Record<string, SubsystemStage> = {};
   let worst = 0;
-  for (const [name, st] of monitor.state) {
+  for (const [name, st] of pipeline.state) {
     const episode = st.episodeStart;
     // Only subsystems in (or just out of) an episode can have actions that matter now: keep the journal out of the healthy path.
     const last = st.lastEpisodeStart !== null ? store.latestFor(name) : null;

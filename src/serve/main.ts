@@ -1,11 +1,11 @@
 // `selfheal serve`: runs until SIGTERM/SIGINT, reloads on SIGHUP, then shuts down gracefully.
 import { parseArgs } from 'node:util';
-import { createReceiver } from '../execute/receiver';
 import { ConfigError, loadConfig } from '../config/load';
 import type { Config } from '../config/types';
 import { systemResources } from '../detect/resources';
 import { startSimulator } from '../demo/simulator';
-import { createLogger, defaultLogFormat, LOG_FORMATS, LOG_LEVELS, type LogFormat } from './logger';
+import { createLogger, defaultLogFormat, LOG_FORMATS, LOG_LEVELS, type LogFormat } from '../log/logger';
+import { createReceiver } from './receiver';
 import { Reloader } from './reload';
 import { Service } from './service';
 import { loadWebConfig } from './web_config';

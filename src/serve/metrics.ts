@@ -5,12 +5,13 @@ import { createGzip, gzipSync } from 'node:zlib';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { LARGE_PLATFORM, runSliced, type Steps } from '../engine/slices';
 import { SELF_FAULT_KINDS } from '../detect/run';
+import { recoveryActionsCounter } from '../execute/metrics';
 
 /** The statuses selfheal_subsystem_problem carries (the ones the per-subsystem alerts page on). */
 const PROBLEM_STATUSES: ReadonlySet<string> = new Set(['degraded', 'critical', 'failed']);
 import { HEALTH_STATUSES, ISSUE_SEVERITIES, RECOVERY_ACTIONS, SAFETY_POLICIES, policyLevel, type HealthReport } from '../types';
 import { EOF, toOpenMetrics, type Format, type Want } from './exposition';
-import type { Monitor } from './monitor';
+import type { Monitor } from '../engine/monitor';
 import { ProcessMetrics } from './process_metrics';
 import { SubsystemFamilies } from './subsystem_families';
 
@@ -145,12 +146,8 @@ export class Metrics {
   readonly buildInfo = this.g('selfheal_build_info', 'Build information; always 1', ['version', 'revision', 'nodejs_version']);
 
   readonly policyChanges = new Counter({ name: 'selfheal_policy_changes_total', help: 'Changes of the served safety policy', registers: [this.registry] });
-  readonly recoveryActions = new Counter({
-    name: 'selfheal_recovery_actions_total',
-    help: 'Recovery actions by outcome (success, failure, dry_run, rejected, expired, skipped)',
-    labelNames: ['action', 'subsystem', 'outcome'],
-    registers: [this.registry],
-  });
+  /** Defined with the other recovery families (execute/metrics.ts); here so it is exposed with recovery off too. */
+  readonly recoveryActions = recoveryActionsCounter(this.registry);
 
   readonly internalErrors = new Counter({
     name: 'selfheal_internal_errors_total',

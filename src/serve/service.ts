@@ -12,16 +12,17 @@ import { LARGE_PLATFORM, runSliced } from '../engine/slices';
 import type { PolicyChange } from '../recommend/policy_state';
 import { SAFETY_POLICIES, type SafetyPolicy } from '../types';
 import { BUILD, VERSION } from '../version';
-import { requireAuth } from './auth';
-import type { Logger } from './logger';
+import { requireAuth } from '../http/auth';
+import { isJson, reasonOf } from '../http/json';
+import type { Logger } from '../log/logger';
 import type { ReloadOutcome } from './reload';
 import type { WebConfig } from './web_config';
 import { WebGate } from './web_gate';
 import { CONTENT_TYPE, negotiate, type Want } from './exposition';
 import { encoded, Metrics, type Encoded } from './metrics';
 import { LatchFile } from './latch';
-import { Monitor, type SelfFault, type ServedReport } from './monitor';
-import { policyView, type PolicyView } from './policy_view';
+import { Monitor, type SelfFault, type ServedReport } from '../engine/monitor';
+import { policyView, type PolicyView } from '../policy_view';
 
 export interface ServiceDeps {
   clock?: () => number;
@@ -44,11 +45,6 @@ export interface ServicePlugin {
   stop?(): Promise<void>;
   /** Why the service cannot do its job right now (the journal cannot record), or null: `/-/ready` answers 503. */
   notReady?(): string | null;
-}
-
-/** Every POST carries JSON: a cross-site form or no-cors fetch (text/plain, no preflight) is refused. */
-export function isJson(contentType: string | undefined): boolean {
-  return /^application\/([\w.+-]*\+)?json\s*(;|$)/i.test(contentType ?? '');
 }
 
 /** An SSE subscriber with more than this unsent is dropped; it reconnects and gets the current policy. */
@@ -472,11 +468,6 @@ function writeParts(res: ServerResponse, head: string[], body: Encoded): void {
   for (const p of body.parts) res.write(p);
   res.end();
   res.uncork();
-}
-
-function reasonOf(body: unknown): string | null {
-  const r = (body as { reason?: unknown } | undefined)?.reason;
-  return typeof r === 'string' && r.trim() ? r.trim().slice(0, 500) : null;
 }
 
 /** The guide's GET /health/system shape, plus the served policy's directives. */

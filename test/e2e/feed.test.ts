@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { ServedReport } from '../../src/serve/monitor';
+import type { ServedReport } from '../../src/engine/monitor';
 import { until } from '../helpers/process';
 import { ROOT } from '../helpers/stack';
 import { samples, startStack } from '../helpers/e2e';

@@ -56,15 +56,16 @@ async function holdingServer() {
 
 const httpHandler = (action: string, url: string) => ({ action, http: { url, method: 'POST' }, timeout_sec: 120 });
 
-/** A journal record as a previous process left it. */
+/** A journal record as a previous process left it (an action on data_feed unless `p` says otherwise). */
 function rec(p: Partial<ActionRecord> & Pick<ActionRecord, 'fingerprint' | 'state'>): ActionRecord {
-  return {
+  const r = {
     id: randomUUID(), dedup_key: `${p.fingerprint}|2026-11-29T12:00:00Z|${p.status ?? 'firing'}`, alertname: 'SelfHealSubsystemCritical',
     starts_at: '2026-11-29T12:00:00Z', status: 'firing', subsystem: 'data_feed', action: 'pause_trading', issue_severity: 'critical',
     labels: {}, reason: 'critical issue on data_feed → pause_trading', not_before: null, expires_at: null, verify_at: null,
     before_status: null, approved: false, created_at: NOW, updated_at: NOW, started_at: NOW, finished_at: null, outcome: null, detail: null,
     ...p,
   };
+  return r as ActionRecord;
 }
 
 describe('alert storms cost O(alerts)', () => {

@@ -1,9 +1,9 @@
 import { after } from 'node:test';
 import { fixedResources } from '../../src/detect/resources';
 import type { Config } from '../../src/config/types';
-import { silentLogger } from '../../src/serve/logger';
+import { silentLogger } from '../../src/log/logger';
 import { Service, type ServiceDeps } from '../../src/serve/service';
-import { createReceiver, type Receiver } from '../../src/execute/receiver';
+import { createReceiver, type Receiver } from '../../src/serve/receiver';
 
 export async function startService(config: Config, deps: Partial<ServiceDeps> = {}, opts: { receiver?: boolean; receiverSchedule?: boolean } = {}) {
   const svc = new Service(config, { resources: fixedResources(), logger: silentLogger(), watchFiles: false, schedule: false, ...deps });

@@ -11,7 +11,7 @@ import {
   failClosedDirectives,
   type DirectiveRow,
 } from '../../src/recommend/directives';
-import { policyView, type PolicyView } from '../../src/serve/policy_view';
+import { policyView, type PolicyView } from '../../src/policy_view';
 import { SAFETY_POLICIES, type SafetyPolicy } from '../../src/types';
 import { configIn } from '../helpers/config';
 import { tempDir } from '../helpers/fs';

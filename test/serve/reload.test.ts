@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import bcrypt from 'bcryptjs';
 import { loadConfigFile } from '../../src/config/load';
-import { createLogger } from '../../src/serve/logger';
+import { createLogger } from '../../src/log/logger';
 import { Reloader } from '../../src/serve/reload';
 import { loadWebConfig } from '../../src/serve/web_config';
 import { tempDir, writeAged } from '../helpers/fs';

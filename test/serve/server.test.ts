@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { checkCredentials } from '../../src/serve/auth';
+import { checkCredentials } from '../../src/http/auth';
 import { BUILTIN_SUBSYSTEMS, HEALTH_STATUSES, SAFETY_POLICIES } from '../../src/types';
 import { tempDir, writeAged } from '../helpers/fs';
 import { configIn } from '../helpers/config';

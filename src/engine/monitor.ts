@@ -9,12 +9,12 @@ import type { Config, SubsystemConfig } from '../config/types';
 import { watchedPath } from '../detect/registry';
 import type { ResourceProbe } from '../detect/resources';
 import { checkMany, type SelfFaultKind, type SubsystemResult } from '../detect/run';
-import { reportSteps, type Observed } from '../engine/report';
-import { LARGE_PLATFORM, runSliced, type Steps } from '../engine/slices';
+import { evaluateSteps } from './evaluate';
+import { LARGE_PLATFORM, runSliced, type Steps } from './slices';
 import { tradingShouldContinue } from '../recommend/policy';
 import { PolicyStateMachine, type PolicyChange } from '../recommend/policy_state';
 import type { HealthReport, HealthStatus, ResourceUsage, SafetyPolicy } from '../types';
-import type { Logger } from './logger';
+import type { Logger } from '../log/logger';
 
 export interface MonitorDeps {
   clock: () => number;
@@ -220,8 +220,7 @@ export class Monitor extends EventEmitter {
       this.resourcesDue = now + this.config.check_interval * 1000;
     }
     await runSliced(this.absorb(subs, results, now), this.sliced);
-    const observed = await runSliced(this.observed(now), this.sliced);
-    const base = await runSliced(reportSteps(this.config, observed, this.resources, now), this.sliced);
+    const base = await runSliced(evaluateSteps(this.config, this.subsystems, (sub) => this.latest(sub, now), this.resources, now), this.sliced);
     const change = this.policy.update(base.current_safety_policy, policyReasons(base));
     this.lastCycleAt = now;
     this.lastCycleSeconds = (performance.now() - started) / 1000;
@@ -294,18 +293,12 @@ export class Monitor extends EventEmitter {
     this.emit('selfFault', fault);
   }
 
-  /** Every subsystem's latest result, in configuration order, escalated where recovery is exhausted. */
-  private *observed(now: number): Steps<Observed[]> {
-    const out: Observed[] = [];
-    for (const sub of this.subsystems) {
-      const st = this.state.get(sub.name);
-      if (st) {
-        this.serve(sub.name, st, now);
-        out.push({ sub, health: st.result.health, root_cause: st.result.outcome.root_cause });
-      }
-      yield;
-    }
-    return out;
+  /** A subsystem's latest result as evaluated: escalated where recovery is exhausted. */
+  private latest(sub: SubsystemConfig, now: number): SubsystemResult | undefined {
+    const st = this.state.get(sub.name);
+    if (!st) return undefined;
+    this.serve(sub.name, st, now);
+    return st.result;
   }
 
   /** Applies escalation and tracks the unhealthy episode; replaces (never mutates) the served result. */

@@ -1,9 +1,9 @@
 // What a trading bot asks before every order: may I trade, and how much?
-import type { PolicyConfig } from '../config/types';
-import { directivesFor, type Directives, type HighRiskDefinition } from '../recommend/directives';
-import { policyLevel, type SafetyPolicy } from '../types';
+import type { PolicyConfig } from './config/types';
+import { directivesFor, type Directives, type HighRiskDefinition } from './recommend/directives';
+import { policyLevel, type SafetyPolicy } from './types';
 
-export type { ClosePositions, Directives, HighRiskDefinition } from '../recommend/directives';
+export type { ClosePositions, Directives, HighRiskDefinition } from './recommend/directives';
 
 export interface PolicyView {
   policy: SafetyPolicy;

@@ -3,6 +3,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 
+/** Whether two secrets are equal, in time independent of where they differ and of their lengths. */
 export function safeEqual(a: string, b: string): boolean {
   // Hashing first makes the comparison length-independent.
   const ha = createHash('sha256').update(a).digest();
@@ -10,12 +11,14 @@ export function safeEqual(a: string, b: string): boolean {
   return timingSafeEqual(ha, hb);
 }
 
+/** Whether a peer address is the loopback interface (IPv4, IPv6, or IPv4-mapped IPv6). */
 export function isLoopback(addr: string | undefined): boolean {
   if (!addr) return false;
   const a = addr.startsWith('::ffff:') ? addr.slice(7) : addr;
   return a === '::1' || /^127\./.test(a);
 }
 
+/** What a caller must present: a bearer token, basic-auth credentials, or either when both are set. */
 export interface Credentials {
   bearer: string | null;
   basic: { username: string; password: string } | null;

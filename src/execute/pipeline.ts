@@ -1,0 +1,36 @@
+// What EXECUTE needs of the running pipeline, and nothing more (as Alertmanager's notify stages
+// see only a Notifier). The engine's Monitor fulfils it structurally; `serve/` does the wiring,
+// so execute/ never imports the monitor, and tests can hand the executor a stand-in.
+import type { HealthReport, HealthStatus, SafetyPolicy } from '../types';
+
+/** What recovery reads of one subsystem's state. */
+export interface SubsystemStanding {
+  /** The latest result as served (after escalation). */
+  readonly result: { readonly health: { readonly status: HealthStatus } };
+  /** The status before escalation by exhausted recovery. */
+  readonly checked: HealthStatus;
+  readonly history: { readonly consecutive_errors: number };
+  /** Since when the subsystem has been unhealthy (ms), or null while healthy. */
+  readonly episodeStart: number | null;
+  /** The start of the current or the last unhealthy episode (ms), or null if it never had one. */
+  readonly lastEpisodeStart: number | null;
+}
+
+/** The running pipeline as recovery uses it: read a subsystem, hold the policy, verify, follow cycles. */
+export interface Pipeline {
+  /** The enabled subsystems, in configuration order. */
+  readonly subsystems: readonly { readonly name: string }[];
+  /** Each checked subsystem's standing, by name (absent before its first check). */
+  readonly state: ReadonlyMap<string, SubsystemStanding>;
+  /** Imposes a policy floor under `key`: the served policy can only get stricter by it. */
+  setFloor(key: string, policy: SafetyPolicy, reason: string): unknown;
+  /** Lifts the floor under `key`, if any. */
+  clearFloor(key: string): unknown;
+  /** VERIFY: re-checks one subsystem now; its served status, or null for an unknown subsystem. */
+  recheck(subsystem: string): Promise<HealthStatus | null>;
+  /** Re-evaluates the report from the latest results without checking (a recovery outcome may escalate). */
+  reevaluate(): Promise<void>;
+  /** Follows every finished evaluation (the local recovery path acts on its recommendations). */
+  on(event: 'cycle', listener: (report: HealthReport) => void): unknown;
+  off(event: 'cycle', listener: (report: HealthReport) => void): unknown;
+}

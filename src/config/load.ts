@@ -273,7 +273,8 @@ function parseSubsystems(
   s.done();
   const enabledNames = out.filter((x) => x.enabled).map((x) => x.name);
   for (const sub of out) {
-    const d = rawDependents.get(sub.name)!;
+    const d = rawDependents.get(sub.name);
+    if (!d) continue; // every subsystem parsed above has its entry
     if (d.list === '*') {
       sub.dependents = enabledNames.filter((n) => n !== sub.name);
       continue;

@@ -122,8 +122,9 @@ function isoAt(ms: number): string {
 export async function checkSubsystem(sub: SubsystemConfig, clock: Clock, deadlines?: Deadlines, opts: CheckOptions = {}): Promise<SubsystemResult> {
   const now = clock();
   const started = performance.now();
-  const own = deadlines ? null : new Deadlines();
-  const deadline = (deadlines ?? own!).get(sub.timeout_sec);
+  const timers = deadlines ?? new Deadlines();
+  const own = deadlines ? null : timers; // ours to clear when done
+  const deadline = timers.get(sub.timeout_sec);
   let outcome: CheckOutcome;
   let errored = false;
   let selfFault: SelfFaultKind | undefined;

@@ -140,7 +140,8 @@ export class Monitor extends EventEmitter {
   async forceCheck(): Promise<ServedReport> {
     await this.runChecks(this.subsystems.map((s) => s.name), true);
     this.reschedule();
-    return this.report!;
+    if (!this.report) throw new Error('a full check produced no report');
+    return this.report;
   }
 
   /** Checks whatever is due at the clock's current time (tests call this with an injected clock). */
@@ -237,7 +238,7 @@ export class Monitor extends EventEmitter {
       const prev = this.state.get(sub.name);
       const spacing = retrySpacingMs(this.interval(sub), limits.max_consecutive_failures);
       if (r.selfFault) {
-        this.noteSelfFault(sub, r, prev, now, spacing);
+        this.noteSelfFault(sub, r.selfFault, r, prev, now, spacing);
         yield;
         continue;
       }
@@ -280,8 +281,8 @@ export class Monitor extends EventEmitter {
   }
 
   /** Our own fault: nothing is learned about the subsystem; it keeps its last result and is retried soon. */
-  private noteSelfFault(sub: SubsystemConfig, r: SubsystemResult, prev: SubsystemState | undefined, now: number, spacing: number): void {
-    const fault: SelfFault = { kind: r.selfFault!, subsystem: sub.name, error: String(r.health.details.error ?? ''), at: now };
+  private noteSelfFault(sub: SubsystemConfig, kind: SelfFaultKind, r: SubsystemResult, prev: SubsystemState | undefined, now: number, spacing: number): void {
+    const fault: SelfFault = { kind, subsystem: sub.name, error: String(r.health.details.error ?? ''), at: now };
     if (!this.selfFaulted.has(sub.name)) this.deps.logger.error(fault, `selfheal's own fault (${fault.kind}) while checking ${sub.name}: not counted against the platform`);
     this.selfFaulted.set(sub.name, fault);
     this.selfFaults.set(fault.kind, (this.selfFaults.get(fault.kind) ?? 0) + 1);

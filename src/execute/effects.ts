@@ -141,7 +141,10 @@ async function readCapped(res: Response, limit: number): Promise<string> {
 }
 
 export function runHandler(h: HandlerConfig, ctx: ActionContext): Promise<EffectResult> {
-  return h.exec ? runExec(h.exec, ctx, h.timeout_sec, h.env ?? []) : runHttp(h.http!, ctx, h.timeout_sec);
+  if (h.exec) return runExec(h.exec, ctx, h.timeout_sec, h.env ?? []);
+  // The config loader guarantees exec or http; a handler with neither is a failed effect, not a crash.
+  if (h.http) return runHttp(h.http, ctx, h.timeout_sec);
+  return Promise.resolve({ ok: false, detail: 'handler has neither exec nor http' });
 }
 
 /** The original platform's mechanism, an action's default effect: a flag file its supervisor watches. */

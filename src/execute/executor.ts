@@ -309,7 +309,7 @@ export class RecoveryExecutor {
     this.logger.warn({ id, action: r.action, subsystem: r.subsystem, reason }, 'recovery action approved');
     this.hooks.changed();
     this.kick();
-    return this.store.get(id)!;
+    return this.reread(id);
   }
 
   reject(id: string, reason: string): ActionRecord | { error: string; status: number } {
@@ -321,7 +321,7 @@ export class RecoveryExecutor {
     this.hooks.outcome(r.action, r.subsystem, 'rejected');
     this.logger.warn({ id, action: r.action, subsystem: r.subsystem, reason }, 'recovery action rejected');
     this.hooks.changed();
-    return this.store.get(id)!;
+    return this.reread(id);
   }
 
   pending(limit = 100, offset = 0): ActRecord[] {
@@ -465,12 +465,13 @@ export class RecoveryExecutor {
         const out: ActRecord[] = [];
         for (const r of rows) {
           const lane = laneOf(r);
+          const window = busy.has(lane) || r.approved ? undefined : this.maintenance?.active(r.subsystem);
           if (busy.has(lane)) skipped++;
-          else if (!r.approved && this.maintenance?.active(r.subsystem)) {
+          else if (window) {
             // Held until the window ends: due again exactly then (not before, so the worker does not spin);
             // released() restores it if the window is ended early.
             if (!this.held.has(r.id)) this.held.set(r.id, r.not_before);
-            this.store.update(r.id, { not_before: this.maintenance.active(r.subsystem)!.until, updated_at: now });
+            this.store.update(r.id, { not_before: window.until, updated_at: now });
           }
           else if (r.approved || this.admit(r, now, cache)) {
             busy.add(lane);
@@ -519,13 +520,14 @@ export class RecoveryExecutor {
     const sub = r.subsystem;
     const action = r.action;
     const key = `${sub}|${action}`;
-    const { inWindow, finished } = this.gates(sub, action, now, cache);
+    const gates = this.gates(sub, action, now, cache);
+    const { inWindow, finished } = gates;
     const failures = consecutiveFailures(finished, now, this.limits.backoff_reset_sec);
     const toApproval = (why: string) => {
       this.store.update(r.id, { state: 'pending_approval', reason: `${r.reason}; ${why}`, expires_at: now + this.config.recovery.approval_ttl_sec * 1000, updated_at: now });
       // One log line per (subsystem, action) and pass: a storm must not become a log storm.
-      if (!cache.get(key)!.logged) this.logger.error({ id: r.id, action, subsystem: sub }, why);
-      cache.get(key)!.logged = true;
+      if (!gates.logged) this.logger.error({ id: r.id, action, subsystem: sub }, why);
+      gates.logged = true;
       return false;
     };
     if (breakerOpen(inWindow.length, this.limits)) {
@@ -606,6 +608,13 @@ export class RecoveryExecutor {
     }
     if (!info.policy_floor) return writeFlag(this.config.data_dir, ctx, this.clock());
     return { ok: true, detail: notes.join('; ') };
+  }
+
+  /** A record just updated by id: it exists (the caller read it in the same turn). */
+  private reread(id: string): ActionRecord {
+    const r = this.store.get(id);
+    if (!r) throw new Error(`recovery record ${id} vanished from the journal`);
+    return r;
   }
 
   private async verify(r: ActRecord): Promise<void> {

@@ -94,7 +94,7 @@ function requestFor(verb: string, extra: string[], v: { policy?: string; duratio
       if (liftWord && v.lift) throw new UsageError('give --lift or "lift", not both');
       const lift = liftWord || v.lift === true;
       const r = overrideRequest(v, lift);
-      if (!lift && !(SAFETY_POLICIES as readonly string[]).includes(v.policy!)) throw new UsageError(`--policy: expected one of ${SAFETY_POLICIES.join(', ')}, got ${JSON.stringify(v.policy)}`);
+      if (!lift && !(SAFETY_POLICIES as readonly string[]).includes(v.policy ?? '')) throw new UsageError(`--policy: expected one of ${SAFETY_POLICIES.join(', ')}, got ${JSON.stringify(v.policy)}`);
       return { verb, ...r, expect: lift ? undefined : v.policy };
     }
     default:
@@ -124,9 +124,10 @@ export async function fleetCommand(argv: string[], io: Io, env: NodeJS.ProcessEn
     if (values.url !== undefined) throw new UsageError('--url: the fleet commands take the hosts from --inventory');
     const req = requestFor(verb, extra, values);
     const matchers = parseMatchers(values.match ?? []);
+    const matchText = (values.match ?? []).join(', ');
     const all = loadInventory(required(values.inventory, 'inventory'));
     const hosts = all.filter((e) => matches(e, matchers));
-    if (!hosts.length) throw new UsageError(`--match: no instance of the inventory matches ${values.match!.join(', ')}`);
+    if (!hosts.length) throw new UsageError(`--match: no instance of the inventory matches ${matchText}`);
     const concurrency = values.concurrency === undefined ? 64 : Number(values.concurrency);
     if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`--concurrency: expected a positive integer, got ${JSON.stringify(values.concurrency)}`);
     const results = await fanOut(hosts, req, resolveToken(values['token-file'], env), timeoutMs(values.timeout), concurrency);

@@ -79,7 +79,8 @@ export function applyLive(running: Config, next: Config): string[] {
   // The monitor holds these very objects: updating them in place changes its thresholds and paths.
   const byName = new Map(next.subsystems.map((s) => [s.name, s]));
   for (const sub of running.subsystems) {
-    const n = byName.get(sub.name)!;
+    const n = byName.get(sub.name);
+    if (!n) continue; // not reached: needsRestart refuses a change to the set of subsystems
     if (!same(sub, n)) changed.push(`subsystems.${sub.name}`);
     Object.assign(sub, n);
   }
@@ -120,7 +121,7 @@ export class Reloader {
       next = this.sources.loadConfig();
       if (this.sources.webConfigFile) {
         web = loadWebConfig(this.sources.webConfigFile);
-        if ((web.tls === null) !== (svc.web!.config.tls === null)) {
+        if ((web.tls === null) !== ((svc.web?.config.tls ?? null) === null)) {
           throw new Error(`web config file ${this.sources.webConfigFile}: tls_server_config: turning TLS on or off needs a restart (the running configuration is unchanged)`);
         }
       }

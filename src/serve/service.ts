@@ -198,7 +198,8 @@ export class Service {
     }
     const path = this.config.report_path;
     this.writing = (async () => {
-      const report = this.monitor.report!;
+      const report = this.monitor.report;
+      if (!report) return;
       // In the background: the metrics and the next cycle matter more than the file.
       const parts = await runSliced(jsonChunks(report, 2), this.monitor.subsystems.length > LARGE_PLATFORM, true);
       this.reportBytes = { report, body: encoded(parts, true) };
@@ -347,7 +348,8 @@ export class Service {
     const tls = this.web?.config.tls;
     const opts = { noDelay: true, requestTimeout: timeout, headersTimeout: timeout, connectionsCheckingInterval: Math.min(1000, timeout) };
     const server = tls ? createTlsServer({ ...tls, ...opts }, gated) : createServer(opts, gated);
-    if (tls) server.on('secureConnection', (socket: TLSSocket) => this.web!.checkPeer(socket));
+    const web = this.web;
+    if (tls && web) server.on('secureConnection', (socket: TLSSocket) => web.checkPeer(socket));
     server.maxConnections = this.config.api.max_connections;
     this.server = server;
     await new Promise<void>((resolve, reject) => {
@@ -368,7 +370,7 @@ export class Service {
     await this.monitor.start();
     await this.metrics.render(); // ready means the first cycle is in the metrics too
     this.started = true;
-    return this.server!.address() as AddressInfo;
+    return server.address() as AddressInfo;
   }
 
   /** Swaps in a new web configuration (reload); TLS on/off needs a restart and is refused before this. */

@@ -95,6 +95,8 @@ let cfg: ConsoleCfg | null = null;
 let actions: ActionRec[] = [];
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+/** A table's body: the page's markup has one in each table this script fills. */
+const tbody = (id: string): HTMLTableSectionElement => $(id).querySelector('tbody') ?? $(id).appendChild(document.createElement('tbody'));
 
 /** An element with attributes and children (strings become text nodes). */
 function h(tag: string, attrs: Record<string, string> = {}, ...children: (Node | string | null)[]): HTMLElement {
@@ -315,7 +317,7 @@ function renderSubsystems(report: Report, status: RecoveryStatus | null): void {
       h('td', {}, rec.length ? rec.map((r) => `${r.action}${r.requires_approval ? ' (needs approval)' : ''}`).join(', ') : '–'),
     );
   });
-  $('subsystems').querySelector('tbody')!.replaceChildren(...rows);
+  tbody('subsystems').replaceChildren(...rows);
 }
 
 function renderMaintenance(windows: MaintWindow[] | null): void {
@@ -399,7 +401,7 @@ function renderHistory(): void {
         h('td', {}, h('small', {}, r.reason)),
       );
     });
-  $('history').querySelector('tbody')!.replaceChildren(...(rows.length ? rows : [h('tr', {}, h('td', { colspan: '9', class: 'muted' }, actions.length ? 'No action matches the filter.' : 'No recovery action recorded yet.'))]));
+  tbody('history').replaceChildren(...(rows.length ? rows : [h('tr', {}, h('td', { colspan: '9', class: 'muted' }, actions.length ? 'No action matches the filter.' : 'No recovery action recorded yet.'))]));
 }
 
 // ---- data ----------------------------------------------------------------------------------

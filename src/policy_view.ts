@@ -5,6 +5,7 @@ import { policyLevel, type SafetyPolicy } from './types';
 
 export type { ClosePositions, Directives, HighRiskDefinition } from './recommend/directives';
 
+/** What `GET /policy` (and each `policy` event of `/policy/stream`) answers: the bot's gate before every order. */
 export interface PolicyView {
   policy: SafetyPolicy;
   level: number;
@@ -24,6 +25,7 @@ export interface PolicyView {
   valid_until: string;
 }
 
+/** The view of a served policy; `latched` while an emergency_shutdown waits for an operator's reset. */
 export function policyView(
   policy: SafetyPolicy,
   tradingShouldContinue: boolean,

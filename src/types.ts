@@ -1,11 +1,16 @@
 // The guide's vocabulary. Enum values are the lower-case strings the guide's JSON uses.
 
+/** The guide's five health statuses, best first. */
 export const HEALTH_STATUSES = ['healthy', 'degraded', 'critical', 'failed', 'unknown'] as const;
+/** A subsystem's (or the platform's) health: one of HEALTH_STATUSES. */
 export type HealthStatus = (typeof HEALTH_STATUSES)[number];
 
+/** The guide's four issue severities, mildest first. */
 export const ISSUE_SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
+/** How bad a detected issue is: one of ISSUE_SEVERITIES. */
 export type IssueSeverity = (typeof ISSUE_SEVERITIES)[number];
 
+/** The guide's ten recovery actions (what each means: `recommend/actions.ts`). */
 export const RECOVERY_ACTIONS = [
   'restart_subsystem',
   'pause_trading',
@@ -18,6 +23,7 @@ export const RECOVERY_ACTIONS = [
   'reload_config',
   'clear_cache',
 ] as const;
+/** A recovery action: one of RECOVERY_ACTIONS. */
 export type RecoveryAction = (typeof RECOVERY_ACTIONS)[number];
 
 /** Ordered from least to most protective; the index is the policy level. */
@@ -28,20 +34,25 @@ export const SAFETY_POLICIES = [
   'defensive_exit',
   'emergency_shutdown',
 ] as const;
+/** A safety policy: one of SAFETY_POLICIES; a higher level protects more. */
 export type SafetyPolicy = (typeof SAFETY_POLICIES)[number];
 
+/** The policy's level: 0 (allow_all) to 4 (emergency_shutdown). */
 export function policyLevel(p: SafetyPolicy): number {
   return SAFETY_POLICIES.indexOf(p);
 }
 
+/** The more protective of two policies (policies only ever combine this way: never loosen). */
 export function stricterPolicy(a: SafetyPolicy, b: SafetyPolicy): SafetyPolicy {
   return policyLevel(a) >= policyLevel(b) ? a : b;
 }
 
 /** The guide's "Critical for Trading" column: ✅ yes, ⚠️ partially, ❌ no. */
 export const TRADING_CRITICALITIES = ['yes', 'partial', 'no'] as const;
+/** How critical a subsystem is for trading: one of TRADING_CRITICALITIES. */
 export type TradingCriticality = (typeof TRADING_CRITICALITIES)[number];
 
+/** The guide's thirteen subsystems, configured by default (`config/builtin.ts`). */
 export const BUILTIN_SUBSYSTEMS = [
   'data_feed',
   'exchange_connection',
@@ -57,13 +68,16 @@ export const BUILTIN_SUBSYSTEMS = [
   'universe_os',
   'logging',
 ] as const;
+/** The name of one of the guide's thirteen subsystems. */
 export type BuiltinSubsystem = (typeof BUILTIN_SUBSYSTEMS)[number];
 
 /** Resource issues (CPU, memory) concern the host, not one subsystem. */
 export const SYSTEM_SUBSYSTEM = 'system';
 
+/** A check's evidence, as the guide's `details` object (free-form, JSON-serializable). */
 export type Details = Record<string, unknown>;
 
+/** DETECT: one subsystem's health at one check (the guide's SubsystemHealth). */
 export interface SubsystemHealth {
   subsystem: string;
   status: HealthStatus;
@@ -73,6 +87,7 @@ export interface SubsystemHealth {
   details: Details;
 }
 
+/** ANALYZE: a problem found in a subsystem's health (the guide's DetectedIssue). */
 export interface DetectedIssue {
   issue_id: string;
   subsystem: string;
@@ -85,6 +100,7 @@ export interface DetectedIssue {
   affects_subsystems: string[];
 }
 
+/** RECOMMEND: what to do about one issue, and whether it may run without a human (the guide's RecoveryRecommendation). */
 export interface RecoveryRecommendation {
   recommendation_id: string;
   issue: DetectedIssue;
@@ -97,6 +113,7 @@ export interface RecoveryRecommendation {
   requires_approval: boolean;
 }
 
+/** How many subsystems are in each status (unknown is not counted). */
 export interface HealthSummary {
   healthy: number;
   degraded: number;
@@ -104,6 +121,7 @@ export interface HealthSummary {
   failed: number;
 }
 
+/** The host's resource usage, as ratios (base units). */
 export interface ResourceUsage {
   /** 0–1; null when it could not be measured. */
   cpu_ratio: number | null;
@@ -111,6 +129,7 @@ export interface ResourceUsage {
   open_connections: number | null;
 }
 
+/** One full evaluation: every subsystem, the issues, the recommendations and the policy (the guide's report). */
 export interface HealthReport {
   timestamp: string;
   overall_status: HealthStatus;

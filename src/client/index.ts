@@ -18,6 +18,7 @@ import { SAFETY_POLICIES, policyLevel, type SafetyPolicy } from '../types';
 export type { ClosePositions, Directives, HighRiskDefinition, PolicyView } from '../policy_view';
 export type { SafetyPolicy } from '../types';
 
+/** How to reach selfheal and how to behave while it cannot be reached. */
 export interface PolicyClientOptions {
   /** e.g. http://127.0.0.1:8477 */
   baseUrl: string;
@@ -29,11 +30,17 @@ export interface PolicyClientOptions {
   headers?: Record<string, string>;
 }
 
+/** Position limits for new orders under the current (or fail-closed) policy. */
 export interface Limits {
   max_leverage: number | null;
   position_size_multiplier: number;
 }
 
+/**
+ * A bot's view of selfheal's policy: call start(), then ask canOpenPosition()/canIncrease()/canReduce()/
+ * mustClose() before every order. Emits `change` with each new effective policy and `error` when
+ * selfheal cannot be reached (the answers then fail closed).
+ */
 export class PolicyClient extends EventEmitter<PolicyClientEvents> {
   private last: PolicyView | null = null;
   /** Bumped on every accepted view: a poll answer that raced a stream event must not overwrite it. */
@@ -105,6 +112,7 @@ export class PolicyClient extends EventEmitter<PolicyClientEvents> {
     return this.current().high_risk;
   }
 
+  /** Leverage and size limits for new orders (nothing, at no leverage, where no new position may be opened). */
   limits(): Limits {
     const p = this.current();
     return { max_leverage: p.max_leverage, position_size_multiplier: p.position_size_multiplier };
@@ -119,6 +127,7 @@ export class PolicyClient extends EventEmitter<PolicyClientEvents> {
     return this.current();
   }
 
+  /** Follows /policy/stream and polls /policy while the stream is down. */
   start(): void {
     if (this.running) return;
     this.running = true;
@@ -126,6 +135,7 @@ export class PolicyClient extends EventEmitter<PolicyClientEvents> {
     this.schedulePoll(0);
   }
 
+  /** Stops following and polling; the last view stays, and fails closed once it expires. */
   stop(): void {
     this.running = false;
     this.abort?.abort();

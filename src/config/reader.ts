@@ -1,6 +1,7 @@
 // A tiny typed reader over parsed YAML that names the key and the reason on every error,
 // and rejects unknown keys so a typo never silently falls back to a default.
 
+/** A configuration that cannot be used; the message names the key and the reason (the CLI exits 3). */
 export class ConfigError extends Error {
   constructor(message: string) {
     super(message);

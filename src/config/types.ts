@@ -12,6 +12,7 @@ export type { JsonTimestampSpec } from '../detect/checks/json_timestamp';
 export type { NewestFileSpec } from '../detect/checks/newest_file';
 export type { TcpSpec } from '../detect/checks/tcp';
 
+/** One subsystem as configured: its check, how critical it is, who depends on it. */
 export interface SubsystemConfig {
   name: string;
   enabled: boolean;
@@ -109,6 +110,7 @@ export interface ConsoleConfig {
   grafana_url: string | null;
 }
 
+/** The whole validated configuration (`selfheal.yml` after `loadConfigFile`/`parseConfig`). */
 export interface Config {
   data_dir: string;
   log_dir: string;

@@ -34,6 +34,7 @@ export async function detectAll(config: Config, deps: CycleDeps): Promise<{ resu
   return { results: new Map(results.map((r) => [r.health.subsystem, r])), resources };
 }
 
+/** One DETECT → ANALYZE → RECOMMEND pass over every enabled subsystem (what `selfheal check` runs). */
 export async function runCycle(config: Config, deps: CycleDeps): Promise<CycleResult> {
   const { results, resources } = await detectAll(config, deps);
   const enabled = config.subsystems.filter((s) => s.enabled);

@@ -13,6 +13,7 @@ export interface Observed {
   root_cause?: string;
 }
 
+/** The guide's health report from observed results: issues, recommendations, overall status and policy. Pure. */
 export function buildReport(config: Config, observed: Observed[], resources: ResourceUsage, nowMs: number): HealthReport {
   return runToEnd(reportSteps(config, observed, resources, nowMs));
 }

@@ -5,6 +5,7 @@ import { stricterPolicy, type SafetyPolicy } from '../types';
 
 /** Which existing positions the bot must close now. */
 export const CLOSE_POSITIONS = ['none', 'high_risk', 'all'] as const;
+/** Which existing positions must be closed now: none, the high-risk ones, or all. */
 export type ClosePositions = (typeof CLOSE_POSITIONS)[number];
 
 /** One row of the guide's "Policy Effects". */

@@ -1,6 +1,7 @@
 // The guide's _evaluate_safety_policy, exactly, plus the two report flags derived from it.
 import type { DetectedIssue, HealthStatus, SafetyPolicy } from '../types';
 
+/** The guide's `_evaluate_safety_policy`: the policy for an overall status and the issues found. Pure. */
 export function evaluateSafetyPolicy(overall: HealthStatus, issues: Pick<DetectedIssue, 'severity' | 'impacts_trading'>[]): SafetyPolicy {
   const critical = issues.filter((i) => i.severity === 'critical');
   if (overall === 'failed') return 'emergency_shutdown';

@@ -53,11 +53,20 @@ export const SSE_MAX_BUFFERED_BYTES = 1024 * 1024;
 const TEXT = 'text/plain; charset=utf-8';
 const JSON_TYPE = 'application/json; charset=utf-8';
 
+/**
+ * `selfheal serve`: the running pipeline (monitor), the exporter, the policy API and its stream, on one
+ * HTTP listener. Plugins (the recovery receiver) mount their routes with `use` before `start`.
+ */
 export class Service {
+  /** The running DETECT → RECOMMEND loop and the policy state machine. */
   readonly monitor: Monitor;
+  /** The Prometheus exposition, rendered once per cycle. */
   readonly metrics: Metrics;
+  /** The express app the routes are mounted on. */
   readonly app = express();
+  /** Wall-clock milliseconds (injected in tests). */
   readonly clock: () => number;
+  /** The process logger. */
   readonly logger: Logger;
   private server: Server | TlsServer | null = null;
   /** Present when a web configuration file is in use (even one that turns nothing on: a reload may). */
@@ -82,9 +91,11 @@ export class Service {
   private stopping = false;
   /** GET /policy as bytes, re-encoded on every policy or cycle change (null before the first cycle). */
   private policyBytes: Buffer | null = null;
+  /** An SSE subscriber with more than this unsent is dropped (tests lower it). */
   sseMaxBufferedBytes = SSE_MAX_BUFFERED_BYTES;
 
   constructor(
+    /** The running configuration (a reload updates its live keys in place). */
     readonly config: Config,
     deps: ServiceDeps,
   ) {
@@ -104,6 +115,7 @@ export class Service {
     this.app.set('etag', false);
   }
 
+  /** Adds a plugin: its routes are mounted now, its start/stop run with the service's. */
   use(plugin: ServicePlugin): void {
     this.plugins.push(plugin);
   }
@@ -124,6 +136,7 @@ export class Service {
     return this.notReady() === null;
   }
 
+  /** The policy a bot gets from `GET /policy` now. */
   policy(): PolicyView {
     const r = this.monitor.report;
     // Before the first cycle: the start-up policy, or a latch restored from before a restart.
@@ -316,6 +329,7 @@ export class Service {
     });
   }
 
+  /** Listens, runs the first cycle, and resolves with the address once ready (the first cycle is in the metrics). */
   async start(host = this.config.host, port = this.config.port): Promise<AddressInfo> {
     this.routes();
     for (const p of this.plugins) p.mount(this.app, this);
@@ -421,6 +435,7 @@ export class Service {
     }
   }
 
+  /** Stops the loop, the plugins and the listener; open streams are ended. */
   async stop(): Promise<void> {
     this.stopping = true;
     this.started = false;

@@ -4,10 +4,9 @@ import type { Config } from '../config/types';
 import { ACTIONS } from '../recommend/actions';
 import type { Logger } from '../log/logger';
 import { RECOVERY_ACTIONS, type HealthStatus, type RecoveryAction } from '../types';
-import { improved, needsRecheck } from '../verify/verify';
 import { decide, foreignReason, type DecideOptions } from './decide';
 import type { Maintenance } from './maintenance';
-import type { Pipeline } from './pipeline';
+import type { Pipeline, Verifier } from './pipeline';
 import { findHandler, runHandler, writeFlag, type ActionContext, type EffectResult } from './effects';
 import { isAct, TERMINAL, type ActionRecord, type ActRecord, type ActState, type JournalStore } from './journal';
 import { breakerOpen, consecutiveFailures, notBefore, type SafetyLimits } from './safety';
@@ -86,6 +85,7 @@ export class RecoveryExecutor {
     private readonly config: Config,
     private readonly store: JournalStore,
     private readonly pipeline: Pipeline,
+    private readonly verifier: Verifier,
     private readonly clock: () => number,
     private readonly logger: Logger,
     private readonly hooks: ExecutorHooks,
@@ -579,7 +579,7 @@ export class RecoveryExecutor {
       this.finish(r, 'failed', result.detail, now, duration);
       return;
     }
-    if (needsRecheck(action, ctx.subsystem)) {
+    if (this.verifier.needsRecheck(action, ctx.subsystem)) {
       this.store.update(r.id, { state: 'verifying', verify_at: now + this.config.recovery.settle_sec * 1000, detail: result.detail, updated_at: now });
       this.logger.info({ id: r.id, action, subsystem: ctx.subsystem, detail: result.detail }, `executed ${action}; verifying after ${this.config.recovery.settle_sec}s`);
       const verifying = this.config.recovery.settle_sec === 0 ? this.store.get(r.id) : null;
@@ -620,7 +620,7 @@ export class RecoveryExecutor {
   private async verify(r: ActRecord): Promise<void> {
     const after = await this.pipeline.recheck(r.subsystem);
     const now = this.clock();
-    const ok = after !== null && improved(r.before_status as HealthStatus | null, after);
+    const ok = after !== null && this.verifier.improved(r.before_status as HealthStatus | null, after);
     const detail = `${r.detail ?? ''}; verify: ${r.before_status ?? '?'} → ${after ?? 'not checked'}`;
     this.finish(r, ok ? 'succeeded' : 'failed', detail, now, r.started_at ? (now - r.started_at) / 1000 : undefined);
   }

@@ -1,7 +1,7 @@
 // What EXECUTE needs of the running pipeline, and nothing more (as Alertmanager's notify stages
 // see only a Notifier). The engine's Monitor fulfils it structurally; `serve/` does the wiring,
 // so execute/ never imports the monitor, and tests can hand the executor a stand-in.
-import type { HealthReport, HealthStatus, SafetyPolicy } from '../types';
+import type { HealthReport, HealthStatus, RecoveryAction, SafetyPolicy } from '../types';
 
 /** What recovery reads of one subsystem's state. */
 export interface SubsystemStanding {
@@ -14,6 +14,17 @@ export interface SubsystemStanding {
   readonly episodeStart: number | null;
   /** The start of the current or the last unhealthy episode (ms), or null if it never had one. */
   readonly lastEpisodeStart: number | null;
+}
+
+/**
+ * VERIFY's judgement, as EXECUTE consults it after an action's settle time. Handed in by the wiring
+ * (`verify/verify.ts` VERIFIER), so imports run down the pipeline: execute/ never imports verify/.
+ */
+export interface Verifier {
+  /** Whether success is judged by a re-check (otherwise applying the action is the success). */
+  needsRecheck(action: RecoveryAction, subsystem: string): boolean;
+  /** Whether the re-checked status is an improvement on the one before the action. */
+  improved(before: HealthStatus | null, after: HealthStatus): boolean;
 }
 
 /** The running pipeline as recovery uses it: read a subsystem, hold the policy, verify, follow cycles. */

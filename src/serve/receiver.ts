@@ -11,6 +11,7 @@ import { RecoveryMetrics } from '../execute/metrics';
 import { Retention } from '../execute/retention';
 import { mountRecoveryRoutes } from '../execute/routes';
 import { webhookHandler } from '../execute/webhook_http';
+import { VERIFIER } from '../verify/verify';
 import type { Service, ServicePlugin } from './service';
 
 /** How `createReceiver` builds the receiver (tests inject a journal and drive the worker themselves). */
@@ -48,7 +49,7 @@ export function createReceiver(svc: Service, opts: ReceiverOptions = {}): Receiv
     outcome: (action: string, subsystem: string, outcome: string, seconds?: number) => metrics.outcome(action, subsystem, outcome, seconds),
     changed: () => metrics.recoveryChanged(store.countByState('pending_approval'), executor.openCircuits),
   };
-  const executor = new RecoveryExecutor(cfg, store, monitor, clock, logger.child({ component: 'receiver' }), hooks, opts.schedule ?? true, maintenance);
+  const executor = new RecoveryExecutor(cfg, store, monitor, VERIFIER, clock, logger.child({ component: 'receiver' }), hooks, opts.schedule ?? true, maintenance);
   monitor.setRecoveryProbe(executor);
   const local = cfg.recovery.local ? new LocalRecovery(cfg, executor, monitor, clock, logger.child({ component: 'local-recovery' })) : null;
   const intake = new Intake({ recorder: executor, store, metrics, logger, instance: () => cfg.instance, changed: () => svc.metrics.invalidate() });

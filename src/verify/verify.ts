@@ -17,3 +17,6 @@ export function improved(before: HealthStatus | null, after: HealthStatus): bool
   if (before === null) return false;
   return statusRank(after) < statusRank(before);
 }
+
+/** The judgement the executor consults (`execute/pipeline.ts` Verifier; wired in by `serve/receiver.ts`). */
+export const VERIFIER = { needsRecheck, improved } as const;

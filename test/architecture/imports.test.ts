@@ -13,6 +13,8 @@ const SRC = resolve(__dirname, '../../../src');
 /** The pipeline's pure stages, and what runs them: a stage knows nothing of who runs it. */
 const STAGES = ['detect', 'analyze', 'recommend', 'verify'];
 const RUNNERS = ['execute', 'serve', 'engine', 'console', 'ops'];
+/** The guide's loop, in order: a stage may import the ones before it, never one after it. */
+const PIPELINE = ['detect', 'analyze', 'recommend', 'execute', 'verify'];
 
 /**
  * The layer rules, one row each: a module (a directory of src/, or a file as `dir/file`) and what it
@@ -20,6 +22,7 @@ const RUNNERS = ['execute', 'serve', 'engine', 'console', 'ops'];
  */
 const RULES: { from: string; never: string[]; why: string }[] = [
   ...STAGES.map((from) => ({ from, never: RUNNERS, why: 'a pipeline stage is pure: it imports no runner of the pipeline' })),
+  ...PIPELINE.map((from, i) => ({ from, never: PIPELINE.slice(i + 1), why: 'imports run down the pipeline (DETECT → ANALYZE → RECOMMEND → EXECUTE → VERIFY), never back up' })).filter((r) => r.never.length > 0),
   { from: 'execute', never: ['serve', 'engine/monitor', 'console'], why: 'EXECUTE sees the running pipeline only through execute/pipeline.ts; serve/ wires it' },
 ];
 

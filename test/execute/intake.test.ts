@@ -13,6 +13,7 @@ import { silentLogger } from '../../src/log/logger';
 import { configIn } from '../helpers/config';
 import { NOW, tempDir } from '../helpers/fs';
 import { delivery, type TestAlert } from '../helpers/receiver';
+import { VERIFIER } from '../../src/verify/verify';
 
 function setup() {
   const config = configIn(tempDir());
@@ -27,7 +28,7 @@ function setup() {
     on: () => undefined,
     off: () => undefined,
   };
-  const executor = new RecoveryExecutor(config, store, pipeline, () => NOW, silentLogger(), { outcome: () => undefined, changed: () => undefined }, false);
+  const executor = new RecoveryExecutor(config, store, pipeline, VERIFIER, () => NOW, silentLogger(), { outcome: () => undefined, changed: () => undefined }, false);
   const registry = new Registry();
   const metrics = new RecoveryMetrics(registry, recoveryActionsCounter(registry), () => undefined);
   /** Each group commit: how many deliveries it recorded together. */

@@ -10,7 +10,7 @@ import { policyLevel, type HealthStatus, type IssueSeverity, type TradingCritica
 import { NOW } from '../helpers/fs';
 import { buildReport } from '../../src/engine/report';
 import { defaultConfig } from '../../src/config/load';
-import { HEALTH_STATUSES, SAFETY_POLICIES } from '../../src/types';
+import { HEALTH_STATUSES } from '../../src/types';
 
 const health = (subsystem: string, status: HealthStatus) => ({
   subsystem,
@@ -119,7 +119,6 @@ describe('escalation over check history', () => {
   /** Checks one spacing apart: true where the check errored. */
   const run = (seq: boolean[], spacing = SPACING): CheckHistory =>
     seq.reduce((h, e, i) => recordCheck(h, e, limits.error_rate_window, i * spacing, SPACING), EMPTY_HISTORY);
-  const statuses: HealthStatus[] = ['healthy', 'degraded', 'critical', 'failed', 'unknown'];
   it('critical never becomes failed by counting checks (only exhausted recovery escalates)', () => {
     for (const n of [1, 3, 10, 100]) assert.equal(escalate('critical', run(Array(n).fill(false)), limits).status, 'critical');
   });
@@ -128,7 +127,7 @@ describe('escalation over check history', () => {
     assert.deepEqual(e, { status: 'failed', reason: 'recovery exhausted: 3 restart_subsystem attempts in a row verified as failed' });
   });
   it('exhausted recovery escalates only critical', () => {
-    for (const s of statuses.filter((x) => x !== 'critical')) assert.equal(escalate(s, EMPTY_HISTORY, limits, 'x').status, s);
+    for (const s of HEALTH_STATUSES.filter((x) => x !== 'critical')) assert.equal(escalate(s, EMPTY_HISTORY, limits, 'x').status, s);
   });
   it('errors are transient below max_consecutive_failures, and stand at it (table)', () => {
     const table: [boolean[], number, boolean][] = [
@@ -203,6 +202,6 @@ describe('escalation never loosens the policy', () => {
     assert.equal(policyWith({ ai_model: 'failed' }), 'no_new_trades');
   });
   it('a failed trading-critical subsystem is emergency_shutdown', () => {
-    for (const s of subs.filter((x) => x.criticality === 'yes')) assert.equal(policyWith({ [s.name]: 'failed' }), SAFETY_POLICIES[4]);
+    for (const s of subs.filter((x) => x.criticality === 'yes')) assert.equal(policyWith({ [s.name]: 'failed' }), 'emergency_shutdown');
   });
 });

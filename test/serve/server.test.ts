@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { checkCredentials } from '../../src/http/auth';
-import { BUILTIN_SUBSYSTEMS, HEALTH_STATUSES, SAFETY_POLICIES } from '../../src/types';
+import { BUILTIN_SUBSYSTEMS, HEALTH_STATUSES, ISSUE_SEVERITIES, RECOVERY_ACTIONS, SAFETY_POLICIES } from '../../src/types';
 import { tempDir, writeAged } from '../helpers/fs';
 import { configIn } from '../helpers/config';
 import { openSse } from '../helpers/sse';
@@ -57,11 +57,14 @@ describe('metrics contract', () => {
     assert.equal(pol.size, SAFETY_POLICIES.length);
     assert.equal(pol.get('selfheal_safety_policy{policy="no_new_trades"}'), 1);
     assert.equal(series(text, 'selfheal_safety_policy_level').get('selfheal_safety_policy_level'), 2);
-    assert.equal(series(text, 'selfheal_issues').size, 4);
+    assert.equal(series(text, 'selfheal_issues').size, ISSUE_SEVERITIES.length);
     assert.equal(series(text, 'selfheal_issues').get('selfheal_issues{severity="medium"}'), 1);
-    assert.equal(series(text, 'selfheal_recovery_recommendations').size, 20);
+    assert.equal(series(text, 'selfheal_recovery_recommendations').size, RECOVERY_ACTIONS.length * 2, 'every action × auto true/false');
     assert.equal(series(text, 'selfheal_recovery_recommendations').get('selfheal_recovery_recommendations{action="reload_config",auto="false"}'), 1);
-    assert.ok(series(text, 'selfheal_subsystem_last_update_timestamp_seconds').size >= 12);
+    const updated = series(text, 'selfheal_subsystem_last_update_timestamp_seconds');
+    // ai_model's file_set has no single evidence time; every other check has one.
+    assert.equal(updated.size, BUILTIN_SUBSYSTEMS.length - 1);
+    assert.ok(![...updated.keys()].some((k) => k.includes('"ai_model"')));
     assert.match(text, /^selfheal_build_info\{version="\d+\.\d+\.\d+",revision="[^"]+",nodejs_version="v\d+\.\d+\.\d+"\} 1$/m);
 
     const lint = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });

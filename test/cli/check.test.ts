@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { tempDir, writeAged } from '../helpers/fs';
 import { healthyPlatform } from '../helpers/platform';
+import { BUILTIN_SUBSYSTEMS } from '../../src/types';
 
 const BIN = resolve(__dirname, '../../../bin/selfheal.js');
 
@@ -36,7 +37,9 @@ describe('selfheal check', () => {
   it('degraded → exit 1', () => {
     const { root, cfg } = platform();
     writeAged(join(root, 'data', 'recent_trades.json'), '{}', 400, Date.now());
-    assert.equal(run(['check', '--config', cfg]).code, 1);
+    const r = run(['check', '--config', cfg]);
+    assert.equal(r.code, 1);
+    assert.match(r.out, /^SELFHEAL WARNING - overall degraded, policy no_new_trades, 1 degraded /);
   });
   it('critical → exit 2, --json prints the report alone', () => {
     const { root, cfg } = platform();
@@ -53,12 +56,15 @@ describe('selfheal check', () => {
   it('failed → exit 2', () => {
     const { root, cfg } = platform();
     writeAged(join(root, 'data', 'universe_snapshot.json'), '{broken', 0, Date.now());
-    assert.equal(run(['check', '--config', cfg]).code, 2);
+    const r = run(['check', '--config', cfg]);
+    assert.equal(r.code, 2);
+    assert.match(r.out, /^SELFHEAL CRITICAL - overall failed, policy emergency_shutdown, 1 failed /);
   });
   it('all subsystems disabled → overall unknown → exit 3', () => {
-    const names = ['data_feed', 'exchange_connection', 'ai_model', 'event_executor', 'orchestrator', 'portfolio_balancer', 'model_supervisor', 'retraining_orchestrator', 'position_monitor', 'risk_guard', 'database', 'universe_os', 'logging'];
-    const { cfg } = platform(`subsystems:\n${names.map((n) => `  ${n}: { enabled: false }`).join('\n')}\n`);
-    assert.equal(run(['check', '--config', cfg]).code, 3);
+    const { cfg } = platform(`subsystems:\n${BUILTIN_SUBSYSTEMS.map((n) => `  ${n}: { enabled: false }`).join('\n')}\n`);
+    const r = run(['check', '--config', cfg]);
+    assert.equal(r.code, 3);
+    assert.match(r.out, /^SELFHEAL UNKNOWN - overall unknown, policy no_new_trades /);
   });
   it('bad config → exit 3 naming the key; nothing else happens', () => {
     const { root, cfg } = platform('check_interval: soon\n');
@@ -71,7 +77,12 @@ describe('selfheal check', () => {
   it('missing config file → exit 3', () => {
     const r = run(['check', '--config', '/nonexistent/selfheal.yml']);
     assert.equal(r.code, 3);
-    assert.match(r.err, /ENOENT/);
+    assert.match(r.err, /config file \/nonexistent\/selfheal\.yml: ENOENT/);
   });
-  it('unknown option → exit 3 with usage', () => assert.equal(run(['check', '--bogus']).code, 3));
+  it('unknown option → exit 3 with usage', () => {
+    const r = run(['check', '--bogus']);
+    assert.equal(r.code, 3);
+    assert.match(r.err, /Unknown option '--bogus'/);
+    assert.match(r.err, /^Usage:\n {2}selfheal check /m);
+  });
 });

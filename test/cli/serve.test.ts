@@ -8,6 +8,7 @@ import { tempDir, writeAged } from '../helpers/fs';
 import { healthyPlatform } from '../helpers/platform';
 import { BIN, freePort, until } from '../helpers/process';
 import { TLS_DIR, tlsGet } from '../helpers/tls';
+import { BUILTIN_SUBSYSTEMS } from '../../src/types';
 
 function run(args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
@@ -151,12 +152,13 @@ describe('selfheal check: status line', () => {
     const ok = platform();
     const r = run(['check', '--config.file', ok.cfg]);
     assert.equal(r.code, 0, r.err);
-    assert.equal(r.out.split('\n')[0], 'SELFHEAL OK - overall healthy, policy allow_all | healthy=13 degraded=0 critical=0 failed=0 unknown=0 issues=0');
+    assert.equal(r.out.split('\n')[0], `SELFHEAL OK - overall healthy, policy allow_all | healthy=${BUILTIN_SUBSYSTEMS.length} degraded=0 critical=0 failed=0 unknown=0 issues=0`);
     const bad = platform();
     writeAged(join(bad.root, 'data', 'universe_snapshot.json'), '{"symbols":[]}', 0, Date.now());
     writeAged(join(bad.root, 'data', 'recent_trades.json'), '{}', 400, Date.now());
     const c = run(['check', '--config', bad.cfg]);
     assert.equal(c.code, 2);
-    assert.match(c.out.split('\n')[0], /^SELFHEAL CRITICAL - overall critical, policy defensive_exit, 1 critical, 1 degraded \| healthy=11 degraded=1 critical=1 failed=0 unknown=0 issues=\d+$/);
+    const rest = BUILTIN_SUBSYSTEMS.length - 2;
+    assert.match(c.out.split('\n')[0], new RegExp(`^SELFHEAL CRITICAL - overall critical, policy defensive_exit, 1 critical, 1 degraded \\| healthy=${rest} degraded=1 critical=1 failed=0 unknown=0 issues=\\d+$`));
   });
 });

@@ -12,7 +12,7 @@ import { configIn } from '../helpers/config';
 import { NOW, tempDir, writeAged } from '../helpers/fs';
 import { healthyPlatform } from '../helpers/platform';
 import { delivery, postHook, startWithReceiver } from '../helpers/receiver';
-import { getJson, post } from '../helpers/service';
+import { getJson, post, refused } from '../helpers/service';
 
 const HEARTBEAT_AGE_MS = 1_000;
 /** The instant event_executor's heartbeat (1 s old at NOW) is strictly beyond its 300 s critical limit. */
@@ -149,9 +149,9 @@ describe('local recovery: heal before you halt', () => {
   it('a maintenance window suspends both paths; ending it lets the local path act', async () => {
     const t = await setup();
     const auth = { authorization: 'Bearer op' };
-    assert.equal((await post(`${t.url}/recovery/maintenance`, { subsystem: 'event_executor', duration_sec: 600, reason: 'upgrade' })).status, 401);
-    assert.equal((await post(`${t.url}/recovery/maintenance`, { subsystem: 'nope', duration_sec: 600, reason: 'x' }, auth)).status, 400);
-    assert.equal((await post(`${t.url}/recovery/maintenance`, { subsystem: 'event_executor', duration_sec: 0, reason: 'x' }, auth)).status, 400);
+    await refused(post(`${t.url}/recovery/maintenance`, { subsystem: 'event_executor', duration_sec: 600, reason: 'upgrade' }), 401, /^missing Authorization header$/);
+    await refused(post(`${t.url}/recovery/maintenance`, { subsystem: 'nope', duration_sec: 600, reason: 'x' }, auth), 400, /^subsystem: expected one of the enabled subsystems .*got "nope"$/);
+    await refused(post(`${t.url}/recovery/maintenance`, { subsystem: 'event_executor', duration_sec: 0, reason: 'x' }, auth), 400, /^duration_sec: expected a number of seconds, more than 0/);
     const started = await post(`${t.url}/recovery/maintenance`, { subsystem: 'event_executor', duration_sec: 600, reason: 'upgrade' }, auth);
     assert.equal(started.status, 200);
     assert.equal((started.body.maintenance as { subsystem: string }[])[0].subsystem, 'event_executor');

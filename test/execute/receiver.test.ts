@@ -9,7 +9,7 @@ import { configIn } from '../helpers/config';
 import { amFixture } from '../helpers/fixtures';
 import { healthyPlatform } from '../helpers/platform';
 import { delivery, postHook, startWithReceiver } from '../helpers/receiver';
-import { getJson, post } from '../helpers/service';
+import { getJson, post, refused } from '../helpers/service';
 import { parseWebhook } from '../../src/execute/webhook';
 
 function setup(extra: Record<string, unknown> = {}, recovery: Record<string, unknown> = {}) {
@@ -145,17 +145,17 @@ describe('authentication', () => {
     const t = setup();
     const { url } = await startWithReceiver(t.config, { clock: t.clock });
     const body = delivery([critical('ai_model')]);
-    assert.equal((await postHook(url, body, '')).status, 401);
-    assert.equal((await postHook(url, body, 'Bearer wrong')).status, 401);
-    assert.equal((await postHook(url, body, 'Bearer op-token')).status, 401);
-    assert.equal((await post(`${url}/policy/reset`, { reason: 'x' }, { authorization: 'Bearer hook-token' })).status, 401);
+    await refused(postHook(url, body, ''), 401, /^missing Authorization header$/);
+    await refused(postHook(url, body, 'Bearer wrong'), 401, /^invalid credentials$/);
+    await refused(postHook(url, body, 'Bearer op-token'), 401, /^invalid credentials$/);
+    await refused(post(`${url}/policy/reset`, { reason: 'x' }, { authorization: 'Bearer hook-token' }), 401, /^invalid credentials$/);
     assert.equal((await postHook(url, body)).status, 200);
   });
   it('basic auth', async () => {
     const t = setup({ receiver: { basic_auth: { username: 'am', password: 's3cret' } } });
     const { url } = await startWithReceiver(t.config, { clock: t.clock });
     const basic = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
-    assert.equal((await postHook(url, delivery([critical('ai_model')]), basic('am', 'wrong'))).status, 401);
+    await refused(postHook(url, delivery([critical('ai_model')]), basic('am', 'wrong')), 401, /^invalid credentials$/);
     assert.equal((await postHook(url, delivery([critical('ai_model')]), basic('am', 's3cret'))).status, 200);
   });
   it('no credential configured: loopback is accepted', async () => {
@@ -326,19 +326,19 @@ describe('approvals', () => {
     const { url, receiver } = await startWithReceiver(t.config, { clock: t.clock });
     await postHook(url, delivery([{ labels: { subsystem: 'logging', issue_severity: 'medium' } }]));
     await receiver.executor.runDue();
-    assert.equal((await fetch(`${url}/recovery/pending`)).status, 401, 'the journal is the operator\'s to read');
+    await refused(getJson(`${url}/recovery/pending`), 401, /^missing Authorization header$/); // the journal is the operator's to read
     const pending = (await (await fetch(`${url}/recovery/pending`, { headers: { authorization: 'Bearer op-token' } })).json()) as { id: string; action: string }[];
     assert.deepEqual(pending.map((p) => p.action), ['reload_config']);
     const id = pending[0].id;
-    assert.equal((await post(`${url}/recovery/${id}/approve`, { reason: 'ok' })).status, 401);
-    assert.equal((await post(`${url}/recovery/${id}/approve`, {}, { authorization: 'Bearer op-token' })).status, 400);
-    assert.equal((await post(`${url}/recovery/nope/approve`, { reason: 'ok' }, { authorization: 'Bearer op-token' })).status, 404);
+    await refused(post(`${url}/recovery/${id}/approve`, { reason: 'ok' }), 401, /^missing Authorization header$/);
+    await refused(post(`${url}/recovery/${id}/approve`, {}, { authorization: 'Bearer op-token' }), 400, /^reason: required/);
+    await refused(post(`${url}/recovery/nope/approve`, { reason: 'ok' }, { authorization: 'Bearer op-token' }), 404, /^no such action$/);
     const ok = await post(`${url}/recovery/${id}/approve`, { reason: 'config fixed' }, { authorization: 'Bearer op-token' });
     assert.equal(ok.status, 200);
     await receiver.executor.runDue();
     assert.ok(existsSync(join(t.data, 'logging_reload_config_requested.flag')));
     assert.match(receiver.store.get(id)!.reason, /approved: config fixed/);
-    assert.equal((await post(`${url}/recovery/${id}/reject`, { reason: 'late' }, { authorization: 'Bearer op-token' })).status, 409);
+    await refused(post(`${url}/recovery/${id}/reject`, { reason: 'late' }, { authorization: 'Bearer op-token' }), 409, /not pending_approval/);
   });
 
   it('destructive actions never run without approval; reject and expiry are recorded', async () => {

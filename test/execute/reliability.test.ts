@@ -13,7 +13,7 @@ import { configIn } from '../helpers/config';
 import { healthyPlatform } from '../helpers/platform';
 import { until } from '../helpers/process';
 import { delivery, postHook, startWithReceiver } from '../helpers/receiver';
-import { getJson } from '../helpers/service';
+import { getJson, refused } from '../helpers/service';
 
 const OP = { authorization: 'Bearer op-token' };
 
@@ -91,8 +91,8 @@ describe('alert storms cost O(alerts)', () => {
     assert.equal(receiver.store.countByState('pending_approval'), 9_995);
 
     // pending approvals: behind the operator token and paginated, like history
-    assert.equal((await fetch(`${url}/recovery/pending`)).status, 401);
-    assert.equal((await fetch(`${url}/recovery/history`)).status, 401);
+    await refused(getJson(`${url}/recovery/pending`), 401, /^missing Authorization header$/);
+    await refused(getJson(`${url}/recovery/history`), 401, /^missing Authorization header$/);
     const first = (await getJson(`${url}/recovery/pending?limit=100`, { headers: OP })).body as unknown as ActionRecord[];
     const second = (await getJson(`${url}/recovery/pending?limit=100&offset=100`, { headers: OP })).body as unknown as ActionRecord[];
     assert.equal(first.length, 100);
@@ -116,7 +116,7 @@ describe('a large delivery is recorded in slices', () => {
       if (++calls === 3) throw new Error('disk full');
       return insertMany(recs);
     };
-    assert.equal((await postHook(url, body)).status, 503);
+    await refused(postHook(url, body), 503, /^could not record the alerts; retry$/);
     assert.equal(receiver.store.history(1000).length, 500, 'the first two slices of 250 are durable');
     receiver.store.insertMany = insertMany;
     const retry = await postHook(url, body);
@@ -226,8 +226,8 @@ describe('no stuck floors', () => {
     await a.receiver.executor.runDue();
     const floors = (await getJson(`${a.url}/recovery/floors`, { headers: OP })).body.floors as { key: string; id: string; policy: string }[];
     assert.deepEqual(floors.map((f) => f.policy), ['no_new_trades']);
-    assert.equal((await fetch(`${a.url}/recovery/floors/${floors[0].id}`, { method: 'DELETE' })).status, 401);
-    assert.equal((await fetch(`${a.url}/recovery/floors/nope`, { method: 'DELETE', headers: OP })).status, 404);
+    await refused(getJson(`${a.url}/recovery/floors/${floors[0].id}`, { method: 'DELETE' }), 401, /^missing Authorization header$/);
+    await refused(getJson(`${a.url}/recovery/floors/nope`, { method: 'DELETE', headers: OP }), 404, /^no recovery floor nope$/);
     const del = await getJson(`${a.url}/recovery/floors/${floors[0].id}?reason=feed%20checked`, { method: 'DELETE', headers: OP });
     assert.deepEqual([del.status, del.body.policy], [200, 'allow_all']);
     assert.equal((await getJson(`${a.url}/policy`)).body.policy, 'allow_all');
@@ -289,7 +289,7 @@ describe('a journal you can trust', () => {
     receiver.store.insertMany = () => {
       throw new Error('database disk image is malformed');
     };
-    assert.equal((await postHook(url, delivery([critical('ai_model')]))).status, 503);
+    await refused(postHook(url, delivery([critical('ai_model')])), 503, /^could not record the alerts; retry$/);
     const ready = await fetch(`${url}/-/ready`);
     assert.equal(ready.status, 503);
     assert.match(await ready.text(), /cannot record: database disk image is malformed/);

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { after } from 'node:test';
 import { fixedResources } from '../../src/detect/resources';
 import type { Config } from '../../src/config/types';
@@ -30,3 +31,13 @@ export async function getJson(url: string, init?: RequestInit): Promise<{ status
 
 export const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
   getJson(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+
+/**
+ * A refused request: the status, and an `error` that says what was wrong (the field, the credential),
+ * so a test of a bad input cannot pass on the status alone.
+ */
+export async function refused(answer: Promise<{ status: number; body: Record<string, unknown> }>, status: number, error: RegExp): Promise<void> {
+  const r = await answer;
+  assert.equal(r.status, status, JSON.stringify(r.body));
+  assert.match(String(r.body.error), error);
+}

@@ -80,6 +80,7 @@ describe('selfheal policy / recovery against a running service', () => {
     ({ url, tokenFile, wrongFile, svcPolicy } = await running());
     const refused = await cli(['recovery', 'maintenance', 'start', '--duration', '10m', '--reason', 'deploy', ...u()]);
     assert.equal(refused.code, 1, refused.err);
+    assert.match(refused.err, /refused by the service \(HTTP 401\): missing Authorization header/);
     const start = await cli(['recovery', 'maintenance', 'start', '--subsystem', 'event_executor', '--duration', '10m', '--reason', 'deploy', '--token-file', tokenFile, ...u()]);
     assert.equal(start.code, 0, start.err);
     assert.match(start.out, /^event_executor\s+\S+Z\s+\S+Z\s+deploy$/m);

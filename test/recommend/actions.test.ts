@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { ACTIONS, flagFile, type AutoFlags } from '../../src/recommend/actions';
 import { recommend } from '../../src/recommend/recommendations';
 import { RECOVERY_ACTIONS, SAFETY_POLICIES, type DetectedIssue, type RecoveryAction, type SafetyPolicy } from '../../src/types';
+import { guideTable, guideText } from '../helpers/fixtures';
 
 type AutoRule = 'always' | 'never' | keyof AutoFlags;
 
@@ -71,19 +71,6 @@ describe('flagFile: a plain name in the data dir, for every action', () => {
   }
 });
 
-/** The specification, vendored as a fixture (the original system's design guide, unchanged). */
-const GUIDE = join(__dirname, '../../../test/fixtures/guide/SELF_HEALING_SYSTEM_GUIDE.md');
-
-/** The rows of the guide's markdown table under `heading`, cells trimmed, header and rule skipped. */
-function tableRows(md: string, heading: string): string[][] {
-  const at = md.indexOf(heading);
-  assert.ok(at >= 0, `the guide has "${heading}"`);
-  const lines = md.slice(at).split('\n').slice(1);
-  const table = lines.slice(lines.findIndex((l) => l.startsWith('|')));
-  const rows = table.slice(0, table.findIndex((l) => !l.startsWith('|')));
-  return rows.slice(2).map((l) => l.split('|').slice(1, -1).map((c) => c.trim()));
-}
-
 /** The guide's "Example Recommendation" (its elided issue `{...}` made parseable). */
 function exampleRecommendation(md: string): Record<string, unknown> {
   const at = md.indexOf('### Example Recommendation');
@@ -93,10 +80,10 @@ function exampleRecommendation(md: string): Record<string, unknown> {
 }
 
 describe("the guide's Action Descriptions & Risks", () => {
-  const md = readFileSync(GUIDE, 'utf8');
+  const md = guideText();
 
   it('every row names one of our actions, with its expected result and risks', () => {
-    const rows = tableRows(md, '### Action Descriptions & Risks');
+    const rows = guideTable(md, '### Action Descriptions & Risks');
     const example = exampleRecommendation(md);
     assert.ok(rows.length > 0);
     for (const [name, , expected, risks] of rows) {

@@ -47,6 +47,7 @@ describe('cross-site and content type', () => {
     }
     const bare = await fetch(`${url}/alertmanager/webhook`, { method: 'POST' }); // no-cors fetch: no content type at all
     assert.equal(bare.status, 415);
+    assert.match(((await bare.json()) as { error: string }).error, /Content-Type: expected application\/json/);
     assert.equal(receiver.store.history(10).length, 0);
     const ok = await post(`${url}/alertmanager/webhook`, delivery([{ labels: { subsystem: 'ai_model', issue_severity: 'critical' } }]), { 'content-type': 'application/json; charset=utf-8' });
     assert.equal(ok.status, 200);

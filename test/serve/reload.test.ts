@@ -101,7 +101,9 @@ describe('reload (SIGHUP, POST /-/reload)', () => {
 
   it('POST /-/reload is an operator endpoint and answers the outcome', async () => {
     const t = await setup('api: { token: op }\n');
-    assert.equal((await fetch(`${t.url}/-/reload`, { method: 'POST', headers: { 'content-type': 'application/json' } })).status, 401);
+    const anonymous = await fetch(`${t.url}/-/reload`, { method: 'POST', headers: { 'content-type': 'application/json' } });
+    assert.equal(anonymous.status, 401);
+    assert.deepEqual(await anonymous.json(), { error: 'missing Authorization header' });
     const ok = await fetch(`${t.url}/-/reload`, { method: 'POST', headers: { authorization: 'Bearer op', 'content-type': 'application/json' } });
     assert.equal(ok.status, 200);
     assert.equal(((await ok.json()) as { ok: boolean }).ok, true);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { LARGE_PLATFORM } from '../../src/engine/slices';
+import { BUILTIN_SUBSYSTEMS } from '../../src/types';
 import { formatOf, gzipOf } from '../../src/serve/exposition';
 import { configIn } from '../helpers/config';
 import { tempDir } from '../helpers/fs';
@@ -84,7 +85,7 @@ describe('negotiation', () => {
 });
 
 describe('scrapes', () => {
-  for (const [label, extra] of [['13 subsystems', 0], [`${LARGE_PLATFORM + 100} subsystems (sliced, gzipped in the thread pool)`, LARGE_PLATFORM + 87]] as const) {
+  for (const [label, extra] of [[`${BUILTIN_SUBSYSTEMS.length} subsystems`, 0], [`${LARGE_PLATFORM + 100} subsystems (sliced, gzipped in the thread pool)`, LARGE_PLATFORM + 100 - BUILTIN_SUBSYSTEMS.length]] as const) {
     it(`${label}: each format's gzip body decompresses to exactly its plain body`, async () => {
       const { svc, url } = await startService(platform(extraSubsystems(extra)));
       await svc.metrics.render();
@@ -207,7 +208,7 @@ describe('real Prometheus', () => {
     assert.equal(seen[0].type, 'application/openmetrics-text; version=1.0.0; charset=utf-8');
     assert.equal(seen[0].contentEncoding, 'gzip');
     const one = async (expr: string) => (await prom.query(expr)).result.length;
-    assert.equal(await one('selfheal_subsystem_check_errors_total'), 13);
+    assert.equal(await one('selfheal_subsystem_check_errors_total'), BUILTIN_SUBSYSTEMS.length);
     assert.equal(await one('selfheal_policy_changes_total'), 1);
     assert.equal(await one('selfheal_webhook_alerts_received_total'), 2);
     assert.equal(await one('selfheal_build_info{revision!="",nodejs_version!=""}'), 1);

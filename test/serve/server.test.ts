@@ -3,12 +3,12 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { checkCredentials } from '../../src/http/auth';
-import { BUILTIN_SUBSYSTEMS, HEALTH_STATUSES, SAFETY_POLICIES } from '../../src/types';
+import { BUILTIN_SUBSYSTEMS, HEALTH_STATUSES, ISSUE_SEVERITIES, RECOVERY_ACTIONS, SAFETY_POLICIES } from '../../src/types';
 import { tempDir, writeAged } from '../helpers/fs';
 import { configIn } from '../helpers/config';
 import { openSse } from '../helpers/sse';
 import { healthyPlatform } from '../helpers/platform';
-import { getJson, post, startService } from '../helpers/service';
+import { getJson, post, refused, startService } from '../helpers/service';
 
 function platform(extra: Record<string, unknown> = {}) {
   const root = tempDir();
@@ -57,11 +57,14 @@ describe('metrics contract', () => {
     assert.equal(pol.size, SAFETY_POLICIES.length);
     assert.equal(pol.get('selfheal_safety_policy{policy="no_new_trades"}'), 1);
     assert.equal(series(text, 'selfheal_safety_policy_level').get('selfheal_safety_policy_level'), 2);
-    assert.equal(series(text, 'selfheal_issues').size, 4);
+    assert.equal(series(text, 'selfheal_issues').size, ISSUE_SEVERITIES.length);
     assert.equal(series(text, 'selfheal_issues').get('selfheal_issues{severity="medium"}'), 1);
-    assert.equal(series(text, 'selfheal_recovery_recommendations').size, 20);
+    assert.equal(series(text, 'selfheal_recovery_recommendations').size, RECOVERY_ACTIONS.length * 2, 'every action × auto true/false');
     assert.equal(series(text, 'selfheal_recovery_recommendations').get('selfheal_recovery_recommendations{action="reload_config",auto="false"}'), 1);
-    assert.ok(series(text, 'selfheal_subsystem_last_update_timestamp_seconds').size >= 12);
+    const updated = series(text, 'selfheal_subsystem_last_update_timestamp_seconds');
+    // ai_model's file_set has no single evidence time; every other check has one.
+    assert.equal(updated.size, BUILTIN_SUBSYSTEMS.length - 1);
+    assert.ok(![...updated.keys()].some((k) => k.includes('"ai_model"')));
     assert.match(text, /^selfheal_build_info\{version="\d+\.\d+\.\d+",revision="[^"]+",nodejs_version="v\d+\.\d+\.\d+"\} 1$/m);
 
     const lint = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
@@ -103,7 +106,7 @@ describe('HTTP API', () => {
     const pol = await getJson(`${url}/policy`);
     assert.deepEqual(Object.keys(pol.body).sort(), ['directives', 'high_risk', 'level', 'manual_intervention_required', 'max_leverage', 'new_positions_allowed', 'policy', 'position_size_multiplier', 'reasons', 'timestamp', 'trading_allowed', 'valid_until'].sort());
     assert.deepEqual([pol.body.policy, pol.body.level, pol.body.new_positions_allowed, pol.body.position_size_multiplier], ['allow_all', 0, true, 1]);
-    assert.equal((await getJson(`${url}/nope`)).status, 404);
+    await refused(getJson(`${url}/nope`), 404, /^not found$/);
   });
 
   it('safe_risk_profile serves max leverage 5 and size multiplier 0.5', async () => {
@@ -119,22 +122,21 @@ describe('HTTP API', () => {
     const { config } = platform({ api: { token: 'op-secret' } });
     const { url } = await startService(config);
     const body = { policy: 'no_new_trades', duration_sec: 60, reason: 'x' };
-    assert.equal((await post(`${url}/policy/override`, body)).status, 401);
-    assert.equal((await post(`${url}/policy/override`, body, { authorization: 'Bearer wrong' })).status, 401);
-    assert.equal((await post(`${url}/policy/reset`, { reason: 'x' })).status, 401);
-    assert.equal((await getJson(`${url}/policy/override`, { method: 'DELETE' })).status, 401);
+    await refused(post(`${url}/policy/override`, body), 401, /^missing Authorization header$/);
+    await refused(post(`${url}/policy/override`, body, { authorization: 'Bearer wrong' }), 401, /^invalid credentials$/);
+    await refused(post(`${url}/policy/reset`, { reason: 'x' }), 401, /^missing Authorization header$/);
+    await refused(getJson(`${url}/policy/override`, { method: 'DELETE' }), 401, /^missing Authorization header$/);
     const ok = await post(`${url}/policy/override`, body, { authorization: 'Bearer op-secret' });
     assert.equal(ok.status, 200);
     assert.equal(ok.body.policy, 'no_new_trades');
     // bad input: named field and reason, never a crash
     const bad = await post(`${url}/policy/override`, { policy: 'yolo', duration_sec: 1, reason: 'x' }, { authorization: 'Bearer op-secret' });
     assert.deepEqual([bad.status, bad.body.error], [400, 'policy: expected one of allow_all, safe_risk_profile, no_new_trades, defensive_exit, emergency_shutdown']);
-    const noReason = await post(`${url}/policy/override`, { policy: 'no_new_trades', duration_sec: 5 }, { authorization: 'Bearer op-secret' });
-    assert.equal(noReason.status, 400);
+    await refused(post(`${url}/policy/override`, { policy: 'no_new_trades', duration_sec: 5 }, { authorization: 'Bearer op-secret' }), 400, /^reason: required/);
     const malformed = await post(`${url}/policy/reset`, '{"reason": ', { authorization: 'Bearer op-secret' });
     assert.equal(malformed.status, 400);
     assert.match(String(malformed.body.error), /malformed JSON/);
-    assert.equal((await post(`${url}/policy/reset`, { reason: 'not latched' }, { authorization: 'Bearer op-secret' })).status, 409);
+    await refused(post(`${url}/policy/reset`, { reason: 'not latched' }, { authorization: 'Bearer op-secret' }), 409, /^emergency_shutdown is not latched$/);
     assert.equal((await fetch(`${url}/-/healthy`)).status, 200);
   });
 
@@ -147,6 +149,7 @@ describe('HTTP API', () => {
     const far = checkCredentials(req('10.1.2.3'), none);
     assert.equal(far.ok, false);
     assert.equal(!far.ok && far.status, 403);
+    assert.match(!far.ok ? far.reason : '', /only loopback callers/);
   });
 
   it('emergency_shutdown latches until an authenticated reset with a reason', async () => {
@@ -162,7 +165,7 @@ describe('HTTP API', () => {
     const still = await getJson(`${url}/policy`);
     assert.equal(still.body.policy, 'emergency_shutdown');
     assert.ok((still.body.reasons as string[]).some((r) => r.includes('latched')));
-    assert.equal((await post(`${url}/policy/reset`, {}, { authorization: 'Bearer op' })).status, 400);
+    await refused(post(`${url}/policy/reset`, {}, { authorization: 'Bearer op' }), 400, /^reason: required/);
     const reset = await post(`${url}/policy/reset`, { reason: 'executor state repaired' }, { authorization: 'Bearer op' });
     assert.equal(reset.status, 200);
     assert.equal(reset.body.policy, 'allow_all');

@@ -149,10 +149,18 @@ describe('web config file: basic auth on every endpoint', () => {
     const { url } = await service({ basic_auth_users: { alice: HASH } }, { api: { token: 'op-token' } });
     const body = JSON.stringify({ policy: 'no_new_trades', duration_sec: 60, reason: 'test' });
     const h = { 'content-type': 'application/json', authorization: basic('alice', 's3cret') };
-    assert.equal((await fetch(`${url}/policy/override`, { method: 'POST', headers: h, body })).status, 401);
-    assert.equal((await fetch(`${url}/policy/override`, { method: 'POST', headers: { ...h, 'x-selfheal-token': 'wrong' }, body })).status, 401);
-    assert.equal((await fetch(`${url}/policy/override`, { method: 'POST', headers: { ...h, 'x-selfheal-token': 'op-token' }, body })).status, 200);
-    assert.equal((await fetch(`${url}/policy/override`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer op-token' }, body })).status, 401);
+    const override = (headers: Record<string, string>) => fetch(`${url}/policy/override`, { method: 'POST', headers, body });
+    // Past the web user, the operator check refuses (JSON naming the credential) ...
+    for (const res of [await override(h), await override({ ...h, 'x-selfheal-token': 'wrong' })]) {
+      assert.equal(res.status, 401);
+      assert.deepEqual(await res.json(), { error: 'invalid credentials' });
+    }
+    assert.equal((await override({ ...h, 'x-selfheal-token': 'op-token' })).status, 200);
+    // ... and without the web user the gate refuses first, as the exporter toolkit does.
+    const gate = await override({ 'content-type': 'application/json', authorization: 'Bearer op-token' });
+    assert.equal(gate.status, 401);
+    assert.equal(gate.headers.get('www-authenticate'), 'Basic');
+    assert.equal(await gate.text(), 'Unauthorized\n');
   });
   it('rate_limit answers 429 beyond the burst', async () => {
     const { url } = await service({ rate_limit: { interval: '1h', burst: 3 } });

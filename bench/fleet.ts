@@ -39,12 +39,29 @@ async function expositions(): Promise<{ healthy: string; critical: string }> {
   return { healthy, critical };
 }
 
+/**
+ * A captured exposition that stays live: its last-check time is now at every scrape, as a running
+ * selfheal's is. (Served frozen, every instance would look stalled after two minutes and the fleet
+ * would measure 1,000 firing SelfHealChecksStalled alerts instead of the pack on a working fleet.)
+ */
+export function liveExposition(text: string): (nowMs: number) => string {
+  const name = 'selfheal_last_check_timestamp_seconds';
+  const at = text.split('\n').findIndex((l) => l.startsWith(`${name} `));
+  if (at < 0) throw new Error(`the exposition has no ${name}`);
+  const lines = text.split('\n');
+  const before = lines.slice(0, at).join('\n');
+  const after = lines.slice(at + 1).join('\n');
+  return (nowMs) => `${before}\n${name} ${(nowMs / 1000).toFixed(3)}\n${after}`;
+}
+
 /** One process serving N expositions at /t/<i>/metrics; every 10th instance has a critical feed. */
 async function simulator(healthy: string, critical: string): Promise<Server> {
+  const live = { healthy: liveExposition(healthy), critical: liveExposition(critical) };
   const srv = createServer((req, res) => {
     const m = /^\/t\/(\d+)\/metrics$/.exec(req.url ?? '');
     if (!m) return void res.writeHead(404).end();
-    res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }).end(Number(m[1]) % 10 === 0 ? critical : healthy);
+    const body = (Number(m[1]) % 10 === 0 ? live.critical : live.healthy)(Date.now());
+    res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }).end(body);
   });
   srv.keepAliveTimeout = 60_000;
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
@@ -124,6 +141,8 @@ async function prometheusAt(n: number, simPort: number) {
   const series = metric(text, 'prometheus_tsdb_head_series')[0];
   const rss = metric(text, 'process_resident_memory_bytes')[0];
   const alerts = Number((await query('count(ALERTS{alertname="SelfHealSubsystemCritical"})'))[0]?.value[1] ?? 0);
+  const stalled = Number((await query('count(ALERTS{alertname="SelfHealChecksStalled"})'))[0]?.value[1] ?? 0);
+  if (stalled > 0) throw new Error(`${stalled} SelfHealChecksStalled alerts: the simulated fleet looks stalled, not working`);
   const cost = await rulesCost(url);
   const wall = await rulesWallClock(url);
   await stop(proc);

@@ -12,7 +12,16 @@ export function benchPlatform(n: number, extra: Record<string, unknown> = {}): {
   const now = new Date().toISOString();
   writeFileSync(join(data, 'universe_snapshot.json'), JSON.stringify({ symbols: ['BTCUSDT'] }));
   writeFileSync(join(data, 'event_executor_state.json'), JSON.stringify({ last_cycle_timestamp: now }));
-  for (const f of ['recent_trades.json', 'orchestrator_state.json', 'portfolio_balancer_output.json', 'model_supervisor_output.json', 'retraining_orchestrator_state.json', 'position_monitor_state.json', 'risk_state.db', 'universe_os_state.json']) {
+  for (const f of [
+    'recent_trades.json',
+    'orchestrator_state.json',
+    'portfolio_balancer_output.json',
+    'model_supervisor_output.json',
+    'retraining_orchestrator_state.json',
+    'position_monitor_state.json',
+    'risk_state.db',
+    'universe_os_state.json',
+  ]) {
     writeFileSync(join(data, f), '{}');
   }
   for (const f of ['xgb_model.pkl', 'lgbm_model.pkl', 'nhits_model.pth', 'patchtst_model.pth']) writeFileSync(join(root, 'models', f), 'm');

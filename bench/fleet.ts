@@ -24,7 +24,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A real selfheal exposition (healthy), and the same with data_feed critical. */
 async function expositions(): Promise<{ healthy: string; critical: string }> {
-  const { root, config } = benchPlatform(13, { max_cpu_percent: 100, max_memory_percent: 100, policy: { hold_down_sec: 0 }, recovery: { local: false } });
+  const { root, config } = benchPlatform(13, {
+    max_cpu_percent: 100,
+    max_memory_percent: 100,
+    policy: { hold_down_sec: 0 },
+    recovery: { local: false },
+  });
   const svc = new Service(config, { resources: fixedResources(), logger: silentLogger(), watchFiles: false, schedule: false });
   svc.use(createReceiver(svc, { schedule: false }));
   const addr = await svc.start('127.0.0.1', 0);
@@ -100,7 +105,10 @@ function stop(p: ChildProcess): Promise<void> {
 
 /** Sums the samples of a metric family in a Prometheus text exposition (optionally filtered by a label substring). */
 function metric(text: string, name: string, filter = ''): number[] {
-  return text.split('\n').filter((l) => l.startsWith(name) && (l[name.length] === ' ' || l[name.length] === '{') && l.includes(filter)).map((l) => Number(l.slice(l.lastIndexOf(' ') + 1)));
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(name) && (l[name.length] === ' ' || l[name.length] === '{') && l.includes(filter))
+    .map((l) => Number(l.slice(l.lastIndexOf(' ') + 1)));
 }
 
 function inventory(n: number, urlOf: (i: number) => string): InventoryEntry[] {
@@ -112,17 +120,34 @@ async function prometheusAt(n: number, simPort: number) {
   const targets = fleetTargets(inventory(n, (i) => `http://127.0.0.1:${simPort}/t/${i}`));
   writeFileSync(join(dir, 'targets.json'), JSON.stringify(targets));
   writeFileSync(join(dir, 'rules.yml'), readFileSync(join(ROOT, 'rules/selfheal.rules.yml')));
-  writeFileSync(join(dir, 'prometheus.yml'), stringify({
-    global: { scrape_interval: `${INTERVAL_SEC}s`, evaluation_interval: `${INTERVAL_SEC}s` },
-    rule_files: [join(dir, 'rules.yml')],
-    scrape_configs: [{ job_name: 'selfheal', file_sd_configs: [{ files: [join(dir, 'targets.json')] }] }],
-  }));
+  writeFileSync(
+    join(dir, 'prometheus.yml'),
+    stringify({
+      global: { scrape_interval: `${INTERVAL_SEC}s`, evaluation_interval: `${INTERVAL_SEC}s` },
+      rule_files: [join(dir, 'rules.yml')],
+      scrape_configs: [{ job_name: 'selfheal', file_sd_configs: [{ files: [join(dir, 'targets.json')] }] }],
+    }),
+  );
   mkdirSync(join(dir, 'data'));
   const port = await freePort();
-  const proc = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], { stdio: 'ignore' });
+  const proc = spawn(
+    'prometheus',
+    [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+    ],
+    { stdio: 'ignore' },
+  );
   const url = `http://127.0.0.1:${port}`;
   await waitFor('prometheus ready', async () => (await fetch(`${url}/-/ready`)).ok);
-  const query = async (q: string) => ((await (await fetch(`${url}/api/v1/query?query=${encodeURIComponent(q)}`)).json()) as { data: { result: { value: [number, string] }[] } }).data.result;
+  const query = async (q: string) =>
+    (
+      (await (await fetch(`${url}/api/v1/query?query=${encodeURIComponent(q)}`)).json()) as {
+        data: { result: { value: [number, string] }[] };
+      }
+    ).data.result;
   await waitFor(`${n} targets up`, async () => Number((await query('count(up{job="selfheal"} == 1)'))[0]?.value[1]) === n);
   // Let several scrapes and evaluations pass, then sample the rule groups' cost over a few intervals.
   await sleep(4 * INTERVAL_SEC * 1000);
@@ -136,8 +161,11 @@ async function prometheusAt(n: number, simPort: number) {
     await sleep(INTERVAL_SEC * 1000);
   }
   const text = await (await fetch(`${url}/metrics`)).text();
-  const byGroup = text.split('\n').filter((l) => l.startsWith('prometheus_rule_group_last_duration_seconds{'))
-    .map((l) => `${/rule_group="[^"]*;([^"]+)"/.exec(l)?.[1] ?? '?'} ${(Number(l.slice(l.lastIndexOf(' ') + 1)) * 1000).toFixed(1)}`).join(', ');
+  const byGroup = text
+    .split('\n')
+    .filter((l) => l.startsWith('prometheus_rule_group_last_duration_seconds{'))
+    .map((l) => `${/rule_group="[^"]*;([^"]+)"/.exec(l)?.[1] ?? '?'} ${(Number(l.slice(l.lastIndexOf(' ') + 1)) * 1000).toFixed(1)}`)
+    .join(', ');
   const series = metric(text, 'prometheus_tsdb_head_series')[0];
   const rss = metric(text, 'process_resident_memory_bytes')[0];
   const alerts = Number((await query('count(ALERTS{alertname="SelfHealSubsystemCritical"})'))[0]?.value[1] ?? 0);
@@ -147,7 +175,18 @@ async function prometheusAt(n: number, simPort: number) {
   const wall = await rulesWallClock(url);
   await stop(proc);
   evals.sort((a, b) => a - b);
-  return { n, byGroup, exprMs: cost.total, top: cost.top, wall, series, evalMs: evals[Math.floor(evals.length / 2)] * 1000, maxGroupMs: Math.max(...perGroup) * 1000, rssMiB: rss / 2 ** 20, alerts };
+  return {
+    n,
+    byGroup,
+    exprMs: cost.total,
+    top: cost.top,
+    wall,
+    series,
+    evalMs: evals[Math.floor(evals.length / 2)] * 1000,
+    maxGroupMs: Math.max(...perGroup) * 1000,
+    rssMiB: rss / 2 ** 20,
+    alerts,
+  };
 }
 
 /** Each rule's own wall clock in its group's last evaluation (`/api/v1/rules` evaluationTime), the slowest five. */
@@ -155,7 +194,11 @@ async function rulesWallClock(url: string): Promise<string> {
   type Rules = { data: { groups: { name: string; rules: { name: string; evaluationTime: number }[] }[] } };
   const body = (await (await fetch(`${url}/api/v1/rules`)).json()) as Rules;
   const each = body.data.groups.flatMap((g) => g.rules.map((r) => [`${g.name}/${r.name}`, r.evaluationTime * 1000] as const));
-  return [...each].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([n, ms]) => `${n} ${ms.toFixed(1)}`).join(', ');
+  return [...each]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 5)
+    .map(([n, ms]) => `${n} ${ms.toFixed(1)}`)
+    .join(', ');
 }
 
 /**
@@ -163,20 +206,30 @@ async function rulesWallClock(url: string): Promise<string> {
  * fastest kept, summed: the CPU cost of one evaluation of the pack, with the host's contention filtered out.
  */
 async function rulesCost(url: string): Promise<{ total: number; top: string }> {
-  const doc = parseYaml(readFileSync(join(ROOT, 'rules/selfheal.rules.yml'), 'utf8')) as { groups: { rules: { expr: string; alert?: string; record?: string }[] }[] };
+  const doc = parseYaml(readFileSync(join(ROOT, 'rules/selfheal.rules.yml'), 'utf8')) as {
+    groups: { rules: { expr: string; alert?: string; record?: string }[] }[];
+  };
   let total = 0;
   const each: [string, number][] = [];
   for (const r of doc.groups.flatMap((g) => g.rules)) {
     let best = Infinity;
     for (let k = 0; k < 5; k++) {
-      const body = (await (await fetch(`${url}/api/v1/query?stats=all&query=${encodeURIComponent(r.expr)}`)).json()) as { data: { stats?: { timings?: { evalTotalTime?: number } } } };
+      const body = (await (await fetch(`${url}/api/v1/query?stats=all&query=${encodeURIComponent(r.expr)}`)).json()) as {
+        data: { stats?: { timings?: { evalTotalTime?: number } } };
+      };
       best = Math.min(best, body.data.stats?.timings?.evalTotalTime ?? NaN);
     }
     total += best;
     each.push([r.alert ?? r.record ?? '?', best * 1000]);
   }
   each.sort((a, b) => b[1] - a[1]);
-  return { total: total * 1000, top: each.slice(0, 3).map(([n, ms]) => `${n} ${ms.toFixed(1)}`).join(', ') };
+  return {
+    total: total * 1000,
+    top: each
+      .slice(0, 3)
+      .map(([n, ms]) => `${n} ${ms.toFixed(1)}`)
+      .join(', '),
+  };
 }
 
 async function alertmanagerBurst(n: number) {
@@ -203,12 +256,25 @@ async function alertmanagerBurst(n: number) {
   const base = `http://127.0.0.1:${portOf(sink)}`;
   const tokenFile = join(dir, 'token');
   writeFileSync(tokenFile, 'bench');
-  const cfg = fleetAlertmanagerConfig(inventory(n, (i) => `${base}/h/${i}`), { tokenFile, pagerUrl: `${base}/pager`, deadmansSwitchUrl: `${base}/dms`, groupWait: '1s', groupInterval: '5s', repeatInterval: '1h' });
+  const cfg = fleetAlertmanagerConfig(
+    inventory(n, (i) => `${base}/h/${i}`),
+    { tokenFile, pagerUrl: `${base}/pager`, deadmansSwitchUrl: `${base}/dms`, groupWait: '1s', groupInterval: '5s', repeatInterval: '1h' },
+  );
   const file = join(dir, 'alertmanager.yml');
   writeFileSync(file, stringify(cfg));
   const port = await freePort();
   const t0 = performance.now();
-  const proc = spawn('prometheus-alertmanager', [`--config.file=${file}`, `--storage.path=${dir}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address=', '--log.level=warn'], { stdio: 'ignore' });
+  const proc = spawn(
+    'prometheus-alertmanager',
+    [
+      `--config.file=${file}`,
+      `--storage.path=${dir}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--cluster.listen-address=',
+      '--log.level=warn',
+    ],
+    { stdio: 'ignore' },
+  );
   const url = `http://127.0.0.1:${port}`;
   await waitFor('alertmanager ready', async () => (await fetch(`${url}/-/ready`)).ok);
   const startMs = performance.now() - t0;
@@ -222,12 +288,24 @@ async function alertmanagerBurst(n: number) {
   reloads.sort((a, b) => a - b);
   const now = new Date().toISOString();
   const alerts = Array.from({ length: n }, (_, i) => ({
-    labels: { alertname: 'SelfHealSubsystemCritical', severity: 'warning', signal: 'subsystem', subsystem: 'event_executor', issue_severity: 'critical', job: 'selfheal', instance: `sim-${i}:8477` },
+    labels: {
+      alertname: 'SelfHealSubsystemCritical',
+      severity: 'warning',
+      signal: 'subsystem',
+      subsystem: 'event_executor',
+      issue_severity: 'critical',
+      job: 'selfheal',
+      instance: `sim-${i}:8477`,
+    },
     annotations: { summary: 'bench' },
     startsAt: now,
   }));
   const b0 = performance.now();
-  const posted = await fetch(`${url}/api/v2/alerts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(alerts) });
+  const posted = await fetch(`${url}/api/v2/alerts`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(alerts),
+  });
   if (!posted.ok) throw new Error(`post alerts: ${posted.status} ${await posted.text()}`);
   await waitFor('every alert delivered', async () => correct + wrong >= n, 120_000);
   const burstMs = last - b0;
@@ -237,14 +315,21 @@ async function alertmanagerBurst(n: number) {
 }
 
 async function main(): Promise<void> {
-  const sizes = process.argv.slice(2).map(Number).filter((x) => x > 0);
+  const sizes = process.argv
+    .slice(2)
+    .map(Number)
+    .filter((x) => x > 0);
   const ns = sizes.length ? sizes : [100, 1000];
   const { healthy, critical } = await expositions();
   const perInstance = healthy.split('\n').filter((l) => l && !l.startsWith('#')).length;
   const sim = await simulator(healthy, critical);
-  say(`## Fleet (one Prometheus ${execVersion('prometheus')}, scrape and evaluation every ${INTERVAL_SEC} s, the rules pack; ${perInstance} series per instance; every 10th instance with a critical feed)`);
+  say(
+    `## Fleet (one Prometheus ${execVersion('prometheus')}, scrape and evaluation every ${INTERVAL_SEC} s, the rules pack; ${perInstance} series per instance; every 10th instance with a critical feed)`,
+  );
   say();
-  say('| instances | head series | rule evaluation, all groups (ms) | slowest group (ms) | share of a 15 s interval | every rule once, fastest of 5 (ms) | its share of 15 s | Prometheus RSS (MiB) | SelfHealSubsystemCritical pending or firing |');
+  say(
+    '| instances | head series | rule evaluation, all groups (ms) | slowest group (ms) | share of a 15 s interval | every rule once, fastest of 5 (ms) | its share of 15 s | Prometheus RSS (MiB) | SelfHealSubsystemCritical pending or firing |',
+  );
   say('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   const rows = [];
   const groupLines: string[] = [];
@@ -252,24 +337,36 @@ async function main(): Promise<void> {
     const r = await prometheusAt(n, portOf(sim));
     rows.push(r);
     groupLines.push(`${n}: ${r.byGroup} ms (costliest rules: ${r.top} ms; slowest by wall clock: ${r.wall} ms)`);
-    say(`| ${n.toLocaleString('en')} | ${r.series.toLocaleString('en')} | ${r.evalMs.toFixed(1)} | ${r.maxGroupMs.toFixed(1)} | ${((r.evalMs / 15000) * 100).toFixed(3)} % | ${r.exprMs.toFixed(1)} | ${((r.exprMs / 15000) * 100).toFixed(3)} % | ${r.rssMiB.toFixed(0)} | ${r.alerts} |`);
+    say(
+      `| ${n.toLocaleString('en')} | ${r.series.toLocaleString('en')} | ${r.evalMs.toFixed(1)} | ${r.maxGroupMs.toFixed(1)} | ${((r.evalMs / 15000) * 100).toFixed(3)} % | ${r.exprMs.toFixed(1)} | ${((r.exprMs / 15000) * 100).toFixed(3)} % | ${r.rssMiB.toFixed(0)} | ${r.alerts} |`,
+    );
   }
   say();
-  say(`Per group, last evaluation: ${groupLines.join('; ')}. Load average during the run: ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} cores.`);
+  say(
+    `Per group, last evaluation: ${groupLines.join('; ')}. Load average during the run: ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')} on ${cpus().length} cores.`,
+  );
   if (rows.length >= 2) {
     const [a, b] = [rows[0], rows[rows.length - 1]];
     const k = b.n / a.n;
     say();
-    say(`Growth ${a.n} → ${b.n} (×${k}): series ×${(b.series / a.series).toFixed(1)}, rule evaluation ×${(b.evalMs / a.evalMs).toFixed(1)} (fastest-of-5 cost ×${(b.exprMs / a.exprMs).toFixed(1)}), RSS ×${(b.rssMiB / a.rssMiB).toFixed(1)}.`);
+    say(
+      `Growth ${a.n} → ${b.n} (×${k}): series ×${(b.series / a.series).toFixed(1)}, rule evaluation ×${(b.evalMs / a.evalMs).toFixed(1)} (fastest-of-5 cost ×${(b.exprMs / a.exprMs).toFixed(1)}), RSS ×${(b.rssMiB / a.rssMiB).toFixed(1)}.`,
+    );
   }
   await new Promise((r) => sim.close(r));
   const am = await alertmanagerBurst(Math.max(...ns));
   say();
   say(`## Alertmanager ${execVersion('prometheus-alertmanager')} on the generated ${am.n.toLocaleString('en')}-route config`);
   say();
-  say('| routes | start to ready (ms) | config reload (ms, median of 3) | burst of alerts | delivered to the right receiver | wrong | time to last delivery (ms, group_wait 1 s included) |');
+  say(
+    '| routes | start to ready (ms) | config reload (ms, median of 3) | burst of alerts | delivered to the right receiver | wrong | time to last delivery (ms, group_wait 1 s included) |',
+  );
   say('|---:|---:|---:|---:|---:|---:|---:|');
-  say(`| ${am.n.toLocaleString('en')} | ${am.startMs.toFixed(0)} | ${am.reloadMs.toFixed(0)} | ${am.n.toLocaleString('en')} | ${am.correct} | ${am.wrong} | ${am.burstMs.toFixed(0)} |`);
+  say(
+    `| ${am.n.toLocaleString('en')} | ${am.startMs.toFixed(0)} | ${am.reloadMs.toFixed(0)} | ${am.n.toLocaleString('en')} | ${am.correct} | ${am.wrong} | ${am.burstMs.toFixed(0)} |`,
+  );
 }
 
 function execVersion(bin: string): string {

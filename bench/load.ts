@@ -25,7 +25,9 @@ function get(agent: Agent, port: number, path: string, body?: Body): Promise<voi
 }
 
 /** A GET with these headers (e.g. Accept-Encoding), as a Body without one. */
-export const headersOnly = (headers: Record<string, string>): Body => () => ({ body: '', headers });
+export const headersOnly =
+  (headers: Record<string, string>): Body =>
+  () => ({ body: '', headers });
 
 export async function load(port: number, path: string, concurrency: number, total: number, body?: Body): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
@@ -57,9 +59,22 @@ export function hasWrk(): boolean {
 const ms = (v: string) => (v.endsWith('us') ? parseFloat(v) / 1000 : v.endsWith('ms') ? parseFloat(v) : parseFloat(v) * 1000);
 
 export function wrk(port: number, path: string, connections: number, seconds: number, headers: Record<string, string> = {}): LoadResult {
-  const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]), `http://127.0.0.1:${port}${path}`];
+  const args = [
+    '-t1',
+    `-c${connections}`,
+    `-d${seconds}s`,
+    '--latency',
+    ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]),
+    `http://127.0.0.1:${port}${path}`,
+  ];
   const out = spawnSync('wrk', args, { encoding: 'utf8' }).stdout;
   const rps = parseFloat(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 'NaN');
   const requests = parseInt(/(\d+) requests in/.exec(out)?.[1] ?? '0', 10);
-  return { requests, seconds, rps, p50_ms: ms(/\s50%\s+(\S+)/.exec(out)?.[1] ?? 'NaN'), p99_ms: ms(/\s99%\s+(\S+)/.exec(out)?.[1] ?? 'NaN') };
+  return {
+    requests,
+    seconds,
+    rps,
+    p50_ms: ms(/\s50%\s+(\S+)/.exec(out)?.[1] ?? 'NaN'),
+    p99_ms: ms(/\s99%\s+(\S+)/.exec(out)?.[1] ?? 'NaN'),
+  };
 }

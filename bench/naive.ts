@@ -18,11 +18,36 @@ export class NaiveExporter extends EventEmitter {
   private readonly common = new Metrics(BUILD, []);
   private readonly perSubsystem = new Registry();
   private readonly help = 'as of the last check cycle';
-  private readonly status = new Gauge({ name: 'selfheal_subsystem_status', help: this.help, labelNames: ['subsystem', 'status'], registers: [this.perSubsystem] });
-  private readonly duration = new Gauge({ name: 'selfheal_subsystem_check_duration_seconds', help: this.help, labelNames: ['subsystem'], registers: [this.perSubsystem] });
-  private readonly failures = new Gauge({ name: 'selfheal_subsystem_consecutive_failures', help: this.help, labelNames: ['subsystem'], registers: [this.perSubsystem] });
-  private readonly errors = new Counter({ name: 'selfheal_subsystem_check_errors_total', help: this.help, labelNames: ['subsystem'], registers: [this.perSubsystem] });
-  private readonly updated = new Gauge({ name: 'selfheal_subsystem_last_update_timestamp_seconds', help: this.help, labelNames: ['subsystem'], registers: [this.perSubsystem] });
+  private readonly status = new Gauge({
+    name: 'selfheal_subsystem_status',
+    help: this.help,
+    labelNames: ['subsystem', 'status'],
+    registers: [this.perSubsystem],
+  });
+  private readonly duration = new Gauge({
+    name: 'selfheal_subsystem_check_duration_seconds',
+    help: this.help,
+    labelNames: ['subsystem'],
+    registers: [this.perSubsystem],
+  });
+  private readonly failures = new Gauge({
+    name: 'selfheal_subsystem_consecutive_failures',
+    help: this.help,
+    labelNames: ['subsystem'],
+    registers: [this.perSubsystem],
+  });
+  private readonly errors = new Counter({
+    name: 'selfheal_subsystem_check_errors_total',
+    help: this.help,
+    labelNames: ['subsystem'],
+    registers: [this.perSubsystem],
+  });
+  private readonly updated = new Gauge({
+    name: 'selfheal_subsystem_last_update_timestamp_seconds',
+    help: this.help,
+    labelNames: ['subsystem'],
+    registers: [this.perSubsystem],
+  });
   private timer: NodeJS.Timeout | null = null;
   report: HealthReport | null = null;
 
@@ -34,7 +59,8 @@ export class NaiveExporter extends EventEmitter {
     // process_* and nodejs_* the usual way: read by collect() on every scrape.
     const defaults = new Registry();
     collectDefaultMetrics({ register: defaults });
-    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) defaults.removeSingleMetric(name);
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'])
+      defaults.removeSingleMetric(name);
     this.registry = Registry.merge([this.perSubsystem, this.common.registry, defaults]);
   }
 

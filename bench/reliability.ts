@@ -18,7 +18,13 @@ async function stop(proc: ChildProcess): Promise<void> {
 }
 
 /** One HTTP request on a fresh connection: status and milliseconds. */
-function call(port: number, method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<{ status: number; ms: number }> {
+function call(
+  port: number,
+  method: string,
+  path: string,
+  body?: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; ms: number }> {
   return new Promise((resolve, reject) => {
     const t = performance.now();
     const req = request({ host: '127.0.0.1', port, path, method, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
@@ -33,7 +39,9 @@ function call(port: number, method: string, path: string, body?: string, headers
 /** /policy and /metrics of one server, in alternating rounds; the median round of each. */
 export async function policyVsMetrics(say: Say, child: Child): Promise<void> {
   const native = hasWrk();
-  say(`## GET /policy vs GET /metrics (13 subsystems, 8 concurrent keep-alive clients, one server process; load: ${native ? 'wrk' : 'Node client'})`);
+  say(
+    `## GET /policy vs GET /metrics (13 subsystems, 8 concurrent keep-alive clients, one server process; load: ${native ? 'wrk' : 'Node client'})`,
+  );
   say();
   say('Both paths are answered from pre-encoded bytes ahead of Express routing. Alternating rounds of 5 s; the median round of each.');
   say();
@@ -48,7 +56,9 @@ export async function policyVsMetrics(say: Say, child: Child): Promise<void> {
   const m = mid(runs['/metrics']);
   for (const p of Object.keys(runs)) {
     const r = mid(runs[p]);
-    say(`| ${p} | ${f(r.rps, 0)} | ${f(r.p50_ms)} | ${f(r.p99_ms)} | ${runs[p].map((x) => `${f(x.rps, 0)} (${f(x.p99_ms)})`).join(', ')} | ${f((100 * r.rps) / m.rps, 0)} % |`);
+    say(
+      `| ${p} | ${f(r.rps, 0)} | ${f(r.p50_ms)} | ${f(r.p99_ms)} | ${runs[p].map((x) => `${f(x.rps, 0)} (${f(x.p99_ms)})`).join(', ')} | ${f((100 * r.rps) / m.rps, 0)} % |`,
+    );
   }
   say();
 }
@@ -85,23 +95,27 @@ export async function sseFanout(say: Say, child: Child): Promise<void> {
     const into = i < 0 ? cold : lat;
     const base = subs.map((s) => s.seen);
     const t0 = performance.now();
-    const arrived = subs.map((s, j) => new Promise<void>((r) => {
-      s.got = () => {
-        if (s.seen > base[j]) {
-          into.push(performance.now() - t0);
-          s.got = null;
-          r();
-        }
-      };
-    }));
-    if (i % 2 === 0) await call(port, 'POST', '/policy/override', JSON.stringify({ policy: 'no_new_trades', duration_sec: 600, reason: 'bench' }), auth);
+    const arrived = subs.map(
+      (s, j) =>
+        new Promise<void>((r) => {
+          s.got = () => {
+            if (s.seen > base[j]) {
+              into.push(performance.now() - t0);
+              s.got = null;
+              r();
+            }
+          };
+        }),
+    );
+    if (i % 2 === 0)
+      await call(port, 'POST', '/policy/override', JSON.stringify({ policy: 'no_new_trades', duration_sec: 600, reason: 'bench' }), auth);
     else await call(port, 'DELETE', '/policy/override', undefined, auth);
     await Promise.all(arrived);
   }
   for (const s of subs) s.sock.destroy();
   await stop(proc);
   say('Time from sending the change (POST/DELETE /policy/override) until each subscriber has read the `policy` event; the');
-  say('1,000 subscribers share the load generator\'s process (and the 2 cores) with nothing else. After two warm-up');
+  say("1,000 subscribers share the load generator's process (and the 2 cores) with nothing else. After two warm-up");
   say(`changes (the routes' first runs; measured apart: p50 ${f(q(cold, 0.5))} ms, max ${f(Math.max(...cold))} ms).`);
   say();
   say('| subscribers | changes | deliveries | p50 ms | p99 ms | max ms |');
@@ -117,7 +131,13 @@ export async function stormPolicy(say: Say, child: Child): Promise<void> {
   const { proc, port } = await child('receiver', 13);
   const alerts = Array.from({ length: 10_000 }, (_, i) => ({
     status: 'firing',
-    labels: { alertname: 'SelfHealSubsystemCritical', instance: 'bench', subsystem: 'ai_model', severity: 'critical', issue_severity: 'critical' },
+    labels: {
+      alertname: 'SelfHealSubsystemCritical',
+      instance: 'bench',
+      subsystem: 'ai_model',
+      severity: 'critical',
+      issue_severity: 'critical',
+    },
     annotations: {},
     startsAt: new Date(1_800_000_000_000).toISOString(),
     endsAt: '0001-01-01T00:00:00Z',
@@ -135,12 +155,20 @@ export async function stormPolicy(say: Say, child: Child): Promise<void> {
   const ack = await call(port, 'POST', '/alertmanager/webhook', body, { authorization: 'Bearer bench-token' });
   // Then the executor's passes: 5 run (the breaker), 9,995 go to approval.
   await new Promise((r) => setTimeout(r, 3000));
-  const after = await call(port, 'POST', '/alertmanager/webhook', JSON.stringify({ version: '4', status: 'firing', receiver: 'hook', groupKey: '{}', alerts: [{ ...alerts[0], fingerprint: 'late' }] }), { authorization: 'Bearer bench-token' });
+  const after = await call(
+    port,
+    'POST',
+    '/alertmanager/webhook',
+    JSON.stringify({ version: '4', status: 'firing', receiver: 'hook', groupKey: '{}', alerts: [{ ...alerts[0], fingerprint: 'late' }] }),
+    { authorization: 'Bearer bench-token' },
+  );
   await new Promise((r) => setTimeout(r, 500));
   storming = false;
   await Promise.all(pollers);
   await stop(proc);
-  say(`One delivery of 10,000 actionable alerts (${f(body.length / 2 ** 20, 1)} MiB) for one subsystem, acknowledged (HTTP ${ack.status}) in ${f(ack.ms, 0)} ms;`);
+  say(
+    `One delivery of 10,000 actionable alerts (${f(body.length / 2 ** 20, 1)} MiB) for one subsystem, acknowledged (HTTP ${ack.status}) in ${f(ack.ms, 0)} ms;`,
+  );
   say(`a single-alert delivery ~3 s later in ${f(after.ms, 1)} ms. Meanwhile 4 clients polled GET /policy (each on a fresh connection):`);
   say();
   say('| /policy answers | p50 ms | p99 ms | max ms | storm + aftermath s |');

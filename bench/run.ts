@@ -30,7 +30,10 @@ async function child(mode: 'ours' | 'naive' | 'receiver', n: number): Promise<{ 
   return { proc, port: msg.port };
 }
 
-/** The series (name and labels, without values) of an exposition, sorted; process_* and nodejs_* vary with the process's history (GC kinds seen). */
+/**
+ * The series (name and labels, without values) of an exposition, sorted; process_* and nodejs_* vary
+ * with the process's history (GC kinds seen).
+ */
 function seriesOf(text: string): string[] {
   return text
     .split('\n')
@@ -47,21 +50,33 @@ async function rssOf(proc: ChildProcess): Promise<number> {
 
 async function scrapes() {
   const native = hasWrk();
-  say(`## Scrape latency and throughput (8 concurrent keep-alive clients, server in its own process; load: ${native ? 'wrk' : 'Node client'})`);
+  say(
+    `## Scrape latency and throughput (8 concurrent keep-alive clients, server in its own process; load: ${native ? 'wrk' : 'Node client'})`,
+  );
   say();
   say('Both exporters run side by side and are measured in alternating rounds; each row is the round with the median');
   say('throughput (13 subsystems: 5 rounds of 5 s each; 10,000: one round of 20 s).');
   say();
   say('`ours, gzip` is the same server asked the way Prometheus asks (`Accept-Encoding: gzip`, OpenMetrics): it serves');
-  say('bytes compressed once per render. Its ratios are against the naive exporter\'s plain scrapes.');
+  say("bytes compressed once per render. Its ratios are against the naive exporter's plain scrapes.");
   say();
-  say('| subsystems | exporter | scrapes | p50 ms | p99 ms | scrapes/s | bytes/scrape | rounds: scrapes/s (p99 ms) | p50, p99 vs naive | throughput vs naive |');
+  say(
+    '| subsystems | exporter | scrapes | p50 ms | p99 ms | scrapes/s | bytes/scrape | rounds: scrapes/s (p99 ms) | p50, p99 vs naive | throughput vs naive |',
+  );
   say('|---:|---|---:|---:|---:|---:|---:|---|---:|---:|');
-  const PROMETHEUS = { 'Accept-Encoding': 'gzip', Accept: 'application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1' };
-  for (const [n, total, rounds] of [[13, 20_000, 5], [10_000, 400, 1]] as const) {
+  const PROMETHEUS = {
+    'Accept-Encoding': 'gzip',
+    Accept: 'application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1',
+  };
+  for (const [n, total, rounds] of [
+    [13, 20_000, 5],
+    [10_000, 400, 1],
+  ] as const) {
     const procs = { naive: await child('naive', n), ours: await child('ours', n) };
     // A fair comparison: both serve exactly the same series.
-    const served = await Promise.all((['naive', 'ours'] as const).map(async (m) => seriesOf(await (await fetch(`http://127.0.0.1:${procs[m].port}/metrics`)).text())));
+    const served = await Promise.all(
+      (['naive', 'ours'] as const).map(async (m) => seriesOf(await (await fetch(`http://127.0.0.1:${procs[m].port}/metrics`)).text())),
+    );
     if (served[0].join('\n') !== served[1].join('\n')) throw new Error(`naive and ours serve different series at ${n} subsystems`);
     const rows = [
       { name: 'naive', port: procs.naive.port, headers: {} as Record<string, string> },
@@ -75,7 +90,9 @@ async function scrapes() {
           let len = 0;
           r.on('data', (c: Buffer) => (len += c.length));
           r.on('end', () => resolve(len));
-        }).on('error', reject).end();
+        })
+          .on('error', reject)
+          .end();
       });
       bytes[row.name] = res;
     }
@@ -83,7 +100,11 @@ async function scrapes() {
     for (const row of rows) await load(row.port, '/metrics', 8, Math.min(200, total), headersOnly(row.headers)); // warm-up
     for (let r = 0; r < rounds; r++) {
       for (const row of rows) {
-        runs[row.name].push(native ? wrk(row.port, '/metrics', 8, n > 1000 ? 20 : 5, row.headers) : await load(row.port, '/metrics', 8, total, headersOnly(row.headers)));
+        runs[row.name].push(
+          native
+            ? wrk(row.port, '/metrics', 8, n > 1000 ? 20 : 5, row.headers)
+            : await load(row.port, '/metrics', 8, total, headersOnly(row.headers)),
+        );
       }
     }
     for (const m of ['naive', 'ours'] as const) {
@@ -97,7 +118,9 @@ async function scrapes() {
       const all = runs[row.name].map((x) => `${f(x.rps, 0)} (p99 ${f(x.p99_ms)})`).join(', ');
       const vs = row.name !== 'naive';
       const lat = vs ? `${f(naive.p50_ms / r.p50_ms, 1)}×, ${f(naive.p99_ms / r.p99_ms, 1)}× lower` : '1×';
-      say(`| ${n} | ${row.name} | ${r.requests} | ${f(r.p50_ms)} | ${f(r.p99_ms)} | ${f(r.rps, 0)} | ${bytes[row.name]} | ${all} | ${lat} | ${vs ? `${f(r.rps / naive.rps, 1)}×` : '1×'} |`);
+      say(
+        `| ${n} | ${row.name} | ${r.requests} | ${f(r.p50_ms)} | ${f(r.p99_ms)} | ${f(r.rps, 0)} | ${bytes[row.name]} | ${all} | ${lat} | ${vs ? `${f(r.rps / naive.rps, 1)}×` : '1×'} |`,
+      );
     }
   }
   say();
@@ -142,7 +165,9 @@ async function cycles() {
     // Each in a fresh process: one exporter's heap must not weigh on the other's collector.
     const theirs = await cycleChild('naive', n);
     const ours = await cycleChild('ours', n);
-    say(`| ${n} | ${f(theirs.ms, 1)} | ${f(theirs.stall, 1)} | ${f(ours.ms, 1)} | ${f(ours.stall, 1)} | ${f(theirs.stall / ours.stall, 1)}× lower |`);
+    say(
+      `| ${n} | ${f(theirs.ms, 1)} | ${f(theirs.stall, 1)} | ${f(ours.ms, 1)} | ${f(ours.stall, 1)} | ${f(theirs.stall / ours.stall, 1)}× lower |`,
+    );
   }
   say();
 }
@@ -150,7 +175,10 @@ async function cycles() {
 async function thresholdToPolicy() {
   say('## Threshold crossing → policy change');
   say();
-  const { root, config } = benchPlatform(13, { policy: { hold_down_sec: 0 }, subsystems: { event_executor: { degraded_after_sec: 1, critical_after_sec: 300 } } });
+  const { root, config } = benchPlatform(13, {
+    policy: { hold_down_sec: 0 },
+    subsystems: { event_executor: { degraded_after_sec: 1, critical_after_sec: 300 } },
+  });
   const m = new Monitor(config, { clock: Date.now, resources: fixedResources(), logger: silentLogger(), watchFiles: false });
   const lags: number[] = [];
   const state = join(root, 'data', 'event_executor_state.json');
@@ -223,7 +251,10 @@ async function heal() {
     let started: number | null = null;
     const deadline = Date.now() + 10_000;
     while (started === null) {
-      if (Date.now() > deadline) throw new Error(`trial ${i}: no restart within 10 s: ${JSON.stringify(rec.store.history(5).map((r) => [r.alertname, r.action, r.state, r.reason]))} ${JSON.stringify(svc.monitor.state.get('event_executor')?.result.health)}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `trial ${i}: no restart within 10 s: ${JSON.stringify(rec.store.history(5).map((r) => [r.alertname, r.action, r.state, r.reason]))} ${JSON.stringify(svc.monitor.state.get('event_executor')?.result.health)}`,
+        );
       const ran = rec.store.history(1000).filter((r) => r.action === 'restart_subsystem' && r.started_at !== null);
       if (ran.length > before) started = ran[0].started_at;
       else await new Promise((r) => setTimeout(r, 1));
@@ -263,9 +294,15 @@ async function heal() {
   const naiveTorn = (await naive.cycle()).current_safety_policy;
   say('| figure | trials | result |');
   say('|---|---:|---|');
-  say(`| stall → restart executed (ms after the heartbeat crossed critical; local path, no Prometheus/Alertmanager) | 20 | p50 ${f(lags[10], 0)} ms, max ${f(lags[19], 0)} ms |`);
-  say(`| isolated torn reads (1 in 21 checks) → policy changes, ours | 50 | ${isolated.changes.length} changes; event_executor ${isolated.worst}, policy ${isolated.policy} |`);
-  say(`| every other read torn → ours | 50 | ${frequent.changes.join(' → ') || 'no change'}; event_executor ${frequent.worst} (max_error_rate exceeded: at least degraded), never failed |`);
+  say(
+    `| stall → restart executed (ms after the heartbeat crossed critical; local path, no Prometheus/Alertmanager) | 20 | p50 ${f(lags[10], 0)} ms, max ${f(lags[19], 0)} ms |`,
+  );
+  say(
+    `| isolated torn reads (1 in 21 checks) → policy changes, ours | 50 | ${isolated.changes.length} changes; event_executor ${isolated.worst}, policy ${isolated.policy} |`,
+  );
+  say(
+    `| every other read torn → ours | 50 | ${frequent.changes.join(' → ') || 'no change'}; event_executor ${frequent.worst} (max_error_rate exceeded: at least degraded), never failed |`,
+  );
   say(`| torn read → policy, naive (one read = failed, the guide's rule) | 1 | ${naiveTorn} |`);
   say();
 }
@@ -289,7 +326,9 @@ async function idleCpu() {
   await once(naive.proc, 'exit');
   await svc.stop();
   const ours = (u.user + u.system) / wall;
-  say(`CPU over ${f(wall / 1e6, 0)} s idle: ours ${f(ours * 100, 3)} % of one core, naive ${f(cpu_ratio * 100, 3)} % (naive re-checks everything every 5 s; ours the trading-critical ones every 5 s, the rest every 30 s, and watches the files)`);
+  say(
+    `CPU over ${f(wall / 1e6, 0)} s idle: ours ${f(ours * 100, 3)} % of one core, naive ${f(cpu_ratio * 100, 3)} % (naive re-checks everything every 5 s; ours the trading-critical ones every 5 s, the rest every 30 s, and watches the files)`,
+  );
   say();
 }
 
@@ -306,7 +345,13 @@ async function webhook() {
         seq++;
         return {
           status: 'firing',
-          labels: { alertname: 'SelfHealSubsystemDegraded', instance: 'bench', subsystem: 'logging', severity: 'info', issue_severity: 'none' },
+          labels: {
+            alertname: 'SelfHealSubsystemDegraded',
+            instance: 'bench',
+            subsystem: 'logging',
+            severity: 'info',
+            issue_severity: 'none',
+          },
           annotations: {},
           startsAt: new Date(1_800_000_000_000 + seq).toISOString(),
           endsAt: '0001-01-01T00:00:00Z',
@@ -314,7 +359,10 @@ async function webhook() {
           fingerprint: seq.toString(16).padStart(16, '0'),
         };
       });
-      return { body: JSON.stringify({ version: '4', status: 'firing', receiver: 'hook', groupKey: '{}', alerts }), headers: { 'content-type': 'application/json', authorization: 'Bearer bench-token' } };
+      return {
+        body: JSON.stringify({ version: '4', status: 'firing', receiver: 'hook', groupKey: '{}', alerts }),
+        headers: { 'content-type': 'application/json', authorization: 'Bearer bench-token' },
+      };
     };
     await load(port, '/alertmanager/webhook', 8, 500, body);
     const r = await load(port, '/alertmanager/webhook', 8, perDelivery === 1 ? 20_000 : 4_000, body);

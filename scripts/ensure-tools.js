@@ -7,7 +7,14 @@
 const { spawnSync } = require('node:child_process');
 
 const SETS = {
-  test: { promtool: 'prometheus', prometheus: 'prometheus', amtool: 'prometheus-alertmanager', 'prometheus-alertmanager': 'prometheus-alertmanager', python3: 'python3', chromium: 'chromium' },
+  test: {
+    promtool: 'prometheus',
+    prometheus: 'prometheus',
+    amtool: 'prometheus-alertmanager',
+    'prometheus-alertmanager': 'prometheus-alertmanager',
+    python3: 'python3',
+    chromium: 'chromium',
+  },
   bench: { wrk: 'wrk' },
 };
 const set = process.argv[2] ?? 'test';
@@ -25,7 +32,9 @@ const pkgs = [...new Set(missing.map((t) => TOOLS[t]))];
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 if (!isRoot || !has('apt-get') || process.env.SELFHEAL_NO_INSTALL) {
   if (optional) {
-    console.error(`warning: ${missing.join(', ')} missing; the scrape benchmarks fall back to a Node client, whose figures are not comparable (sudo apt-get install -y ${pkgs.join(' ')})`);
+    console.error(
+      `warning: ${missing.join(', ')} missing; the scrape benchmarks fall back to a Node client, whose figures are not comparable (sudo apt-get install -y ${pkgs.join(' ')})`,
+    );
     process.exit(0);
   }
   console.error(`selfheal ${set}s need ${missing.join(', ')}.\nInstall them with:  sudo apt-get install -y ${pkgs.join(' ')}`);

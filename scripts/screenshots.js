@@ -33,12 +33,23 @@ const hook = (url, alerts) =>
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
-      version: '4', status: 'firing', receiver: 'selfheal-recovery', groupKey: '{}:{}', truncatedAlerts: 0,
-      groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://alertmanager:9093',
+      version: '4',
+      status: 'firing',
+      receiver: 'selfheal-recovery',
+      groupKey: '{}:{}',
+      truncatedAlerts: 0,
+      groupLabels: {},
+      commonLabels: {},
+      commonAnnotations: {},
+      externalURL: 'http://alertmanager:9093',
       alerts: alerts.map((a) => ({
-        status: 'firing', labels: { alertname: a.alertname, instance: 'demo:8477', job: 'selfheal', ...a.labels },
-        annotations: { summary: a.alertname }, startsAt: new Date().toISOString(), endsAt: '0001-01-01T00:00:00Z',
-        generatorURL: 'http://prometheus/graph', fingerprint: a.fingerprint,
+        status: 'firing',
+        labels: { alertname: a.alertname, instance: 'demo:8477', job: 'selfheal', ...a.labels },
+        annotations: { summary: a.alertname },
+        startsAt: new Date().toISOString(),
+        endsAt: '0001-01-01T00:00:00Z',
+        generatorURL: 'http://prometheus/graph',
+        fingerprint: a.fingerprint,
       })),
     }),
   });
@@ -65,8 +76,16 @@ async function main() {
 
     writeFaults(config.data_dir, ['ai_model', 'event_executor']);
     await hook(url, [
-      { alertname: 'SelfHealSubsystemCritical', labels: { subsystem: 'ai_model', issue_severity: 'critical', severity: 'critical' }, fingerprint: 'demo-ai' },
-      { alertname: 'SelfHealSafetyPolicyDefensive', labels: { subsystem: 'event_executor', action: 'close_all_positions', severity: 'critical' }, fingerprint: 'demo-close' },
+      {
+        alertname: 'SelfHealSubsystemCritical',
+        labels: { subsystem: 'ai_model', issue_severity: 'critical', severity: 'critical' },
+        fingerprint: 'demo-ai',
+      },
+      {
+        alertname: 'SelfHealSafetyPolicyDefensive',
+        labels: { subsystem: 'event_executor', action: 'close_all_positions', severity: 'critical' },
+        fingerprint: 'demo-close',
+      },
     ]);
     await page.waitForSelector('tr[data-subsystem="event_executor"][data-status="degraded"]', { timeout: 60_000 });
     await page.waitForSelector('[data-approval-id]');

@@ -27,13 +27,7 @@ export const RECOVERY_ACTIONS = [
 export type RecoveryAction = (typeof RECOVERY_ACTIONS)[number];
 
 /** Ordered from least to most protective; the index is the policy level. */
-export const SAFETY_POLICIES = [
-  'allow_all',
-  'safe_risk_profile',
-  'no_new_trades',
-  'defensive_exit',
-  'emergency_shutdown',
-] as const;
+export const SAFETY_POLICIES = ['allow_all', 'safe_risk_profile', 'no_new_trades', 'defensive_exit', 'emergency_shutdown'] as const;
 /** A safety policy: one of SAFETY_POLICIES; a higher level protects more. */
 export type SafetyPolicy = (typeof SAFETY_POLICIES)[number];
 

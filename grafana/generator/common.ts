@@ -58,7 +58,11 @@ export function baseDashboard(title: string, uid: string, description: string): 
 }
 
 export function q(expr: string, legend = '', refId = 'A'): DataqueryBuilder {
-  return new DataqueryBuilder().datasource(DS).expr(expr).legendFormat(legend || '__auto').refId(refId);
+  return new DataqueryBuilder()
+    .datasource(DS)
+    .expr(expr)
+    .legendFormat(legend || '__auto')
+    .refId(refId);
 }
 
 export function instantQ(expr: string, legend = '', refId = 'A'): DataqueryBuilder {
@@ -81,7 +85,13 @@ export function thresholds(steps: [number | null, string][]): ThresholdsConfigBu
 export const dashedThresholds = () => new GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Dashed);
 
 /** One colour per state, in the order of the codes the panels use (the index in the contract's list). */
-const STATUS_COLORS: Record<HealthStatus, string> = { healthy: 'green', degraded: 'yellow', critical: 'orange', failed: 'red', unknown: 'gray' };
+const STATUS_COLORS: Record<HealthStatus, string> = {
+  healthy: 'green',
+  degraded: 'yellow',
+  critical: 'orange',
+  failed: 'red',
+  unknown: 'gray',
+};
 const POLICY_COLORS: Record<SafetyPolicy, string> = {
   allow_all: 'green',
   safe_risk_profile: 'yellow',
@@ -90,9 +100,12 @@ const POLICY_COLORS: Record<SafetyPolicy, string> = {
   emergency_shutdown: 'dark-red',
 };
 
-const codeMappings = <T extends string>(states: readonly T[], colors: Record<T, string>) => valueMap(states.map((s, i) => [i, s, colors[s]]));
-const codeThresholds = <T extends string>(states: readonly T[], colors: Record<T, string>) => () =>
-  thresholds(states.map((s, i) => [i === 0 ? null : i, colors[s]]));
+const codeMappings = <T extends string>(states: readonly T[], colors: Record<T, string>) =>
+  valueMap(states.map((s, i) => [i, s, colors[s]]));
+const codeThresholds =
+  <T extends string>(states: readonly T[], colors: Record<T, string>) =>
+  () =>
+    thresholds(states.map((s, i) => [i === 0 ? null : i, colors[s]]));
 
 /** Status codes used by the state panels: a single number per subsystem, mapped back to names. */
 export const STATUS_MAPPINGS = codeMappings(HEALTH_STATUSES, STATUS_COLORS);

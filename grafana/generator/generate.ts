@@ -7,7 +7,12 @@ import { recovery } from './recovery';
 import { subsystem } from './subsystem';
 
 export function dashboards(): Record<string, unknown> {
-  return { 'selfheal-overview.json': overview(), 'selfheal-subsystem.json': subsystem(), 'selfheal-recovery.json': recovery(), 'selfheal-fleet.json': fleet() };
+  return {
+    'selfheal-overview.json': overview(),
+    'selfheal-subsystem.json': subsystem(),
+    'selfheal-recovery.json': recovery(),
+    'selfheal-fleet.json': fleet(),
+  };
 }
 
 export function renderDashboards(): Record<string, string> {

@@ -4,14 +4,40 @@ import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { PanelBuilder as Stat } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as Table } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as TimeSeries } from '@grafana/grafana-foundation-sdk/timeseries';
-import { DS, Layout, POLICY_MAPPINGS, SEL, STATUS_MAPPINGS, baseDashboard, dashedThresholds, instantQ, policyThresholds, q, statusCode, statusThresholds, statusTimeline, thresholds, valueMap } from './common';
+import {
+  DS,
+  Layout,
+  POLICY_MAPPINGS,
+  SEL,
+  STATUS_MAPPINGS,
+  baseDashboard,
+  dashedThresholds,
+  instantQ,
+  policyThresholds,
+  q,
+  statusCode,
+  statusThresholds,
+  statusTimeline,
+  thresholds,
+  valueMap,
+} from './common';
 
 const stat = (title: string, description: string) =>
-  new Stat().title(title).description(description).datasource(DS).colorMode(BigValueColorMode.Background).graphMode(BigValueGraphMode.None).textMode(BigValueTextMode.ValueAndName);
+  new Stat()
+    .title(title)
+    .description(description)
+    .datasource(DS)
+    .colorMode(BigValueColorMode.Background)
+    .graphMode(BigValueGraphMode.None)
+    .textMode(BigValueTextMode.ValueAndName);
 
 export function overview(): Dashboard {
   const L = new Layout();
-  return baseDashboard('selfheal / Overview', 'selfheal-overview', 'Health, safety policy, resources and recovery of the trading platform, per selfheal instance.')
+  return baseDashboard(
+    'selfheal / Overview',
+    'selfheal-overview',
+    'Health, safety policy, resources and recovery of the trading platform, per selfheal instance.',
+  )
     .withPanel(
       stat('Overall status', 'Worst subsystem status, capped by trading criticality (0 healthy … 3 failed, 4 unknown).')
         .unit('none')
@@ -21,7 +47,10 @@ export function overview(): Dashboard {
         .gridPos(L.next(6, 5)),
     )
     .withPanel(
-      stat('Safety policy', 'The policy trading bots obey: 0 allow_all, 1 safe_risk_profile, 2 no_new_trades, 3 defensive_exit, 4 emergency_shutdown.')
+      stat(
+        'Safety policy',
+        'The policy trading bots obey: 0 allow_all, 1 safe_risk_profile, 2 no_new_trades, 3 defensive_exit, 4 emergency_shutdown.',
+      )
         .unit('none')
         .mappings(POLICY_MAPPINGS)
         .thresholds(policyThresholds())
@@ -29,34 +58,52 @@ export function overview(): Dashboard {
         .gridPos(L.next(6, 5)),
     )
     .withPanel(
-      stat('Trading allowed', 'Whether trading should continue (the guide\'s trading_should_continue).')
+      stat('Trading allowed', "Whether trading should continue (the guide's trading_should_continue).")
         .unit('bool_yes_no')
-        .mappings(valueMap([[1, 'Yes', 'green'], [0, 'No', 'red']]))
-        .thresholds(thresholds([[null, 'red'], [1, 'green']]))
+        .mappings(
+          valueMap([
+            [1, 'Yes', 'green'],
+            [0, 'No', 'red'],
+          ]),
+        )
+        .thresholds(
+          thresholds([
+            [null, 'red'],
+            [1, 'green'],
+          ]),
+        )
         .withTarget(instantQ(`min by (instance) (selfheal_trading_allowed{${SEL}})`, '{{instance}}'))
         .gridPos(L.next(6, 5)),
     )
     .withPanel(
       stat('Immediate action', 'A critical issue exists or the system has failed.')
         .unit('bool_yes_no')
-        .mappings(valueMap([[1, 'REQUIRED', 'red'], [0, 'No', 'green']]))
-        .thresholds(thresholds([[null, 'green'], [1, 'red']]))
+        .mappings(
+          valueMap([
+            [1, 'REQUIRED', 'red'],
+            [0, 'No', 'green'],
+          ]),
+        )
+        .thresholds(
+          thresholds([
+            [null, 'green'],
+            [1, 'red'],
+          ]),
+        )
         .withTarget(instantQ(`max by (instance) (selfheal_requires_immediate_action{${SEL}})`, '{{instance}}'))
         .gridPos(L.next(6, 5)),
     )
     .withPanel(
       new TimeSeries()
         .title('Issues by severity')
-        .description('Current detected issues, by the guide\'s severities.')
+        .description("Current detected issues, by the guide's severities.")
         .datasource(DS)
         .unit('short')
         .min(0)
         .withTarget(q(`sum by (severity) (selfheal_issues{${SEL}})`, '{{severity}}'))
         .gridPos(L.next(8, 8)),
     )
-    .withPanel(
-      statusTimeline('Subsystems', 'Status of every subsystem over time.', SEL).gridPos(L.next(16, 8)),
-    )
+    .withPanel(statusTimeline('Subsystems', 'Status of every subsystem over time.', SEL).gridPos(L.next(16, 8)))
     .withPanel(
       new TimeSeries()
         .title('CPU')
@@ -65,7 +112,13 @@ export function overview(): Dashboard {
         .unit('percentunit')
         .min(0)
         .max(1)
-        .thresholds(thresholds([[null, 'green'], [0.9, 'orange'], [0.95, 'red']]))
+        .thresholds(
+          thresholds([
+            [null, 'green'],
+            [0.9, 'orange'],
+            [0.95, 'red'],
+          ]),
+        )
         .thresholdsStyle(dashedThresholds())
         .withTarget(q(`selfheal_cpu_usage_ratio{${SEL}}`, '{{instance}}'))
         .gridPos(L.next(8, 7)),
@@ -78,7 +131,13 @@ export function overview(): Dashboard {
         .unit('percentunit')
         .min(0)
         .max(1)
-        .thresholds(thresholds([[null, 'green'], [0.85, 'orange'], [0.9, 'red']]))
+        .thresholds(
+          thresholds([
+            [null, 'green'],
+            [0.85, 'orange'],
+            [0.9, 'red'],
+          ]),
+        )
         .thresholdsStyle(dashedThresholds())
         .withTarget(q(`selfheal_memory_usage_ratio{${SEL}}`, '{{instance}}'))
         .gridPos(L.next(8, 7)),
@@ -104,11 +163,17 @@ export function overview(): Dashboard {
         .gridPos(L.next(10, 7)),
     )
     .withPanel(
-      stat('Recovery success rate', 'Share of executed recovery actions that succeeded (verified) over the dashboard\'s time range.')
+      stat('Recovery success rate', "Share of executed recovery actions that succeeded (verified) over the dashboard's time range.")
         .unit('percentunit')
         .min(0)
         .max(1)
-        .thresholds(thresholds([[null, 'red'], [0.8, 'orange'], [0.95, 'green']]))
+        .thresholds(
+          thresholds([
+            [null, 'red'],
+            [0.8, 'orange'],
+            [0.95, 'green'],
+          ]),
+        )
         .noValue('no actions')
         .withTarget(
           instantQ(
@@ -121,7 +186,12 @@ export function overview(): Dashboard {
     .withPanel(
       stat('Pending approvals', 'Recovery actions waiting for an operator: GET /recovery/pending.')
         .unit('short')
-        .thresholds(thresholds([[null, 'green'], [1, 'orange']]))
+        .thresholds(
+          thresholds([
+            [null, 'green'],
+            [1, 'orange'],
+          ]),
+        )
         .withTarget(instantQ(`sum(selfheal_recovery_pending_approvals{${SEL}}) or vector(0)`, 'pending'))
         .gridPos(L.next(4, 7)),
     )
@@ -134,7 +204,7 @@ export function overview(): Dashboard {
     .withPanel(
       new Table()
         .title('Firing selfheal alerts')
-        .description('Alerts of the selfheal rules pack that are firing now, from Prometheus\' ALERTS series.')
+        .description("Alerts of the selfheal rules pack that are firing now, from Prometheus' ALERTS series.")
         .datasource(DS)
         .unit('none')
         .withTarget(instantQ('ALERTS{alertstate="firing",alertname=~"SelfHeal.*"}', '{{alertname}}').format('table' as never))

@@ -1,5 +1,13 @@
 // The guide's detection rules: one issue per unhealthy subsystem, plus CPU and memory pressure.
-import { SYSTEM_SUBSYSTEM, type DetectedIssue, type HealthStatus, type IssueSeverity, type ResourceUsage, type SubsystemHealth, type TradingCriticality } from '../types';
+import {
+  SYSTEM_SUBSYSTEM,
+  type DetectedIssue,
+  type HealthStatus,
+  type IssueSeverity,
+  type ResourceUsage,
+  type SubsystemHealth,
+  type TradingCriticality,
+} from '../types';
 
 export interface IssueSubsystem {
   health: SubsystemHealth;

@@ -191,7 +191,10 @@ export class PolicyClient extends EventEmitter<PolicyClientEvents> {
     while (this.running) {
       this.abort = new AbortController();
       try {
-        const res = await fetch(`${this.base}/policy/stream`, { headers: { ...this.opts.headers, Accept: 'text/event-stream' }, signal: this.abort.signal });
+        const res = await fetch(`${this.base}/policy/stream`, {
+          headers: { ...this.opts.headers, Accept: 'text/event-stream' },
+          signal: this.abort.signal,
+        });
         if (!res.ok || !res.body) throw new Error(`GET /policy/stream: HTTP ${res.status}`);
         this.streaming = true;
         await this.readEvents(res.body);
@@ -239,7 +242,6 @@ export interface PolicyClientEvents {
   change: [policy: PolicyView];
   error: [err: Error];
 }
-
 
 /**
  * A view as received, made safe to obey: an unknown policy is refused (null); a view from a service

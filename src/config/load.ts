@@ -109,15 +109,13 @@ export function parseConfig(raw: unknown, baseDir: string, env: NodeJS.ProcessEn
     const b = recS.section('basic_auth');
     const username = b.string('username', '');
     if (!username) b.fail('username', 'required');
-    const password =
-      b.optString('password') ?? readSecretFile(b, 'password_file') ?? b.fail('password', 'required (or password_file)');
+    const password = b.optString('password') ?? readSecretFile(b, 'password_file') ?? b.fail('password', 'required (or password_file)');
     b.done();
     basic_auth = { username, password };
   }
   const receiver = {
     enabled: recS.bool('enabled', true),
-    bearer_token:
-      recS.optString('bearer_token') ?? readSecretFile(recS, 'bearer_token_file') ?? env.SELFHEAL_WEBHOOK_TOKEN ?? null,
+    bearer_token: recS.optString('bearer_token') ?? readSecretFile(recS, 'bearer_token_file') ?? env.SELFHEAL_WEBHOOK_TOKEN ?? null,
     basic_auth,
     max_body_bytes: recS.number('max_body_bytes', 1024 * 1024, { min: 1024, int: true }),
     body_timeout_sec: recS.number('body_timeout_sec', 10, { gt: 0 }),
@@ -160,7 +158,8 @@ export function parseConfig(raw: unknown, baseDir: string, env: NodeJS.ProcessEn
 
   const conS = root.section('console');
   const grafana_url = conS.optString('grafana_url');
-  if (grafana_url !== null && !/^https?:\/\/[^\s]+$/.test(grafana_url)) conS.fail('grafana_url', `expected an http(s) URL, got "${grafana_url}"`);
+  if (grafana_url !== null && !/^https?:\/\/[^\s]+$/.test(grafana_url))
+    conS.fail('grafana_url', `expected an http(s) URL, got "${grafana_url}"`);
   conS.done();
 
   const top = {
@@ -237,12 +236,7 @@ function fill(v: unknown, top: Record<string, unknown>): unknown {
   return v;
 }
 
-function parseSubsystems(
-  s: Section,
-  top: Record<string, unknown>,
-  dataDir: string,
-  defaultTimeout: number,
-): SubsystemConfig[] {
+function parseSubsystems(s: Section, top: Record<string, unknown>, dataDir: string, defaultTimeout: number): SubsystemConfig[] {
   const names = [...Object.keys(BUILTIN_DEFAULTS), ...Object.keys(s.raw).filter((n) => !(n in BUILTIN_DEFAULTS))];
   const out: SubsystemConfig[] = [];
   const rawDependents = new Map<string, { list: string[] | '*'; section: Section }>();
@@ -262,7 +256,9 @@ function parseSubsystems(
     const enabled = m.bool('enabled', true);
     const criticality = m.oneOf('critical_for_trading', TRADING_CRITICALITIES, builtin?.criticality ?? 'partial');
     const dependents: string[] | '*' =
-      m.raw.dependents === '*' ? (m.raw_('dependents'), '*') : m.stringList('dependents', builtin && Array.isArray(builtin.dependents) ? builtin.dependents : []);
+      m.raw.dependents === '*'
+        ? (m.raw_('dependents'), '*')
+        : m.stringList('dependents', builtin && Array.isArray(builtin.dependents) ? builtin.dependents : []);
     if (builtin?.dependents === '*' && m.raw.dependents === undefined) rawDependents.set(name, { list: '*', section: m });
     else rawDependents.set(name, { list: dependents, section: m });
     const timeout_sec = m.number('timeout_sec', defaultTimeout, { gt: 0, max: TIMER_MAX_SEC });

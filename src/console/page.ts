@@ -105,8 +105,7 @@ export function consoleHtml(version: string): string {
 `;
 }
 
-export const FAVICON_SVG =
-  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><circle cx="8" cy="8" r="7" fill="#2e7d32"/></svg>';
+export const FAVICON_SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><circle cx="8" cy="8" r="7" fill="#2e7d32"/></svg>';
 
 /** Status colours always come with the status word (colour is never the only carrier). */
 export const CONSOLE_CSS = `

@@ -7,7 +7,11 @@ import { readDemoFaults, startSimulator, writeDemoFaults } from './simulator';
 export const DEMO_CONFIG = join(__dirname, '..', '..', '..', 'demo', 'selfheal.yml');
 
 export async function demoCommand(argv: string[], io: { out: (s: string) => void; err: (s: string) => void }): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: { config: { type: 'string' }, stubborn: { type: 'boolean' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { config: { type: 'string' }, stubborn: { type: 'boolean' } },
+    allowPositionals: true,
+  });
   const config = loadConfigFile(values.config ?? DEMO_CONFIG);
   const [verb, name] = positionals;
   const known = config.subsystems.map((s) => s.name);
@@ -21,7 +25,9 @@ export async function demoCommand(argv: string[], io: { out: (s: string) => void
     state.stubborn = values.stubborn ? [...state.stubborn, name] : state.stubborn.filter((s) => s !== name);
     writeDemoFaults(config.data_dir, state);
     const how = values.stubborn ? 'restarts will not help' : 'a restart will bring it back';
-    io.out(`${name}: heartbeat stopped (${how}). Watch http://${config.host}:${config.port}/, /policy and /recovery/history; heal with: selfheal demo heal ${name}\n`);
+    io.out(
+      `${name}: heartbeat stopped (${how}). Watch http://${config.host}:${config.port}/, /policy and /recovery/history; heal with: selfheal demo heal ${name}\n`,
+    );
     return 0;
   }
   if (verb === 'heal') {

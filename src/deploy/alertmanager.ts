@@ -93,7 +93,10 @@ export function alertmanagerConfig(o: AlertmanagerOptions): Record<string, unkno
       ...routeTiming(o),
       routes: [...pagerRoutes(o), { receiver: 'selfheal-recovery', matchers: ['severity=~"critical|warning|info"'] }],
     },
-    receivers: [{ name: 'selfheal-recovery', webhook_configs: [selfhealWebhook(o.selfhealUrl, o.tokenFile, o.webhookTimeout)] }, ...pagerReceivers(o)],
+    receivers: [
+      { name: 'selfheal-recovery', webhook_configs: [selfhealWebhook(o.selfhealUrl, o.tokenFile, o.webhookTimeout)] },
+      ...pagerReceivers(o),
+    ],
     inhibit_rules: inhibitRules(),
   };
 }
@@ -116,7 +119,9 @@ export function alertmanagerRouteSnippet(o: Omit<AlertmanagerOptions, 'pagerUrl'
     routes: [...heartbeat, { receiver: 'selfheal-recovery', matchers: ['alertname=~"SelfHeal.*"'], ...routeTiming(o), continue: true }],
     receivers: [
       { name: 'selfheal-recovery', webhook_configs: [selfhealWebhook(o.selfhealUrl, o.tokenFile, o.webhookTimeout)] },
-      ...(heartbeat.length ? [{ name: 'selfheal-deadmans-switch', webhook_configs: [{ url: o.deadmansSwitchUrl, send_resolved: false }] }] : []),
+      ...(heartbeat.length
+        ? [{ name: 'selfheal-deadmans-switch', webhook_configs: [{ url: o.deadmansSwitchUrl, send_resolved: false }] }]
+        : []),
     ],
   };
 }

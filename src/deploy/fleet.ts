@@ -25,7 +25,10 @@ export function fleetAlertmanagerConfig(instances: InventoryEntry[], o: FleetOpt
       ...routeTiming(o),
       routes: [
         ...pagerRoutes(),
-        ...instances.map((e) => ({ receiver: receiverOf(e.instance), matchers: [`instance=${quote(e.instance)}`, 'severity=~"critical|warning|info"'] })),
+        ...instances.map((e) => ({
+          receiver: receiverOf(e.instance),
+          matchers: [`instance=${quote(e.instance)}`, 'severity=~"critical|warning|info"'],
+        })),
       ],
     },
     receivers: [
@@ -86,8 +89,14 @@ scrape_configs:
 /** The files of a fleet, by name. */
 export function fleetFiles(instances: InventoryEntry[], o: FleetOptions): Record<string, string> {
   return {
-    'alertmanager.yml': HEADER + '# For Alertmanager >= 0.28 (webhook timeout).\n' + stringify(fleetAlertmanagerConfig(instances, { ...o, webhookTimeout: o.webhookTimeout ?? '10s' })),
-    'alertmanager-0.25.yml': HEADER + '# For Alertmanager 0.25-0.27, which has no webhook timeout setting.\n' + stringify(fleetAlertmanagerConfig(instances, { ...o, webhookTimeout: undefined })),
+    'alertmanager.yml':
+      HEADER +
+      '# For Alertmanager >= 0.28 (webhook timeout).\n' +
+      stringify(fleetAlertmanagerConfig(instances, { ...o, webhookTimeout: o.webhookTimeout ?? '10s' })),
+    'alertmanager-0.25.yml':
+      HEADER +
+      '# For Alertmanager 0.25-0.27, which has no webhook timeout setting.\n' +
+      stringify(fleetAlertmanagerConfig(instances, { ...o, webhookTimeout: undefined })),
     'targets.json': JSON.stringify(fleetTargets(instances), null, 2) + '\n',
     'README.md': readme(instances, o),
   };

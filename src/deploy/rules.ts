@@ -133,7 +133,10 @@ function recording(): Entry[] {
     // a fleet's evaluation is in these aggregations.
     { record: 'instance:selfheal_subsystems_critical:sum', expr: 'sum by (job, instance) (selfheal_subsystems{status="critical"})' },
     { record: 'instance:selfheal_subsystems_unhealthy:sum', expr: 'sum by (job, instance) (selfheal_subsystems{status!="healthy"})' },
-    { record: 'instance_action_outcome:selfheal_recovery_actions:increase1h', expr: 'sum by (job, instance, action, outcome) (increase(selfheal_recovery_actions_total[1h]))' },
+    {
+      record: 'instance_action_outcome:selfheal_recovery_actions:increase1h',
+      expr: 'sum by (job, instance, action, outcome) (increase(selfheal_recovery_actions_total[1h]))',
+    },
     {
       record: 'instance:selfheal_recovery_success:ratio_increase1h',
       comment: '`or … * 0`: an instance with failures and no success has a ratio of 0, not no ratio.',
@@ -150,7 +153,19 @@ sum by (job, instance) (increase(selfheal_recovery_actions_total{outcome=~"succe
 }
 
 /** One alert; its runbook link is `runbookBase#anchor`, the anchor being the default name in lower case. */
-function alert(c: RulesConfig, name: string, a: { expr: string; for?: string; labels: Record<string, string>; summary: string; description: string; comment?: string; anchor?: string }): Entry {
+function alert(
+  c: RulesConfig,
+  name: string,
+  a: {
+    expr: string;
+    for?: string;
+    labels: Record<string, string>;
+    summary: string;
+    description: string;
+    comment?: string;
+    anchor?: string;
+  },
+): Entry {
   const e: Entry = { alert: name, expr: a.expr };
   if (a.for) e.for = a.for;
   e.labels = a.labels;
@@ -169,50 +184,69 @@ function criticalAlerts(c: RulesConfig): Entry[] {
   const t = c.thresholds;
   return [
     alert(c, 'SelfHealOverallFailed', {
-      expr: 'selfheal_overall_status{status="failed"} == 1', for: f.overallFailed, labels: { severity: 'critical', signal: 'overall_status' },
+      expr: 'selfheal_overall_status{status="failed"} == 1',
+      for: f.overallFailed,
+      labels: { severity: 'critical', signal: 'overall_status' },
       summary: 'Trading platform health has FAILED',
-      description: 'selfheal on {{ $labels.instance }} reports overall status failed: a trading-critical subsystem has failed and the safety policy is emergency_shutdown.',
+      description:
+        'selfheal on {{ $labels.instance }} reports overall status failed: a trading-critical subsystem has failed and the safety policy is emergency_shutdown.',
     }),
     alert(c, 'SelfHealEmergencyShutdown', {
-      expr: 'selfheal_safety_policy{policy="emergency_shutdown"} == 1', labels: { severity: 'critical', signal: 'safety_policy' },
+      expr: 'selfheal_safety_policy{policy="emergency_shutdown"} == 1',
+      labels: { severity: 'critical', signal: 'safety_policy' },
       summary: 'Safety policy is emergency_shutdown',
-      description: 'selfheal on {{ $labels.instance }} serves emergency_shutdown: no trading activity, positions to be closed. The policy is latched until an operator resets it.',
+      description:
+        'selfheal on {{ $labels.instance }} serves emergency_shutdown: no trading activity, positions to be closed. The policy is latched until an operator resets it.',
     }),
     alert(c, 'SelfHealManySubsystemsCritical', {
-      comment: "Not the recording rule: groups evaluate in no set order, so an alert reading another\ngroup's output would see it one evaluation late.",
-      expr: `sum by (job, instance) (selfheal_subsystems{status="critical"}) >= ${t.manySubsystemsCritical}`, for: f.manySubsystemsCritical,
+      comment:
+        "Not the recording rule: groups evaluate in no set order, so an alert reading another\ngroup's output would see it one evaluation late.",
+      expr: `sum by (job, instance) (selfheal_subsystems{status="critical"}) >= ${t.manySubsystemsCritical}`,
+      for: f.manySubsystemsCritical,
       labels: { severity: 'critical', signal: 'subsystems' },
       summary: `${t.manySubsystemsCritical} or more subsystems are critical`,
       description: '{{ $value }} subsystems are critical on {{ $labels.instance }}.',
     }),
     alert(c, 'SelfHealCPUCritical', {
-      expr: `selfheal_cpu_usage_ratio > ${t.cpuCritical}`, for: f.cpuCritical, labels: { severity: 'critical', signal: 'cpu', subsystem: 'system', issue_severity: 'high' },
+      expr: `selfheal_cpu_usage_ratio > ${t.cpuCritical}`,
+      for: f.cpuCritical,
+      labels: { severity: 'critical', signal: 'cpu', subsystem: 'system', issue_severity: 'high' },
       summary: `Host CPU above ${pct(t.cpuCritical)}`,
       description: `CPU usage on {{ $labels.instance }} is {{ $value | humanizePercentage }} (critical above ${pct(t.cpuCritical)}).`,
     }),
     alert(c, 'SelfHealMemoryCritical', {
-      expr: `selfheal_memory_usage_ratio > ${t.memoryCritical}`, for: f.memoryCritical, labels: { severity: 'critical', signal: 'memory', subsystem: 'system', issue_severity: 'high' },
+      expr: `selfheal_memory_usage_ratio > ${t.memoryCritical}`,
+      for: f.memoryCritical,
+      labels: { severity: 'critical', signal: 'memory', subsystem: 'system', issue_severity: 'high' },
       summary: `Host memory above ${pct(t.memoryCritical)}`,
       description: `Memory usage on {{ $labels.instance }} is {{ $value | humanizePercentage }} (critical above ${pct(t.memoryCritical)}).`,
     }),
     alert(c, 'SelfHealExporterDown', {
-      expr: `up{${c.jobSelector}} == 0`, for: f.exporterDown, labels: { severity: 'critical', signal: 'exporter' },
+      expr: `up{${c.jobSelector}} == 0`,
+      for: f.exporterDown,
+      labels: { severity: 'critical', signal: 'exporter' },
       summary: 'selfheal exporter is down',
-      description: 'Prometheus cannot scrape selfheal on {{ $labels.instance }}: trading bots fall back to no_new_trades when its policy expires.',
+      description:
+        'Prometheus cannot scrape selfheal on {{ $labels.instance }}: trading bots fall back to no_new_trades when its policy expires.',
     }),
     alert(c, 'SelfHealExporterAbsent', {
-      expr: `absent(up{${c.jobSelector}})`, for: f.exporterAbsent, labels: { severity: 'critical', signal: 'exporter' },
+      expr: `absent(up{${c.jobSelector}})`,
+      for: f.exporterAbsent,
+      labels: { severity: 'critical', signal: 'exporter' },
       summary: 'No selfheal exporter is being scraped',
       description: `Prometheus has no target matching {${c.jobSelector}}: the platform is not monitored.`,
     }),
     alert(c, 'SelfHealChecksStalled', {
-      expr: `time() - selfheal_last_check_timestamp_seconds > ${t.checksStalledSec}`, for: f.checksStalled, labels: { severity: 'critical', signal: 'checks' },
+      expr: `time() - selfheal_last_check_timestamp_seconds > ${t.checksStalledSec}`,
+      for: f.checksStalled,
+      labels: { severity: 'critical', signal: 'checks' },
       summary: 'selfheal health checks have stalled',
       description: `The last check cycle on {{ $labels.instance }} finished {{ $value | humanizeDuration }} ago (more than ${humanDuration(`${t.checksStalledSec}s`)}).`,
     }),
     alert(c, 'SelfHealForeignAlerts', {
       comment: 'Fleet: a routing mistake means the right host is not healing; one misrouted delivery is enough.',
-      expr: `increase(selfheal_webhook_alerts_foreign_total[${t.foreignWindow}]) > 0`, for: f.foreignAlerts,
+      expr: `increase(selfheal_webhook_alerts_foreign_total[${t.foreignWindow}]) > 0`,
+      for: f.foreignAlerts,
       labels: { severity: 'critical', signal: 'routing', issue_severity: 'none' },
       summary: 'Alerts about other hosts keep reaching this selfheal',
       description: `selfheal on {{ $labels.instance }} received {{ $value | printf "%.0f" }} alert(s) about another instance (or none) in the last ${humanDuration(t.foreignWindow)}: Alertmanager routes them to the wrong host, so the right host is not healing. Recorded here, never acted on.`,
@@ -225,32 +259,44 @@ function warningAlerts(c: RulesConfig): Entry[] {
   const t = c.thresholds;
   return [
     alert(c, 'SelfHealOverallCritical', {
-      expr: 'selfheal_overall_status{status="critical"} == 1', for: f.overallCritical, labels: { severity: 'warning', signal: 'overall_status' },
+      expr: 'selfheal_overall_status{status="critical"} == 1',
+      for: f.overallCritical,
+      labels: { severity: 'warning', signal: 'overall_status' },
       summary: 'Trading platform health is critical',
       description: 'selfheal on {{ $labels.instance }} reports overall status critical.',
     }),
     alert(c, 'SelfHealSubsystemCritical', {
-      expr: 'selfheal_subsystem_problem{status="critical"} == 1', for: f.subsystemCritical, labels: { severity: 'warning', signal: 'subsystem', issue_severity: 'critical' },
+      expr: 'selfheal_subsystem_problem{status="critical"} == 1',
+      for: f.subsystemCritical,
+      labels: { severity: 'warning', signal: 'subsystem', issue_severity: 'critical' },
       summary: 'Subsystem {{ $labels.subsystem }} is critical',
-      description: "{{ $labels.subsystem }} on {{ $labels.instance }} is critical; the receiver applies the guide's action for a critical issue.",
+      description:
+        "{{ $labels.subsystem }} on {{ $labels.instance }} is critical; the receiver applies the guide's action for a critical issue.",
     }),
     alert(c, 'SelfHealSubsystemFailed', {
-      expr: 'selfheal_subsystem_problem{status="failed"} == 1', for: f.subsystemFailed, labels: { severity: 'warning', signal: 'subsystem', issue_severity: 'high' },
+      expr: 'selfheal_subsystem_problem{status="failed"} == 1',
+      for: f.subsystemFailed,
+      labels: { severity: 'warning', signal: 'subsystem', issue_severity: 'high' },
       summary: 'Subsystem {{ $labels.subsystem }} has failed',
       description: '{{ $labels.subsystem }} on {{ $labels.instance }} has failed (its check errors, or it stayed critical too long).',
     }),
     alert(c, 'SelfHealDefensiveExit', {
-      expr: 'selfheal_safety_policy{policy="defensive_exit"} == 1', labels: { severity: 'warning', signal: 'safety_policy' },
+      expr: 'selfheal_safety_policy{policy="defensive_exit"} == 1',
+      labels: { severity: 'warning', signal: 'safety_policy' },
       summary: 'Safety policy is defensive_exit',
       description: 'selfheal on {{ $labels.instance }} serves defensive_exit: no new positions, risky positions to be closed.',
     }),
     alert(c, 'SelfHealCPUHigh', {
-      expr: `selfheal_cpu_usage_ratio > ${t.cpuHigh}`, for: f.cpuHigh, labels: { severity: 'warning', signal: 'cpu', subsystem: 'system', issue_severity: 'high' },
+      expr: `selfheal_cpu_usage_ratio > ${t.cpuHigh}`,
+      for: f.cpuHigh,
+      labels: { severity: 'warning', signal: 'cpu', subsystem: 'system', issue_severity: 'high' },
       summary: `Host CPU above ${pct(t.cpuHigh)}`,
       description: `CPU usage on {{ $labels.instance }} is {{ $value | humanizePercentage }} (warning above ${pct(t.cpuHigh)}).`,
     }),
     alert(c, 'SelfHealMemoryHigh', {
-      expr: `selfheal_memory_usage_ratio > ${t.memoryHigh}`, for: f.memoryHigh, labels: { severity: 'warning', signal: 'memory', subsystem: 'system', issue_severity: 'high' },
+      expr: `selfheal_memory_usage_ratio > ${t.memoryHigh}`,
+      for: f.memoryHigh,
+      labels: { severity: 'warning', signal: 'memory', subsystem: 'system', issue_severity: 'high' },
       summary: `Host memory above ${pct(t.memoryHigh)}`,
       description: `Memory usage on {{ $labels.instance }} is {{ $value | humanizePercentage }} (warning above ${pct(t.memoryHigh)}).`,
     }),
@@ -262,7 +308,9 @@ function warningAlerts(c: RulesConfig): Entry[] {
       description: `{{ $value | printf "%.0f" }} {{ $labels.recovery_action }} execution(s) for {{ $labels.subsystem }} on {{ $labels.instance }} failed or did not verify in the last ${humanDuration(t.recoveryFailedWindow)}.`,
     }),
     alert(c, 'SelfHealRecoveryApprovalPending', {
-      expr: 'selfheal_recovery_pending_approvals > 0', for: f.approvalPending, labels: { severity: 'warning', signal: 'recovery' },
+      expr: 'selfheal_recovery_pending_approvals > 0',
+      for: f.approvalPending,
+      labels: { severity: 'warning', signal: 'recovery' },
       summary: 'Recovery actions are waiting for approval',
       description: `{{ $value }} recovery action(s) on {{ $labels.instance }} have waited for approval for more than ${humanDuration(f.approvalPending)}.`,
     }),
@@ -270,7 +318,8 @@ function warningAlerts(c: RulesConfig): Entry[] {
       expr: `${byRecoveryAction('max', 'selfheal_recovery_circuit_open')} == 1\n`,
       labels: { severity: 'warning', signal: 'recovery', issue_severity: 'none' },
       summary: 'Recovery circuit breaker open: {{ $labels.recovery_action }} on {{ $labels.subsystem }}',
-      description: 'Too many {{ $labels.recovery_action }} executions for {{ $labels.subsystem }} on {{ $labels.instance }}: further ones need approval.',
+      description:
+        'Too many {{ $labels.recovery_action }} executions for {{ $labels.subsystem }} on {{ $labels.instance }}: further ones need approval.',
     }),
     alert(c, 'SelfHealInternalErrors', {
       expr: `increase(selfheal_internal_errors_total[${t.internalErrorsWindow}]) > 0`,
@@ -280,7 +329,8 @@ function warningAlerts(c: RulesConfig): Entry[] {
         'selfheal on {{ $labels.instance }} hit its own fault ({{ $labels.kind }}: file descriptors, memory or an overloaded event loop) while checking; it is not counted against the platform, but checks are not getting through and /-/ready is false.',
     }),
     alert(c, 'SelfHealMaintenanceActive', {
-      expr: 'max by (job, instance, subsystem) (selfheal_recovery_maintenance) == 1', for: f.maintenanceActive,
+      expr: 'max by (job, instance, subsystem) (selfheal_recovery_maintenance) == 1',
+      for: f.maintenanceActive,
       labels: { severity: 'warning', signal: 'recovery', issue_severity: 'none' },
       summary: `Automatic recovery suspended for {{ $labels.subsystem }} on {{ $labels.instance }} for over ${humanDuration(f.maintenanceActive)}`,
       description: `A maintenance window on {{ $labels.instance }} has suspended automatic recovery for {{ $labels.subsystem }} for more than ${humanDuration(f.maintenanceActive)}; end it with DELETE /recovery/maintenance if the work is done.`,
@@ -293,17 +343,22 @@ function infoAlerts(c: RulesConfig): Entry[] {
   const t = c.thresholds;
   const info: Entry[] = [
     alert(c, 'SelfHealOverallDegraded', {
-      expr: 'selfheal_overall_status{status="degraded"} == 1', for: f.overallDegraded, labels: { severity: 'info', signal: 'overall_status' },
+      expr: 'selfheal_overall_status{status="degraded"} == 1',
+      for: f.overallDegraded,
+      labels: { severity: 'info', signal: 'overall_status' },
       summary: 'Trading platform health is degraded',
       description: 'selfheal on {{ $labels.instance }} reports overall status degraded; new positions are blocked (no_new_trades).',
     }),
     alert(c, 'SelfHealSubsystemDegraded', {
-      expr: 'selfheal_subsystem_problem{status="degraded"} == 1', for: f.subsystemDegraded, labels: { severity: 'info', signal: 'subsystem', issue_severity: 'medium' },
+      expr: 'selfheal_subsystem_problem{status="degraded"} == 1',
+      for: f.subsystemDegraded,
+      labels: { severity: 'info', signal: 'subsystem', issue_severity: 'medium' },
       summary: 'Subsystem {{ $labels.subsystem }} is degraded',
       description: `{{ $labels.subsystem }} on {{ $labels.instance }} has been degraded for ${humanDuration(f.subsystemDegraded)}.`,
     }),
     alert(c, 'SelfHealSafetyPolicyChanged', {
-      expr: `increase(selfheal_policy_changes_total[${t.policyChangedWindow}]) > 0`, labels: { severity: 'info', signal: 'safety_policy' },
+      expr: `increase(selfheal_policy_changes_total[${t.policyChangedWindow}]) > 0`,
+      labels: { severity: 'info', signal: 'safety_policy' },
       summary: 'Safety policy changed',
       description: `The safety policy on {{ $labels.instance }} changed {{ $value | printf "%.0f" }} time(s) in the last ${humanDuration(t.policyChangedWindow)}.`,
     }),
@@ -318,7 +373,8 @@ function infoAlerts(c: RulesConfig): Entry[] {
     info.push(
       alert(c, c.watchdog, {
         anchor: 'selfhealwatchdog',
-        expr: 'vector(1)', labels: { severity: 'info', signal: 'watchdog' },
+        expr: 'vector(1)',
+        labels: { severity: 'info', signal: 'watchdog' },
         summary: 'Alerting pipeline heartbeat (always firing)',
         description: "This alert always fires. If your dead man's switch stops receiving it, Prometheus or Alertmanager is down.",
       }),
@@ -358,7 +414,10 @@ The alert's own \`severity\` is the page level (critical|warning|info), not the 
 /** The YAML of groups (under `path` in doc), with the rules' comments, flow-style label maps and blank lines between groups. */
 function yamlWithComments(root: unknown, groups: { rules: Entry[] }[], groupsAt: (string | number)[], header: string): string {
   const doc = new Document(root);
-  doc.commentBefore = header.split('\n').map((l) => (l ? ` ${l}` : '')).join('\n');
+  doc.commentBefore = header
+    .split('\n')
+    .map((l) => (l ? ` ${l}` : ''))
+    .join('\n');
   const seq = doc.getIn(groupsAt, true);
   if (!isSeq(seq)) throw new Error('groups is not a sequence');
   seq.items.forEach((g, gi) => {
@@ -373,7 +432,11 @@ function yamlWithComments(root: unknown, groups: { rules: Entry[] }[], groupsAt:
       if (isMap(labels)) labels.flow = true;
       if (entry.comment) {
         const expr = map.items.find((p) => (p.key as { value?: unknown }).value === 'expr');
-        if (expr) (expr.key as { commentBefore?: string }).commentBefore = entry.comment.split('\n').map((l) => ` ${l}`).join('\n');
+        if (expr)
+          (expr.key as { commentBefore?: string }).commentBefore = entry.comment
+            .split('\n')
+            .map((l) => ` ${l}`)
+            .join('\n');
       }
     });
   });
@@ -396,6 +459,7 @@ export function prometheusRuleFile(c: RulesConfig = DEFAULT_RULES_CONFIG): strin
     metadata: { name: c.prometheusRule.name, labels: c.prometheusRule.labels },
     spec: { groups: groups.map((g) => ({ name: g.name, rules: g.rules.map(({ comment: _c, ...r }) => r) })) },
   };
-  const header = 'GENERATED by `npm run generate` from src/deploy/rules.ts (DEFAULT_RULES_CONFIG). Do not edit.\nThe rules of rules/selfheal.rules.yml as a prometheus-operator PrometheusRule: `kubectl apply -n monitoring -f`.\nmetadata.labels must match your Prometheus resource\'s ruleSelector (kube-prometheus: prometheus=k8s, role=alert-rules).';
+  const header =
+    "GENERATED by `npm run generate` from src/deploy/rules.ts (DEFAULT_RULES_CONFIG). Do not edit.\nThe rules of rules/selfheal.rules.yml as a prometheus-operator PrometheusRule: `kubectl apply -n monitoring -f`.\nmetadata.labels must match your Prometheus resource's ruleSelector (kube-prometheus: prometheus=k8s, role=alert-rules).";
   return yamlWithComments(obj, groups, ['spec', 'groups'], header);
 }

@@ -315,7 +315,10 @@ tests:
 
 `;
 
-const WATCHDOG = (rb: string, watchdog: string) => `  # ---- The heartbeat: always firing --------------------------------------------------------------
+const WATCHDOG = (
+  rb: string,
+  watchdog: string,
+) => `  # ---- The heartbeat: always firing --------------------------------------------------------------
   - interval: 1m
     input_series: []
     alert_rule_test:

@@ -27,8 +27,7 @@ export const systemResources: ResourceProbe = async () => {
   return {
     cpu_ratio: cpu.status === 'fulfilled' && Number.isFinite(cpu.value.currentLoad) ? ratio(cpu.value.currentLoad / 100) : null,
     // `active` excludes reclaimable page cache, which `used` would count on Linux.
-    memory_ratio:
-      mem.status === 'fulfilled' && mem.value.total > 0 ? ratio((mem.value.active ?? mem.value.used) / mem.value.total) : null,
+    memory_ratio: mem.status === 'fulfilled' && mem.value.total > 0 ? ratio((mem.value.active ?? mem.value.used) / mem.value.total) : null,
     open_connections: conns.status === 'fulfilled' ? conns.value : null,
   };
 };

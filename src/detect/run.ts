@@ -119,7 +119,12 @@ function isoAt(ms: number): string {
   return lastIso.iso;
 }
 
-export async function checkSubsystem(sub: SubsystemConfig, clock: Clock, deadlines?: Deadlines, opts: CheckOptions = {}): Promise<SubsystemResult> {
+export async function checkSubsystem(
+  sub: SubsystemConfig,
+  clock: Clock,
+  deadlines?: Deadlines,
+  opts: CheckOptions = {},
+): Promise<SubsystemResult> {
   const now = clock();
   const started = performance.now();
   const timers = deadlines ?? new Deadlines();

@@ -39,7 +39,9 @@ export const DEFAULT_MAX_SKEW_MS = 30_000;
 export function evidenceAge(evidenceMs: number, nowMs: number, maxSkewMs = DEFAULT_MAX_SKEW_MS): number {
   const ahead = evidenceMs - nowMs;
   if (ahead > maxSkewMs) {
-    throw new Error(`evidence dated ${(ahead / 1000).toFixed(1)}s in the future (clock skew beyond max_clock_skew_sec ${maxSkewMs / 1000})`);
+    throw new Error(
+      `evidence dated ${(ahead / 1000).toFixed(1)}s in the future (clock skew beyond max_clock_skew_sec ${maxSkewMs / 1000})`,
+    );
   }
   return ageSeconds(evidenceMs, nowMs);
 }

@@ -98,7 +98,12 @@ export class Monitor extends EventEmitter {
     this.subsystems = config.subsystems.filter((s) => s.enabled);
     this.sliced = this.subsystems.length > LARGE_PLATFORM;
     this.policy = new PolicyStateMachine(config.policy.hold_down_sec * 1000, deps.clock);
-    this.ignoredNames = new Set([basename(config.report_path), basename(config.recovery.journal_path), 'selfheal_maintenance.json', 'selfheal_latch.json']);
+    this.ignoredNames = new Set([
+      basename(config.report_path),
+      basename(config.recovery.journal_path),
+      'selfheal_maintenance.json',
+      'selfheal_latch.json',
+    ]);
   }
 
   private interval(sub: SubsystemConfig): number {
@@ -106,7 +111,10 @@ export class Monitor extends EventEmitter {
   }
 
   async start(): Promise<void> {
-    await this.runChecks(this.subsystems.map((s) => s.name), true);
+    await this.runChecks(
+      this.subsystems.map((s) => s.name),
+      true,
+    );
     if (this.deps.watchFiles !== false) this.watchFiles();
     this.reschedule();
   }
@@ -138,7 +146,10 @@ export class Monitor extends EventEmitter {
 
   /** Runs every check now (the guide's force-check); concurrent callers share one run. */
   async forceCheck(): Promise<ServedReport> {
-    await this.runChecks(this.subsystems.map((s) => s.name), true);
+    await this.runChecks(
+      this.subsystems.map((s) => s.name),
+      true,
+    );
     this.reschedule();
     if (!this.report) throw new Error('a full check produced no report');
     return this.report;
@@ -221,7 +232,10 @@ export class Monitor extends EventEmitter {
       this.resourcesDue = now + this.config.check_interval * 1000;
     }
     await runSliced(this.absorb(subs, results, now), this.sliced);
-    const base = await runSliced(evaluateSteps(this.config, this.subsystems, (sub) => this.latest(sub, now), this.resources, now), this.sliced);
+    const base = await runSliced(
+      evaluateSteps(this.config, this.subsystems, (sub) => this.latest(sub, now), this.resources, now),
+      this.sliced,
+    );
     const change = this.policy.update(base.current_safety_policy, policyReasons(base));
     this.lastCycleAt = now;
     this.lastCycleSeconds = (performance.now() - started) / 1000;
@@ -281,14 +295,29 @@ export class Monitor extends EventEmitter {
   }
 
   /** Our own fault: nothing is learned about the subsystem; it keeps its last result and is retried soon. */
-  private noteSelfFault(sub: SubsystemConfig, kind: SelfFaultKind, r: SubsystemResult, prev: SubsystemState | undefined, now: number, spacing: number): void {
+  private noteSelfFault(
+    sub: SubsystemConfig,
+    kind: SelfFaultKind,
+    r: SubsystemResult,
+    prev: SubsystemState | undefined,
+    now: number,
+    spacing: number,
+  ): void {
     const fault: SelfFault = { kind, subsystem: sub.name, error: String(r.health.details.error ?? ''), at: now };
-    if (!this.selfFaulted.has(sub.name)) this.deps.logger.error(fault, `selfheal's own fault (${fault.kind}) while checking ${sub.name}: not counted against the platform`);
+    if (!this.selfFaulted.has(sub.name))
+      this.deps.logger.error(fault, `selfheal's own fault (${fault.kind}) while checking ${sub.name}: not counted against the platform`);
     this.selfFaulted.set(sub.name, fault);
     this.selfFaults.set(fault.kind, (this.selfFaults.get(fault.kind) ?? 0) + 1);
     if (!prev) {
       r.health = { ...r.health, status: 'unknown', details: { error: `selfheal: ${fault.error}` } };
-      this.state.set(sub.name, { result: r, checked: 'unknown', history: EMPTY_HISTORY, errorsTotal: 0, episodeStart: null, lastEpisodeStart: null });
+      this.state.set(sub.name, {
+        result: r,
+        checked: 'unknown',
+        history: EMPTY_HISTORY,
+        errorsTotal: 0,
+        episodeStart: null,
+        lastEpisodeStart: null,
+      });
     }
     this.nextDue.set(sub.name, now + spacing);
     this.emit('selfFault', fault);
@@ -308,12 +337,16 @@ export class Monitor extends EventEmitter {
     if (seed !== undefined) this.episodeSeeds.delete(name);
     if (st.checked === 'healthy') st.episodeStart = null;
     else if (st.episodeStart === null) st.episodeStart = st.lastEpisodeStart = seed !== undefined && seed <= now ? seed : now;
-    const exhausted = st.checked === 'critical' && st.episodeStart !== null && this.recovery ? this.recovery.exhausted(name, st.episodeStart) : null;
+    const exhausted =
+      st.checked === 'critical' && st.episodeStart !== null && this.recovery ? this.recovery.exhausted(name, st.episodeStart) : null;
     const esc = escalate(st.checked, st.history, this.config, exhausted);
     const h = st.result.health;
     if (esc.status !== h.status || (esc.reason ?? undefined) !== h.details.escalation) {
       const { escalation: _old, ...details } = h.details;
-      st.result = { ...st.result, health: { ...h, status: esc.status, details: esc.reason ? { ...details, escalation: esc.reason } : details } };
+      st.result = {
+        ...st.result,
+        health: { ...h, status: esc.status, details: esc.reason ? { ...details, escalation: esc.reason } : details },
+      };
     }
   }
 
@@ -343,10 +376,13 @@ export class Monitor extends EventEmitter {
     if (this.stopped || this.deps.schedule === false) return;
     if (this.timer) clearTimeout(this.timer);
     const delay = Math.max(0, this.wakeAt() - this.deps.clock());
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.tick().catch((err) => this.deps.logger.error({ err }, 'check cycle failed'));
-    }, Math.min(delay, 2 ** 31 - 1));
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        this.tick().catch((err) => this.deps.logger.error({ err }, 'check cycle failed'));
+      },
+      Math.min(delay, 2 ** 31 - 1),
+    );
   }
 
   private watchFiles(): void {
@@ -390,7 +426,8 @@ export function policyReasons(report: HealthReport): string[] {
   const causes = new Map(report.detected_issues.map((i) => [i.subsystem, i.root_cause]));
   for (const h of Object.values(report.subsystem_health)) {
     if (h.status === 'healthy') continue;
-    const why = (h.details.error ?? h.details.warning ?? h.details.escalation ?? causes.get(h.subsystem) ?? undefined) as string | undefined;
+    const why = (h.details.error ?? h.details.warning ?? h.details.escalation ?? causes.get(h.subsystem) ?? undefined) as
+      string | undefined;
     reasons.push(`${h.subsystem} ${h.status}${why ? `: ${why}` : ''}`);
   }
   if (reasons.length === 0 && report.overall_status !== 'healthy') reasons.push(`overall status ${report.overall_status}`);

@@ -4,7 +4,14 @@ import { resourceIssues, subsystemIssue } from '../analyze/issues';
 import type { Config, SubsystemConfig } from '../config/types';
 import { evaluateSafetyPolicy, requiresImmediateAction, tradingShouldContinue } from '../recommend/policy';
 import { recommend } from '../recommend/recommendations';
-import { stricterPolicy, type DetectedIssue, type HealthReport, type ResourceUsage, type SafetyPolicy, type SubsystemHealth } from '../types';
+import {
+  stricterPolicy,
+  type DetectedIssue,
+  type HealthReport,
+  type ResourceUsage,
+  type SafetyPolicy,
+  type SubsystemHealth,
+} from '../types';
 import { runToEnd, type Steps } from './slices';
 
 export interface Observed {
@@ -35,7 +42,14 @@ export function* reportSteps(config: Config, observed: Observed[], resources: Re
     subsystem_health[o.sub.name] = o.health;
     yield;
   }
-  issues.push(...resourceIssues(resources, config, observed.map((o) => o.sub.name), nowMs));
+  issues.push(
+    ...resourceIssues(
+      resources,
+      config,
+      observed.map((o) => o.sub.name),
+      nowMs,
+    ),
+  );
   yield;
 
   const overall = overallStatus(statuses);
@@ -66,6 +80,8 @@ export function neverLooser(guide: SafetyPolicy, statuses: StatusInput[], issues
   const failed = new Set(observed.filter((o) => o.health.status === 'failed').map((o) => o.sub.name));
   if (failed.size === 0) return guide;
   const asCritical = statuses.map((s) => (s.status === 'failed' ? { ...s, status: 'critical' as const } : s));
-  const criticalIssues = issues.map((i) => (failed.has(i.subsystem) && i.severity === 'high' ? { ...i, severity: 'critical' as const } : i));
+  const criticalIssues = issues.map((i) =>
+    failed.has(i.subsystem) && i.severity === 'high' ? { ...i, severity: 'critical' as const } : i,
+  );
   return stricterPolicy(guide, evaluateSafetyPolicy(overallStatus(asCritical), criticalIssues));
 }

@@ -32,7 +32,8 @@ export function decide(alert: AlertIn, o: DecideOptions): Decision {
   if (explicit !== undefined && !(RECOVERY_ACTIONS as readonly string[]).includes(explicit)) {
     return { kind: 'record', reason: `unknown action label "${explicit.slice(0, 64)}"`, subsystem };
   }
-  if (!subsystem && explicit === undefined) return { kind: 'record', reason: 'no subsystem or action label: nothing to remediate', subsystem };
+  if (!subsystem && explicit === undefined)
+    return { kind: 'record', reason: 'no subsystem or action label: nothing to remediate', subsystem };
   const target = subsystem ?? SYSTEM_SUBSYSTEM;
   if (target !== SYSTEM_SUBSYSTEM && !o.knownSubsystems.has(target)) {
     return { kind: 'record', reason: `unknown subsystem "${target.slice(0, 64)}"`, subsystem: null };
@@ -40,16 +41,18 @@ export function decide(alert: AlertIn, o: DecideOptions): Decision {
   const sevLabel = l.issue_severity;
   let severity: IssueSeverity | undefined;
   if (sevLabel !== undefined) {
-    if (!(ISSUE_SEVERITIES as readonly string[]).includes(sevLabel)) return { kind: 'record', reason: `unknown issue_severity "${sevLabel.slice(0, 32)}"`, subsystem: target };
+    if (!(ISSUE_SEVERITIES as readonly string[]).includes(sevLabel))
+      return { kind: 'record', reason: `unknown issue_severity "${sevLabel.slice(0, 32)}"`, subsystem: target };
     severity = sevLabel as IssueSeverity;
   } else {
     severity = FROM_SEVERITY[l.severity ?? ''];
     if (!severity) return { kind: 'record', reason: 'no issue_severity and no known severity label', subsystem: target };
   }
   // An explicitly requested action may run unattended where the guide allows that action to.
-  const chosen = explicit !== undefined
-    ? { action: explicit as RecoveryAction, can_auto_execute: ACTIONS[explicit as RecoveryAction].auto(o) }
-    : selectAction({ subsystem: target, severity }, o);
+  const chosen =
+    explicit !== undefined
+      ? { action: explicit as RecoveryAction, can_auto_execute: ACTIONS[explicit as RecoveryAction].auto(o) }
+      : selectAction({ subsystem: target, severity }, o);
   const forced = o.requireApproval.includes(chosen.action);
   return {
     kind: 'act',

@@ -113,14 +113,28 @@ export async function runHttp(h: NonNullable<HandlerConfig['http']>, ctx: Action
     const res = await fetch(h.url, {
       method: h.method,
       headers: { 'content-type': 'application/json', ...h.headers },
-      body: h.method === 'GET' ? undefined : JSON.stringify({ action: ctx.action, subsystem: ctx.subsystem, severity: ctx.severity, alertname: ctx.alertname, fingerprint: ctx.fingerprint, starts_at: ctx.startsAt, labels: ctx.labels }),
+      body:
+        h.method === 'GET'
+          ? undefined
+          : JSON.stringify({
+              action: ctx.action,
+              subsystem: ctx.subsystem,
+              severity: ctx.severity,
+              alertname: ctx.alertname,
+              fingerprint: ctx.fingerprint,
+              starts_at: ctx.startsAt,
+              labels: ctx.labels,
+            }),
       signal: AbortSignal.timeout(timeoutSec * 1000),
     });
     const text = await readCapped(res, MAX_HTTP_ANSWER_BYTES).catch(() => '');
     return { ok: res.ok, detail: clip(`HTTP ${res.status}${text ? `: ${text}` : ''}`) };
   } catch (err) {
     const e = err as Error & { cause?: { code?: string } };
-    return { ok: false, detail: e.name === 'TimeoutError' ? `timed out after ${timeoutSec}s` : `request failed: ${e.cause?.code ?? e.message}` };
+    return {
+      ok: false,
+      detail: e.name === 'TimeoutError' ? `timed out after ${timeoutSec}s` : `request failed: ${e.cause?.code ?? e.message}`,
+    };
   }
 }
 
@@ -150,6 +164,15 @@ export function runHandler(h: HandlerConfig, ctx: ActionContext): Promise<Effect
 /** The original platform's mechanism, an action's default effect: a flag file its supervisor watches. */
 export function writeFlag(dataDir: string, ctx: ActionContext, now: number): EffectResult {
   const name = flagFile(ctx.action, ctx.subsystem);
-  writeFileSync(join(dataDir, name), JSON.stringify({ action: ctx.action, subsystem: ctx.subsystem, alertname: ctx.alertname, fingerprint: ctx.fingerprint, requested_at: new Date(now).toISOString() }) + '\n');
+  writeFileSync(
+    join(dataDir, name),
+    JSON.stringify({
+      action: ctx.action,
+      subsystem: ctx.subsystem,
+      alertname: ctx.alertname,
+      fingerprint: ctx.fingerprint,
+      requested_at: new Date(now).toISOString(),
+    }) + '\n',
+  );
   return { ok: true, detail: `wrote ${name}` };
 }

@@ -133,14 +133,28 @@ export class RecoveryExecutor {
    */
   private recoverProtective(r: ActRecord, now: number): void {
     if (this.store.isResolved(r.fingerprint, r.starts_at)) {
-      this.store.update(r.id, { state: 'cancelled', outcome: 'cancelled', reason: `${r.reason}; interrupted by a restart, alert resolved meanwhile`, updated_at: now, finished_at: now });
+      this.store.update(r.id, {
+        state: 'cancelled',
+        outcome: 'cancelled',
+        reason: `${r.reason}; interrupted by a restart, alert resolved meanwhile`,
+        updated_at: now,
+        finished_at: now,
+      });
       this.hooks.outcome(r.action, r.subsystem, 'cancelled');
       return;
     }
     this.impose(r);
-    this.store.update(r.id, { state: 'recorded', approved: true, reason: `${r.reason}; interrupted by a restart: protective, floor re-imposed and re-applied`, updated_at: now });
+    this.store.update(r.id, {
+      state: 'recorded',
+      approved: true,
+      reason: `${r.reason}; interrupted by a restart: protective, floor re-imposed and re-applied`,
+      updated_at: now,
+    });
     this.hooks.outcome(r.action, r.subsystem, 'interrupted');
-    this.logger.warn({ id: r.id, action: r.action, subsystem: r.subsystem }, 'protective action interrupted by restart; floor re-imposed, running it again');
+    this.logger.warn(
+      { id: r.id, action: r.action, subsystem: r.subsystem },
+      'protective action interrupted by restart; floor re-imposed, running it again',
+    );
   }
 
   /** Records every alert of a delivery in one transaction, then acts on it. Throws if it could not record (→ 5xx). */
@@ -159,7 +173,10 @@ export class RecoveryExecutor {
   /** Records a delivery's alerts (in the caller's transaction, if there is one); duplicates are counted. */
   record(alerts: AlertIn[]): Recorded {
     const now = this.clock();
-    const recs = this.resolvedFirst(alerts.map((a) => this.toRecord(a, now)), now);
+    const recs = this.resolvedFirst(
+      alerts.map((a) => this.toRecord(a, now)),
+      now,
+    );
     const { inserted, duplicates } = this.store.insertMany(recs);
     return { received: alerts.length, inserted, duplicates, now };
   }
@@ -170,7 +187,10 @@ export class RecoveryExecutor {
       if (r.state === 'dry_run') this.hooks.outcome(r.action, r.subsystem, 'dry_run');
       if (r.state === 'cancelled') this.hooks.outcome(r.action, r.subsystem, 'cancelled'); // its resolve came first
       if (r.status === 'resolved') this.onResolved(r, now);
-      this.logger.info({ id: r.id, alertname: r.alertname, status: r.status, state: r.state, action: r.action, subsystem: r.subsystem, reason: r.reason }, 'alert recorded');
+      this.logger.info(
+        { id: r.id, alertname: r.alertname, status: r.status, state: r.state, action: r.action, subsystem: r.subsystem, reason: r.reason },
+        'alert recorded',
+      );
     }
     // Record-only and duplicate deliveries change no gauge: keep the intake path lean.
     if (inserted.some((r) => r.state !== 'ignored')) this.hooks.changed();
@@ -201,14 +221,25 @@ export class RecoveryExecutor {
     };
     // Another host's alert (fleet mode): recorded, never executed, never floored.
     const foreign = foreignReason(a.labels, this.config.instance);
-    if (foreign) return { ...base, subsystem: a.labels.subsystem ?? null, action: null, issue_severity: null, state: 'ignored', reason: foreign };
+    if (foreign)
+      return { ...base, subsystem: a.labels.subsystem ?? null, action: null, issue_severity: null, state: 'ignored', reason: foreign };
     if (a.status === 'resolved') {
-      return { ...base, status: a.status, subsystem: a.labels.subsystem ?? null, action: null, issue_severity: null, state: 'resolved', reason: 'alert resolved: never a remediation' };
+      return {
+        ...base,
+        status: a.status,
+        subsystem: a.labels.subsystem ?? null,
+        action: null,
+        issue_severity: null,
+        state: 'resolved',
+        reason: 'alert resolved: never a remediation',
+      };
     }
     const d = decide(a, this.decideOpts);
-    if (d.kind === 'record') return { ...base, subsystem: d.subsystem, action: null, issue_severity: null, state: 'ignored', reason: d.reason };
+    if (d.kind === 'record')
+      return { ...base, subsystem: d.subsystem, action: null, issue_severity: null, state: 'ignored', reason: d.reason };
     const skip = this.skipReason(d.subsystem, d.action, a.fingerprint);
-    if (skip) return { ...base, subsystem: d.subsystem, action: d.action, issue_severity: d.issue_severity, state: 'ignored', reason: skip };
+    if (skip)
+      return { ...base, subsystem: d.subsystem, action: d.action, issue_severity: d.issue_severity, state: 'ignored', reason: skip };
     const rc = this.config.recovery;
     const dry = rc.dry_run || rc.dry_run_actions.includes(d.action);
     const before = this.pipeline.state.get(d.subsystem)?.result.health.status ?? null;
@@ -223,7 +254,17 @@ export class RecoveryExecutor {
       reason += '; requires approval';
       expires_at = now + rc.approval_ttl_sec * 1000;
     }
-    return { ...base, status: a.status, subsystem: d.subsystem, action: d.action, issue_severity: d.issue_severity, state, reason, expires_at, before_status: before };
+    return {
+      ...base,
+      status: a.status,
+      subsystem: d.subsystem,
+      action: d.action,
+      issue_severity: d.issue_severity,
+      state,
+      reason,
+      expires_at,
+      before_status: before,
+    };
   }
 
   /**
@@ -233,11 +274,13 @@ export class RecoveryExecutor {
    */
   private skipReason(subsystem: string, action: RecoveryAction, fingerprint: string): string | null {
     const w = this.maintenance?.active(subsystem);
-    if (w) return `maintenance window for ${w.subsystem ?? 'all subsystems'} until ${new Date(w.until).toISOString()} (${w.reason}): recorded, nothing run`;
+    if (w)
+      return `maintenance window for ${w.subsystem ?? 'all subsystems'} until ${new Date(w.until).toISOString()} (${w.reason}): recorded, nothing run`;
     const episode = this.pipeline.state.get(subsystem)?.lastEpisodeStart ?? null;
     if (episode === null) return null;
     const done = this.store.handledSince(subsystem, action, episode);
-    if (done && done.fingerprint !== fingerprint) return `${action} for ${subsystem} already handled in this episode by ${done.id} (${done.alertname}): recorded, nothing run`;
+    if (done && done.fingerprint !== fingerprint)
+      return `${action} for ${subsystem} already handled in this episode by ${done.id} (${done.alertname}): recorded, nothing run`;
     return null;
   }
 
@@ -263,7 +306,8 @@ export class RecoveryExecutor {
     for (const action of VERIFIED_ACTIONS) {
       if (reason) break;
       const recent = this.store.lastFinished(subsystem, action, max).filter((r) => (r.finished_at ?? 0) >= episodeStart);
-      if (recent.length >= max && recent.every((r) => r.state === 'failed')) reason = `${max} ${action} attempts in a row verified as failed`;
+      if (recent.length >= max && recent.every((r) => r.state === 'failed'))
+        reason = `${max} ${action} attempts in a row verified as failed`;
     }
     this.exhaustedMemo.set(subsystem, { reason, since: episodeStart });
     return reason;
@@ -278,7 +322,14 @@ export class RecoveryExecutor {
     return recs.map((r) => {
       if (!isAct(r) || TERMINAL.includes(r.state)) return r;
       if (!inDelivery.has(`${r.fingerprint}|${r.starts_at}`) && !this.store.isResolved(r.fingerprint, r.starts_at)) return r;
-      return { ...r, state: 'cancelled', outcome: 'cancelled', expires_at: null, finished_at: now, reason: `${r.reason}; the alert had already resolved: not executed` };
+      return {
+        ...r,
+        state: 'cancelled',
+        outcome: 'cancelled',
+        expires_at: null,
+        finished_at: now,
+        reason: `${r.reason}; the alert had already resolved: not executed`,
+      };
     });
   }
 
@@ -287,7 +338,12 @@ export class RecoveryExecutor {
     const notes: string[] = [];
     for (const f of this.store.firingOf(resolved.fingerprint, resolved.starts_at)) {
       if (f.state === 'recorded' || f.state === 'pending_approval') {
-        this.store.update(f.id, { state: 'cancelled', reason: `${f.reason}; alert resolved before execution`, updated_at: now, finished_at: now });
+        this.store.update(f.id, {
+          state: 'cancelled',
+          reason: `${f.reason}; alert resolved before execution`,
+          updated_at: now,
+          finished_at: now,
+        });
         this.hooks.outcome(f.action, f.subsystem, 'cancelled');
         notes.push(`cancelled ${f.action}`);
       }
@@ -305,7 +361,13 @@ export class RecoveryExecutor {
     if (!r) return { error: 'no such action', status: 404 };
     if (r.state !== 'pending_approval') return { error: `action is ${r.state}, not pending_approval`, status: 409 };
     const now = this.clock();
-    this.store.update(id, { state: 'recorded', approved: true, not_before: null, reason: `${r.reason}; approved: ${reason}`, updated_at: now });
+    this.store.update(id, {
+      state: 'recorded',
+      approved: true,
+      not_before: null,
+      reason: `${r.reason}; approved: ${reason}`,
+      updated_at: now,
+    });
     this.logger.warn({ id, action: r.action, subsystem: r.subsystem, reason }, 'recovery action approved');
     this.hooks.changed();
     this.kick();
@@ -317,7 +379,13 @@ export class RecoveryExecutor {
     if (!r) return { error: 'no such action', status: 404 };
     if (r.state !== 'pending_approval') return { error: `action is ${r.state}, not pending_approval`, status: 409 };
     const now = this.clock();
-    this.store.update(id, { state: 'rejected', outcome: 'rejected', reason: `${r.reason}; rejected: ${reason}`, updated_at: now, finished_at: now });
+    this.store.update(id, {
+      state: 'rejected',
+      outcome: 'rejected',
+      reason: `${r.reason}; rejected: ${reason}`,
+      updated_at: now,
+      finished_at: now,
+    });
     this.hooks.outcome(r.action, r.subsystem, 'rejected');
     this.logger.warn({ id, action: r.action, subsystem: r.subsystem, reason }, 'recovery action rejected');
     this.hooks.changed();
@@ -358,7 +426,12 @@ export class RecoveryExecutor {
       this.liftFloor(f.key);
       const r = this.store.get(f.id);
       for (const x of r ? this.store.firingOf(r.fingerprint, r.starts_at) : []) {
-        if (protective(x)) this.store.update(x.id, { floor_cleared_at: now, detail: `${x.detail ?? ''}; floor lifted by operator: ${reason}`, updated_at: now });
+        if (protective(x))
+          this.store.update(x.id, {
+            floor_cleared_at: now,
+            detail: `${x.detail ?? ''}; floor lifted by operator: ${reason}`,
+            updated_at: now,
+          });
       }
       this.logger.warn({ key: f.key, action: f.action, subsystem: f.subsystem, reason }, 'recovery floor lifted by operator');
     }
@@ -442,7 +515,8 @@ export class RecoveryExecutor {
     else this.handlersRunning++;
     return () => {
       const next = this.slotWaiters.shift();
-      if (next) next(); // the slot passes straight to the next waiter
+      if (next)
+        next(); // the slot passes straight to the next waiter
       else this.handlersRunning--;
     };
   }
@@ -472,8 +546,7 @@ export class RecoveryExecutor {
             // released() restores it if the window is ended early.
             if (!this.held.has(r.id)) this.held.set(r.id, r.not_before);
             this.store.update(r.id, { not_before: window.until, updated_at: now });
-          }
-          else if (r.approved || this.admit(r, now, cache)) {
+          } else if (r.approved || this.admit(r, now, cache)) {
             busy.add(lane);
             out.push(r);
           } // else: to approval or not_before set — either way no longer due
@@ -495,7 +568,13 @@ export class RecoveryExecutor {
   private expireSlice(now: number): number {
     const due = this.store.due('pending_approval', now, SLICE);
     for (const r of due) {
-      this.store.update(r.id, { state: 'expired', outcome: 'expired', reason: `${r.reason}; approval expired`, updated_at: now, finished_at: now });
+      this.store.update(r.id, {
+        state: 'expired',
+        outcome: 'expired',
+        reason: `${r.reason}; approval expired`,
+        updated_at: now,
+        finished_at: now,
+      });
       this.hooks.outcome(r.action, r.subsystem, 'expired');
     }
     return due.length;
@@ -524,7 +603,12 @@ export class RecoveryExecutor {
     const { inWindow, finished } = gates;
     const failures = consecutiveFailures(finished, now, this.limits.backoff_reset_sec);
     const toApproval = (why: string) => {
-      this.store.update(r.id, { state: 'pending_approval', reason: `${r.reason}; ${why}`, expires_at: now + this.config.recovery.approval_ttl_sec * 1000, updated_at: now });
+      this.store.update(r.id, {
+        state: 'pending_approval',
+        reason: `${r.reason}; ${why}`,
+        expires_at: now + this.config.recovery.approval_ttl_sec * 1000,
+        updated_at: now,
+      });
       // One log line per (subsystem, action) and pass: a storm must not become a log storm.
       if (!gates.logged) this.logger.error({ id: r.id, action, subsystem: sub }, why);
       gates.logged = true;
@@ -580,8 +664,16 @@ export class RecoveryExecutor {
       return;
     }
     if (this.verifier.needsRecheck(action, ctx.subsystem)) {
-      this.store.update(r.id, { state: 'verifying', verify_at: now + this.config.recovery.settle_sec * 1000, detail: result.detail, updated_at: now });
-      this.logger.info({ id: r.id, action, subsystem: ctx.subsystem, detail: result.detail }, `executed ${action}; verifying after ${this.config.recovery.settle_sec}s`);
+      this.store.update(r.id, {
+        state: 'verifying',
+        verify_at: now + this.config.recovery.settle_sec * 1000,
+        detail: result.detail,
+        updated_at: now,
+      });
+      this.logger.info(
+        { id: r.id, action, subsystem: ctx.subsystem, detail: result.detail },
+        `executed ${action}; verifying after ${this.config.recovery.settle_sec}s`,
+      );
       const verifying = this.config.recovery.settle_sec === 0 ? this.store.get(r.id) : null;
       if (verifying && isAct(verifying)) await this.verify(verifying);
       return;
@@ -627,7 +719,8 @@ export class RecoveryExecutor {
 
   private finish(r: ActRecord, state: 'succeeded' | 'failed', detail: string, now: number, duration?: number): void {
     this.store.update(r.id, { state, outcome: state === 'succeeded' ? 'success' : 'failure', detail, finished_at: now, updated_at: now });
-    if (state === 'failed' && ACTIONS[r.action].retry_with_backoff && !this.store.isResolved(r.fingerprint, r.starts_at)) this.retry(r, now);
+    if (state === 'failed' && ACTIONS[r.action].retry_with_backoff && !this.store.isResolved(r.fingerprint, r.starts_at))
+      this.retry(r, now);
     this.hooks.outcome(r.action, r.subsystem, state === 'succeeded' ? 'success' : 'failure', duration);
     this.outcomeChanged(r.subsystem);
     const log = state === 'succeeded' ? this.logger.info.bind(this.logger) : this.logger.error.bind(this.logger);
@@ -648,7 +741,23 @@ export class RecoveryExecutor {
     const attempt = Number(/#(\d+)$/.exec(r.dedup_key)?.[1] ?? 1) + 1;
     const base = r.dedup_key.replace(/#\d+$/, '');
     this.store.insertMany([
-      { ...r, id: randomUUID(), dedup_key: `${base}#${attempt}`, state: 'recorded', approved: false, reason: `retry ${attempt} of ${r.action} for ${r.subsystem}: the last attempt did not help`, not_before: null, verify_at: null, expires_at: null, created_at: now, updated_at: now, started_at: null, finished_at: null, outcome: null, detail: null },
+      {
+        ...r,
+        id: randomUUID(),
+        dedup_key: `${base}#${attempt}`,
+        state: 'recorded',
+        approved: false,
+        reason: `retry ${attempt} of ${r.action} for ${r.subsystem}: the last attempt did not help`,
+        not_before: null,
+        verify_at: null,
+        expires_at: null,
+        created_at: now,
+        updated_at: now,
+        started_at: null,
+        finished_at: null,
+        outcome: null,
+        detail: null,
+      },
     ]);
   }
 
@@ -658,7 +767,10 @@ export class RecoveryExecutor {
     const next = this.store.nextDue();
     if (next === null) return;
     const delay = Math.max(0, next - this.clock());
-    this.timer = setTimeout(() => void this.tick().catch((err) => this.logger.error({ err }, 'recovery worker failed')), Math.min(delay, 2 ** 31 - 1));
+    this.timer = setTimeout(
+      () => void this.tick().catch((err) => this.logger.error({ err }, 'recovery worker failed')),
+      Math.min(delay, 2 ** 31 - 1),
+    );
     this.timer.unref();
   }
 }

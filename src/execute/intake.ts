@@ -102,7 +102,10 @@ export class Intake {
       try {
         rec = this.commit(() => this.deps.recorder.recordMany([alerts.slice(i, i + SLICE_ALERTS)])[0]);
       } catch (err) {
-        this.deps.logger.error({ err: (err as Error).message, alerts: alerts.length, recorded_before: i }, 'could not record a webhook delivery');
+        this.deps.logger.error(
+          { err: (err as Error).message, alerts: alerts.length, recorded_before: i },
+          'could not record a webhook delivery',
+        );
         return NOT_RECORDED;
       }
       const r = this.act(rec, false);

@@ -143,7 +143,9 @@ export function checkJournalFile(path: string): void {
   const where = `recovery.journal_path: ${path}`;
   if (!st.isFile()) throw new ConfigError(`${where}: not a regular file`);
   if (st.size === 0) {
-    throw new ConfigError(`${where}: the file is empty (0 bytes) — truncated? Refusing to start a new journal over it; move it away to start afresh`);
+    throw new ConfigError(
+      `${where}: the file is empty (0 bytes) — truncated? Refusing to start a new journal over it; move it away to start afresh`,
+    );
   }
   const head = Buffer.alloc(16);
   const fd = openSync(path, 'r');
@@ -156,9 +158,30 @@ export function checkJournalFile(path: string): void {
 }
 
 const COLUMNS = [
-  'id', 'dedup_key', 'alertname', 'fingerprint', 'starts_at', 'status', 'subsystem', 'action', 'issue_severity', 'labels', 'state',
-  'reason', 'not_before', 'expires_at', 'verify_at', 'before_status', 'approved', 'created_at', 'updated_at', 'started_at',
-  'finished_at', 'outcome', 'detail', 'floor_cleared_at',
+  'id',
+  'dedup_key',
+  'alertname',
+  'fingerprint',
+  'starts_at',
+  'status',
+  'subsystem',
+  'action',
+  'issue_severity',
+  'labels',
+  'state',
+  'reason',
+  'not_before',
+  'expires_at',
+  'verify_at',
+  'before_status',
+  'approved',
+  'created_at',
+  'updated_at',
+  'started_at',
+  'finished_at',
+  'outcome',
+  'detail',
+  'floor_cleared_at',
 ] as const;
 
 type Row = Record<(typeof COLUMNS)[number], unknown>;
@@ -168,7 +191,11 @@ function toRow(r: ActionRecord): Row {
 }
 
 function fromRow(row: Row): ActionRecord {
-  return { ...(row as unknown as ActionRecord), labels: JSON.parse(row.labels as string) as Record<string, string>, approved: row.approved === 1 };
+  return {
+    ...(row as unknown as ActionRecord),
+    labels: JSON.parse(row.labels as string) as Record<string, string>,
+    approved: row.approved === 1,
+  };
 }
 
 /** Rows of a query whose WHERE selects actions only (an action state, or not ignored/resolved). */
@@ -272,10 +299,18 @@ export class SqliteJournal implements JournalStore {
            AND NOT EXISTS (SELECT 1 FROM actions b WHERE b.fingerprint = a.fingerprint AND b.starts_at = a.starts_at AND b.status = 'resolved')
          GROUP BY a.fingerprint, a.starts_at`,
       ),
-      latest: this.db.prepare("SELECT * FROM actions WHERE subsystem = ? AND state NOT IN ('ignored','resolved') ORDER BY updated_at DESC, rowid DESC LIMIT 1"),
-      dueRecorded: this.db.prepare("SELECT * FROM actions INDEXED BY actions_recorded WHERE state = 'recorded' AND coalesce(not_before, 0) <= ? ORDER BY created_at, rowid LIMIT ? OFFSET ?"),
-      duePending: this.db.prepare("SELECT * FROM actions INDEXED BY actions_expires WHERE state = 'pending_approval' AND expires_at <= ? ORDER BY expires_at LIMIT ?"),
-      dueVerifying: this.db.prepare("SELECT * FROM actions INDEXED BY actions_verify WHERE state = 'verifying' AND verify_at <= ? ORDER BY verify_at LIMIT ?"),
+      latest: this.db.prepare(
+        "SELECT * FROM actions WHERE subsystem = ? AND state NOT IN ('ignored','resolved') ORDER BY updated_at DESC, rowid DESC LIMIT 1",
+      ),
+      dueRecorded: this.db.prepare(
+        "SELECT * FROM actions INDEXED BY actions_recorded WHERE state = 'recorded' AND coalesce(not_before, 0) <= ? ORDER BY created_at, rowid LIMIT ? OFFSET ?",
+      ),
+      duePending: this.db.prepare(
+        "SELECT * FROM actions INDEXED BY actions_expires WHERE state = 'pending_approval' AND expires_at <= ? ORDER BY expires_at LIMIT ?",
+      ),
+      dueVerifying: this.db.prepare(
+        "SELECT * FROM actions INDEXED BY actions_verify WHERE state = 'verifying' AND verify_at <= ? ORDER BY verify_at LIMIT ?",
+      ),
       nextDue: this.db.prepare(`SELECT min(t) AS t FROM (
         SELECT min(not_before) AS t FROM actions INDEXED BY actions_not_before WHERE state = 'recorded'
         UNION ALL SELECT min(verify_at) FROM actions INDEXED BY actions_verify WHERE state = 'verifying'
@@ -323,7 +358,9 @@ export class SqliteJournal implements JournalStore {
   }
 
   byState(states: ActState[]): ActRecord[] {
-    const rows = this.db.prepare(`SELECT * FROM actions WHERE state IN (${states.map(() => '?').join(',')}) ORDER BY created_at, rowid`).all(...states) as Row[];
+    const rows = this.db
+      .prepare(`SELECT * FROM actions WHERE state IN (${states.map(() => '?').join(',')}) ORDER BY created_at, rowid`)
+      .all(...states) as Row[];
     return actRows(rows);
   }
 

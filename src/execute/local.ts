@@ -39,7 +39,12 @@ export class LocalRecovery {
   start(openAlerts: { subsystem: string | null; action: RecoveryAction | null; issue_severity: string | null; starts_at: string }[]): void {
     for (const a of openAlerts) {
       if (!a.subsystem || !a.action) continue;
-      this.open.set(`${a.subsystem}|${a.action}`, { subsystem: a.subsystem, action: a.action, severity: a.issue_severity ?? '', startsAt: a.starts_at });
+      this.open.set(`${a.subsystem}|${a.action}`, {
+        subsystem: a.subsystem,
+        action: a.action,
+        severity: a.issue_severity ?? '',
+        startsAt: a.starts_at,
+      });
     }
     this.pipeline.on('cycle', this.onCycle);
   }
@@ -82,7 +87,10 @@ export class LocalRecovery {
     if (!firing.length && !resolved.length) return;
     try {
       const instance = this.config.instance;
-      this.executor.intake([...resolved.map((o) => toAlert(o, 'resolved', instance)), ...firing.map((o) => toAlert(o, 'firing', instance))]);
+      this.executor.intake([
+        ...resolved.map((o) => toAlert(o, 'resolved', instance)),
+        ...firing.map((o) => toAlert(o, 'firing', instance)),
+      ]);
     } catch (err) {
       // Could not record: forget the new ones so the next cycle raises them again.
       for (const o of firing) this.open.delete(`${o.subsystem}|${o.action}`);
@@ -100,7 +108,12 @@ export class LocalRecovery {
 
 /** A local decision as an alert of this host (its `instance`, when set, so it is never foreign here). */
 function toAlert(o: Open, status: 'firing' | 'resolved', instance: string | null): AlertIn {
-  const labels: Record<string, string> = { alertname: LOCAL_ALERTNAME, subsystem: o.subsystem, issue_severity: o.severity, source: 'local' };
+  const labels: Record<string, string> = {
+    alertname: LOCAL_ALERTNAME,
+    subsystem: o.subsystem,
+    issue_severity: o.severity,
+    source: 'local',
+  };
   if (instance !== null) labels.instance = instance;
   return {
     status,

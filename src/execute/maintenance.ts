@@ -27,7 +27,12 @@ export function maintenancePath(journalPath: string): string | null {
 }
 
 export function windowView(w: Window): WindowView {
-  return { subsystem: w.subsystem, reason: w.reason, started_at: new Date(w.started_at).toISOString(), until: new Date(w.until).toISOString() };
+  return {
+    subsystem: w.subsystem,
+    reason: w.reason,
+    started_at: new Date(w.started_at).toISOString(),
+    until: new Date(w.until).toISOString(),
+  };
 }
 
 export class Maintenance {
@@ -77,7 +82,8 @@ export class Maintenance {
   /** One line per window, for the /policy reasons. */
   reasons(): string[] {
     return this.list().map(
-      (w) => `maintenance: auto-recovery suspended for ${w.subsystem ?? 'all subsystems'} until ${new Date(w.until).toISOString()} (${w.reason})`,
+      (w) =>
+        `maintenance: auto-recovery suspended for ${w.subsystem ?? 'all subsystems'} until ${new Date(w.until).toISOString()} (${w.reason})`,
     );
   }
 

@@ -40,15 +40,48 @@ export class RecoveryMetrics {
     private readonly changed: () => void,
   ) {
     const registers = [registry];
-    this.receivedTotal = new Counter({ name: 'selfheal_webhook_alerts_received_total', help: 'Alerts received on the Alertmanager webhook, by the alert\'s own status', labelNames: ['status'], registers });
-    this.deduplicatedTotal = new Counter({ name: 'selfheal_webhook_alerts_deduplicated_total', help: 'Alerts delivered again (retries, repeat_interval, HA peers, restarts) and recorded only once', registers });
-    this.duration = new Histogram({ name: 'selfheal_recovery_action_duration_seconds', help: 'Time from starting a recovery action to its outcome (including verification)', labelNames: ['action'], buckets: [0.01, 0.1, 0.5, 1, 5, 15, 30, 60, 120, 300], registers });
-    this.pendingApprovals = new Gauge({ name: 'selfheal_recovery_pending_approvals', help: 'Recovery actions waiting for approval', registers });
-    this.circuitOpen = new Gauge({ name: 'selfheal_recovery_circuit_open', help: 'Whether the circuit breaker of (subsystem, action) is open (1) and further runs need approval', labelNames: ['subsystem', 'action'], registers });
-    this.foreignTotal = new Counter({ name: 'selfheal_webhook_alerts_foreign_total', help: 'Alerts received about another instance (or none) while `instance` is set: recorded, never acted on', registers });
+    this.receivedTotal = new Counter({
+      name: 'selfheal_webhook_alerts_received_total',
+      help: "Alerts received on the Alertmanager webhook, by the alert's own status",
+      labelNames: ['status'],
+      registers,
+    });
+    this.deduplicatedTotal = new Counter({
+      name: 'selfheal_webhook_alerts_deduplicated_total',
+      help: 'Alerts delivered again (retries, repeat_interval, HA peers, restarts) and recorded only once',
+      registers,
+    });
+    this.duration = new Histogram({
+      name: 'selfheal_recovery_action_duration_seconds',
+      help: 'Time from starting a recovery action to its outcome (including verification)',
+      labelNames: ['action'],
+      buckets: [0.01, 0.1, 0.5, 1, 5, 15, 30, 60, 120, 300],
+      registers,
+    });
+    this.pendingApprovals = new Gauge({
+      name: 'selfheal_recovery_pending_approvals',
+      help: 'Recovery actions waiting for approval',
+      registers,
+    });
+    this.circuitOpen = new Gauge({
+      name: 'selfheal_recovery_circuit_open',
+      help: 'Whether the circuit breaker of (subsystem, action) is open (1) and further runs need approval',
+      labelNames: ['subsystem', 'action'],
+      registers,
+    });
+    this.foreignTotal = new Counter({
+      name: 'selfheal_webhook_alerts_foreign_total',
+      help: 'Alerts received about another instance (or none) while `instance` is set: recorded, never acted on',
+      registers,
+    });
     for (const s of ['firing', 'resolved']) this.receivedTotal.inc({ status: s }, 0);
     this.pendingApprovals.set(0);
-    this.maintenance = new Gauge({ name: 'selfheal_recovery_maintenance', help: 'Whether a maintenance window suspends automatic recovery (1) for the subsystem, or for all (subsystem="all")', labelNames: ['subsystem'], registers });
+    this.maintenance = new Gauge({
+      name: 'selfheal_recovery_maintenance',
+      help: 'Whether a maintenance window suspends automatic recovery (1) for the subsystem, or for all (subsystem="all")',
+      labelNames: ['subsystem'],
+      registers,
+    });
     this.maintenance.set({ subsystem: 'all' }, 0);
   }
 

@@ -51,7 +51,8 @@ export function mountRecoveryRoutes(app: Express, d: RecoveryRoutesDeps): void {
     res.json({ floors: executor.floors() });
   });
   const lift = (key: string | null) => (req: Request, res: Response) => {
-    const reason = typeof req.query.reason === 'string' && req.query.reason.trim() ? req.query.reason.trim().slice(0, 500) : 'lifted by operator';
+    const reason =
+      typeof req.query.reason === 'string' && req.query.reason.trim() ? req.query.reason.trim().slice(0, 500) : 'lifted by operator';
     const which = key ?? String(req.params.key);
     const lifted = executor.clearFloors(which || null, reason);
     if (which && !lifted.length) return void res.status(404).json({ error: `no recovery floor ${which}` });
@@ -82,7 +83,9 @@ function mountMaintenance(app: Express, d: RecoveryRoutesDeps, json: RequestHand
     const body = (req.body ?? {}) as Record<string, unknown>;
     const subsystem = body.subsystem ?? null;
     if (subsystem !== null && (typeof subsystem !== 'string' || !known.has(subsystem))) {
-      return void res.status(400).json({ error: `subsystem: expected one of the enabled subsystems (or omit it for all), got ${JSON.stringify(subsystem)}` });
+      return void res
+        .status(400)
+        .json({ error: `subsystem: expected one of the enabled subsystems (or omit it for all), got ${JSON.stringify(subsystem)}` });
     }
     const duration = body.duration_sec;
     if (typeof duration !== 'number' || !(duration > 0) || duration > 7 * 86400) {

@@ -6,8 +6,10 @@ import { ACTIONS } from '../recommend/actions';
 import type { RecoveryAction } from '../types';
 import type { ActionRecord } from './journal';
 
-export interface SafetyLimits
-  extends Pick<RecoveryConfig, 'cooldown_sec' | 'backoff_initial_sec' | 'backoff_max_sec' | 'backoff_reset_sec' | 'breaker_max_executions' | 'breaker_window_sec'> {
+export interface SafetyLimits extends Pick<
+  RecoveryConfig,
+  'cooldown_sec' | 'backoff_initial_sec' | 'backoff_max_sec' | 'backoff_reset_sec' | 'breaker_max_executions' | 'breaker_window_sec'
+> {
   max_consecutive_failures: number;
 }
 
@@ -33,7 +35,13 @@ export function backoffSec(failures: number, l: SafetyLimits): number {
  * backoff) back off from the last *failed* attempt's outcome (verification takes time; the clock
  * starts when it failed); other actions cool down from their last start.
  */
-export function notBefore(action: RecoveryAction, lastStarted: number | null, lastFailedAt: number | null, failures: number, l: SafetyLimits): number {
+export function notBefore(
+  action: RecoveryAction,
+  lastStarted: number | null,
+  lastFailedAt: number | null,
+  failures: number,
+  l: SafetyLimits,
+): number {
   if (ACTIONS[action].retry_with_backoff) return failures > 0 && lastFailedAt !== null ? lastFailedAt + backoffSec(failures, l) * 1000 : 0;
   return lastStarted === null ? 0 : lastStarted + l.cooldown_sec * 1000;
 }

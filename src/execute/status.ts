@@ -60,7 +60,13 @@ export function recoveryStatus(pipeline: Pipeline, store: JournalStore, maintena
       consecutive_errors: st.history.consecutive_errors,
       recovery_failures: episode === null ? 0 : recoveryFailures(store, name, episode),
       last_action: relevant
-        ? { id: relevant.id, action: relevant.action, state: relevant.state, outcome: relevant.outcome, updated_at: new Date(relevant.updated_at).toISOString() }
+        ? {
+            id: relevant.id,
+            action: relevant.action,
+            state: relevant.state,
+            outcome: relevant.outcome,
+            updated_at: new Date(relevant.updated_at).toISOString(),
+          }
         : null,
     };
   }

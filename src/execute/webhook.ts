@@ -56,7 +56,8 @@ export function parseAlert(a: unknown, i: number): AlertIn | string {
 /** A delivery's envelope; `alerts` are parsed by `parseAlert` (all of them, unless `from`/`to` say otherwise). */
 export function parseWebhook(body: unknown, from = 0, to = Infinity): Parsed {
   if (!isObj(body)) return { ok: false, error: 'body: expected a JSON object' };
-  if (body.version !== undefined && body.version !== '4') return { ok: false, error: `version: expected "4", got ${JSON.stringify(body.version)}` };
+  if (body.version !== undefined && body.version !== '4')
+    return { ok: false, error: `version: expected "4", got ${JSON.stringify(body.version)}` };
   if (!Array.isArray(body.alerts)) return { ok: false, error: 'alerts: expected a list' };
   const alerts: AlertIn[] = [];
   for (let i = from; i < Math.min(to, body.alerts.length); i++) {
@@ -64,5 +65,12 @@ export function parseWebhook(body: unknown, from = 0, to = Infinity): Parsed {
     if (typeof a === 'string') return { ok: false, error: a };
     alerts.push(a);
   }
-  return { ok: true, value: { receiver: typeof body.receiver === 'string' ? body.receiver : '', groupKey: typeof body.groupKey === 'string' ? body.groupKey : '', alerts } };
+  return {
+    ok: true,
+    value: {
+      receiver: typeof body.receiver === 'string' ? body.receiver : '',
+      groupKey: typeof body.groupKey === 'string' ? body.groupKey : '',
+      alerts,
+    },
+  };
 }

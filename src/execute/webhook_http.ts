@@ -22,7 +22,8 @@ export function webhookHandler(
   return (req, res) => {
     const auth = checkCredentials(req, { bearer: receiver.bearer_token, basic: receiver.basic_auth });
     if (!auth.ok) {
-      const www: Record<string, string> = auth.status === 401 ? { 'WWW-Authenticate': receiver.basic_auth ? 'Basic realm="selfheal"' : 'Bearer' } : {};
+      const www: Record<string, string> =
+        auth.status === 401 ? { 'WWW-Authenticate': receiver.basic_auth ? 'Basic realm="selfheal"' : 'Bearer' } : {};
       return sendJson(res, auth.status, { error: auth.reason }, { ...www, Connection: 'close' });
     }
     if (!isJson(req.headers['content-type'])) {

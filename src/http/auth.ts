@@ -25,7 +25,10 @@ export interface Credentials {
 }
 
 /** Works on Express requests and on plain Node requests alike. */
-export function checkCredentials(req: Pick<IncomingMessage, 'headers' | 'socket'>, creds: Credentials): { ok: true } | { ok: false; status: number; reason: string } {
+export function checkCredentials(
+  req: Pick<IncomingMessage, 'headers' | 'socket'>,
+  creds: Credentials,
+): { ok: true } | { ok: false; status: number; reason: string } {
   if (!creds.bearer && !creds.basic) {
     return isLoopback(req.socket.remoteAddress)
       ? { ok: true }

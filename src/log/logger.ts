@@ -30,7 +30,7 @@ export const silentLogger = (): Logger => pino({ level: 'silent' });
 const HIDDEN = new Set(['time', 'level', 'msg', 'name', 'service', 'pid', 'hostname']);
 
 function logfmtValue(v: unknown): string {
-  const s = typeof v === 'string' ? v : JSON.stringify(v) ?? 'null';
+  const s = typeof v === 'string' ? v : (JSON.stringify(v) ?? 'null');
   return s === '' || /[\s"=\\]/.test(s) ? JSON.stringify(s) : s;
 }
 

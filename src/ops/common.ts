@@ -1,6 +1,17 @@
 // Flags and output shared by `selfheal policy`, `selfheal recovery` and `selfheal fleet`.
 import type { ParseArgsConfig } from 'node:util';
-import { DEFAULT_TIMEOUT_MS, DEFAULT_URL, EXIT, UsageError, checkUrl, exitFor, parseDuration, resolveToken, type CallResult, type Target } from './http';
+import {
+  DEFAULT_TIMEOUT_MS,
+  DEFAULT_URL,
+  EXIT,
+  UsageError,
+  checkUrl,
+  exitFor,
+  parseDuration,
+  resolveToken,
+  type CallResult,
+  type Target,
+} from './http';
 
 export type Io = { out: (s: string) => void; err: (s: string) => void };
 
@@ -64,7 +75,11 @@ export async function withUsage(io: Io, usage: string, body: () => Promise<numbe
 /** Left-aligned text table. */
 export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [line(header), ...rows.map(line)].join('\n') + '\n';
 }
 

@@ -48,22 +48,44 @@ const level = (p: unknown) => (SAFETY_POLICIES as readonly unknown[]).indexOf(p)
 /** Classifies one host's answer. Pure. */
 export function judge(e: InventoryEntry, req: Request, r: CallResult): HostResult {
   const base = { instance: e.instance, url: e.url };
-  if (r.kind === 'unreachable') return { ...base, result: 'unreachable', confirmed: false, detail: r.message, policy_after: null, code: EXIT.unreachable };
-  const policy = (r.kind === 'ok' ? r.body : (r.body as { policy?: unknown } | null)?.policy ?? null) as { policy?: unknown } | null;
+  if (r.kind === 'unreachable')
+    return { ...base, result: 'unreachable', confirmed: false, detail: r.message, policy_after: null, code: EXIT.unreachable };
+  const policy = (r.kind === 'ok' ? r.body : ((r.body as { policy?: unknown } | null)?.policy ?? null)) as { policy?: unknown } | null;
   const after = typeof policy?.policy === 'string' ? policy.policy : null;
   if (r.kind === 'refused') {
     // Resetting a host that is not latched leaves it as the operator wants it: confirmed.
-    if (req.verb === 'reset' && r.status === 409) return { ...base, result: 'not latched', confirmed: true, detail: r.message, policy_after: after, code: EXIT.ok };
-    return { ...base, result: 'refused', confirmed: false, detail: `HTTP ${r.status}: ${r.message}`, policy_after: after, code: EXIT.refused };
+    if (req.verb === 'reset' && r.status === 409)
+      return { ...base, result: 'not latched', confirmed: true, detail: r.message, policy_after: after, code: EXIT.ok };
+    return {
+      ...base,
+      result: 'refused',
+      confirmed: false,
+      detail: `HTTP ${r.status}: ${r.message}`,
+      policy_after: after,
+      code: EXIT.refused,
+    };
   }
   if (req.expect !== undefined && !(level(after) >= level(req.expect))) {
-    return { ...base, result: 'not confirmed', confirmed: false, detail: `serves ${after ?? 'nothing'}, not at least ${req.expect}`, policy_after: after, code: EXIT.refused };
+    return {
+      ...base,
+      result: 'not confirmed',
+      confirmed: false,
+      detail: `serves ${after ?? 'nothing'}, not at least ${req.expect}`,
+      policy_after: after,
+      code: EXIT.refused,
+    };
   }
   return { ...base, result: 'ok', confirmed: true, detail: '', policy_after: after, code: EXIT.ok };
 }
 
 /** Sends one request to every host; never throws for a host's failure. */
-export async function fanOut(hosts: InventoryEntry[], req: Request, token: string | null, timeout: number, concurrency = 64): Promise<HostResult[]> {
+export async function fanOut(
+  hosts: InventoryEntry[],
+  req: Request,
+  token: string | null,
+  timeout: number,
+  concurrency = 64,
+): Promise<HostResult[]> {
   return mapLimit(hosts, concurrency, async (e) => {
     const t: Target = { url: e.url, token, timeoutMs: timeout };
     return judge(e, req, await call(t, req.method, req.path, req.body));
@@ -94,7 +116,8 @@ function requestFor(verb: string, extra: string[], v: { policy?: string; duratio
       if (liftWord && v.lift) throw new UsageError('give --lift or "lift", not both');
       const lift = liftWord || v.lift === true;
       const r = overrideRequest(v, lift);
-      if (!lift && !(SAFETY_POLICIES as readonly string[]).includes(v.policy ?? '')) throw new UsageError(`--policy: expected one of ${SAFETY_POLICIES.join(', ')}, got ${JSON.stringify(v.policy)}`);
+      if (!lift && !(SAFETY_POLICIES as readonly string[]).includes(v.policy ?? ''))
+        throw new UsageError(`--policy: expected one of ${SAFETY_POLICIES.join(', ')}, got ${JSON.stringify(v.policy)}`);
       return { verb, ...r, expect: lift ? undefined : v.policy };
     }
     default:
@@ -105,16 +128,23 @@ function requestFor(verb: string, extra: string[], v: { policy?: string; duratio
 /** `selfheal fleet policy ...`; returns the exit code. */
 export async function fleetCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   return withUsage(io, FLEET_USAGE, async () => {
-    const { values, positionals } = guard(() => parseArgs({ args: argv, allowPositionals: true, strict: true, options: {
-      ...COMMON_OPTIONS,
-      inventory: { type: 'string' },
-      match: { type: 'string', multiple: true },
-      concurrency: { type: 'string' },
-      reason: { type: 'string' },
-      policy: { type: 'string' },
-      duration: { type: 'string' },
-      lift: { type: 'boolean' },
-    } }));
+    const { values, positionals } = guard(() =>
+      parseArgs({
+        args: argv,
+        allowPositionals: true,
+        strict: true,
+        options: {
+          ...COMMON_OPTIONS,
+          inventory: { type: 'string' },
+          match: { type: 'string', multiple: true },
+          concurrency: { type: 'string' },
+          reason: { type: 'string' },
+          policy: { type: 'string' },
+          duration: { type: 'string' },
+          lift: { type: 'boolean' },
+        },
+      }),
+    );
     if (values.help) {
       io.out(FLEET_USAGE);
       return EXIT.ok;
@@ -129,7 +159,8 @@ export async function fleetCommand(argv: string[], io: Io, env: NodeJS.ProcessEn
     const hosts = all.filter((e) => matches(e, matchers));
     if (!hosts.length) throw new UsageError(`--match: no instance of the inventory matches ${matchText}`);
     const concurrency = values.concurrency === undefined ? 64 : Number(values.concurrency);
-    if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`--concurrency: expected a positive integer, got ${JSON.stringify(values.concurrency)}`);
+    if (!Number.isInteger(concurrency) || concurrency < 1)
+      throw new UsageError(`--concurrency: expected a positive integer, got ${JSON.stringify(values.concurrency)}`);
     const results = await fanOut(hosts, req, resolveToken(values['token-file'], env), timeoutMs(values.timeout), concurrency);
     io.out(values.json ? JSON.stringify(results, null, 2) + '\n' : formatResults(results));
     return fleetExit(results);

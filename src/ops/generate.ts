@@ -19,25 +19,36 @@ Exit: 0 written, 3 usage or a bad inventory (the message names the entry)
 /** `selfheal generate fleet`; returns the exit code. */
 export async function generateCommand(argv: string[], io: Io): Promise<number> {
   return withUsage(io, GENERATE_USAGE, async () => {
-    const { values, positionals } = guard(() => parseArgs({ args: argv, allowPositionals: true, strict: true, options: {
-      inventory: { type: 'string' },
-      out: { type: 'string' },
-      'token-file': { type: 'string' },
-      'pager-url': { type: 'string' },
-      'deadmans-switch-url': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    } }));
+    const { values, positionals } = guard(() =>
+      parseArgs({
+        args: argv,
+        allowPositionals: true,
+        strict: true,
+        options: {
+          inventory: { type: 'string' },
+          out: { type: 'string' },
+          'token-file': { type: 'string' },
+          'pager-url': { type: 'string' },
+          'deadmans-switch-url': { type: 'string' },
+          help: { type: 'boolean', short: 'h' },
+        },
+      }),
+    );
     if (values.help) {
       io.out(GENERATE_USAGE);
       return EXIT.ok;
     }
-    if (positionals[0] !== 'fleet' || positionals.length > 1) throw new UsageError(positionals.length ? `unknown generate target "${positionals.join(' ')}" (fleet)` : 'generate: what? (fleet)');
+    if (positionals[0] !== 'fleet' || positionals.length > 1)
+      throw new UsageError(positionals.length ? `unknown generate target "${positionals.join(' ')}" (fleet)` : 'generate: what? (fleet)');
     const instances = loadInventory(required(values.inventory, 'inventory'));
     const out = required(values.out, 'out');
     const files = fleetFiles(instances, {
       tokenFile: values['token-file'] ?? EXAMPLE.tokenFile,
       pagerUrl: values['pager-url'] !== undefined ? checkUrl(values['pager-url'], '--pager-url') : EXAMPLE.pagerUrl,
-      deadmansSwitchUrl: values['deadmans-switch-url'] !== undefined ? checkUrl(values['deadmans-switch-url'], '--deadmans-switch-url') : EXAMPLE.deadmansSwitchUrl,
+      deadmansSwitchUrl:
+        values['deadmans-switch-url'] !== undefined
+          ? checkUrl(values['deadmans-switch-url'], '--deadmans-switch-url')
+          : EXAMPLE.deadmansSwitchUrl,
     });
     mkdirSync(out, { recursive: true });
     for (const [name, text] of Object.entries(files)) {

@@ -54,7 +54,8 @@ export function checkUrl(raw: string, what = '--url'): string {
   } catch {
     throw new UsageError(`${what}: expected an http(s) URL, got ${JSON.stringify(raw)}`);
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`${what}: expected an http(s) URL, got ${JSON.stringify(raw)}`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new UsageError(`${what}: expected an http(s) URL, got ${JSON.stringify(raw)}`);
   if (u.search || u.hash) throw new UsageError(`${what}: a base URL takes no query or fragment, got ${JSON.stringify(raw)}`);
   return raw.replace(/\/+$/, '');
 }
@@ -67,7 +68,12 @@ export async function call(t: Target, method: 'GET' | 'POST' | 'DELETE', path: s
   let res: Response;
   let text: string;
   try {
-    res = await fetch(`${t.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(t.timeoutMs) });
+    res = await fetch(`${t.url}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(t.timeoutMs),
+    });
     text = await res.text();
   } catch (err) {
     const e = err as Error & { cause?: { code?: string; message?: string } };
@@ -99,6 +105,7 @@ export function parseDuration(raw: string, what = '--duration'): number {
     total += Number(m[1]) * unit[m[2]];
     consumed += m[0].length;
   }
-  if (!s || consumed !== s.length || !(total > 0)) throw new UsageError(`${what}: expected a duration like 90s, 10m or 1h30m, got ${JSON.stringify(raw)}`);
+  if (!s || consumed !== s.length || !(total > 0))
+    throw new UsageError(`${what}: expected a duration like 90s, 10m or 1h30m, got ${JSON.stringify(raw)}`);
   return total;
 }

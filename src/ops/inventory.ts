@@ -32,7 +32,8 @@ function parseEntry(i: number, raw: unknown): InventoryEntry {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail('expected a mapping with instance, url and optional labels');
   const e = raw as Record<string, unknown>;
   for (const k of Object.keys(e)) if (!ENTRY_KEYS.has(k)) fail(`unknown key "${k}" (instance, url, labels)`);
-  if (typeof e.instance !== 'string' || !e.instance.trim()) fail('instance: required, a non-empty string (the exporter\'s Prometheus instance label, e.g. trader-1.prod:8477)');
+  if (typeof e.instance !== 'string' || !e.instance.trim())
+    fail("instance: required, a non-empty string (the exporter's Prometheus instance label, e.g. trader-1.prod:8477)");
   if (typeof e.url !== 'string' || !e.url) fail('url: required, the base URL of its selfheal service (e.g. http://trader-1.prod:8477)');
   let u: URL | null = null;
   try {
@@ -40,14 +41,17 @@ function parseEntry(i: number, raw: unknown): InventoryEntry {
   } catch {
     /* below */
   }
-  if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:') || u.search || u.hash || !u.hostname) fail(`url: expected an http(s) base URL, got ${JSON.stringify(e.url)}`);
+  if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:') || u.search || u.hash || !u.hostname)
+    fail(`url: expected an http(s) base URL, got ${JSON.stringify(e.url)}`);
   const labels: Record<string, string> = {};
   if (e.labels !== undefined) {
-    if (e.labels === null || typeof e.labels !== 'object' || Array.isArray(e.labels)) fail('labels: expected a mapping of label names to values');
+    if (e.labels === null || typeof e.labels !== 'object' || Array.isArray(e.labels))
+      fail('labels: expected a mapping of label names to values');
     for (const [k, v] of Object.entries(e.labels as Record<string, unknown>)) {
       if (!LABEL.test(k) || k.startsWith('__')) fail(`labels.${k}: not a valid Prometheus label name`);
       if (RESERVED.has(k)) fail(`labels.${k}: reserved (set by Prometheus or by the inventory itself)`);
-      if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') fail(`labels.${k}: expected a string, got ${JSON.stringify(v)}`);
+      if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean')
+        fail(`labels.${k}: expected a string, got ${JSON.stringify(v)}`);
       labels[k] = String(v);
     }
   }
@@ -57,7 +61,8 @@ function parseEntry(i: number, raw: unknown): InventoryEntry {
 /** Validates an already-parsed inventory document. */
 export function parseInventory(doc: unknown): InventoryEntry[] {
   const list = (doc as { instances?: unknown } | null)?.instances;
-  if (doc === null || typeof doc !== 'object' || !Array.isArray(list)) throw new InventoryError('inventory: expected a mapping with an "instances" list');
+  if (doc === null || typeof doc !== 'object' || !Array.isArray(list))
+    throw new InventoryError('inventory: expected a mapping with an "instances" list');
   const extra = Object.keys(doc as object).filter((k) => k !== 'instances');
   if (extra.length) throw new InventoryError(`inventory: unknown key "${extra[0]}" (instances)`);
   if (list.length === 0) throw new InventoryError('instances: empty; list at least one instance');

@@ -50,13 +50,20 @@ export function overrideRequest(v: { policy?: string; duration?: string; reason?
 /** `selfheal policy ...`; returns the exit code. */
 export async function policyCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   return withUsage(io, POLICY_USAGE, async () => {
-    const { values, positionals } = guard(() => parseArgs({ args: argv, allowPositionals: true, strict: true, options: {
-      ...COMMON_OPTIONS,
-      reason: { type: 'string' },
-      policy: { type: 'string' },
-      duration: { type: 'string' },
-      lift: { type: 'boolean' },
-    } }));
+    const { values, positionals } = guard(() =>
+      parseArgs({
+        args: argv,
+        allowPositionals: true,
+        strict: true,
+        options: {
+          ...COMMON_OPTIONS,
+          reason: { type: 'string' },
+          policy: { type: 'string' },
+          duration: { type: 'string' },
+          lift: { type: 'boolean' },
+        },
+      }),
+    );
     if (values.help) {
       io.out(POLICY_USAGE);
       return EXIT.ok;
@@ -85,5 +92,3 @@ export async function policyCommand(argv: string[], io: Io, env: NodeJS.ProcessE
     }
   });
 }
-
-

@@ -35,62 +35,101 @@ interface Window {
   until: string;
 }
 
-const actions = (empty: string) => (b: unknown): string => {
-  const rows = (b as ActionRow[]) ?? [];
-  if (!rows.length) return `${empty}\n`;
-  return table(
-    ['CREATED', 'ID', 'ALERT', 'SUBSYSTEM', 'ACTION', 'STATE', 'REASON'],
-    rows.map((r) => [when(r.created_at), r.id, r.alertname || '-', r.subsystem ?? '-', r.action ?? '-', r.outcome && r.outcome !== r.state ? `${r.state} (${r.outcome})` : r.state, r.reason]),
-  );
-};
+const actions =
+  (empty: string) =>
+  (b: unknown): string => {
+    const rows = (b as ActionRow[]) ?? [];
+    if (!rows.length) return `${empty}\n`;
+    return table(
+      ['CREATED', 'ID', 'ALERT', 'SUBSYSTEM', 'ACTION', 'STATE', 'REASON'],
+      rows.map((r) => [
+        when(r.created_at),
+        r.id,
+        r.alertname || '-',
+        r.subsystem ?? '-',
+        r.action ?? '-',
+        r.outcome && r.outcome !== r.state ? `${r.state} (${r.outcome})` : r.state,
+        r.reason,
+      ]),
+    );
+  };
 
-const one = (verb: string) => (b: unknown): string => {
-  const r = b as ActionRow;
-  return `${verb} ${r.id}: ${r.action ?? '-'} on ${r.subsystem ?? '-'} is now ${r.state}\n`;
-};
+const one =
+  (verb: string) =>
+  (b: unknown): string => {
+    const r = b as ActionRow;
+    return `${verb} ${r.id}: ${r.action ?? '-'} on ${r.subsystem ?? '-'} is now ${r.state}\n`;
+  };
 
 /** Human view of the maintenance windows. */
 export const formatWindows = (b: unknown): string => {
   const ws = (b as { maintenance?: Window[] })?.maintenance ?? [];
   if (!ws.length) return 'no maintenance window: auto-recovery is active\n';
-  return table(['SUBSYSTEM', 'UNTIL', 'STARTED', 'REASON'], ws.map((w) => [w.subsystem ?? '(all)', when(w.until), when(w.started_at), w.reason]));
+  return table(
+    ['SUBSYSTEM', 'UNTIL', 'STARTED', 'REASON'],
+    ws.map((w) => [w.subsystem ?? '(all)', when(w.until), when(w.started_at), w.reason]),
+  );
 };
 
 /** `selfheal recovery ...`; returns the exit code. */
 export async function recoveryCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   return withUsage(io, RECOVERY_USAGE, async () => {
-    const { values, positionals } = guard(() => parseArgs({ args: argv, allowPositionals: true, strict: true, options: {
-      ...COMMON_OPTIONS,
-      reason: { type: 'string' },
-      limit: { type: 'string' },
-      subsystem: { type: 'string' },
-      duration: { type: 'string' },
-    } }));
+    const { values, positionals } = guard(() =>
+      parseArgs({
+        args: argv,
+        allowPositionals: true,
+        strict: true,
+        options: {
+          ...COMMON_OPTIONS,
+          reason: { type: 'string' },
+          limit: { type: 'string' },
+          subsystem: { type: 'string' },
+          duration: { type: 'string' },
+        },
+      }),
+    );
     if (values.help) {
       io.out(RECOVERY_USAGE);
       return EXIT.ok;
     }
     const [sub, ...args] = positionals;
     const arity = (n: number) => {
-      if (args.length !== n) throw new UsageError(n ? `${sub}: expected ${n} argument(s), got ${args.length}` : `${sub}: unexpected argument "${args[0]}"`);
+      if (args.length !== n)
+        throw new UsageError(n ? `${sub}: expected ${n} argument(s), got ${args.length}` : `${sub}: unexpected argument "${args[0]}"`);
     };
     switch (sub) {
       case 'pending': {
         arity(0);
-        return report(await call(targetOf(values, env), 'GET', '/recovery/pending'), io, values.json, actions('no action is waiting for approval'));
+        return report(
+          await call(targetOf(values, env), 'GET', '/recovery/pending'),
+          io,
+          values.json,
+          actions('no action is waiting for approval'),
+        );
       }
       case 'history': {
         arity(0);
         const limit = values.limit === undefined ? 50 : Number(values.limit);
-        if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError(`--limit: expected an integer from 1 to 1000, got ${JSON.stringify(values.limit)}`);
-        return report(await call(targetOf(values, env), 'GET', `/recovery/history?limit=${limit}`), io, values.json, actions('no action recorded'));
+        if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+          throw new UsageError(`--limit: expected an integer from 1 to 1000, got ${JSON.stringify(values.limit)}`);
+        return report(
+          await call(targetOf(values, env), 'GET', `/recovery/history?limit=${limit}`),
+          io,
+          values.json,
+          actions('no action recorded'),
+        );
       }
       case 'approve':
       case 'reject': {
         arity(1);
         const reason = required(values.reason, 'reason');
         const path = `/recovery/${encodeURIComponent(args[0])}/${sub}`;
-        return report(await call(targetOf(values, env), 'POST', path, { reason }), io, values.json, one(sub === 'approve' ? 'approved' : 'rejected'));
+        return report(
+          await call(targetOf(values, env), 'POST', path, { reason }),
+          io,
+          values.json,
+          one(sub === 'approve' ? 'approved' : 'rejected'),
+        );
       }
       case 'maintenance':
         return maintenance(args, values, io, env);
@@ -114,7 +153,10 @@ async function maintenance(
     case 'list':
       return report(await call(targetOf(values, env), 'GET', '/recovery/maintenance'), io, values.json, formatWindows);
     case 'start': {
-      const body: Record<string, unknown> = { duration_sec: parseDuration(required(values.duration, 'duration')), reason: required(values.reason, 'reason') };
+      const body: Record<string, unknown> = {
+        duration_sec: parseDuration(required(values.duration, 'duration')),
+        reason: required(values.reason, 'reason'),
+      };
       if (values.subsystem !== undefined) body.subsystem = required(values.subsystem, 'subsystem');
       return report(await call(targetOf(values, env), 'POST', '/recovery/maintenance', body), io, values.json, formatWindows);
     }

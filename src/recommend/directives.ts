@@ -28,11 +28,46 @@ export interface Directives extends DirectiveRow, PolicyLimits {}
 
 /** The guide's "Policy Effects" — the one source. */
 export const POLICY_DIRECTIVES: Readonly<Record<SafetyPolicy, Readonly<DirectiveRow>>> = {
-  allow_all: { open_positions: true, increase_positions: true, reduce_positions: true, adjust_stops: true, close_positions: 'none', tighten_stops: false },
-  safe_risk_profile: { open_positions: true, increase_positions: true, reduce_positions: true, adjust_stops: true, close_positions: 'none', tighten_stops: true },
-  no_new_trades: { open_positions: false, increase_positions: false, reduce_positions: true, adjust_stops: true, close_positions: 'none', tighten_stops: false },
-  defensive_exit: { open_positions: false, increase_positions: false, reduce_positions: true, adjust_stops: true, close_positions: 'high_risk', tighten_stops: false },
-  emergency_shutdown: { open_positions: false, increase_positions: false, reduce_positions: true, adjust_stops: true, close_positions: 'all', tighten_stops: false },
+  allow_all: {
+    open_positions: true,
+    increase_positions: true,
+    reduce_positions: true,
+    adjust_stops: true,
+    close_positions: 'none',
+    tighten_stops: false,
+  },
+  safe_risk_profile: {
+    open_positions: true,
+    increase_positions: true,
+    reduce_positions: true,
+    adjust_stops: true,
+    close_positions: 'none',
+    tighten_stops: true,
+  },
+  no_new_trades: {
+    open_positions: false,
+    increase_positions: false,
+    reduce_positions: true,
+    adjust_stops: true,
+    close_positions: 'none',
+    tighten_stops: false,
+  },
+  defensive_exit: {
+    open_positions: false,
+    increase_positions: false,
+    reduce_positions: true,
+    adjust_stops: true,
+    close_positions: 'high_risk',
+    tighten_stops: false,
+  },
+  emergency_shutdown: {
+    open_positions: false,
+    increase_positions: false,
+    reduce_positions: true,
+    adjust_stops: true,
+    close_positions: 'all',
+    tighten_stops: false,
+  },
 };
 
 /** The policy a client falls back to when it cannot trust what it has (stale or unreachable). */

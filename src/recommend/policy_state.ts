@@ -111,9 +111,12 @@ export class PolicyStateMachine {
 
   reasons(): string[] {
     const out = [...this.target().reasons];
-    if (this.latched) out.push(`emergency_shutdown latched: POST /policy/reset to release${this.latchedFor ? ` (latched for: ${this.latchedFor})` : ''}`);
+    if (this.latched)
+      out.push(`emergency_shutdown latched: POST /policy/reset to release${this.latchedFor ? ` (latched for: ${this.latchedFor})` : ''}`);
     if (this.belowSince !== null && !this.latched) {
-      out.push(`hold-down: ${this.belowMax} since ${new Date(this.belowSince).toISOString()}, de-escalating at ${new Date(this.belowSince + this.holdDownMs).toISOString()}`);
+      out.push(
+        `hold-down: ${this.belowMax} since ${new Date(this.belowSince).toISOString()}, de-escalating at ${new Date(this.belowSince + this.holdDownMs).toISOString()}`,
+      );
     }
     return out;
   }

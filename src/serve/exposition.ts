@@ -28,7 +28,14 @@ function entries(header: string): Entry[] {
     const params = new Map<string, string>();
     for (const p of rest) {
       const eq = p.indexOf('=');
-      if (eq > 0) params.set(p.slice(0, eq).trim().toLowerCase(), p.slice(eq + 1).trim().replace(/^"|"$/g, ''));
+      if (eq > 0)
+        params.set(
+          p.slice(0, eq).trim().toLowerCase(),
+          p
+            .slice(eq + 1)
+            .trim()
+            .replace(/^"|"$/g, ''),
+        );
     }
     const q = params.has('q') ? Number(params.get('q')) : 1;
     return { type: type.toLowerCase(), params, q: Number.isFinite(q) ? q : 0 };
@@ -46,7 +53,8 @@ export function formatOf(accept: string | undefined): Format {
   for (const e of entries(accept)) {
     const version = e.params.get('version');
     if (e.type === 'application/openmetrics-text' && (version === undefined || version === '1.0.0')) om = Math.max(om, e.q);
-    else if ((e.type === 'text/plain' && (version === undefined || version === '0.0.4')) || e.type === 'text/*' || e.type === '*/*') text = Math.max(text, e.q);
+    else if ((e.type === 'text/plain' && (version === undefined || version === '0.0.4')) || e.type === 'text/*' || e.type === '*/*')
+      text = Math.max(text, e.q);
   }
   return om > 0 && om >= text ? 'openmetrics' : 'text';
 }

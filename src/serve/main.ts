@@ -43,7 +43,8 @@ function oneOf(values: Record<string, unknown>, a: string, b: string): string | 
 export function parseListenAddress(s: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(s);
   const port = m ? Number(m[3]) : NaN;
-  if (!m || !Number.isInteger(port) || port > 65535) throw new ConfigError(`--web.listen-address: expected host:port (e.g. 127.0.0.1:8477), got "${s}"`);
+  if (!m || !Number.isInteger(port) || port > 65535)
+    throw new ConfigError(`--web.listen-address: expected host:port (e.g. 127.0.0.1:8477), got "${s}"`);
   const host = m[1] ?? m[2];
   return { host: host === '' ? '0.0.0.0' : host, port };
 }
@@ -67,7 +68,8 @@ export function parseServeFlags(argv: string[], isTTY = Boolean(process.stdout.i
   });
   const listen: ServeFlags['listen'] = {};
   if (values['web.listen-address'] !== undefined) {
-    if (values.host !== undefined || values.port !== undefined) throw new ConfigError('--web.listen-address: give it or --host/--port, not both');
+    if (values.host !== undefined || values.port !== undefined)
+      throw new ConfigError('--web.listen-address: give it or --host/--port, not both');
     Object.assign(listen, parseListenAddress(values['web.listen-address']));
   }
   if (values.port !== undefined) {
@@ -77,9 +79,11 @@ export function parseServeFlags(argv: string[], isTTY = Boolean(process.stdout.i
   }
   if (values.host !== undefined) listen.host = values.host;
   const level = oneOf(values, 'log.level', 'log-level') ?? 'info';
-  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new ConfigError(`--log.level: expected one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
+  if (!(LOG_LEVELS as readonly string[]).includes(level))
+    throw new ConfigError(`--log.level: expected one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
   const format = values['log.format'] ?? defaultLogFormat(isTTY);
-  if (!(LOG_FORMATS as readonly string[]).includes(format)) throw new ConfigError(`--log.format: expected one of ${LOG_FORMATS.join(', ')}, got "${format}"`);
+  if (!(LOG_FORMATS as readonly string[]).includes(format))
+    throw new ConfigError(`--log.format: expected one of ${LOG_FORMATS.join(', ')}, got "${format}"`);
   return {
     configFile: oneOf(values, 'config.file', 'config'),
     webConfigFile: values['web.config.file'] ?? null,
@@ -137,7 +141,14 @@ export async function serveCommand(argv: string[], out: (s: string) => void = (s
   }
   const scheme = web?.tls ? 'https' : 'http';
   logger.info(
-    { host: addr.address, port: addr.port, subsystems: svc.monitor.subsystems.length, demo: config.demo.enabled, tls: Boolean(web?.tls), basic_auth: (web?.users.size ?? 0) > 0 },
+    {
+      host: addr.address,
+      port: addr.port,
+      subsystems: svc.monitor.subsystems.length,
+      demo: config.demo.enabled,
+      tls: Boolean(web?.tls),
+      basic_auth: (web?.users.size ?? 0) > 0,
+    },
     `selfheal listening on ${scheme}://${addr.address}:${addr.port}/`,
   );
   const hold = config.policy.hold_down_sec;

@@ -83,7 +83,10 @@ export class Exposition {
     if (!this.large) {
       this.onCompress();
       const body = this.body(want.format);
-      return (this.gz[want.format] = encoded([gzipSync(body.parts.length === 1 ? body.parts[0] : Buffer.concat(body.parts), { level: GZIP_LEVEL })], false));
+      return (this.gz[want.format] = encoded(
+        [gzipSync(body.parts.length === 1 ? body.parts[0] : Buffer.concat(body.parts), { level: GZIP_LEVEL })],
+        false,
+      ));
     }
     void this.gzipped(want.format).catch(() => undefined);
     return null;
@@ -126,18 +129,34 @@ export class Metrics {
 
   readonly overallStatus = this.g('selfheal_overall_status', 'Overall health status, one series per status, the current one 1', ['status']);
   readonly safetyPolicy = this.g('selfheal_safety_policy', 'Served safety policy, one series per policy, the current one 1', ['policy']);
-  readonly safetyPolicyLevel = this.g('selfheal_safety_policy_level', 'Served safety policy level: 0 allow_all, 1 safe_risk_profile, 2 no_new_trades, 3 defensive_exit, 4 emergency_shutdown');
+  readonly safetyPolicyLevel = this.g(
+    'selfheal_safety_policy_level',
+    'Served safety policy level: 0 allow_all, 1 safe_risk_profile, 2 no_new_trades, 3 defensive_exit, 4 emergency_shutdown',
+  );
   readonly tradingAllowed = this.g('selfheal_trading_allowed', 'Whether trading should continue (1) or not (0)');
-  readonly immediateAction = this.g('selfheal_requires_immediate_action', 'Whether a critical issue or a failed system requires immediate action');
+  readonly immediateAction = this.g(
+    'selfheal_requires_immediate_action',
+    'Whether a critical issue or a failed system requires immediate action',
+  );
   readonly issues = this.g('selfheal_issues', 'Current detected issues by severity', ['severity']);
   /**
    * One series per subsystem that is degraded, critical or failed, absent otherwise: the per-subsystem
    * alerts read these, so a fleet's evaluation costs what is unhealthy, not every state of every subsystem.
    */
-  readonly subsystemProblems = this.g('selfheal_subsystem_problem', 'Present (1) while the subsystem is degraded, critical or failed, with that status; absent while healthy or unknown', ['subsystem', 'status']);
+  readonly subsystemProblems = this.g(
+    'selfheal_subsystem_problem',
+    'Present (1) while the subsystem is degraded, critical or failed, with that status; absent while healthy or unknown',
+    ['subsystem', 'status'],
+  );
   /** The report's summary as five series: fleet-wide rules read these, not every subsystem's state set. */
-  readonly subsystemsByStatus = this.g('selfheal_subsystems', 'Enabled subsystems by status (the summary of selfheal_subsystem_status)', ['status']);
-  readonly recommendations = this.g('selfheal_recovery_recommendations', 'Current recovery recommendations by action and whether they may auto-execute', ['action', 'auto']);
+  readonly subsystemsByStatus = this.g('selfheal_subsystems', 'Enabled subsystems by status (the summary of selfheal_subsystem_status)', [
+    'status',
+  ]);
+  readonly recommendations = this.g(
+    'selfheal_recovery_recommendations',
+    'Current recovery recommendations by action and whether they may auto-execute',
+    ['action', 'auto'],
+  );
   readonly cpu = this.g('selfheal_cpu_usage_ratio', 'Host CPU usage, 0-1');
   readonly memory = this.g('selfheal_memory_usage_ratio', 'Host memory usage excluding reclaimable cache, 0-1');
   readonly connections = this.g('selfheal_open_connections', 'Established TCP connections on the host');
@@ -145,7 +164,11 @@ export class Metrics {
   readonly cycleDuration = this.g('selfheal_check_cycle_duration_seconds', 'Duration of the last check cycle');
   readonly buildInfo = this.g('selfheal_build_info', 'Build information; always 1', ['version', 'revision', 'nodejs_version']);
 
-  readonly policyChanges = new Counter({ name: 'selfheal_policy_changes_total', help: 'Changes of the served safety policy', registers: [this.registry] });
+  readonly policyChanges = new Counter({
+    name: 'selfheal_policy_changes_total',
+    help: 'Changes of the served safety policy',
+    registers: [this.registry],
+  });
   /** Defined with the other recovery families (execute/metrics.ts); here so it is exposed with recovery off too. */
   readonly recoveryActions = recoveryActionsCounter(this.registry);
 
@@ -284,7 +307,8 @@ export class Metrics {
       const k = `${rec.action}|${rec.can_auto_execute}`;
       recs.set(k, (recs.get(k) ?? 0) + 1);
     }
-    for (const a of RECOVERY_ACTIONS) for (const auto of ['true', 'false']) this.recommendations.set({ action: a, auto }, recs.get(`${a}|${auto}`) ?? 0);
+    for (const a of RECOVERY_ACTIONS)
+      for (const auto of ['true', 'false']) this.recommendations.set({ action: a, auto }, recs.get(`${a}|${auto}`) ?? 0);
     this.cpu.set(r.resources.cpu_ratio ?? NaN);
     this.memory.set(r.resources.memory_ratio ?? NaN);
     this.connections.set(r.resources.open_connections ?? NaN);

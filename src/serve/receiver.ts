@@ -49,10 +49,27 @@ export function createReceiver(svc: Service, opts: ReceiverOptions = {}): Receiv
     outcome: (action: string, subsystem: string, outcome: string, seconds?: number) => metrics.outcome(action, subsystem, outcome, seconds),
     changed: () => metrics.recoveryChanged(store.countByState('pending_approval'), executor.openCircuits),
   };
-  const executor = new RecoveryExecutor(cfg, store, monitor, VERIFIER, clock, logger.child({ component: 'receiver' }), hooks, opts.schedule ?? true, maintenance);
+  const executor = new RecoveryExecutor(
+    cfg,
+    store,
+    monitor,
+    VERIFIER,
+    clock,
+    logger.child({ component: 'receiver' }),
+    hooks,
+    opts.schedule ?? true,
+    maintenance,
+  );
   monitor.setRecoveryProbe(executor);
   const local = cfg.recovery.local ? new LocalRecovery(cfg, executor, monitor, clock, logger.child({ component: 'local-recovery' })) : null;
-  const intake = new Intake({ recorder: executor, store, metrics, logger, instance: () => cfg.instance, changed: () => svc.metrics.invalidate() });
+  const intake = new Intake({
+    recorder: executor,
+    store,
+    metrics,
+    logger,
+    instance: () => cfg.instance,
+    changed: () => svc.metrics.invalidate(),
+  });
   const retention = new Retention(store, cfg.recovery, clock, logger);
   const operator = requireAuth(() => ({ bearer: cfg.api.token, basic: null })); // read per request: reloadable
   return {
@@ -64,7 +81,16 @@ export function createReceiver(svc: Service, opts: ReceiverOptions = {}): Receiv
     raw: cfg.receiver.enabled ? { 'POST /alertmanager/webhook': webhookHandler(cfg.receiver, intake, store, logger) } : {},
     notReady: () => intake.notReady(),
     mount(app) {
-      mountRecoveryRoutes(app, { executor, store, maintenance, pipeline: monitor, local: cfg.recovery.local, operator, policy: () => svc.policy().policy, logger });
+      mountRecoveryRoutes(app, {
+        executor,
+        store,
+        maintenance,
+        pipeline: monitor,
+        local: cfg.recovery.local,
+        operator,
+        policy: () => svc.policy().policy,
+        logger,
+      });
     },
     async start() {
       executor.recover();

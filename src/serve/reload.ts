@@ -73,7 +73,11 @@ export function applyLive(running: Config, next: Config): string[] {
   for (const k of ['bearer_token', 'basic_auth', 'max_body_bytes'] as const) {
     if (!same(running.receiver[k], next.receiver[k])) changed.push(`receiver.${k}`);
   }
-  Object.assign(running.receiver, { bearer_token: next.receiver.bearer_token, basic_auth: next.receiver.basic_auth, max_body_bytes: next.receiver.max_body_bytes });
+  Object.assign(running.receiver, {
+    bearer_token: next.receiver.bearer_token,
+    basic_auth: next.receiver.basic_auth,
+    max_body_bytes: next.receiver.max_body_bytes,
+  });
   if (!same(running.policy, next.policy)) changed.push('policy');
   running.policy = next.policy;
   // The monitor holds these very objects: updating them in place changes its thresholds and paths.
@@ -98,8 +102,16 @@ export class Reloader {
     private readonly sources: ReloadSources,
   ) {
     const registers = [svc.metrics.registry];
-    this.successful = new Gauge({ name: 'selfheal_config_last_reload_successful', help: 'Whether the last configuration reload attempt was successful', registers });
-    this.successAt = new Gauge({ name: 'selfheal_config_last_reload_success_timestamp_seconds', help: 'Timestamp of the last successful configuration reload (or of the start), Unix seconds', registers });
+    this.successful = new Gauge({
+      name: 'selfheal_config_last_reload_successful',
+      help: 'Whether the last configuration reload attempt was successful',
+      registers,
+    });
+    this.successAt = new Gauge({
+      name: 'selfheal_config_last_reload_success_timestamp_seconds',
+      help: 'Timestamp of the last successful configuration reload (or of the start), Unix seconds',
+      registers,
+    });
     this.successful.set(1);
     this.successAt.set(svc.clock() / 1000);
     svc.reloader = () => this.reload();
@@ -122,7 +134,9 @@ export class Reloader {
       if (this.sources.webConfigFile) {
         web = loadWebConfig(this.sources.webConfigFile);
         if ((web.tls === null) !== ((svc.web?.config.tls ?? null) === null)) {
-          throw new Error(`web config file ${this.sources.webConfigFile}: tls_server_config: turning TLS on or off needs a restart (the running configuration is unchanged)`);
+          throw new Error(
+            `web config file ${this.sources.webConfigFile}: tls_server_config: turning TLS on or off needs a restart (the running configuration is unchanged)`,
+          );
         }
       }
       const restart = needsRestart(svc.config, next);

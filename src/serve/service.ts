@@ -103,8 +103,17 @@ export class Service {
     this.logger = deps.logger;
     this.web = deps.web ? new WebGate(deps.web, this.clock) : null;
     this.latch = LatchFile.beside(config.recovery.journal_path);
-    this.monitor = new Monitor(config, { clock: this.clock, resources: deps.resources, logger: deps.logger, watchFiles: deps.watchFiles, schedule: deps.schedule });
-    this.metrics = new Metrics(BUILD, this.monitor.subsystems.map((s) => s.name));
+    this.monitor = new Monitor(config, {
+      clock: this.clock,
+      resources: deps.resources,
+      logger: deps.logger,
+      watchFiles: deps.watchFiles,
+      schedule: deps.schedule,
+    });
+    this.metrics = new Metrics(
+      BUILD,
+      this.monitor.subsystems.map((s) => s.name),
+    );
     this.monitor.on('cycle', (r: ServedReport) => this.onCycle(r));
     this.monitor.on('policy', (c: PolicyChange) => this.onPolicyChange(c));
     this.monitor.on('selfFault', (f: SelfFault) => {
@@ -140,10 +149,25 @@ export class Service {
   policy(): PolicyView {
     const r = this.monitor.report;
     // Before the first cycle: the start-up policy, or a latch restored from before a restart.
-    if (!r) return policyView(this.monitor.policy.policy, false, ['first check cycle has not completed', ...this.monitor.policy.reasons()], this.clock(), { ...this.config.policy, valid_for_sec: 0 }, this.monitor.policy.isLatched);
+    if (!r)
+      return policyView(
+        this.monitor.policy.policy,
+        false,
+        ['first check cycle has not completed', ...this.monitor.policy.reasons()],
+        this.clock(),
+        { ...this.config.policy, valid_for_sec: 0 },
+        this.monitor.policy.isLatched,
+      );
     const reasons = this.monitor.policy.reasons();
     for (const src of this.reasonSources) reasons.push(...src());
-    return policyView(r.current_safety_policy, r.trading_should_continue, reasons, this.monitor.lastCycleAt, this.config.policy, this.monitor.policy.isLatched);
+    return policyView(
+      r.current_safety_policy,
+      r.trading_should_continue,
+      reasons,
+      this.monitor.lastCycleAt,
+      this.config.policy,
+      this.monitor.policy.isLatched,
+    );
   }
 
   /** Re-encodes GET /policy from the view (whatever fields it has): called on every policy or cycle change. */
@@ -169,19 +193,30 @@ export class Service {
     const s = r.summary;
     // Every cycle, so debug: at info it drowned the lines that matter (policy changes, critical issues).
     this.logger.debug(
-      { overall: r.overall_status, policy: r.current_safety_policy, evaluated_policy: r.evaluated_safety_policy, issues: r.detected_issues.length, ...s },
+      {
+        overall: r.overall_status,
+        policy: r.current_safety_policy,
+        evaluated_policy: r.evaluated_safety_policy,
+        issues: r.detected_issues.length,
+        ...s,
+      },
       `Health check complete: Overall=${r.overall_status}, Policy=${r.current_safety_policy}`,
     );
     const critical = r.detected_issues.filter((i) => i.severity === 'critical');
     const key = critical.map((i) => i.description).join('|');
     if (key !== this.lastCritical) {
       this.lastCritical = key;
-      if (critical.length) this.logger.error({ issues: critical.map((i) => ({ subsystem: i.subsystem, description: i.description, root_cause: i.root_cause })) }, `${critical.length} CRITICAL ISSUES detected`);
+      if (critical.length)
+        this.logger.error(
+          { issues: critical.map((i) => ({ subsystem: i.subsystem, description: i.description, root_cause: i.root_cause })) },
+          `${critical.length} CRITICAL ISSUES detected`,
+        );
     }
     const view = this.policy();
     // A policy change of this same evaluation already told every subscriber all a refresh would:
     // one event per subscriber, not two (1,000 subscribers read half as much).
-    if (view.timestamp !== this.policyEventAt) this.broadcast('refresh', { timestamp: view.timestamp, valid_until: view.valid_until, policy: view.policy });
+    if (view.timestamp !== this.policyEventAt)
+      this.broadcast('refresh', { timestamp: view.timestamp, valid_until: view.valid_until, policy: view.policy });
     void this.writeReport();
   }
 
@@ -252,7 +287,12 @@ export class Service {
     const operator = requireAuth(() => ({ bearer: this.config.api.token, basic: null }));
     const json = express.json({ limit: '16kb' });
 
-    mountConsole(app, { config: this.config, version: VERSION, policy: this.monitor.policy, webBasicAuth: () => (this.web?.config.users.size ?? 0) > 0 });
+    mountConsole(app, {
+      config: this.config,
+      version: VERSION,
+      policy: this.monitor.policy,
+      webBasicAuth: () => (this.web?.config.users.size ?? 0) > 0,
+    });
     app.get('/metrics', async (req, res) => {
       const want = negotiate(req.headers);
       sendScrape(res, want, await (await this.metrics.render()).get(want));
@@ -262,7 +302,10 @@ export class Service {
     });
     app.get('/-/ready', (_req, res) => {
       const why = this.notReady();
-      res.status(why ? 503 : 200).type('text').send(why ? `${why}\n` : 'Ready\n');
+      res
+        .status(why ? 503 : 200)
+        .type('text')
+        .send(why ? `${why}\n` : 'Ready\n');
     });
     app.get('/report', (_req, res) => {
       if (!this.monitor.report) return void res.status(503).json({ error: 'first check cycle has not completed' });
@@ -287,7 +330,12 @@ export class Service {
     });
     app.get('/policy/stream', (req, res) => {
       if (this.stopping) return void res.status(503).json({ error: 'shutting down' });
-      res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+      res.writeHead(200, {
+        'Content-Type': 'text/event-stream',
+        'Cache-Control': 'no-store',
+        Connection: 'keep-alive',
+        'X-Accel-Buffering': 'no',
+      });
       res.write(`retry: 1000\nevent: policy\ndata: ${JSON.stringify(this.policy())}\n\n`);
       this.streams.add(res);
       req.on('close', () => this.streams.delete(res));
@@ -295,7 +343,8 @@ export class Service {
     app.post('/policy/reset', operator, json, (req, res) => {
       const reason = reasonOf(req.body);
       if (!reason) return void res.status(400).json({ error: 'reason: required, a non-empty string' });
-      if (!this.monitor.policy.isLatched) return void res.status(409).json({ error: 'emergency_shutdown is not latched', policy: this.policy() });
+      if (!this.monitor.policy.isLatched)
+        return void res.status(409).json({ error: 'emergency_shutdown is not latched', policy: this.policy() });
       this.logger.warn({ reason, remote: req.socket.remoteAddress }, 'emergency_shutdown latch reset by operator');
       this.monitor.resetLatch(reason);
       this.latch.clear();
@@ -339,7 +388,10 @@ export class Service {
     this.app.use((err: Error & { status?: number; type?: string }, _req: Request, res: Response, _next: NextFunction) => {
       const status = err.status && err.status >= 400 && err.status < 600 ? err.status : 500;
       if (status >= 500) this.logger.error({ err }, 'request failed');
-      res.status(status).json({ error: status === 413 ? 'request body too large' : err.type === 'entity.parse.failed' ? `malformed JSON: ${err.message}` : err.message });
+      res.status(status).json({
+        error:
+          status === 413 ? 'request body too large' : err.type === 'entity.parse.failed' ? `malformed JSON: ${err.message}` : err.message,
+      });
     });
     // Scrapes are answered from the cached bytes ahead of Express routing: the hot path stays tiny.
     const raw = new Map<string, RawHandler>();
@@ -350,7 +402,10 @@ export class Service {
         if (this.fastGet(req, res)) return;
       } else if (req.method === 'POST' && !isJson(req.headers['content-type'])) {
         // Refused unread, before routing and auth: closes the cross-site text/plain POST.
-        return void sendBytes(res, 415, JSON_TYPE, Buffer.from('{"error":"Content-Type: expected application/json"}'), ['Connection', 'close']);
+        return void sendBytes(res, 415, JSON_TYPE, Buffer.from('{"error":"Content-Type: expected application/json"}'), [
+          'Connection',
+          'close',
+        ]);
       }
       if (raw.size) {
         const hot = raw.get(`${req.method} ${req.url}`);
@@ -377,8 +432,13 @@ export class Service {
     this.keepAlive.unref();
     const left = this.latch.read();
     if (left) {
-      this.logger.error({ since: left.since, reasons: left.reasons }, 'emergency_shutdown was latched before this start: serving it until POST /policy/reset');
-      this.monitor.restoreLatch(`emergency_shutdown latched since ${left.since}, before a restart of selfheal${left.reasons.length ? `: ${left.reasons.join('; ')}` : ''}`);
+      this.logger.error(
+        { since: left.since, reasons: left.reasons },
+        'emergency_shutdown was latched before this start: serving it until POST /policy/reset',
+      );
+      this.monitor.restoreLatch(
+        `emergency_shutdown latched since ${left.since}, before a restart of selfheal${left.reasons.length ? `: ${left.reasons.join('; ')}` : ''}`,
+      );
     }
     for (const p of this.plugins) await p.start?.();
     await this.monitor.start();

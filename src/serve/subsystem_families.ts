@@ -10,9 +10,17 @@ const LAST = ' (as of the last check cycle; scrapes do no I/O)';
 const FAMILIES = [
   ['selfheal_subsystem_status', 'gauge', 'Subsystem health status, one series per status, the current one 1'],
   ['selfheal_subsystem_check_duration_seconds', 'gauge', "Duration of the subsystem's last check"],
-  ['selfheal_subsystem_consecutive_failures', 'gauge', 'Consecutive checks of the subsystem that errored (transient until max_consecutive_failures, then failed)'],
+  [
+    'selfheal_subsystem_consecutive_failures',
+    'gauge',
+    'Consecutive checks of the subsystem that errored (transient until max_consecutive_failures, then failed)',
+  ],
   ['selfheal_subsystem_check_errors_total', 'counter', 'Checks of the subsystem that threw, timed out or met corrupt data'],
-  ['selfheal_subsystem_last_update_timestamp_seconds', 'gauge', "Time of the subsystem's own evidence (file mtime or heartbeat), Unix seconds"],
+  [
+    'selfheal_subsystem_last_update_timestamp_seconds',
+    'gauge',
+    "Time of the subsystem's own evidence (file mtime or heartbeat), Unix seconds",
+  ],
 ] as const;
 
 const CHUNK = 256;
@@ -113,7 +121,8 @@ export class SubsystemFamilies {
     switch (family) {
       case 0: {
         let out = '';
-        for (let k = 0; k < HEALTH_STATUSES.length; k++) out += `selfheal_subsystem_status{${label},status="${HEALTH_STATUSES[k]}"} ${k === this.status[i] ? 1 : 0}\n`;
+        for (let k = 0; k < HEALTH_STATUSES.length; k++)
+          out += `selfheal_subsystem_status{${label},status="${HEALTH_STATUSES[k]}"} ${k === this.status[i] ? 1 : 0}\n`;
         return out;
       }
       case 1:

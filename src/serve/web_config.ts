@@ -185,7 +185,8 @@ function parseTls(s: Section, baseDir: string): Pick<WebConfig, 'tls' | 'clientA
     return CIPHERS[c];
   });
   const ecdh = curves.map((c, i) => {
-    if (!(c in CURVES)) throw new ConfigError(`${s.key('curve_preferences')}[${i}]: expected one of ${Object.keys(CURVES).join(', ')}, got "${c}"`);
+    if (!(c in CURVES))
+      throw new ConfigError(`${s.key('curve_preferences')}[${i}]: expected one of ${Object.keys(CURVES).join(', ')}, got "${c}"`);
     return CURVES[c];
   });
   const openssl = ciphers.filter((c): c is string => c !== null);

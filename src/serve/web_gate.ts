@@ -54,7 +54,9 @@ export class WebGate {
       const cred = parseBasic(req.headers.authorization);
       if (!cred) return unauthorized(res);
       const hash = web.users.get(cred.user);
-      const key = createHash('sha256').update(`${cred.user}\0${hash ?? ''}\0${cred.pass}`).digest('base64');
+      const key = createHash('sha256')
+        .update(`${cred.user}\0${hash ?? ''}\0${cred.pass}`)
+        .digest('base64');
       const known = this.cache.get(key);
       if (known !== undefined) return known ? next(req, res) : unauthorized(res);
       this.verify(key, hash, cred.pass).then(
@@ -68,7 +70,8 @@ export class WebGate {
   checkPeer(socket: TLSSocket): void {
     const web = this.web;
     const mode = web.clientAuth;
-    if (mode === 'NoClientCert' || mode === 'RequestClientCert' || (mode === 'RequireAndVerifyClientCert' && web.allowedSans.length === 0)) return;
+    if (mode === 'NoClientCert' || mode === 'RequestClientCert' || (mode === 'RequireAndVerifyClientCert' && web.allowedSans.length === 0))
+      return;
     const cert = socket.getPeerCertificate();
     const given = cert && Object.keys(cert).length > 0;
     if (mode === 'RequireAnyClientCert' && !given) return void socket.destroy();

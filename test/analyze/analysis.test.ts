@@ -49,7 +49,12 @@ describe('impacts_trading', () => {
   }
   it('the guide example: ai_model critical affects event_executor and model_supervisor', () => {
     const issue = subsystemIssue(
-      { health: health('ai_model', 'critical'), criticality: 'partial', dependents: ['event_executor', 'model_supervisor'], root_cause: 'Missing model files' },
+      {
+        health: health('ai_model', 'critical'),
+        criticality: 'partial',
+        dependents: ['event_executor', 'model_supervisor'],
+        root_cause: 'Missing model files',
+      },
       NOW,
     )!;
     assert.equal(issue.issue_id, 'ai_model_20261129_120000');
@@ -76,7 +81,10 @@ describe('resource issues', () => {
   for (const [cpu, mem, want] of table) {
     it(`cpu ${cpu} mem ${mem} → ${want.length} issue(s)`, () => {
       const issues = resourceIssues({ cpu_ratio: cpu, memory_ratio: mem, open_connections: 1 }, limits, ['a', 'b'], NOW);
-      assert.deepEqual(issues.map((i) => i.description), want);
+      assert.deepEqual(
+        issues.map((i) => i.description),
+        want,
+      );
       for (const i of issues) {
         assert.equal(i.severity, 'high');
         assert.equal(i.impacts_trading, true);
@@ -91,13 +99,41 @@ describe('resource issues', () => {
 
 describe('overall status', () => {
   const table: [string, [HealthStatus, TradingCriticality][], HealthStatus][] = [
-    ['all healthy', [['healthy', 'yes'], ['healthy', 'no']], 'healthy'],
-    ['unknown counts as degraded', [['healthy', 'yes'], ['unknown', 'partial']], 'degraded'],
-    ['worst wins', [['degraded', 'yes'], ['critical', 'partial']], 'critical'],
+    [
+      'all healthy',
+      [
+        ['healthy', 'yes'],
+        ['healthy', 'no'],
+      ],
+      'healthy',
+    ],
+    [
+      'unknown counts as degraded',
+      [
+        ['healthy', 'yes'],
+        ['unknown', 'partial'],
+      ],
+      'degraded',
+    ],
+    [
+      'worst wins',
+      [
+        ['degraded', 'yes'],
+        ['critical', 'partial'],
+      ],
+      'critical',
+    ],
     ['failed trading-critical → failed', [['failed', 'yes']], 'failed'],
     ['failed partial capped at critical', [['failed', 'partial']], 'critical'],
     ['critical non-critical capped at degraded', [['critical', 'no']], 'degraded'],
-    ['failed non-critical capped at degraded', [['failed', 'no'], ['healthy', 'yes']], 'degraded'],
+    [
+      'failed non-critical capped at degraded',
+      [
+        ['failed', 'no'],
+        ['healthy', 'yes'],
+      ],
+      'degraded',
+    ],
     ['no subsystems → unknown', [], 'unknown'],
   ];
   for (const [name, subs, want] of table) {
@@ -176,12 +212,27 @@ describe('escalation never loosens the policy', () => {
   const policyWith = (statuses: Record<string, HealthStatus>) =>
     buildReport(
       config,
-      subs.map((sub) => ({ sub, health: { subsystem: sub.name, status: statuses[sub.name] ?? 'healthy', timestamp: '', response_time_ms: 0, error_count: 0, details: {} } })),
+      subs.map((sub) => ({
+        sub,
+        health: {
+          subsystem: sub.name,
+          status: statuses[sub.name] ?? 'healthy',
+          timestamp: '',
+          response_time_ms: 0,
+          error_count: 0,
+          details: {},
+        },
+      })),
       { cpu_ratio: null, memory_ratio: null, open_connections: null },
       NOW,
     ).current_safety_policy;
   // Backgrounds: everything else healthy, one other trading-critical subsystem degraded, one partial critical.
-  const backgrounds: Record<string, HealthStatus>[] = [{}, { data_feed: 'degraded' }, { orchestrator: 'critical' }, { logging: 'critical', ai_model: 'degraded' }];
+  const backgrounds: Record<string, HealthStatus>[] = [
+    {},
+    { data_feed: 'degraded' },
+    { orchestrator: 'critical' },
+    { logging: 'critical', ai_model: 'degraded' },
+  ];
   it('for every subsystem × status × background: failed is at least as strict as any status it escalates from', () => {
     let cases = 0;
     for (const bg of backgrounds) {
@@ -189,7 +240,10 @@ describe('escalation never loosens the policy', () => {
         const failed = policyWith({ ...bg, [sub.name]: 'failed' });
         for (const before of HEALTH_STATUSES) {
           const was = policyWith({ ...bg, [sub.name]: before });
-          assert.ok(policyLevel(failed) >= policyLevel(was), `${sub.name}: ${before} (${was}) → failed (${failed}) with ${JSON.stringify(bg)}`);
+          assert.ok(
+            policyLevel(failed) >= policyLevel(was),
+            `${sub.name}: ${before} (${was}) → failed (${failed}) with ${JSON.stringify(bg)}`,
+          );
           cases++;
         }
       }

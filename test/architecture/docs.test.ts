@@ -11,7 +11,14 @@ const ENTRIES = ['src/index.ts', 'src/client/index.ts'];
 /** Names of exported symbols (and public class members) with no doc comment, as `entry: name`. */
 function undocumented(): string[] {
   const files = ENTRIES.map((f) => join(ROOT, f));
-  const program = ts.createProgram(files, { strict: true, module: ts.ModuleKind.Node16, moduleResolution: ts.ModuleResolutionKind.Node16, target: ts.ScriptTarget.ES2022, types: ['node'], skipLibCheck: true });
+  const program = ts.createProgram(files, {
+    strict: true,
+    module: ts.ModuleKind.Node16,
+    moduleResolution: ts.ModuleResolutionKind.Node16,
+    target: ts.ScriptTarget.ES2022,
+    types: ['node'],
+    skipLibCheck: true,
+  });
   const checker = program.getTypeChecker();
   const missing: string[] = [];
   const hasDoc = (s: ts.Symbol) => s.getDocumentationComment(checker).length > 0 || s.getJsDocTags(checker).length > 0;

@@ -22,8 +22,16 @@ const PIPELINE = ['detect', 'analyze', 'recommend', 'execute', 'verify'];
  */
 const RULES: { from: string; never: string[]; why: string }[] = [
   ...STAGES.map((from) => ({ from, never: RUNNERS, why: 'a pipeline stage is pure: it imports no runner of the pipeline' })),
-  ...PIPELINE.map((from, i) => ({ from, never: PIPELINE.slice(i + 1), why: 'imports run down the pipeline (DETECT → ANALYZE → RECOMMEND → EXECUTE → VERIFY), never back up' })).filter((r) => r.never.length > 0),
-  { from: 'execute', never: ['serve', 'engine/monitor', 'console'], why: 'EXECUTE sees the running pipeline only through execute/pipeline.ts; serve/ wires it' },
+  ...PIPELINE.map((from, i) => ({
+    from,
+    never: PIPELINE.slice(i + 1),
+    why: 'imports run down the pipeline (DETECT → ANALYZE → RECOMMEND → EXECUTE → VERIFY), never back up',
+  })).filter((r) => r.never.length > 0),
+  {
+    from: 'execute',
+    never: ['serve', 'engine/monitor', 'console'],
+    why: 'EXECUTE sees the running pipeline only through execute/pipeline.ts; serve/ wires it',
+  },
 ];
 
 interface Import {
@@ -57,7 +65,13 @@ function typeOnly(node: ts.ImportDeclaration | ts.ExportDeclaration): boolean {
     if (!clause) return false; // `import './x'`: for its side effects
     if (clause.isTypeOnly) return true;
     const named = clause.namedBindings;
-    return !clause.name && named !== undefined && ts.isNamedImports(named) && named.elements.length > 0 && named.elements.every((e) => e.isTypeOnly);
+    return (
+      !clause.name &&
+      named !== undefined &&
+      ts.isNamedImports(named) &&
+      named.elements.length > 0 &&
+      named.elements.every((e) => e.isTypeOnly)
+    );
   }
   if (node.isTypeOnly) return true;
   const clause = node.exportClause;
@@ -145,7 +159,10 @@ describe('import directions', () => {
   for (const rule of RULES) {
     it(`${rule.from}/ imports nothing from ${rule.never.join(', ')}: ${rule.why}`, () => {
       const broken = IMPORTS.filter((i) => within(i.file, rule.from) && rule.never.some((n) => within(i.target, n)));
-      assert.deepEqual(broken.map((i) => `${i.file} → ${i.target}`), []);
+      assert.deepEqual(
+        broken.map((i) => `${i.file} → ${i.target}`),
+        [],
+      );
     });
   }
 
@@ -157,7 +174,26 @@ describe('import directions', () => {
       for (const [a, b] of pairs) m.set(a, (m.get(a) ?? new Set()).add(b));
       return m;
     };
-    assert.deepEqual(directoryCycles(g([['a', 'b'], ['b', 'c'], ['c', 'a'], ['c', 'd']])), [['a', 'b', 'c', 'a']]);
-    assert.deepEqual(directoryCycles(g([['a', 'b'], ['b', 'c'], ['a', 'c']])), []);
+    assert.deepEqual(
+      directoryCycles(
+        g([
+          ['a', 'b'],
+          ['b', 'c'],
+          ['c', 'a'],
+          ['c', 'd'],
+        ]),
+      ),
+      [['a', 'b', 'c', 'a']],
+    );
+    assert.deepEqual(
+      directoryCycles(
+        g([
+          ['a', 'b'],
+          ['b', 'c'],
+          ['a', 'c'],
+        ]),
+      ),
+      [],
+    );
   });
 });

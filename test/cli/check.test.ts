@@ -19,7 +19,10 @@ function platform(extra = '') {
   healthyPlatform(root, Date.now());
   const cfg = join(root, 'selfheal.yml');
   // Resources are the test machine's own; thresholds at 100% keep them out of the verdict.
-  writeFileSync(cfg, `data_dir: data\nlog_dir: logs\nmodels_dir: models\ndatabase_path: db/quantum_trader.db\nmax_cpu_percent: 100\nmax_memory_percent: 100\n${extra}`);
+  writeFileSync(
+    cfg,
+    `data_dir: data\nlog_dir: logs\nmodels_dir: models\ndatabase_path: db/quantum_trader.db\nmax_cpu_percent: 100\nmax_memory_percent: 100\n${extra}`,
+  );
   return { root, cfg };
 }
 
@@ -32,7 +35,10 @@ describe('selfheal check', () => {
     assert.match(r.out, /Safety policy: allow_all/);
     const report = JSON.parse(readFileSync(join(root, 'data', 'self_healing_report.json'), 'utf8'));
     assert.equal(report.overall_status, 'healthy');
-    assert.deepEqual(readdirSync(join(root, 'data')).filter((f) => f.endsWith('.tmp')), []);
+    assert.deepEqual(
+      readdirSync(join(root, 'data')).filter((f) => f.endsWith('.tmp')),
+      [],
+    );
   });
   it('degraded → exit 1', () => {
     const { root, cfg } = platform();
@@ -49,7 +55,15 @@ describe('selfheal check', () => {
     const report = JSON.parse(r.out);
     assert.equal(report.overall_status, 'critical');
     assert.equal(report.current_safety_policy, 'defensive_exit');
-    for (const k of ['timestamp', 'subsystem_health', 'detected_issues', 'recovery_recommendations', 'trading_should_continue', 'requires_immediate_action', 'summary']) {
+    for (const k of [
+      'timestamp',
+      'subsystem_health',
+      'detected_issues',
+      'recovery_recommendations',
+      'trading_should_continue',
+      'requires_immediate_action',
+      'summary',
+    ]) {
       assert.ok(k in report, k);
     }
   });

@@ -15,7 +15,8 @@ function run(args: string[]) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-const BASE = 'data_dir: data\nlog_dir: logs\nmodels_dir: models\ndatabase_path: db/quantum_trader.db\nmax_cpu_percent: 100\nmax_memory_percent: 100\n';
+const BASE =
+  'data_dir: data\nlog_dir: logs\nmodels_dir: models\ndatabase_path: db/quantum_trader.db\nmax_cpu_percent: 100\nmax_memory_percent: 100\n';
 
 function platform(extra = '') {
   const root = tempDir();
@@ -48,7 +49,8 @@ describe('selfheal CLI: help and usage', () => {
   it('serve --help and check --help print usage and exit 0', () => {
     const s = run(['serve', '--help']);
     assert.equal(s.code, 0, s.err);
-    for (const flag of ['--config.file', '--web.listen-address', '--web.config.file', '--log.level', '--log.format']) assert.ok(s.out.includes(flag), flag);
+    for (const flag of ['--config.file', '--web.listen-address', '--web.config.file', '--log.level', '--log.format'])
+      assert.ok(s.out.includes(flag), flag);
     const c = run(['check', '-h']);
     assert.equal(c.code, 0, c.err);
     assert.match(c.out, /^Usage: selfheal check/);
@@ -56,7 +58,15 @@ describe('selfheal CLI: help and usage', () => {
   it('the usage lists every command, demo status and simulate included', () => {
     const h = run(['--help']);
     assert.equal(h.code, 0);
-    for (const cmd of ['selfheal check', 'selfheal serve', 'selfheal demo fault', 'selfheal demo heal', 'selfheal demo status', 'selfheal demo simulate']) assert.ok(h.out.includes(cmd), cmd);
+    for (const cmd of [
+      'selfheal check',
+      'selfheal serve',
+      'selfheal demo fault',
+      'selfheal demo heal',
+      'selfheal demo status',
+      'selfheal demo simulate',
+    ])
+      assert.ok(h.out.includes(cmd), cmd);
   });
 });
 
@@ -76,7 +86,10 @@ describe('selfheal CLI: listener errors are one line, exit 3', () => {
     const { cfg } = platform();
     const bad = run(['serve', '--config.file', cfg, '--web.listen-address', 'no-such-host.invalid:0']);
     assert.equal(bad.code, 3);
-    assert.match(bad.err, /^selfheal: cannot listen on no-such-host\.invalid:0: (unknown host \(ENOTFOUND\)|host name lookup failed \(EAI_AGAIN\))\n$/);
+    assert.match(
+      bad.err,
+      /^selfheal: cannot listen on no-such-host\.invalid:0: (unknown host \(ENOTFOUND\)|host name lookup failed \(EAI_AGAIN\))\n$/,
+    );
     const shape = run(['serve', '--config.file', cfg, '--web.listen-address', '8477']);
     assert.equal(shape.code, 3);
     assert.match(shape.err, /^selfheal: --web\.listen-address: expected host:port/);
@@ -96,14 +109,20 @@ describe('selfheal serve: logs, hold-down line, SIGHUP', () => {
     const first = recs().slice(0, 2);
     assert.equal(first[0].level, 'info');
     assert.match(String(first[0].msg), new RegExp(`^selfheal listening on http://127\\.0\\.0\\.1:${port}/$`));
-    assert.match(String(first[1].msg), /^Policy starts at no_new_trades and steps down only after health has held for 7s \(policy\.hold_down_sec\)/);
+    assert.match(
+      String(first[1].msg),
+      /^Policy starts at no_new_trades and steps down only after health has held for 7s \(policy\.hold_down_sec\)/,
+    );
     await (await fetch(`http://127.0.0.1:${port}/health/force-check`, { method: 'POST' })).arrayBuffer();
     assert.ok(!recs().some((r) => /^Health check complete/.test(String(r.msg))), 'cycles are not logged at info');
 
     writeFileSync(cfg, BASE + 'api: { token: two }\npolicy: { hold_down_sec: 7 }\n');
     s.proc.kill('SIGHUP');
     await until('reloaded', async () => recs().some((r) => r.msg === 'Completed loading of configuration file'));
-    const del = (tok: string) => fetch(`http://127.0.0.1:${port}/policy/override`, { method: 'DELETE', headers: { authorization: `Bearer ${tok}` } }).then((r) => r.status);
+    const del = (tok: string) =>
+      fetch(`http://127.0.0.1:${port}/policy/override`, { method: 'DELETE', headers: { authorization: `Bearer ${tok}` } }).then(
+        (r) => r.status,
+      );
     assert.equal(await del('one'), 401);
     assert.equal(await del('two'), 200);
     const m = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -116,10 +135,19 @@ describe('selfheal serve: logs, hold-down line, SIGHUP', () => {
     const { cfg } = platform();
     const port = await freePort();
     const s = serve(['--config', cfg, '--port', String(port), '--log.format', 'logfmt', '--log.level', 'debug']);
-    await until('a cycle and the listening line logged', async () => s.lines.some((l) => l.includes('msg="Health check complete')) && s.lines.some((l) => l.includes('selfheal listening')));
+    await until(
+      'a cycle and the listening line logged',
+      async () => s.lines.some((l) => l.includes('msg="Health check complete')) && s.lines.some((l) => l.includes('selfheal listening')),
+    );
     const listening = s.lines.find((l) => l.includes('selfheal listening'))!;
-    assert.match(listening, new RegExp(`^ts=\\S+Z level=info msg="selfheal listening on http://127\\.0\\.0\\.1:${port}/" host=127\\.0\\.0\\.1 port=${port} `));
-    assert.match(s.lines.find((l) => l.includes('Health check complete'))!, /^ts=\S+ level=debug /);
+    assert.match(
+      listening,
+      new RegExp(`^ts=\\S+Z level=info msg="selfheal listening on http://127\\.0\\.0\\.1:${port}/" host=127\\.0\\.0\\.1 port=${port} `),
+    );
+    assert.match(
+      s.lines.find((l) => l.includes('Health check complete'))!,
+      /^ts=\S+ level=debug /,
+    );
     s.proc.kill('SIGTERM');
     await s.exited;
   });
@@ -132,7 +160,12 @@ describe('selfheal serve --web.config.file', () => {
     writeFileSync(web, 'basic_auth_users:\n  alice: plain\n');
     const r = run(['serve', '--config.file', cfg, '--web.config.file', web]);
     assert.equal(r.code, 3);
-    assert.match(r.err, new RegExp(`^selfheal: web config file ${web.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: basic_auth_users\\.alice: expected a bcrypt hash.*\n$`));
+    assert.match(
+      r.err,
+      new RegExp(
+        `^selfheal: web config file ${web.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: basic_auth_users\\.alice: expected a bcrypt hash.*\n$`,
+      ),
+    );
   });
   it('serves HTTPS when the file has tls_server_config', async () => {
     const { root, cfg } = platform();
@@ -152,13 +185,21 @@ describe('selfheal check: status line', () => {
     const ok = platform();
     const r = run(['check', '--config.file', ok.cfg]);
     assert.equal(r.code, 0, r.err);
-    assert.equal(r.out.split('\n')[0], `SELFHEAL OK - overall healthy, policy allow_all | healthy=${BUILTIN_SUBSYSTEMS.length} degraded=0 critical=0 failed=0 unknown=0 issues=0`);
+    assert.equal(
+      r.out.split('\n')[0],
+      `SELFHEAL OK - overall healthy, policy allow_all | healthy=${BUILTIN_SUBSYSTEMS.length} degraded=0 critical=0 failed=0 unknown=0 issues=0`,
+    );
     const bad = platform();
     writeAged(join(bad.root, 'data', 'universe_snapshot.json'), '{"symbols":[]}', 0, Date.now());
     writeAged(join(bad.root, 'data', 'recent_trades.json'), '{}', 400, Date.now());
     const c = run(['check', '--config', bad.cfg]);
     assert.equal(c.code, 2);
     const rest = BUILTIN_SUBSYSTEMS.length - 2;
-    assert.match(c.out.split('\n')[0], new RegExp(`^SELFHEAL CRITICAL - overall critical, policy defensive_exit, 1 critical, 1 degraded \\| healthy=${rest} degraded=1 critical=1 failed=0 unknown=0 issues=\\d+$`));
+    assert.match(
+      c.out.split('\n')[0],
+      new RegExp(
+        `^SELFHEAL CRITICAL - overall critical, policy defensive_exit, 1 critical, 1 degraded \\| healthy=${rest} degraded=1 critical=1 failed=0 unknown=0 issues=\\d+$`,
+      ),
+    );
   });
 });

@@ -34,7 +34,11 @@ describe('PolicyClient', () => {
       await changeTo(client, (p) => p.policy === 'allow_all');
       assert.equal(client.canOpenPosition(), true);
       assert.deepEqual(client.limits(), { max_leverage: null, position_size_multiplier: 1 });
-      await post(`${url}/policy/override`, { policy: 'safe_risk_profile', duration_sec: 60, reason: 'test' }, { authorization: 'Bearer op' });
+      await post(
+        `${url}/policy/override`,
+        { policy: 'safe_risk_profile', duration_sec: 60, reason: 'test' },
+        { authorization: 'Bearer op' },
+      );
       await changeTo(client, (p) => p.policy === 'safe_risk_profile');
       assert.deepEqual(client.limits(), { max_leverage: 5, position_size_multiplier: 0.5 });
       await post(`${url}/policy/override`, { policy: 'no_new_trades', duration_sec: 60, reason: 'test' }, { authorization: 'Bearer op' });
@@ -98,7 +102,11 @@ describe('PolicyClient', () => {
     let now = Date.now();
     const { url, stop } = await startService(platform());
     const client = new PolicyClient({ baseUrl: url, clock: () => now });
-    await post(`${url}/policy/override`, { policy: 'emergency_shutdown', duration_sec: 60, reason: 'test' }, { authorization: 'Bearer op' });
+    await post(
+      `${url}/policy/override`,
+      { policy: 'emergency_shutdown', duration_sec: 60, reason: 'test' },
+      { authorization: 'Bearer op' },
+    );
     await client.refresh();
     await stop();
     now += 3600_000;
@@ -139,13 +147,21 @@ describe('PolicyClient', () => {
       }
       // Every poll is overtaken: while it is in flight the stream delivers a newer view, and the poll is
       // answered (with an older one) only once the client has taken the stream's.
-      until(() => stream !== null, () => {
-        const n = ++events;
-        stream!.write(`event: policy\ndata: ${JSON.stringify({ ...real, policy: 'no_new_trades', reasons: [`stream ${n}`] })}\n\n`);
-        until(() => Number(/^stream (\d+)$/.exec(client!.current().reasons[0] ?? '')?.[1] ?? 0) >= n, () => {
-          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ...real, policy: 'allow_all', reasons: ['poll'] }));
-        });
-      });
+      until(
+        () => stream !== null,
+        () => {
+          const n = ++events;
+          stream!.write(`event: policy\ndata: ${JSON.stringify({ ...real, policy: 'no_new_trades', reasons: [`stream ${n}`] })}\n\n`);
+          until(
+            () => Number(/^stream (\d+)$/.exec(client!.current().reasons[0] ?? '')?.[1] ?? 0) >= n,
+            () => {
+              res
+                .writeHead(200, { 'content-type': 'application/json' })
+                .end(JSON.stringify({ ...real, policy: 'allow_all', reasons: ['poll'] }));
+            },
+          );
+        },
+      );
     });
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
     const seen: string[] = [];

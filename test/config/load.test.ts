@@ -6,9 +6,13 @@ import { ConfigError, loadConfigFile, parseConfig } from '../../src/config/load'
 import { BUILTIN_SUBSYSTEMS } from '../../src/types';
 import { tempDir } from '../helpers/fs';
 
-const bad = (raw: unknown, message: string) => assert.throws(() => parseConfig(raw, '/base'), (e: unknown) => e instanceof ConfigError && e.message === message);
+const bad = (raw: unknown, message: string) =>
+  assert.throws(
+    () => parseConfig(raw, '/base'),
+    (e: unknown) => e instanceof ConfigError && e.message === message,
+  );
 
-describe('config defaults (the guide\'s constructor parameters)', () => {
+describe("config defaults (the guide's constructor parameters)", () => {
   const c = parseConfig({}, '/');
   const want = {
     data_dir: '/app/data',
@@ -26,22 +30,32 @@ describe('config defaults (the guide\'s constructor parameters)', () => {
     auto_pause_on_critical: true,
   };
   for (const [k, v] of Object.entries(want)) it(`${k} = ${v}`, () => assert.equal(c[k as keyof typeof c], v));
-  it('has the 13 subsystems in the guide\'s order', () => assert.deepEqual(c.subsystems.map((s) => s.name), [...BUILTIN_SUBSYSTEMS]));
+  it("has the 13 subsystems in the guide's order", () =>
+    assert.deepEqual(
+      c.subsystems.map((s) => s.name),
+      [...BUILTIN_SUBSYSTEMS],
+    ));
   it('dependency map', () => {
     const dep = Object.fromEntries(c.subsystems.map((s) => [s.name, s.dependents]));
     assert.deepEqual(dep.data_feed, ['ai_model', 'event_executor']);
     assert.deepEqual(dep.ai_model, ['event_executor', 'model_supervisor']);
     assert.deepEqual(dep.exchange_connection, ['event_executor', 'position_monitor']);
-    assert.deepEqual(dep.database, BUILTIN_SUBSYSTEMS.filter((s) => s !== 'database'));
+    assert.deepEqual(
+      dep.database,
+      BUILTIN_SUBSYSTEMS.filter((s) => s !== 'database'),
+    );
     assert.deepEqual(dep.logging, []);
   });
-  it('trading criticality from the guide\'s table', () => {
+  it("trading criticality from the guide's table", () => {
     const crit = Object.fromEntries(c.subsystems.map((s) => [s.name, s.criticality]));
     assert.deepEqual(
       Object.keys(crit).filter((k) => crit[k] === 'yes'),
       ['data_feed', 'exchange_connection', 'event_executor', 'risk_guard'],
     );
-    assert.deepEqual(Object.keys(crit).filter((k) => crit[k] === 'no'), ['model_supervisor', 'retraining_orchestrator', 'logging']);
+    assert.deepEqual(
+      Object.keys(crit).filter((k) => crit[k] === 'no'),
+      ['model_supervisor', 'retraining_orchestrator', 'logging'],
+    );
   });
 });
 
@@ -53,14 +67,27 @@ describe('config validation names the key and the reason', () => {
   it('wrong boolean', () => bad({ auto_restart_enabled: 'yes' }, 'auto_restart_enabled: expected true or false, got "yes"'));
   it('unknown subsystem key', () => bad({ subsystems: { data_feed: { pth: 'x' } } }, 'subsystems.data_feed.pth: unknown key'));
   it('bad check type', () =>
-    bad({ subsystems: { x: { check: 'ping' } } }, 'subsystems.x.check: expected one of file_freshness, json_timestamp, file_set, file_presence, newest_file, http, tcp, got "ping"'));
+    bad(
+      { subsystems: { x: { check: 'ping' } } },
+      'subsystems.x.check: expected one of file_freshness, json_timestamp, file_set, file_presence, newest_file, http, tcp, got "ping"',
+    ));
   it('own subsystem without a check', () =>
-    bad({ subsystems: { mine: {} } }, 'subsystems.mine.check: required for a subsystem of your own (one of file_freshness, json_timestamp, file_set, file_presence, newest_file, http, tcp)'));
+    bad(
+      { subsystems: { mine: {} } },
+      'subsystems.mine.check: required for a subsystem of your own (one of file_freshness, json_timestamp, file_set, file_presence, newest_file, http, tcp)',
+    ));
   it('thresholds out of order', () =>
-    bad({ subsystems: { orchestrator: { degraded_after_sec: 100, critical_after_sec: 50 } } }, 'subsystems.orchestrator.critical_after_sec: must be at least degraded_after_sec (100), got 50'));
-  it('unknown dependent', () => bad({ subsystems: { data_feed: { dependents: ['nope'] } } }, 'subsystems.data_feed.dependents[0]: unknown subsystem "nope"'));
+    bad(
+      { subsystems: { orchestrator: { degraded_after_sec: 100, critical_after_sec: 50 } } },
+      'subsystems.orchestrator.critical_after_sec: must be at least degraded_after_sec (100), got 50',
+    ));
+  it('unknown dependent', () =>
+    bad({ subsystems: { data_feed: { dependents: ['nope'] } } }, 'subsystems.data_feed.dependents[0]: unknown subsystem "nope"'));
   it('bad criticality', () =>
-    bad({ subsystems: { logging: { critical_for_trading: 'maybe' } } }, 'subsystems.logging.critical_for_trading: expected one of yes, partial, no, got "maybe"'));
+    bad(
+      { subsystems: { logging: { critical_for_trading: 'maybe' } } },
+      'subsystems.logging.critical_for_trading: expected one of yes, partial, no, got "maybe"',
+    ));
   it('not a mapping', () => bad(['a'], 'config: expected a mapping, got a list'));
 });
 

@@ -61,10 +61,13 @@ async function pendingActions(url: string) {
 
 /** Two actions in recovery.require_approval (the defaults): they wait for an operator. */
 async function twoPending(url: string) {
-  const res = await postHook(url, delivery([
-    { labels: { subsystem: 'event_executor', action: 'defensive_exit', severity: 'critical' }, fingerprint: 'd1' },
-    { labels: { subsystem: 'event_executor', action: 'close_all_positions', severity: 'critical' }, fingerprint: 'd2' },
-  ]));
+  const res = await postHook(
+    url,
+    delivery([
+      { labels: { subsystem: 'event_executor', action: 'defensive_exit', severity: 'critical' }, fingerprint: 'd1' },
+      { labels: { subsystem: 'event_executor', action: 'close_all_positions', severity: 'critical' }, fingerprint: 'd2' },
+    ]),
+  );
   assert.equal(res.status, 200);
   for (let i = 0; i < 100 && (await pendingActions(url)).length < 2; i++) await new Promise((r) => setTimeout(r, 50));
   const pending = await pendingActions(url);
@@ -95,7 +98,11 @@ describe('console: served safely', () => {
       assert.match(csp, /frame-ancestors 'none'/, path);
       assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/, path);
     }
-    assert.match(await (await fetch(url + '/console/app.js')).text(), /new EventSource\('\/policy\/stream'\)/, 'the built script, not the "run npm run build" stand-in');
+    assert.match(
+      await (await fetch(url + '/console/app.js')).text(),
+      /new EventSource\('\/policy\/stream'\)/,
+      'the built script, not the "run npm run build" stand-in',
+    );
     const html = await (await fetch(url + '/')).text();
     assert.doesNotMatch(html, /<script>|<script [^>]*>[^<]|style=|\son[a-z]+=/i, 'no inline script, style or handler');
     assert.ok(total < 60_000, `the console is small (${total} bytes)`);
@@ -149,7 +156,10 @@ describe('console: live', () => {
     assert.match(feed, /\d+(\.\d+)? ms/, 'last check duration');
     const link = c.page.getByRole('link', { name: 'Grafana dashboard of data_feed' });
     assert.equal(await link.getAttribute('href'), 'http://grafana.example:3000/d/selfheal-subsystem?var-subsystem=data_feed');
-    assert.equal(await c.page.getByRole('link', { name: 'Grafana: overview' }).getAttribute('href'), 'http://grafana.example:3000/d/selfheal-overview');
+    assert.equal(
+      await c.page.getByRole('link', { name: 'Grafana: overview' }).getAttribute('href'),
+      'http://grafana.example:3000/d/selfheal-overview',
+    );
   });
 
   it('is readable on a phone: nothing wider than the screen but the tables, which scroll', async () => {
@@ -216,7 +226,11 @@ describe('console: act', () => {
     await d1.waitFor({ state: 'detached' });
     await d2.waitFor({ state: 'detached' });
 
-    const history = (await (await fetch(`${url}/recovery/history`, { headers: auth })).json()) as { id: string; state: string; reason: string }[];
+    const history = (await (await fetch(`${url}/recovery/history`, { headers: auth })).json()) as {
+      id: string;
+      state: string;
+      reason: string;
+    }[];
     const byId = new Map(history.map((r) => [r.id, r]));
     assert.notEqual(byId.get(ids.d1)!.state, 'pending_approval');
     assert.match(byId.get(ids.d1)!.reason, /approved: desk agrees/);
@@ -225,7 +239,11 @@ describe('console: act', () => {
     // The token lives in the tab's session storage only: no cookie, never in a URL.
     assert.equal(await c.page.evaluate("sessionStorage.getItem('selfheal.operator_token')"), TOKEN);
     assert.deepEqual(await c.page.context().cookies(), []);
-    assert.deepEqual(c.urls.filter((u) => u.includes(TOKEN)), [], 'the token is never in a URL');
+    assert.deepEqual(
+      c.urls.filter((u) => u.includes(TOKEN)),
+      [],
+      'the token is never in a URL',
+    );
     // History shows them, filterable by state.
     await c.page.getByLabel('State').selectOption('rejected');
     await c.page.locator(`#history tr[data-action-id="${ids.d2}"]`).waitFor();
@@ -241,7 +259,10 @@ describe('console: act', () => {
     await c.page.getByLabel('Override reason').fill('exchange maintenance');
     await c.page.getByRole('button', { name: 'Impose override' }).click();
     await policyIs(c, 'no_new_trades', 5000);
-    await c.page.locator('[data-testid="override"]').getByText(/no_new_trades — override by operator: exchange maintenance — ends in/).waitFor();
+    await c.page
+      .locator('[data-testid="override"]')
+      .getByText(/no_new_trades — override by operator: exchange maintenance — ends in/)
+      .waitFor();
     assert.equal((await getJson(`${url}/policy`)).body.policy, 'no_new_trades');
     await c.page.getByRole('button', { name: 'Lift override' }).click();
     await policyIs(c, 'allow_all', 5000);
@@ -258,7 +279,10 @@ describe('console: act', () => {
     await c.page.getByRole('button', { name: 'Impose override' }).click();
     await policyIs(c, 'emergency_shutdown', 5000);
     await c.page.getByRole('button', { name: 'Lift override' }).click();
-    await c.page.locator('[data-testid="latch"]').getByText(/LATCHED/).waitFor();
+    await c.page
+      .locator('[data-testid="latch"]')
+      .getByText(/LATCHED/)
+      .waitFor();
     assert.equal((await getJson(`${url}/policy`)).body.policy, 'emergency_shutdown', 'the latch holds after the override is lifted');
     await c.page.locator('[data-testid="manual"]').getByText('Manual intervention required').waitFor();
     assert.match(await c.page.locator('[data-testid="directives"]').innerText(), /close positions: all/);
@@ -324,12 +348,40 @@ describe('console: config', () => {
 
 describe('console: thresholds by check kind', () => {
   const cases: [string, CheckSpec, Record<string, number>][] = [
-    ['file_freshness', { type: 'file_freshness', path: '/x', degraded_after_sec: 10, critical_after_sec: 30, missing_status: 'critical', empty_status: 'critical', max_evidence_bytes: 1024 }, { degraded_after_sec: 10, critical_after_sec: 30 }],
-    ['json_timestamp', { type: 'json_timestamp', path: '/x', field: 'ts', degraded_after_sec: 5, critical_after_sec: 15, missing_status: 'unknown' }, { degraded_after_sec: 5, critical_after_sec: 15 }],
-    ['newest_file', { type: 'newest_file', dir: '/x', pattern: '*.log', degraded_after_sec: 60, critical_after_sec: 600, missing_status: 'degraded' }, { degraded_after_sec: 60, critical_after_sec: 600 }],
-    ['file_set', { type: 'file_set', dir: '/x', files: ['a', 'b', 'c', 'd'], healthy_min: 3, degraded_min: 2 }, { healthy_min: 3, degraded_min: 2, expected: 4 }],
+    [
+      'file_freshness',
+      {
+        type: 'file_freshness',
+        path: '/x',
+        degraded_after_sec: 10,
+        critical_after_sec: 30,
+        missing_status: 'critical',
+        empty_status: 'critical',
+        max_evidence_bytes: 1024,
+      },
+      { degraded_after_sec: 10, critical_after_sec: 30 },
+    ],
+    [
+      'json_timestamp',
+      { type: 'json_timestamp', path: '/x', field: 'ts', degraded_after_sec: 5, critical_after_sec: 15, missing_status: 'unknown' },
+      { degraded_after_sec: 5, critical_after_sec: 15 },
+    ],
+    [
+      'newest_file',
+      { type: 'newest_file', dir: '/x', pattern: '*.log', degraded_after_sec: 60, critical_after_sec: 600, missing_status: 'degraded' },
+      { degraded_after_sec: 60, critical_after_sec: 600 },
+    ],
+    [
+      'file_set',
+      { type: 'file_set', dir: '/x', files: ['a', 'b', 'c', 'd'], healthy_min: 3, degraded_min: 2 },
+      { healthy_min: 3, degraded_min: 2, expected: 4 },
+    ],
     ['file_presence', { type: 'file_presence', path: '/x', missing_status: 'critical' }, {}],
-    ['http', { type: 'http', url: 'http://x', method: 'GET', expect_status: [200], degraded_latency_ms: 500, down_status: 'critical' }, { degraded_latency_ms: 500 }],
+    [
+      'http',
+      { type: 'http', url: 'http://x', method: 'GET', expect_status: [200], degraded_latency_ms: 500, down_status: 'critical' },
+      { degraded_latency_ms: 500 },
+    ],
     ['tcp', { type: 'tcp', host: 'x', port: 1, degraded_latency_ms: 250, down_status: 'critical' }, { degraded_latency_ms: 250 }],
   ];
   for (const [name, spec, want] of cases) it(name, () => assert.deepEqual(thresholdsOf(spec), want));

@@ -11,14 +11,27 @@ import { tempDir } from '../helpers/fs';
 
 const ROOT = resolve(__dirname, '../../..');
 const read = (rel: string) => readFileSync(join(ROOT, rel), 'utf8');
-interface Service { image?: string; build?: string; ports?: string[]; volumes?: string[]; secrets?: string[]; environment?: Record<string, string>; command?: string[] }
-const compose = parse(read('docker-compose.yml')) as { services: Record<string, Service>; secrets: Record<string, { environment?: string; file?: string }>; volumes: Record<string, unknown> };
+interface Service {
+  image?: string;
+  build?: string;
+  ports?: string[];
+  volumes?: string[];
+  secrets?: string[];
+  environment?: Record<string, string>;
+  command?: string[];
+}
+const compose = parse(read('docker-compose.yml')) as {
+  services: Record<string, Service>;
+  secrets: Record<string, { environment?: string; file?: string }>;
+  volumes: Record<string, unknown>;
+};
 const S = compose.services;
 const mountOf = (svc: string, target: string) => (S[svc].volumes ?? []).map((v) => v.split(':')).find(([, t]) => t === target)?.[0];
 const publishes = (svc: string, port: number) => (S[svc].ports ?? []).some((p) => p.endsWith(`:${port}`));
 
 describe('docker-compose.yml', () => {
-  it('has the whole stack', () => assert.deepEqual(Object.keys(S).sort(), ['alertmanager', 'grafana', 'prometheus', 'selfheal', 'simulator']));
+  it('has the whole stack', () =>
+    assert.deepEqual(Object.keys(S).sort(), ['alertmanager', 'grafana', 'prometheus', 'selfheal', 'simulator']));
 
   it('every bind-mounted file or folder exists; named volumes are declared', () => {
     for (const [name, svc] of Object.entries(S)) {
@@ -71,7 +84,10 @@ describe('docker-compose.yml', () => {
 
   it('promtool check config accepts the Prometheus config (rule path mapped to the repository)', () => {
     const dir = tempDir();
-    const text = read('deploy/prometheus/prometheus.yml').replace('/etc/prometheus/rules/selfheal.rules.yml', join(ROOT, 'rules/selfheal.rules.yml'));
+    const text = read('deploy/prometheus/prometheus.yml').replace(
+      '/etc/prometheus/rules/selfheal.rules.yml',
+      join(ROOT, 'rules/selfheal.rules.yml'),
+    );
     writeFileSync(join(dir, 'prometheus.yml'), text);
     const r = spawnSync('promtool', ['check', 'config', join(dir, 'prometheus.yml')], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stdout + r.stderr);

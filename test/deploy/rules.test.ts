@@ -45,7 +45,15 @@ describe('promtool', () => {
 
 describe('rules lint (what pint would check)', () => {
   const runbooks = readFileSync(join(ROOT, 'docs/runbooks.md'), 'utf8');
-  const anchors = new Set([...runbooks.matchAll(/^## (.+)$/gm)].map((m) => m[1].trim().toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-')));
+  const anchors = new Set(
+    [...runbooks.matchAll(/^## (.+)$/gm)].map((m) =>
+      m[1]
+        .trim()
+        .toLowerCase()
+        .replace(/[^a-z0-9 -]/g, '')
+        .replace(/ /g, '-'),
+    ),
+  );
   for (const a of alerts) {
     it(`${a.alert}: severity, summary, description, runbook`, () => {
       assert.ok(['critical', 'warning', 'info'].includes(a.labels?.severity ?? ''), 'severity');
@@ -96,10 +104,15 @@ describe('generated files', () => {
   it('are up to date (npm run generate): rules, PrometheusRule, promtool tests, Alertmanager configs and route snippet', () => {
     const files = generatedFiles();
     assert.deepEqual(Object.keys(files).sort(), [
-      'deploy/alertmanager/alertmanager-0.25.yml', 'deploy/alertmanager/alertmanager.yml', 'deploy/alertmanager/selfheal-route.yml',
-      'deploy/kubernetes/selfheal.prometheusrule.yaml', 'rules/selfheal.rules.test.yml', 'rules/selfheal.rules.yml',
+      'deploy/alertmanager/alertmanager-0.25.yml',
+      'deploy/alertmanager/alertmanager.yml',
+      'deploy/alertmanager/selfheal-route.yml',
+      'deploy/kubernetes/selfheal.prometheusrule.yaml',
+      'rules/selfheal.rules.test.yml',
+      'rules/selfheal.rules.yml',
     ]);
-    for (const [rel, text] of Object.entries(files)) assert.equal(readFileSync(join(ROOT, rel), 'utf8'), text, `${rel} is stale: run npm run generate`);
+    for (const [rel, text] of Object.entries(files))
+      assert.equal(readFileSync(join(ROOT, rel), 'utf8'), text, `${rel} is stale: run npm run generate`);
   });
 });
 
@@ -134,7 +147,10 @@ describe('rules as a mixin: one config object', () => {
     assert.equal(parsed.filter((r) => r.alert).length, alerts.length - 1);
     for (const r of parsed.filter((x) => x.alert)) assert.match(r.annotations!.runbook_url!, /^https:\/\/wiki\.example\/selfheal#[a-z]+$/);
     assert.equal(rulesTestFile(c), null, 'the promtool tests are written for the default thresholds');
-    assert.equal(rulesTestFile({ ...DEFAULT_RULES_CONFIG, runbookBase: 'https://wiki.example/x' })?.includes('https://wiki.example/x#selfhealcpuhigh'), true);
+    assert.equal(
+      rulesTestFile({ ...DEFAULT_RULES_CONFIG, runbookBase: 'https://wiki.example/x' })?.includes('https://wiki.example/x#selfhealcpuhigh'),
+      true,
+    );
     const file = join(tempDir(), 'rules.yml');
     writeFileSync(file, text);
     const r = run('promtool', ['check', 'rules', file]);
@@ -145,8 +161,14 @@ describe('rules as a mixin: one config object', () => {
   it('withFor sets every `for:` and only those (the end-to-end suite runs the pack with 1 s)', () => {
     const fast = ruleGroups(withFor(DEFAULT_RULES_CONFIG, '1s')).flatMap((g) => g.rules);
     const base = ruleGroups().flatMap((g) => g.rules);
-    assert.deepEqual(fast.map((r) => r.for), base.map((r) => (r.for ? '1s' : undefined)));
-    assert.deepEqual(fast.map(({ for: _f, annotations: _a, ...r }) => r), base.map(({ for: _f, annotations: _a, ...r }) => r));
+    assert.deepEqual(
+      fast.map((r) => r.for),
+      base.map((r) => (r.for ? '1s' : undefined)),
+    );
+    assert.deepEqual(
+      fast.map(({ for: _f, annotations: _a, ...r }) => r),
+      base.map(({ for: _f, annotations: _a, ...r }) => r),
+    );
     // Descriptions that quote a duration follow it.
     const degraded = fast.find((r) => r.alert === 'SelfHealSubsystemDegraded');
     assert.match(degraded?.annotations?.description ?? '', /has been degraded for 1 second\.$/);
@@ -157,8 +179,13 @@ describe('rules as a mixin: one config object', () => {
     assert.throws(() => rulesConfigWith({ for: { cpu: '1m' } }), /^Error: for\.cpu: unknown rules config key/);
   });
 
-  it('the PrometheusRule object carries exactly the pack\'s groups and passes promtool once unwrapped', () => {
-    const obj = parse(readFileSync(join(ROOT, 'deploy/kubernetes/selfheal.prometheusrule.yaml'), 'utf8')) as { apiVersion: string; kind: string; metadata: { name: string; labels: Record<string, string> }; spec: { groups: unknown[] } };
+  it("the PrometheusRule object carries exactly the pack's groups and passes promtool once unwrapped", () => {
+    const obj = parse(readFileSync(join(ROOT, 'deploy/kubernetes/selfheal.prometheusrule.yaml'), 'utf8')) as {
+      apiVersion: string;
+      kind: string;
+      metadata: { name: string; labels: Record<string, string> };
+      spec: { groups: unknown[] };
+    };
     assert.equal(obj.apiVersion, 'monitoring.coreos.com/v1');
     assert.equal(obj.kind, 'PrometheusRule');
     assert.equal(obj.metadata.name, 'selfheal-rules');
@@ -197,10 +224,15 @@ describe('Alertmanager configuration', () => {
       assert.equal(r.code, 0, r.out);
     });
   }
-  it('inhibitions follow the engine\'s dependency map, one rule per upstream', () => {
-    const am = parse(readFileSync(AM, 'utf8')) as { inhibit_rules: { source_matchers: string[]; target_matchers: string[]; equal: string[] }[] };
+  it("inhibitions follow the engine's dependency map, one rule per upstream", () => {
+    const am = parse(readFileSync(AM, 'utf8')) as {
+      inhibit_rules: { source_matchers: string[]; target_matchers: string[]; equal: string[] }[];
+    };
     const deps = dependencyMap();
-    assert.deepEqual(deps.map(([up]) => up), ['data_feed', 'exchange_connection', 'ai_model', 'database']);
+    assert.deepEqual(
+      deps.map(([up]) => up),
+      ['data_feed', 'exchange_connection', 'ai_model', 'database'],
+    );
     for (const [up, downs] of deps) {
       const rule = am.inhibit_rules.find((r) => r.source_matchers.includes(`subsystem="${up}"`));
       assert.ok(rule, up);
@@ -208,13 +240,20 @@ describe('Alertmanager configuration', () => {
       assert.deepEqual(rule!.equal, ['instance']);
     }
     const db = deps.find(([up]) => up === 'database')![1];
-    assert.deepEqual(db, BUILTIN_SUBSYSTEMS.filter((s) => s !== 'database'), 'the database feeds every other subsystem');
+    assert.deepEqual(
+      db,
+      BUILTIN_SUBSYSTEMS.filter((s) => s !== 'database'),
+      'the database feeds every other subsystem',
+    );
   });
 });
 
 describe('Alertmanager route snippet (deploy/alertmanager/selfheal-route.yml)', () => {
   // A user's existing configuration: a default team receiver, paging on critical, kube-prometheus's Watchdog.
-  const snippet = parse(readFileSync(join(ROOT, 'deploy/alertmanager/selfheal-route.yml'), 'utf8')) as { routes: unknown[]; receivers: unknown[] };
+  const snippet = parse(readFileSync(join(ROOT, 'deploy/alertmanager/selfheal-route.yml'), 'utf8')) as {
+    routes: unknown[];
+    receivers: unknown[];
+  };
   const existing = {
     route: {
       receiver: 'team-default',
@@ -235,7 +274,7 @@ describe('Alertmanager route snippet (deploy/alertmanager/selfheal-route.yml)', 
   const file = join(tempDir(), 'alertmanager.yml');
   writeFileSync(file, stringify(existing));
 
-  it('is the generator\'s, and pasted into an existing configuration amtool check-config is clean', () => {
+  it("is the generator's, and pasted into an existing configuration amtool check-config is clean", () => {
     assert.deepEqual(snippet, parse(stringify(alertmanagerRouteSnippet(EXAMPLE))));
     const r = run('amtool', ['check-config', file]);
     assert.equal(r.code, 0, r.out);

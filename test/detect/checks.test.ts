@@ -67,14 +67,27 @@ describe('data_feed (universe snapshot)', () => {
 });
 
 describe('exchange_connection and generic state files', () => {
-  for (const name of ['exchange_connection', 'orchestrator', 'portfolio_balancer', 'model_supervisor', 'retraining_orchestrator', 'position_monitor', 'risk_guard', 'universe_os']) {
+  for (const name of [
+    'exchange_connection',
+    'orchestrator',
+    'portfolio_balancer',
+    'model_supervisor',
+    'retraining_orchestrator',
+    'position_monitor',
+    'risk_guard',
+    'universe_os',
+  ]) {
     it(`${name}: 299 healthy, 301 degraded, 3601 critical, missing unknown`, async () => {
       const t = setup();
       const spec = t.sub(name).check;
       assert.equal(spec.type, 'file_freshness');
       const path = (spec as { path: string }).path;
       assert.equal((await t.check(name)).status, 'unknown');
-      for (const [age, want] of [[299, 'healthy'], [301, 'degraded'], [3601, 'critical']] as const) {
+      for (const [age, want] of [
+        [299, 'healthy'],
+        [301, 'degraded'],
+        [3601, 'critical'],
+      ] as const) {
         writeAged(path, '{}', age);
         assert.equal((await t.check(name)).status, want, `${age}s`);
       }
@@ -87,7 +100,8 @@ describe('exchange_connection and generic state files', () => {
 });
 
 describe('event_executor (last_cycle_timestamp)', () => {
-  const at = (ageSec: number, suffix = 'Z') => JSON.stringify({ last_cycle_timestamp: new Date(NOW - ageSec * 1000).toISOString().replace('Z', suffix) });
+  const at = (ageSec: number, suffix = 'Z') =>
+    JSON.stringify({ last_cycle_timestamp: new Date(NOW - ageSec * 1000).toISOString().replace('Z', suffix) });
   const table: [number, string][] = [
     [59, 'healthy'],
     [61, 'degraded'],
@@ -132,7 +146,13 @@ describe('event_executor (last_cycle_timestamp)', () => {
 
 describe('ai_model files', () => {
   const all = ['xgb_model.pkl', 'lgbm_model.pkl', 'nhits_model.pth', 'patchtst_model.pth'];
-  for (const [n, want] of [[4, 'healthy'], [3, 'healthy'], [2, 'degraded'], [1, 'critical'], [0, 'critical']] as const) {
+  for (const [n, want] of [
+    [4, 'healthy'],
+    [3, 'healthy'],
+    [2, 'degraded'],
+    [1, 'critical'],
+    [0, 'critical'],
+  ] as const) {
     it(`${n} model files → ${want}`, async () => {
       const t = setup();
       for (const f of all.slice(0, n)) writeAged(join(t.root, 'models', f), 'm', 10);
@@ -155,7 +175,12 @@ describe('database', () => {
 });
 
 describe('logging (newest *.log)', () => {
-  for (const [age, want] of [[59, 'healthy'], [61, 'degraded'], [299, 'degraded'], [301, 'critical']] as const) {
+  for (const [age, want] of [
+    [59, 'healthy'],
+    [61, 'degraded'],
+    [299, 'degraded'],
+    [301, 'critical'],
+  ] as const) {
     it(`newest log ${age}s old → ${want}`, async () => {
       const t = setup();
       writeAged(join(t.root, 'logs', 'old.log'), 'x', 5000);
@@ -208,7 +233,9 @@ describe('generic check types', () => {
   });
   it('json_timestamp for a subsystem of your own, with your thresholds', async () => {
     const t = setup({
-      subsystems: { hedger: { check: 'json_timestamp', path: 'hedger.json', field: 'beat', degraded_after_sec: 10, critical_after_sec: 20 } },
+      subsystems: {
+        hedger: { check: 'json_timestamp', path: 'hedger.json', field: 'beat', degraded_after_sec: 10, critical_after_sec: 20 },
+      },
     });
     writeAged(join(t.data, 'hedger.json'), JSON.stringify({ beat: new Date(NOW - 11_000).toISOString() }), 0);
     assert.equal((await t.check('hedger')).status, 'degraded');
@@ -244,8 +271,16 @@ describe('generic check types', () => {
 describe('one-shot checking retries an erroring check within its timeout (selfheal check)', () => {
   const sub = (root: string) => defaultConfig({ data_dir: join(root, 'data') }).subsystems.find((s) => s.name === 'event_executor')!;
   const table: [string, string[], string][] = [
-    ['a torn read, then the complete file: not failed', ['{"last_cycle_timest', JSON.stringify({ last_cycle_timestamp: new Date(NOW).toISOString() })], 'healthy'],
-    ['two torn reads, then the file: not failed', ['{"last', '{"last_cycle', JSON.stringify({ last_cycle_timestamp: new Date(NOW).toISOString() })], 'healthy'],
+    [
+      'a torn read, then the complete file: not failed',
+      ['{"last_cycle_timest', JSON.stringify({ last_cycle_timestamp: new Date(NOW).toISOString() })],
+      'healthy',
+    ],
+    [
+      'two torn reads, then the file: not failed',
+      ['{"last', '{"last_cycle', JSON.stringify({ last_cycle_timestamp: new Date(NOW).toISOString() })],
+      'healthy',
+    ],
     ['persistently corrupt: failed', ['{corrupt', '{corrupt', '{corrupt', '{corrupt'], 'failed'],
   ];
   for (const [name, reads, status] of table) {

@@ -42,7 +42,7 @@ describe('check registry: one map, everything derived from it', () => {
 describe('check registry: dispatch to the type of each spec', () => {
   const net = { web: { check: 'http', url: 'http://127.0.0.1:9/' }, port: { check: 'tcp', host: '127.0.0.1', port: 9 } };
 
-  it('watches a file check\'s file, a directory check\'s directory, and nothing for a network check', () => {
+  it("watches a file check's file, a directory check's directory, and nothing for a network check", () => {
     const root = tempDir();
     const c = configIn(root, { subsystems: net });
     const data = join(root, 'data');
@@ -75,6 +75,7 @@ describe('check registry: dispatch to the type of each spec', () => {
 
   it('the demo leaves network checks alone', () => {
     const c = configIn(tempDir(), { subsystems: net });
-    for (const name of ['web', 'port']) assert.doesNotThrow(() => simulateCheck(c.subsystems.find((s) => s.name === name)!.check, true, NOW));
+    for (const name of ['web', 'port'])
+      assert.doesNotThrow(() => simulateCheck(c.subsystems.find((s) => s.name === name)!.check, true, NOW));
   });
 });

@@ -35,7 +35,13 @@ describe('ageSeconds', () => {
 
 describe('ai_model model counts (file_set 3/2)', () => {
   const spec = { healthy_min: 3, degraded_min: 2 };
-  for (const [n, want] of [[4, 'healthy'], [3, 'healthy'], [2, 'degraded'], [1, 'critical'], [0, 'critical']] as const) {
+  for (const [n, want] of [
+    [4, 'healthy'],
+    [3, 'healthy'],
+    [2, 'degraded'],
+    [1, 'critical'],
+    [0, 'critical'],
+  ] as const) {
     it(`${n} models → ${want}`, () => assert.equal(statusForCount(n, spec), want));
   }
 });

@@ -26,11 +26,16 @@ describe('e2e: stale data feed', () => {
     const policy = await s.policy();
     assert.equal(policy.new_positions_allowed, false);
     assert.ok(['no_new_trades', 'defensive_exit'].includes(policy.policy), policy.policy);
-    assert.ok(s.svc.monitor.policy.floorKeys().some((k) => k.startsWith('recovery:')), 'the pause holds a policy floor');
+    assert.ok(
+      s.svc.monitor.policy.floorKeys().some((k) => k.startsWith('recovery:')),
+      'the pause holds a policy floor',
+    );
 
     // Where the time went: fault → critical (the threshold itself) → scraped → firing → delivered → executed.
-    const scraped = (await samples(s.prom, 'selfheal_subsystem_status{subsystem="data_feed",status="critical"}')).find(([, v]) => v === '1')![0] * 1000;
-    const firing = (await samples(s.prom, 'ALERTS{alertname="SelfHealSubsystemCritical",subsystem="data_feed",alertstate="firing"}'))[0][0] * 1000;
+    const scraped =
+      (await samples(s.prom, 'selfheal_subsystem_status{subsystem="data_feed",status="critical"}')).find(([, v]) => v === '1')![0] * 1000;
+    const firing =
+      (await samples(s.prom, 'ALERTS{alertname="SelfHealSubsystemCritical",subsystem="data_feed",alertstate="firing"}'))[0][0] * 1000;
     const stages = {
       threshold_ms: criticalAt - faultAt,
       scrape_ms: scraped - criticalAt,
@@ -53,10 +58,16 @@ describe('e2e: stale data feed', () => {
     writeFileSync(join(ROOT, 'e2e-timing.txt'), lines.join('\n') + '\n');
 
     s.platform.faults.delete('data_feed');
-    await until('the alert resolved and the pause lifted', async () => {
-      const resolved = s.history().find((r) => r.status === 'resolved' && r.subsystem === 'data_feed' && r.alertname === 'SelfHealSubsystemCritical');
-      return Boolean(resolved?.detail?.includes('lifted the no_new_trades floor'));
-    }, 90_000);
+    await until(
+      'the alert resolved and the pause lifted',
+      async () => {
+        const resolved = s
+          .history()
+          .find((r) => r.status === 'resolved' && r.subsystem === 'data_feed' && r.alertname === 'SelfHealSubsystemCritical');
+        return Boolean(resolved?.detail?.includes('lifted the no_new_trades floor'));
+      },
+      90_000,
+    );
     await until('policy back to allow_all', async () => (await s.policy()).policy === 'allow_all', 30_000);
     assert.equal(pauses().length, 1, 'pause_trading ran exactly once');
     assert.equal(pauses()[0].outcome, 'success');

@@ -17,7 +17,9 @@ describe('e2e: Alertmanager HA pair', () => {
     await until('disable_module executed', async () => disables().some((r) => r.state === 'succeeded'), 90_000);
     for (const am of s.ams) {
       await until(`peer :${am.port} holds the alert`, async () => {
-        const alerts = (await (await fetch(`${am.url}/api/v2/alerts?filter=alertname%3D%22SelfHealSubsystemCritical%22`)).json()) as { labels: Record<string, string> }[];
+        const alerts = (await (await fetch(`${am.url}/api/v2/alerts?filter=alertname%3D%22SelfHealSubsystemCritical%22`)).json()) as {
+          labels: Record<string, string>;
+        }[];
         return alerts.some((a) => a.labels.subsystem === 'ai_model');
       });
     }

@@ -14,7 +14,15 @@ import { delivery, postHook } from '../helpers/receiver';
 import { FixturePlatform, WEBHOOK_TOKEN } from '../helpers/e2e';
 import { fastRules, startAlertmanager, startPrometheus } from '../helpers/stack';
 
-interface Rec { id: string; alertname: string; action: string | null; subsystem: string | null; state: string; started_at: number | null; not_before: number | null }
+interface Rec {
+  id: string;
+  alertname: string;
+  action: string | null;
+  subsystem: string | null;
+  state: string;
+  started_at: number | null;
+  not_before: number | null;
+}
 
 describe('e2e: receiver restart between delivery and execution', () => {
   it('the delayed action runs once after the restart; nothing is lost', { timeout: 170_000 }, async () => {
@@ -25,16 +33,30 @@ describe('e2e: receiver restart between delivery and execution', () => {
     writeFileSync(
       cfgPath,
       stringify({
-        data_dir: 'data', log_dir: 'logs', models_dir: 'models', database_path: 'db/quantum_trader.db',
-        port, check_interval: 1, critical_check_interval: 0.5, stale_data_threshold_sec: 2,
-        max_cpu_percent: 100, max_memory_percent: 100,
+        data_dir: 'data',
+        log_dir: 'logs',
+        models_dir: 'models',
+        database_path: 'db/quantum_trader.db',
+        port,
+        check_interval: 1,
+        critical_check_interval: 0.5,
+        stale_data_threshold_sec: 2,
+        max_cpu_percent: 100,
+        max_memory_percent: 100,
         policy: { hold_down_sec: 1 },
         receiver: { bearer_token: WEBHOOK_TOKEN },
         recovery: { cooldown_sec: 30, local: false }, // this scenario is about the Alertmanager path
         subsystems: {
           data_feed: { critical_after_sec: 4 },
-          exchange_connection: fast, orchestrator: fast, portfolio_balancer: fast, model_supervisor: fast, retraining_orchestrator: fast,
-          position_monitor: fast, risk_guard: fast, universe_os: fast, logging: fast,
+          exchange_connection: fast,
+          orchestrator: fast,
+          portfolio_balancer: fast,
+          model_supervisor: fast,
+          retraining_orchestrator: fast,
+          position_monitor: fast,
+          risk_guard: fast,
+          universe_os: fast,
+          logging: fast,
           event_executor: { degraded_after_sec: 10, critical_after_sec: 60 },
         },
       }),
@@ -48,17 +70,51 @@ describe('e2e: receiver restart between delivery and execution', () => {
     const url = `http://127.0.0.1:${port}`;
     const tokenFile = join(root, 'token');
     writeFileSync(tokenFile, WEBHOOK_TOKEN);
-    const am = await startAlertmanager({ config: stringify(alertmanagerConfig({ selfhealUrl: url, tokenFile, pagerUrl: `${url}/-/healthy`, deadmansSwitchUrl: `${url}/-/healthy`, groupWait: '1s', groupInterval: '1s', repeatInterval: '1h' })) });
+    const am = await startAlertmanager({
+      config: stringify(
+        alertmanagerConfig({
+          selfhealUrl: url,
+          tokenFile,
+          pagerUrl: `${url}/-/healthy`,
+          deadmansSwitchUrl: `${url}/-/healthy`,
+          groupWait: '1s',
+          groupInterval: '1s',
+          repeatInterval: '1h',
+        }),
+      ),
+    });
     await startPrometheus({ targets: [`127.0.0.1:${port}`], rules: fastRules('1s'), alertmanagers: [`127.0.0.1:${am.port}`] });
     const history = async () => (await (await fetch(`${url}/recovery/history?limit=1000`)).json()) as Rec[];
 
     // An earlier pause for the feed starts the 30 s cooldown of (data_feed, pause_trading).
-    assert.equal((await postHook(url, delivery([{ labels: { subsystem: 'data_feed', issue_severity: 'critical', alertname: 'ManualPause' }, fingerprint: 'manual0', startsAt: new Date().toISOString() }]), `Bearer ${WEBHOOK_TOKEN}`)).status, 200);
-    await until('the earlier pause ran', async () => (await history()).some((r) => r.alertname === 'ManualPause' && r.state === 'succeeded'));
+    assert.equal(
+      (
+        await postHook(
+          url,
+          delivery([
+            {
+              labels: { subsystem: 'data_feed', issue_severity: 'critical', alertname: 'ManualPause' },
+              fingerprint: 'manual0',
+              startsAt: new Date().toISOString(),
+            },
+          ]),
+          `Bearer ${WEBHOOK_TOKEN}`,
+        )
+      ).status,
+      200,
+    );
+    await until('the earlier pause ran', async () =>
+      (await history()).some((r) => r.alertname === 'ManualPause' && r.state === 'succeeded'),
+    );
 
     platform.faults.add('data_feed');
-    const fromAm = (rs: Rec[]) => rs.find((r) => r.alertname === 'SelfHealSubsystemCritical' && r.subsystem === 'data_feed' && r.action === 'pause_trading');
-    await until('Alertmanager delivered; the pause waits out the cooldown', async () => fromAm(await history())?.state === 'recorded', 90_000);
+    const fromAm = (rs: Rec[]) =>
+      rs.find((r) => r.alertname === 'SelfHealSubsystemCritical' && r.subsystem === 'data_feed' && r.action === 'pause_trading');
+    await until(
+      'Alertmanager delivered; the pause waits out the cooldown',
+      async () => fromAm(await history())?.state === 'recorded',
+      90_000,
+    );
     const before = await history();
     assert.ok(fromAm(before)!.not_before! > Date.now(), 'still waiting');
 
@@ -67,14 +123,22 @@ describe('e2e: receiver restart between delivery and execution', () => {
     child = serve(cfgPath);
     await ready(port);
 
-    const pausesOf = (rs: Rec[]) => rs.filter((r) => r.alertname === 'SelfHealSubsystemCritical' && r.action === 'pause_trading' && r.subsystem === 'data_feed');
+    const pausesOf = (rs: Rec[]) =>
+      rs.filter((r) => r.alertname === 'SelfHealSubsystemCritical' && r.action === 'pause_trading' && r.subsystem === 'data_feed');
     // While the exporter was down Prometheus marked its series stale, so the alert may have resolved
     // (cancelling the pause that had not run) and fired again with a new startsAt: either way the
     // pause runs after the restart, exactly once.
-    await until('the delayed pause ran after the restart', async () => pausesOf(await history()).some((r) => r.state === 'succeeded'), 90_000);
+    await until(
+      'the delayed pause ran after the restart',
+      async () => pausesOf(await history()).some((r) => r.state === 'succeeded'),
+      90_000,
+    );
     const afterRestart = await history();
     const ids = new Set(afterRestart.map((r) => r.id));
-    assert.ok(before.every((r) => ids.has(r.id)), 'every record from before the kill is still there');
+    assert.ok(
+      before.every((r) => ids.has(r.id)),
+      'every record from before the kill is still there',
+    );
     const pauses = pausesOf(afterRestart);
     assert.equal(pauses.filter((r) => r.started_at !== null).length, 1, 'ran exactly once');
     const original = pauses.find((r) => r.id === fromAm(before)!.id)!;

@@ -15,7 +15,13 @@ function setup(extra: Record<string, unknown> = {}) {
   let now = NOW;
   healthyPlatform(root, now);
   const config = configIn(root, { policy: { hold_down_sec: 0 }, ...extra });
-  const m = new Monitor(config, { clock: () => now, resources: fixedResources(), logger: silentLogger(), watchFiles: false, schedule: false });
+  const m = new Monitor(config, {
+    clock: () => now,
+    resources: fixedResources(),
+    logger: silentLogger(),
+    watchFiles: false,
+    schedule: false,
+  });
   return { root, m, set: (ms: number) => (now = ms), now: () => now };
 }
 
@@ -28,14 +34,20 @@ describe('monitor scheduling', () => {
     t.set(NOW + 5_000);
     await t.m.tick();
     const second = checkedAt();
-    const changed = Object.keys(second).filter((k) => second[k] !== first[k]).sort();
+    const changed = Object.keys(second)
+      .filter((k) => second[k] !== first[k])
+      .sort();
     assert.deepEqual(changed, ['data_feed', 'event_executor', 'exchange_connection', 'risk_guard']);
   });
 
   it('wakes exactly when evidence crosses a threshold, and the policy follows at that instant', async () => {
     // Long intervals, so the only wake-up before the crossing is the crossing itself.
     const t = setup({ check_interval: 600, critical_check_interval: 600 });
-    writeAged(join(t.root, 'data', 'event_executor_state.json'), JSON.stringify({ last_cycle_timestamp: new Date(NOW - 50_000).toISOString() }), 0);
+    writeAged(
+      join(t.root, 'data', 'event_executor_state.json'),
+      JSON.stringify({ last_cycle_timestamp: new Date(NOW - 50_000).toISOString() }),
+      0,
+    );
     await t.m.start();
     assert.equal(t.m.report?.current_safety_policy, 'allow_all');
     const crossing = NOW - 50_000 + 60_000 + 1; // strictly beyond 60 s
@@ -65,7 +77,11 @@ describe('monitor scheduling', () => {
 
   it('exhausted recovery (and only that) escalates critical to failed → emergency_shutdown, latched', async () => {
     const t = setup();
-    writeAged(join(t.root, 'data', 'event_executor_state.json'), JSON.stringify({ last_cycle_timestamp: new Date(NOW - 400_000).toISOString() }), 0);
+    writeAged(
+      join(t.root, 'data', 'event_executor_state.json'),
+      JSON.stringify({ last_cycle_timestamp: new Date(NOW - 400_000).toISOString() }),
+      0,
+    );
     let exhausted: string | null = null;
     const asked: [string, number][] = [];
     t.m.setRecoveryProbe({ exhausted: (s, since) => (asked.push([s, since]), exhausted) });
@@ -138,7 +154,7 @@ describe('monitor scheduling', () => {
     assert.equal(t.m.state.get('event_executor')!.result.health.status, 'healthy');
   });
 
-  it('our own faults (EMFILE) are never the platform\'s: no status change, no error count, counted apart', async () => {
+  it("our own faults (EMFILE) are never the platform's: no status change, no error count, counted apart", async () => {
     const t = setup();
     await t.m.start();
     const dir = join(t.root, 'data');
@@ -170,10 +186,18 @@ describe('monitor scheduling', () => {
   });
 
   it('a heartbeat dated beyond max_clock_skew_sec is an error with the skew, not fresh evidence', async () => {
-    for (const [aheadSec, error] of [[30, false], [31, true]] as const) {
+    for (const [aheadSec, error] of [
+      [30, false],
+      [31, true],
+    ] as const) {
       const t = setup({ max_consecutive_failures: 1, max_clock_skew_sec: 30 });
       await t.m.start();
-      writeAged(join(t.root, 'data', 'event_executor_state.json'), JSON.stringify({ last_cycle_timestamp: new Date(NOW + 1 + aheadSec * 1000).toISOString() }), 0, NOW);
+      writeAged(
+        join(t.root, 'data', 'event_executor_state.json'),
+        JSON.stringify({ last_cycle_timestamp: new Date(NOW + 1 + aheadSec * 1000).toISOString() }),
+        0,
+        NOW,
+      );
       t.set(NOW + 1);
       await t.m.forceCheck();
       const h = t.m.state.get('event_executor')!.result.health;

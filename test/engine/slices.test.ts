@@ -32,7 +32,7 @@ describe('slices', () => {
     const log: string[] = [];
     const a = runSliced(counted(3, log, 'a'));
     const b = runSliced(counted(2, log, 'b'));
-    assert.deepEqual(log, [], 'nothing runs in the caller\'s turn');
+    assert.deepEqual(log, [], "nothing runs in the caller's turn");
     assert.deepEqual(await Promise.all([a, b]), [3, 2]);
     assert.deepEqual(log, ['a0', 'a1', 'a2', 'b0', 'b1']);
   });
@@ -73,7 +73,8 @@ describe('the report serialized in pieces', () => {
   ];
   for (const [name, value] of cases) {
     it(`${name}: joined pieces equal JSON.stringify at every depth`, () => {
-      for (let depth = 0; depth <= 4; depth++) assert.equal([...jsonPieces(value, depth)].join(''), JSON.stringify(value), `depth ${depth}`);
+      for (let depth = 0; depth <= 4; depth++)
+        assert.equal([...jsonPieces(value, depth)].join(''), JSON.stringify(value), `depth ${depth}`);
     });
   }
 
@@ -89,7 +90,11 @@ describe('the report serialized in pieces', () => {
   });
 
   it('a report too big for one chunk is split at 64 KiB and loses nothing', () => {
-    const big = { subsystem_health: Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`svc_${i}`, { subsystem: `svc_${i}`, status: 'healthy', details: { path: `/x/${i}` } }])) };
+    const big = {
+      subsystem_health: Object.fromEntries(
+        Array.from({ length: 3000 }, (_, i) => [`svc_${i}`, { subsystem: `svc_${i}`, status: 'healthy', details: { path: `/x/${i}` } }]),
+      ),
+    };
     const chunks = runToEnd(jsonChunks(big, 2));
     assert.ok(chunks.length > 1, `${chunks.length} chunks`);
     assert.equal(Buffer.concat(chunks).toString('utf8'), JSON.stringify(big));

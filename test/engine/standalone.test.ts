@@ -7,7 +7,7 @@ import { runCycle } from '../../src/engine/cycle';
 import { NOW, clockAt, tempDir, writeAged } from '../helpers/fs';
 import { configIn } from '../helpers/config';
 
-describe('the guide\'s standalone example', () => {
+describe("the guide's standalone example", () => {
   it('feed degraded, 1 model, database missing, logs degraded, memory 91.3% → critical / no_new_trades', async () => {
     const root = tempDir();
     const config = configIn(root);

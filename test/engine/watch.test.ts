@@ -16,13 +16,24 @@ describe('file watching', () => {
     const root = tempDir();
     healthyPlatform(root, Date.now());
     const config = configIn(root, { check_interval: 600, critical_check_interval: 600, policy: { hold_down_sec: 0 } });
-    const m = new Monitor(config, { clock: Date.now, resources: fixedResources(), logger: silentLogger(), watchFiles: true, schedule: true });
+    const m = new Monitor(config, {
+      clock: Date.now,
+      resources: fixedResources(),
+      logger: silentLogger(),
+      watchFiles: true,
+      schedule: true,
+    });
     after(() => m.stop());
     await m.start();
     assert.equal(m.state.get('data_feed')!.result.health.status, 'healthy');
     const cycles = m.cycles;
     writeAged(join(root, 'data', 'universe_snapshot.json'), '{"symbols": []}', 0, Date.now());
-    await until('data_feed re-checked after the write', async () => m.state.get('data_feed')!.result.health.status === 'critical', 10_000, 20);
+    await until(
+      'data_feed re-checked after the write',
+      async () => m.state.get('data_feed')!.result.health.status === 'critical',
+      10_000,
+      20,
+    );
     assert.equal(m.report?.current_safety_policy, 'defensive_exit');
     assert.ok(m.cycles > cycles);
   });

@@ -12,7 +12,12 @@ import { healthyPlatform } from '../helpers/platform';
 import { BIN, freePort, ready, serve, until } from '../helpers/process';
 import { delivery, postHook } from '../helpers/receiver';
 
-interface Rec { fingerprint: string; state: string; reason: string; started_at: number | null }
+interface Rec {
+  fingerprint: string;
+  state: string;
+  reason: string;
+  started_at: number | null;
+}
 
 describe('receiver crash safety', () => {
   it('an action running at SIGKILL is never re-run blindly; recorded ones run after restart; nothing is lost', async () => {
@@ -23,16 +28,24 @@ describe('receiver crash safety', () => {
     const port = await freePort();
     const slow = `require('fs').appendFileSync(${JSON.stringify(marker)}, process.env.SELFHEAL_FINGERPRINT + '\\n'); setTimeout(() => {}, 30000)`;
     const cfg = join(root, 'selfheal.yml');
-    writeFileSync(cfg, [
-      'data_dir: data', 'log_dir: logs', 'models_dir: models', 'database_path: db/quantum_trader.db',
-      `port: ${port}`, 'max_cpu_percent: 100', 'max_memory_percent: 100',
-      'receiver: { bearer_token: hook-token }',
-      'recovery:',
-      '  local: false',
-      '  settle_sec: 0',
-      '  handlers:',
-      `    - { action: restart_subsystem, exec: ${JSON.stringify([process.execPath, '-e', slow])}, timeout_sec: 300 }`,
-    ].join('\n') + '\n');
+    writeFileSync(
+      cfg,
+      [
+        'data_dir: data',
+        'log_dir: logs',
+        'models_dir: models',
+        'database_path: db/quantum_trader.db',
+        `port: ${port}`,
+        'max_cpu_percent: 100',
+        'max_memory_percent: 100',
+        'receiver: { bearer_token: hook-token }',
+        'recovery:',
+        '  local: false',
+        '  settle_sec: 0',
+        '  handlers:',
+        `    - { action: restart_subsystem, exec: ${JSON.stringify([process.execPath, '-e', slow])}, timeout_sec: 300 }`,
+      ].join('\n') + '\n',
+    );
     const url = `http://127.0.0.1:${port}`;
     const history = async () => (await (await fetch(`${url}/recovery/history`)).json()) as Rec[];
     const byFp = async () => Object.fromEntries((await history()).map((r) => [r.fingerprint, r]));
@@ -85,14 +98,23 @@ describe('receiver crash safety', () => {
     });
     const port = await freePort();
     const cfg = join(root, 'selfheal.yml');
-    writeFileSync(cfg, [
-      'data_dir: data', 'log_dir: logs', 'models_dir: models', 'database_path: db/quantum_trader.db',
-      `port: ${port}`, 'max_cpu_percent: 100', 'max_memory_percent: 100', 'policy: { hold_down_sec: 0 }',
-      'receiver: { bearer_token: hook-token }',
-      'recovery:',
-      '  handlers:',
-      `    - { action: pause_trading, http: { url: "http://127.0.0.1:${(target.address() as AddressInfo).port}/pause" }, timeout_sec: 300 }`,
-    ].join('\n') + '\n');
+    writeFileSync(
+      cfg,
+      [
+        'data_dir: data',
+        'log_dir: logs',
+        'models_dir: models',
+        'database_path: db/quantum_trader.db',
+        `port: ${port}`,
+        'max_cpu_percent: 100',
+        'max_memory_percent: 100',
+        'policy: { hold_down_sec: 0 }',
+        'receiver: { bearer_token: hook-token }',
+        'recovery:',
+        '  handlers:',
+        `    - { action: pause_trading, http: { url: "http://127.0.0.1:${(target.address() as AddressInfo).port}/pause" }, timeout_sec: 300 }`,
+      ].join('\n') + '\n',
+    );
     const url = `http://127.0.0.1:${port}`;
     const policy = async () => ((await (await fetch(`${url}/policy`)).json()) as { policy: string }).policy;
     const pause = async () => ((await (await fetch(`${url}/recovery/history`)).json()) as Rec[])[0];
@@ -123,7 +145,17 @@ describe('receiver crash safety', () => {
     const journal = join(root, 'data', 'selfheal_journal.db');
     writeFileSync(journal, 'garbage garbage garbage garbage garbage garbage garbage garbage\n');
     const cfg = join(root, 'selfheal.yml');
-    writeFileSync(cfg, ['data_dir: data', 'log_dir: logs', 'models_dir: models', 'database_path: db/quantum_trader.db', 'port: 0', 'demo: { enabled: true }'].join('\n') + '\n');
+    writeFileSync(
+      cfg,
+      [
+        'data_dir: data',
+        'log_dir: logs',
+        'models_dir: models',
+        'database_path: db/quantum_trader.db',
+        'port: 0',
+        'demo: { enabled: true }',
+      ].join('\n') + '\n',
+    );
     const r = spawnSync(process.execPath, [BIN, 'serve', '--config', cfg], { encoding: 'utf8', timeout: 60_000 });
     assert.equal(r.status, 3, r.stderr);
     assert.ok(r.stderr.includes(journal), r.stderr);

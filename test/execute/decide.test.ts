@@ -12,21 +12,44 @@ const opts: DecideOptions = {
   knownSubsystems: new Set(['data_feed', 'exchange_connection', 'ai_model', 'event_executor', 'orchestrator', 'logging']),
   requireApproval: ['defensive_exit', 'close_all_positions'],
 };
-const alert = (labels: Record<string, string>) => ({ status: 'firing' as const, labels, annotations: {}, startsAt: '2026-11-29T12:00:00Z', endsAt: '', fingerprint: 'f', generatorURL: '' });
+const alert = (labels: Record<string, string>) => ({
+  status: 'firing' as const,
+  labels,
+  annotations: {},
+  startsAt: '2026-11-29T12:00:00Z',
+  endsAt: '',
+  fingerprint: 'f',
+  generatorURL: '',
+});
 
-describe('decide: the guide\'s selection applied to an alert', () => {
+describe("decide: the guide's selection applied to an alert", () => {
   const table: [string, Record<string, string>, string, boolean | null][] = [
-    ['critical data_feed → pause_trading', { subsystem: 'data_feed', issue_severity: 'critical', severity: 'warning' }, 'pause_trading', true],
+    [
+      'critical data_feed → pause_trading',
+      { subsystem: 'data_feed', issue_severity: 'critical', severity: 'warning' },
+      'pause_trading',
+      true,
+    ],
     ['critical ai_model → disable_module', { subsystem: 'ai_model', issue_severity: 'critical' }, 'disable_module', true],
     ['critical orchestrator → restart_subsystem', { subsystem: 'orchestrator', issue_severity: 'critical' }, 'restart_subsystem', true],
     ['failed (high) → switch_to_safe_profile', { subsystem: 'event_executor', issue_severity: 'high' }, 'switch_to_safe_profile', true],
-    ['CPU (system, high) → switch_to_safe_profile', { subsystem: 'system', issue_severity: 'high', severity: 'critical' }, 'switch_to_safe_profile', true],
+    [
+      'CPU (system, high) → switch_to_safe_profile',
+      { subsystem: 'system', issue_severity: 'high', severity: 'critical' },
+      'switch_to_safe_profile',
+      true,
+    ],
     ['degraded (medium) → reload_config, needs approval', { subsystem: 'logging', issue_severity: 'medium' }, 'reload_config', false],
     ['no issue_severity: severity critical → critical', { subsystem: 'exchange_connection', severity: 'critical' }, 'pause_trading', true],
     ['no issue_severity: severity warning → high', { subsystem: 'data_feed', severity: 'warning' }, 'switch_to_safe_profile', true],
     ['no issue_severity: severity info → low', { subsystem: 'data_feed', severity: 'info' }, 'reload_config', false],
     ['explicit action wins', { subsystem: 'orchestrator', issue_severity: 'critical', action: 'clear_cache' }, 'clear_cache', false],
-    ['explicit destructive action always needs approval', { subsystem: 'event_executor', action: 'defensive_exit', severity: 'critical' }, 'defensive_exit', false],
+    [
+      'explicit destructive action always needs approval',
+      { subsystem: 'event_executor', action: 'defensive_exit', severity: 'critical' },
+      'defensive_exit',
+      false,
+    ],
     ['action label alone acts on the system', { action: 'no_new_trades', severity: 'critical' }, 'no_new_trades', true],
   ];
   for (const [name, labels, action, auto] of table) {

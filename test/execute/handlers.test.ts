@@ -10,7 +10,13 @@ import { tempDir } from '../helpers/fs';
 import { until } from '../helpers/process';
 
 const ctx: ActionContext = {
-  action: 'restart_subsystem', subsystem: 'orchestrator', severity: 'critical', alertname: 'A', fingerprint: 'f', startsAt: '2026-11-29T12:00:00Z', labels: {},
+  action: 'restart_subsystem',
+  subsystem: 'orchestrator',
+  severity: 'critical',
+  alertname: 'A',
+  fingerprint: 'f',
+  startsAt: '2026-11-29T12:00:00Z',
+  labels: {},
 };
 
 const alive = (pid: number) => {
@@ -33,16 +39,30 @@ describe('exec handlers', () => {
     after(() => {
       process.env = saved;
     });
-    Object.assign(process.env, { SELFHEAL_API_TOKEN: 'api-secret', SELFHEAL_WEBHOOK_TOKEN: 'hook-secret', AWS_SECRET_ACCESS_KEY: 'aws', PLATFORM_URL: 'http://p', TZ: 'UTC' });
+    Object.assign(process.env, {
+      SELFHEAL_API_TOKEN: 'api-secret',
+      SELFHEAL_WEBHOOK_TOKEN: 'hook-secret',
+      AWS_SECRET_ACCESS_KEY: 'aws',
+      PLATFORM_URL: 'http://p',
+      TZ: 'UTC',
+    });
     const dump = node(`require('fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(process.env))`);
     assert.equal((await runExec(dump, ctx, 20)).ok, true);
     const env = JSON.parse(readFileSync(out, 'utf8')) as Record<string, string>;
-    assert.deepEqual(Object.keys(env).filter((k) => !k.startsWith('SELFHEAL_')).sort(), ['HOME', 'LANG', 'PATH', 'TZ'].filter((k) => k in process.env).sort());
+    assert.deepEqual(
+      Object.keys(env)
+        .filter((k) => !k.startsWith('SELFHEAL_'))
+        .sort(),
+      ['HOME', 'LANG', 'PATH', 'TZ'].filter((k) => k in process.env).sort(),
+    );
     assert.equal(env.SELFHEAL_ACTION, 'restart_subsystem');
     assert.ok(!('SELFHEAL_API_TOKEN' in env) && !('SELFHEAL_WEBHOOK_TOKEN' in env) && !('AWS_SECRET_ACCESS_KEY' in env));
     await runExec(dump, ctx, 20, ['PLATFORM_URL', 'SELFHEAL_API_TOKEN']);
     const listed = JSON.parse(readFileSync(out, 'utf8')) as Record<string, string>;
-    assert.deepEqual([listed.PLATFORM_URL, listed.SELFHEAL_API_TOKEN, listed.SELFHEAL_WEBHOOK_TOKEN], ['http://p', 'api-secret', undefined]);
+    assert.deepEqual(
+      [listed.PLATFORM_URL, listed.SELFHEAL_API_TOKEN, listed.SELFHEAL_WEBHOOK_TOKEN],
+      ['http://p', 'api-secret', undefined],
+    );
   });
 
   it('done when the handler exits, even if a background child it forked still holds its stdout', async () => {

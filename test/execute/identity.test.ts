@@ -36,7 +36,8 @@ describe('foreignReason (pure)', () => {
     [ME, { instance: 'trader-1:8478' }, 'foreign: instance trader-1:8478'],
   ];
   for (const [mine, labels, want] of cases) {
-    it(`instance ${mine ?? '(unset)'} + labels ${JSON.stringify(labels)} → ${want ?? 'ours'}`, () => assert.equal(foreignReason(labels, mine), want));
+    it(`instance ${mine ?? '(unset)'} + labels ${JSON.stringify(labels)} → ${want ?? 'ours'}`, () =>
+      assert.equal(foreignReason(labels, mine), want));
   }
 });
 

@@ -28,7 +28,16 @@ function setup() {
     on: () => undefined,
     off: () => undefined,
   };
-  const executor = new RecoveryExecutor(config, store, pipeline, VERIFIER, () => NOW, silentLogger(), { outcome: () => undefined, changed: () => undefined }, false);
+  const executor = new RecoveryExecutor(
+    config,
+    store,
+    pipeline,
+    VERIFIER,
+    () => NOW,
+    silentLogger(),
+    { outcome: () => undefined, changed: () => undefined },
+    false,
+  );
   const registry = new Registry();
   const metrics = new RecoveryMetrics(registry, recoveryActionsCounter(registry), () => undefined);
   /** Each group commit: how many deliveries it recorded together. */
@@ -48,15 +57,25 @@ function setup() {
   return { intake, store, commits, counter };
 }
 
-const alert = (fingerprint: string, subsystem = 'orchestrator'): TestAlert => ({ labels: { subsystem, issue_severity: 'critical' }, fingerprint });
+const alert = (fingerprint: string, subsystem = 'orchestrator'): TestAlert => ({
+  labels: { subsystem, issue_severity: 'critical' },
+  fingerprint,
+});
 const body = (...alerts: TestAlert[]) => JSON.stringify(delivery(alerts));
-const ok = (recorded: number, deduplicated: number, received = recorded + deduplicated): IntakeAnswer => ({ status: 200, body: { received, recorded, deduplicated } });
+const ok = (recorded: number, deduplicated: number, received = recorded + deduplicated): IntakeAnswer => ({
+  status: 200,
+  body: { received, recorded, deduplicated },
+});
 const NOT_RECORDED: IntakeAnswer = { status: 503, body: { error: 'could not record the alerts; retry' } };
 
 describe('intake (no HTTP)', () => {
   it('deliveries of one event-loop turn are recorded in one group commit, each answered with its own counts', async () => {
     const t = setup();
-    const answers = await Promise.all([t.intake.receive(body(alert('a'))), t.intake.receive(body(alert('b'), alert('c', 'ai_model'))), t.intake.receive(body(alert('d')))]);
+    const answers = await Promise.all([
+      t.intake.receive(body(alert('a'))),
+      t.intake.receive(body(alert('b'), alert('c', 'ai_model'))),
+      t.intake.receive(body(alert('d'))),
+    ]);
     assert.deepEqual(answers, [ok(1, 0), ok(2, 0), ok(1, 0)]);
     assert.deepEqual(t.commits, [3]);
     assert.equal(t.store.history(10).length, 4);
@@ -83,16 +102,37 @@ describe('intake (no HTTP)', () => {
       if (++calls === 2) throw new Error('disk full');
       return insertMany(recs);
     };
-    const failed = await Promise.all([t.intake.receive(body(alert('c'))), t.intake.receive(body(alert('d'))), t.intake.receive(body(alert('a')))]);
+    const failed = await Promise.all([
+      t.intake.receive(body(alert('c'))),
+      t.intake.receive(body(alert('d'))),
+      t.intake.receive(body(alert('a'))),
+    ]);
     assert.deepEqual(failed, [NOT_RECORDED, NOT_RECORDED, NOT_RECORDED], 'every delivery of the failed commit');
-    assert.deepEqual(t.store.history(10).map((r) => r.fingerprint).sort(), ['a', 'b'], 'the acknowledged are kept; the failed commit is rolled back whole');
+    assert.deepEqual(
+      t.store
+        .history(10)
+        .map((r) => r.fingerprint)
+        .sort(),
+      ['a', 'b'],
+      'the acknowledged are kept; the failed commit is rolled back whole',
+    );
     assert.match(String(t.intake.notReady()), /the journal cannot record: disk full/);
 
     t.store.insertMany = insertMany;
-    const retried = await Promise.all([t.intake.receive(body(alert('c'))), t.intake.receive(body(alert('d'))), t.intake.receive(body(alert('a')))]);
+    const retried = await Promise.all([
+      t.intake.receive(body(alert('c'))),
+      t.intake.receive(body(alert('d'))),
+      t.intake.receive(body(alert('a'))),
+    ]);
     assert.deepEqual(retried, [ok(1, 0), ok(1, 0), ok(0, 1)]);
     assert.equal(t.intake.notReady(), null, 'ready again once a commit succeeds');
-    assert.deepEqual(t.store.history(10).map((r) => r.fingerprint).sort(), ['a', 'b', 'c', 'd']);
+    assert.deepEqual(
+      t.store
+        .history(10)
+        .map((r) => r.fingerprint)
+        .sort(),
+      ['a', 'b', 'c', 'd'],
+    );
   });
 
   it('a journal removed under us: 503 before anything is recorded', async () => {
@@ -111,7 +151,10 @@ describe('intake (no HTTP)', () => {
     assert.match(String((bad.body as { error: string }).error), /^malformed JSON: /);
     assert.deepEqual(await t.intake.receive('{"alerts": 3}'), { status: 400, body: { error: 'alerts: expected a list' } });
     const invalid = JSON.stringify({ alerts: [...delivery([alert('a')]).alerts, { status: 'pending' }] });
-    assert.deepEqual(await t.intake.receive(invalid), { status: 400, body: { error: 'alerts[1].status: expected "firing" or "resolved"' } });
+    assert.deepEqual(await t.intake.receive(invalid), {
+      status: 400,
+      body: { error: 'alerts[1].status: expected "firing" or "resolved"' },
+    });
     assert.deepEqual(t.commits, []);
   });
 

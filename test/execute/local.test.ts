@@ -35,21 +35,42 @@ async function setup(extra: Record<string, unknown> = {}, recovery: Record<strin
   const { svc, url, receiver } = started;
   const changes: PolicyChange[] = [];
   svc.monitor.on('policy', (c: PolicyChange) => changes.push(c));
-  const heartbeat = (at: number) => writeAged(join(data, 'event_executor_state.json'), JSON.stringify({ last_cycle_timestamp: new Date(at).toISOString() }), 0, at);
+  const heartbeat = (at: number) =>
+    writeAged(join(data, 'event_executor_state.json'), JSON.stringify({ last_cycle_timestamp: new Date(at).toISOString() }), 0, at);
   /** The rest of the platform stays alive at `ms`; only the executor's heartbeat stopped at NOW − 1 s. */
   const stallAt = (ms: number) => {
     healthyPlatform(root, ms);
     heartbeat(NOW - HEARTBEAT_AGE_MS);
     now = ms;
   };
-  const records = () => receiver.store.history(100).filter((r) => r.fingerprint === FP).reverse();
+  const records = () =>
+    receiver.store
+      .history(100)
+      .filter((r) => r.fingerprint === FP)
+      .reverse();
   const served = () => svc.monitor.policy.policy;
   /** Let the re-evaluation a recovery outcome starts finish. */
   const settle = async () => {
     await receiver.executor.idle();
     await svc.monitor.reevaluate();
   };
-  return { root, data, config, stop: started.stop, svc, stallAt, url, receiver, changes, heartbeat, records, served, settle, at: (ms: number) => (now = ms), now: () => now };
+  return {
+    root,
+    data,
+    config,
+    stop: started.stop,
+    svc,
+    stallAt,
+    url,
+    receiver,
+    changes,
+    heartbeat,
+    records,
+    served,
+    settle,
+    at: (ms: number) => (now = ms),
+    now: () => now,
+  };
 }
 
 const strictest = (changes: PolicyChange[]): SafetyPolicy =>
@@ -135,7 +156,11 @@ describe('local recovery: heal before you halt', () => {
     t.stallAt(CRITICAL_AT);
     await t.svc.monitor.tick();
     await t.receiver.executor.runDue();
-    const alert = { labels: { subsystem: 'event_executor', issue_severity: 'critical' }, fingerprint: 'am-exec', startsAt: new Date(CRITICAL_AT + 60_000).toISOString() };
+    const alert = {
+      labels: { subsystem: 'event_executor', issue_severity: 'critical' },
+      fingerprint: 'am-exec',
+      startsAt: new Date(CRITICAL_AT + 60_000).toISOString(),
+    };
     t.at(CRITICAL_AT + 61_000);
     for (let peer = 0; peer < 2; peer++) assert.equal((await postHook(t.url, delivery([alert]))).status, 200);
     await t.receiver.executor.runDue();
@@ -149,10 +174,26 @@ describe('local recovery: heal before you halt', () => {
   it('a maintenance window suspends both paths; ending it lets the local path act', async () => {
     const t = await setup();
     const auth = { authorization: 'Bearer op' };
-    await refused(post(`${t.url}/recovery/maintenance`, { subsystem: 'event_executor', duration_sec: 600, reason: 'upgrade' }), 401, /^missing Authorization header$/);
-    await refused(post(`${t.url}/recovery/maintenance`, { subsystem: 'nope', duration_sec: 600, reason: 'x' }, auth), 400, /^subsystem: expected one of the enabled subsystems .*got "nope"$/);
-    await refused(post(`${t.url}/recovery/maintenance`, { subsystem: 'event_executor', duration_sec: 0, reason: 'x' }, auth), 400, /^duration_sec: expected a number of seconds, more than 0/);
-    const started = await post(`${t.url}/recovery/maintenance`, { subsystem: 'event_executor', duration_sec: 600, reason: 'upgrade' }, auth);
+    await refused(
+      post(`${t.url}/recovery/maintenance`, { subsystem: 'event_executor', duration_sec: 600, reason: 'upgrade' }),
+      401,
+      /^missing Authorization header$/,
+    );
+    await refused(
+      post(`${t.url}/recovery/maintenance`, { subsystem: 'nope', duration_sec: 600, reason: 'x' }, auth),
+      400,
+      /^subsystem: expected one of the enabled subsystems .*got "nope"$/,
+    );
+    await refused(
+      post(`${t.url}/recovery/maintenance`, { subsystem: 'event_executor', duration_sec: 0, reason: 'x' }, auth),
+      400,
+      /^duration_sec: expected a number of seconds, more than 0/,
+    );
+    const started = await post(
+      `${t.url}/recovery/maintenance`,
+      { subsystem: 'event_executor', duration_sec: 600, reason: 'upgrade' },
+      auth,
+    );
     assert.equal(started.status, 200);
     assert.equal((started.body.maintenance as { subsystem: string }[])[0].subsystem, 'event_executor');
     t.stallAt(CRITICAL_AT);
@@ -184,7 +225,10 @@ describe('local recovery: heal before you halt', () => {
   });
 
   it('with recovery.local false (or auto restarts off) nothing runs: the subsystem stays critical and its policy holds', async () => {
-    for (const [extra, recovery] of [[{}, { local: false }], [{ auto_restart_enabled: false }, {}]] as const) {
+    for (const [extra, recovery] of [
+      [{}, { local: false }],
+      [{ auto_restart_enabled: false }, {}],
+    ] as const) {
       const t = await setup(extra, recovery);
       for (let i = 0; i <= 120; i++) {
         t.stallAt(CRITICAL_AT + i * 5_000);
@@ -278,10 +322,23 @@ describe('local recovery: heal before you halt', () => {
     await t.stop();
     // selfheal restarts (same journal); an Alertmanager delivery of the same episode arrives too.
     const again = await startWithReceiver(t.config, { clock: t.now });
-    await postHook(again.url, delivery([{ labels: { subsystem: 'event_executor', issue_severity: 'critical' }, fingerprint: 'am-after', startsAt: new Date(CRITICAL_AT + 5_000).toISOString() }]));
+    await postHook(
+      again.url,
+      delivery([
+        {
+          labels: { subsystem: 'event_executor', issue_severity: 'critical' },
+          fingerprint: 'am-after',
+          startsAt: new Date(CRITICAL_AT + 5_000).toISOString(),
+        },
+      ]),
+    );
     const am = again.receiver.store.history(50).find((r) => r.fingerprint === 'am-after')!;
     assert.equal(am.state, 'ignored', 'already handled in this episode, across the restart');
-    const pending = () => again.receiver.store.history(50).filter((r) => r.fingerprint === FP).reverse();
+    const pending = () =>
+      again.receiver.store
+        .history(50)
+        .filter((r) => r.fingerprint === FP)
+        .reverse();
     const ep = again.svc.monitor.state.get('event_executor')!.episodeStart;
     assert.equal(ep, pending()[0].created_at, 'the episode began before the restart');
     t.at(pending()[2].not_before ?? t.now());
@@ -291,7 +348,11 @@ describe('local recovery: heal before you halt', () => {
     await again.receiver.executor.idle();
     await again.svc.monitor.reevaluate();
     assert.equal(pending()[2].state, 'failed');
-    assert.equal(again.svc.monitor.policy.policy, 'emergency_shutdown', 'the third verified failure escalates, though selfheal restarted between');
+    assert.equal(
+      again.svc.monitor.policy.policy,
+      'emergency_shutdown',
+      'the third verified failure escalates, though selfheal restarted between',
+    );
     assert.equal(pending().filter((r) => r.started_at !== null).length, 3, 'three restarts in all');
   });
 });

@@ -24,11 +24,23 @@ function setup(extra: Record<string, unknown> = {}, recovery: Record<string, unk
     recovery: { settle_sec: 30, local: false, ...recovery },
     ...extra,
   });
-  return { root, data: join(root, 'data'), config, clock: () => now, advance: (sec: number) => (now += sec * 1000), at: (ms: number) => (now = ms), now: () => now };
+  return {
+    root,
+    data: join(root, 'data'),
+    config,
+    clock: () => now,
+    advance: (sec: number) => (now += sec * 1000),
+    at: (ms: number) => (now = ms),
+    now: () => now,
+  };
 }
 
 const executions = (recs: { started_at: number | null }[]) => recs.filter((r) => r.started_at !== null).length;
-const critical = (subsystem: string, fingerprint = `fp-${subsystem}`, startsAt?: string) => ({ labels: { subsystem, issue_severity: 'critical' }, fingerprint, startsAt });
+const critical = (subsystem: string, fingerprint = `fp-${subsystem}`, startsAt?: string) => ({
+  labels: { subsystem, issue_severity: 'critical' },
+  fingerprint,
+  startsAt,
+});
 
 describe('idempotent intake', () => {
   it('the real Alertmanager delivery is accepted and recorded once', async () => {
@@ -64,7 +76,10 @@ describe('idempotent intake', () => {
     const { url, receiver } = await startWithReceiver(t.config, { clock: t.clock, schedule: true });
     const results = await Promise.all(Array.from({ length: 50 }, () => postHook(url, delivery([critical('ai_model')]))));
     assert.ok(results.every((r) => r.status === 200));
-    assert.equal(results.reduce((n, r) => n + (r.body.recorded as number), 0), 1);
+    assert.equal(
+      results.reduce((n, r) => n + (r.body.recorded as number), 0),
+      1,
+    );
     await receiver.executor.idle();
     await receiver.executor.runDue();
     assert.equal(executions(receiver.store.history(100)), 1);
@@ -136,7 +151,13 @@ describe('resolved alerts', () => {
     const { url, receiver } = await startWithReceiver(t.config, { clock: t.clock });
     await postHook(url, delivery([{ labels: { subsystem: 'logging', issue_severity: 'medium' }, fingerprint: 'lg' }]));
     await postHook(url, delivery([{ labels: { subsystem: 'logging', issue_severity: 'medium' }, fingerprint: 'lg', status: 'resolved' }]));
-    assert.deepEqual(receiver.store.history(10).map((r) => r.state).sort(), ['cancelled', 'resolved']);
+    assert.deepEqual(
+      receiver.store
+        .history(10)
+        .map((r) => r.state)
+        .sort(),
+      ['cancelled', 'resolved'],
+    );
   });
 });
 
@@ -224,7 +245,11 @@ describe('storm safety (injected clock)', () => {
     const { url, receiver } = await startWithReceiver(t.config, { clock: t.clock });
     await postHook(url, delivery([critical('orchestrator', 'r')])); // one firing alert, delivered once
     await receiver.executor.runDue();
-    const attempts = () => receiver.store.history(50).filter((r) => r.fingerprint === 'r').reverse();
+    const attempts = () =>
+      receiver.store
+        .history(50)
+        .filter((r) => r.fingerprint === 'r')
+        .reverse();
     assert.equal(attempts()[0].state, 'verifying');
     assert.ok(existsSync(join(t.data, 'orchestrator_restart_requested.flag')));
     t.advance(30);
@@ -271,7 +296,13 @@ describe('storm safety (injected clock)', () => {
     t.advance(30);
     await receiver.executor.runDue();
     await receiver.executor.runDue();
-    assert.deepEqual(receiver.store.history(10).map((r) => r.state).sort(), ['failed', 'resolved']);
+    assert.deepEqual(
+      receiver.store
+        .history(10)
+        .map((r) => r.state)
+        .sort(),
+      ['failed', 'resolved'],
+    );
   });
 
   it('a restart that helps is recorded as success', async () => {
@@ -296,7 +327,13 @@ describe('storm safety (injected clock)', () => {
       await receiver.executor.runDue();
       t.advance(1);
     }
-    assert.deepEqual(receiver.store.history(10).map((r) => r.state).reverse(), ['succeeded', 'succeeded', 'pending_approval']);
+    assert.deepEqual(
+      receiver.store
+        .history(10)
+        .map((r) => r.state)
+        .reverse(),
+      ['succeeded', 'succeeded', 'pending_approval'],
+    );
     assert.match(receiver.store.history(1)[0].reason, /circuit open: 2 executions/);
     const m = await (await fetch(`${url}/metrics`)).text();
     assert.match(m, /^selfheal_recovery_circuit_open\{subsystem="ai_model",action="disable_module"\} 1$/m);
@@ -327,8 +364,14 @@ describe('approvals', () => {
     await postHook(url, delivery([{ labels: { subsystem: 'logging', issue_severity: 'medium' } }]));
     await receiver.executor.runDue();
     await refused(getJson(`${url}/recovery/pending`), 401, /^missing Authorization header$/); // the journal is the operator's to read
-    const pending = (await (await fetch(`${url}/recovery/pending`, { headers: { authorization: 'Bearer op-token' } })).json()) as { id: string; action: string }[];
-    assert.deepEqual(pending.map((p) => p.action), ['reload_config']);
+    const pending = (await (await fetch(`${url}/recovery/pending`, { headers: { authorization: 'Bearer op-token' } })).json()) as {
+      id: string;
+      action: string;
+    }[];
+    assert.deepEqual(
+      pending.map((p) => p.action),
+      ['reload_config'],
+    );
     const id = pending[0].id;
     await refused(post(`${url}/recovery/${id}/approve`, { reason: 'ok' }), 401, /^missing Authorization header$/);
     await refused(post(`${url}/recovery/${id}/approve`, {}, { authorization: 'Bearer op-token' }), 400, /^reason: required/);
@@ -338,21 +381,31 @@ describe('approvals', () => {
     await receiver.executor.runDue();
     assert.ok(existsSync(join(t.data, 'logging_reload_config_requested.flag')));
     assert.match(receiver.store.get(id)!.reason, /approved: config fixed/);
-    await refused(post(`${url}/recovery/${id}/reject`, { reason: 'late' }, { authorization: 'Bearer op-token' }), 409, /not pending_approval/);
+    await refused(
+      post(`${url}/recovery/${id}/reject`, { reason: 'late' }, { authorization: 'Bearer op-token' }),
+      409,
+      /not pending_approval/,
+    );
   });
 
   it('destructive actions never run without approval; reject and expiry are recorded', async () => {
     const t = setup({}, { approval_ttl_sec: 600 });
     const { url, receiver } = await startWithReceiver(t.config, { clock: t.clock });
-    await postHook(url, delivery([
-      { labels: { subsystem: 'event_executor', action: 'defensive_exit', severity: 'critical' }, fingerprint: 'd1' },
-      { labels: { subsystem: 'event_executor', action: 'close_all_positions', severity: 'critical' }, fingerprint: 'd2' },
-    ]));
+    await postHook(
+      url,
+      delivery([
+        { labels: { subsystem: 'event_executor', action: 'defensive_exit', severity: 'critical' }, fingerprint: 'd1' },
+        { labels: { subsystem: 'event_executor', action: 'close_all_positions', severity: 'critical' }, fingerprint: 'd2' },
+      ]),
+    );
     await receiver.executor.runDue();
     assert.equal((await getJson(`${url}/policy`)).body.policy, 'allow_all', 'nothing ran');
     const [d1, d2] = ['d1', 'd2'].map((f) => receiver.store.history(10).find((r) => r.fingerprint === f)!);
     assert.deepEqual([d1.state, d2.state], ['pending_approval', 'pending_approval']);
-    assert.equal((await post(`${url}/recovery/${d1.id}/reject`, { reason: 'desk says no' }, { authorization: 'Bearer op-token' })).body.state, 'rejected');
+    assert.equal(
+      (await post(`${url}/recovery/${d1.id}/reject`, { reason: 'desk says no' }, { authorization: 'Bearer op-token' })).body.state,
+      'rejected',
+    );
     t.advance(601);
     await receiver.executor.runDue();
     assert.equal(receiver.store.get(d2.id)!.state, 'expired');
@@ -366,10 +419,26 @@ describe('handlers', () => {
     const out = join(t.root, 'env.json');
     const sentinel = join(t.root, 'pwned');
     const script = `require('fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('SELFHEAL_')))))`;
-    t.config.recovery.handlers = [{ action: 'restart_subsystem', subsystem: null, exec: [process.execPath, '-e', script, `; touch ${sentinel}`], http: null, timeout_sec: 20 }];
+    t.config.recovery.handlers = [
+      {
+        action: 'restart_subsystem',
+        subsystem: null,
+        exec: [process.execPath, '-e', script, `; touch ${sentinel}`],
+        http: null,
+        timeout_sec: 20,
+      },
+    ];
     writeAged(join(t.data, 'orchestrator_state.json'), '{}', 4000, NOW);
     const { url, receiver } = await startWithReceiver(t.config, { clock: t.clock });
-    await postHook(url, delivery([{ labels: { subsystem: 'orchestrator', issue_severity: 'critical', note: `; touch ${sentinel}; $(touch ${sentinel})` }, fingerprint: 'x1' }]));
+    await postHook(
+      url,
+      delivery([
+        {
+          labels: { subsystem: 'orchestrator', issue_severity: 'critical', note: `; touch ${sentinel}; $(touch ${sentinel})` },
+          fingerprint: 'x1',
+        },
+      ]),
+    );
     await receiver.executor.runDue();
     const env = JSON.parse(readFileSync(out, 'utf8')) as Record<string, string>;
     assert.equal(env.SELFHEAL_ACTION, 'restart_subsystem');
@@ -386,7 +455,13 @@ describe('handlers', () => {
   it('exec: a handler that times out or fails is a failed action, not a crash', async () => {
     const t = setup();
     t.config.recovery.handlers = [
-      { action: 'disable_module', subsystem: 'ai_model', exec: [process.execPath, '-e', 'setTimeout(() => {}, 60000)'], http: null, timeout_sec: 0.3 },
+      {
+        action: 'disable_module',
+        subsystem: 'ai_model',
+        exec: [process.execPath, '-e', 'setTimeout(() => {}, 60000)'],
+        http: null,
+        timeout_sec: 0.3,
+      },
       { action: 'restart_subsystem', subsystem: null, exec: ['/nonexistent/restart'], http: null, timeout_sec: 5 },
     ];
     const { url, receiver } = await startWithReceiver(t.config, { clock: t.clock });
@@ -414,11 +489,29 @@ describe('handlers', () => {
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
     try {
       const port = (srv.address() as AddressInfo).port;
-      t.config.recovery.handlers = [{ action: 'pause_trading', subsystem: null, exec: null, http: { url: `http://127.0.0.1:${port}/admin/pause`, method: 'POST', headers: {} }, timeout_sec: 5 }];
+      t.config.recovery.handlers = [
+        {
+          action: 'pause_trading',
+          subsystem: null,
+          exec: null,
+          http: { url: `http://127.0.0.1:${port}/admin/pause`, method: 'POST', headers: {} },
+          timeout_sec: 5,
+        },
+      ];
       const { url, receiver } = await startWithReceiver(t.config, { clock: t.clock });
       await postHook(url, delivery([critical('exchange_connection')]));
       await receiver.executor.runDue();
-      assert.deepEqual(bodies, [{ action: 'pause_trading', subsystem: 'exchange_connection', severity: 'critical', alertname: 'SelfHealSubsystemCritical', fingerprint: 'fp-exchange_connection', starts_at: '2026-11-29T12:00:00Z', labels: delivery([critical('exchange_connection')]).alerts[0].labels }]);
+      assert.deepEqual(bodies, [
+        {
+          action: 'pause_trading',
+          subsystem: 'exchange_connection',
+          severity: 'critical',
+          alertname: 'SelfHealSubsystemCritical',
+          fingerprint: 'fp-exchange_connection',
+          starts_at: '2026-11-29T12:00:00Z',
+          labels: delivery([critical('exchange_connection')]).alerts[0].labels,
+        },
+      ]);
       assert.equal(receiver.store.history(1)[0].state, 'succeeded');
       assert.equal((await getJson(`${url}/policy`)).body.policy, 'no_new_trades', 'the floor applies as well');
     } finally {
@@ -448,7 +541,14 @@ describe('when the journal cannot record', () => {
 
     receiver.store.insertMany = insertMany;
     const recorded = receiver.executor.recordMany(together);
-    assert.deepEqual(recorded.map((r) => [r.inserted.length, r.duplicates]), [[1, 0], [1, 0], [0, 1]]);
+    assert.deepEqual(
+      recorded.map((r) => [r.inserted.length, r.duplicates]),
+      [
+        [1, 0],
+        [1, 0],
+        [0, 1],
+      ],
+    );
     assert.equal(receiver.store.history(10).length, 2);
   });
 

@@ -59,10 +59,27 @@ const httpHandler = (action: string, url: string) => ({ action, http: { url, met
 /** A journal record as a previous process left it (an action on data_feed unless `p` says otherwise). */
 function rec(p: Partial<ActionRecord> & Pick<ActionRecord, 'fingerprint' | 'state'>): ActionRecord {
   const r = {
-    id: randomUUID(), dedup_key: `${p.fingerprint}|2026-11-29T12:00:00Z|${p.status ?? 'firing'}`, alertname: 'SelfHealSubsystemCritical',
-    starts_at: '2026-11-29T12:00:00Z', status: 'firing', subsystem: 'data_feed', action: 'pause_trading', issue_severity: 'critical',
-    labels: {}, reason: 'critical issue on data_feed → pause_trading', not_before: null, expires_at: null, verify_at: null,
-    before_status: null, approved: false, created_at: NOW, updated_at: NOW, started_at: NOW, finished_at: null, outcome: null, detail: null,
+    id: randomUUID(),
+    dedup_key: `${p.fingerprint}|2026-11-29T12:00:00Z|${p.status ?? 'firing'}`,
+    alertname: 'SelfHealSubsystemCritical',
+    starts_at: '2026-11-29T12:00:00Z',
+    status: 'firing',
+    subsystem: 'data_feed',
+    action: 'pause_trading',
+    issue_severity: 'critical',
+    labels: {},
+    reason: 'critical issue on data_feed → pause_trading',
+    not_before: null,
+    expires_at: null,
+    verify_at: null,
+    before_status: null,
+    approved: false,
+    created_at: NOW,
+    updated_at: NOW,
+    started_at: NOW,
+    finished_at: null,
+    outcome: null,
+    detail: null,
     ...p,
   };
   return r as ActionRecord;
@@ -109,7 +126,9 @@ describe('a large delivery is recorded in slices', () => {
   it('answered once all of it is durable; a failed slice → 503 and the retry records the rest once', async () => {
     const t = setup({ cooldown_sec: 0 });
     const { url, receiver } = await startWithReceiver(t.config, { clock: t.clock });
-    const body = delivery(Array.from({ length: 1000 }, (_, i) => ({ labels: { subsystem: 'logging', issue_severity: 'none' }, fingerprint: `big${i}` })));
+    const body = delivery(
+      Array.from({ length: 1000 }, (_, i) => ({ labels: { subsystem: 'logging', issue_severity: 'none' }, fingerprint: `big${i}` })),
+    );
     const insertMany = receiver.store.insertMany.bind(receiver.store);
     let calls = 0;
     receiver.store.insertMany = (recs) => {
@@ -134,24 +153,50 @@ describe('lanes: a trading floor never waits behind a handler', () => {
     await until('the restart handler is running', async () => h.held.length === 1, 20_000, 10);
     await postHook(url, delivery([critical('data_feed')]));
     await until('the pause floor', async () => (await getJson(`${url}/policy`)).body.policy === 'no_new_trades', 20_000, 10);
-    assert.equal(receiver.store.history(10).find((r) => r.subsystem === 'orchestrator')!.state, 'running', 'the slow handler is still running');
+    assert.equal(
+      receiver.store.history(10).find((r) => r.subsystem === 'orchestrator')!.state,
+      'running',
+      'the slow handler is still running',
+    );
     // … and on the same subsystem: protection is its own lane
     await postHook(url, delivery([critical('orchestrator', 'pause-orch', { action: 'switch_to_safe_profile' })]));
-    await until('the safe-profile floor of orchestrator', async () => receiver.store.history(10).find((r) => r.fingerprint === 'pause-orch')!.state === 'succeeded', 20_000, 10);
+    await until(
+      'the safe-profile floor of orchestrator',
+      async () => receiver.store.history(10).find((r) => r.fingerprint === 'pause-orch')!.state === 'succeeded',
+      20_000,
+      10,
+    );
     h.release(0);
-    await until('the restart finished', async () => receiver.store.history(10).find((r) => r.subsystem === 'orchestrator' && r.action === 'restart_subsystem')!.state !== 'running', 20_000, 10);
+    await until(
+      'the restart finished',
+      async () =>
+        receiver.store.history(10).find((r) => r.subsystem === 'orchestrator' && r.action === 'restart_subsystem')!.state !== 'running',
+      20_000,
+      10,
+    );
   });
 
   it('a global cap on concurrent handlers; floors never wait for a slot', async () => {
     const h = await holdingServer();
-    const t = setup({ max_concurrent_handlers: 2, handlers: [httpHandler('restart_subsystem', h.url), httpHandler('pause_trading', h.url)] });
+    const t = setup({
+      max_concurrent_handlers: 2,
+      handlers: [httpHandler('restart_subsystem', h.url), httpHandler('pause_trading', h.url)],
+    });
     const { url, receiver } = await startWithReceiver(t.config, { clock: t.clock, schedule: true });
-    await postHook(url, delivery(['orchestrator', 'ai_model', 'portfolio_balancer'].map((s) => critical(s, `r-${s}`, { action: 'restart_subsystem' }))));
+    await postHook(
+      url,
+      delivery(['orchestrator', 'ai_model', 'portfolio_balancer'].map((s) => critical(s, `r-${s}`, { action: 'restart_subsystem' }))),
+    );
     await until('three actions started', async () => receiver.store.countByState('running') === 3, 20_000, 10);
     await until('two handlers hold the slots', async () => h.held.length === 2, 20_000, 10);
     assert.deepEqual(receiver.executor.handlers(), { running: 2, waiting: 1 });
     await postHook(url, delivery([critical('data_feed')]));
-    await until('the pause floor while the slots are full', async () => (await getJson(`${url}/policy`)).body.policy === 'no_new_trades', 20_000, 10);
+    await until(
+      'the pause floor while the slots are full',
+      async () => (await getJson(`${url}/policy`)).body.policy === 'no_new_trades',
+      20_000,
+      10,
+    );
     h.release(0);
     await until('the next handler got the freed slot', async () => h.held.length === 3, 20_000, 10);
     assert.deepEqual(receiver.executor.handlers(), { running: 2, waiting: 1 });
@@ -176,7 +221,13 @@ describe('fail closed across a crash', () => {
     ]);
     j.close();
     const { url, receiver } = await startWithReceiver(t.config, { clock: t.clock });
-    const by = () => Object.fromEntries(receiver.store.history(10).filter((r) => r.status === 'firing').map((r) => [r.fingerprint, r]));
+    const by = () =>
+      Object.fromEntries(
+        receiver.store
+          .history(10)
+          .filter((r) => r.status === 'firing')
+          .map((r) => [r.fingerprint, r]),
+      );
     const p = await getJson(`${url}/policy`);
     assert.equal(p.body.policy, 'no_new_trades', 'the floor is back before anything runs');
     assert.ok((p.body.reasons as string[]).some((r) => r.includes('pause_trading for data_feed')));
@@ -200,10 +251,16 @@ describe('no stuck floors', () => {
     await postHook(url, delivery([{ ...critical('data_feed', 'early'), status: 'resolved' }]));
     await postHook(url, delivery([critical('data_feed', 'early')]));
     // … and both in one delivery, resolve first
-    await postHook(url, delivery([{ ...critical('exchange_connection', 'same'), status: 'resolved' }, critical('exchange_connection', 'same')]));
+    await postHook(
+      url,
+      delivery([{ ...critical('exchange_connection', 'same'), status: 'resolved' }, critical('exchange_connection', 'same')]),
+    );
     await receiver.executor.runDue();
     const firing = receiver.store.history(10).filter((r) => r.status === 'firing');
-    assert.deepEqual(firing.map((r) => r.state), ['cancelled', 'cancelled']);
+    assert.deepEqual(
+      firing.map((r) => r.state),
+      ['cancelled', 'cancelled'],
+    );
     assert.match(firing[0].reason, /already resolved: not executed/);
     assert.equal((await getJson(`${url}/policy`)).body.policy, 'allow_all');
   });
@@ -224,8 +281,15 @@ describe('no stuck floors', () => {
     const a = await startWithReceiver(t.config, { clock: t.clock });
     await postHook(a.url, delivery([critical('data_feed')]));
     await a.receiver.executor.runDue();
-    const floors = (await getJson(`${a.url}/recovery/floors`, { headers: OP })).body.floors as { key: string; id: string; policy: string }[];
-    assert.deepEqual(floors.map((f) => f.policy), ['no_new_trades']);
+    const floors = (await getJson(`${a.url}/recovery/floors`, { headers: OP })).body.floors as {
+      key: string;
+      id: string;
+      policy: string;
+    }[];
+    assert.deepEqual(
+      floors.map((f) => f.policy),
+      ['no_new_trades'],
+    );
     await refused(getJson(`${a.url}/recovery/floors/${floors[0].id}`, { method: 'DELETE' }), 401, /^missing Authorization header$/);
     await refused(getJson(`${a.url}/recovery/floors/nope`, { method: 'DELETE', headers: OP }), 404, /^no recovery floor nope$/);
     const del = await getJson(`${a.url}/recovery/floors/${floors[0].id}?reason=feed%20checked`, { method: 'DELETE', headers: OP });
@@ -245,7 +309,11 @@ describe('no stuck floors', () => {
 
 describe('a journal you can trust', () => {
   for (const [name, content, reason] of [
-    ['a garbage header', 'this is not a database at all, just text that is long enough to be a header\n', /not a SQLite database \(bad header\)/],
+    [
+      'a garbage header',
+      'this is not a database at all, just text that is long enough to be a header\n',
+      /not a SQLite database \(bad header\)/,
+    ],
     ['a file truncated to 0 bytes', '', /empty \(0 bytes\)/],
   ] as const) {
     it(`refuses to start on ${name}, naming the path (a ConfigError: exit 3)`, async () => {
@@ -314,7 +382,10 @@ describe('a journal you can trust', () => {
     ]);
     j.close();
     const { receiver } = await startWithReceiver(t.config, { clock: t.clock }); // compacts at start
-    const left = receiver.store.history(100).map((r) => `${r.fingerprint}:${r.status}`).sort();
+    const left = receiver.store
+      .history(100)
+      .map((r) => `${r.fingerprint}:${r.status}`)
+      .sort();
     assert.deepEqual(left, ['firing:firing', 'waiting:firing', 'waiting:resolved', 'young:firing', 'young:resolved']);
     assert.equal(receiver.compact(), 0);
   });

@@ -3,10 +3,27 @@ import { describe, it } from 'node:test';
 import type { ActionRecord } from '../../src/execute/journal';
 import { backoffSec, breakerOpen, consecutiveFailures, notBefore, type SafetyLimits } from '../../src/execute/safety';
 
-const L: SafetyLimits = { cooldown_sec: 300, backoff_initial_sec: 10, backoff_max_sec: 300, backoff_reset_sec: 600, breaker_max_executions: 5, breaker_window_sec: 3600, max_consecutive_failures: 3 };
+const L: SafetyLimits = {
+  cooldown_sec: 300,
+  backoff_initial_sec: 10,
+  backoff_max_sec: 300,
+  backoff_reset_sec: 600,
+  breaker_max_executions: 5,
+  breaker_window_sec: 3600,
+  max_consecutive_failures: 3,
+};
 
 describe('restart backoff (10 s doubling to 5 min)', () => {
-  for (const [n, want] of [[0, 0], [1, 10], [2, 20], [3, 40], [4, 80], [5, 160], [6, 300], [9, 300]] as const) {
+  for (const [n, want] of [
+    [0, 0],
+    [1, 10],
+    [2, 20],
+    [3, 40],
+    [4, 80],
+    [5, 160],
+    [6, 300],
+    [9, 300],
+  ] as const) {
     it(`${n} failures → ${want} s`, () => assert.equal(backoffSec(n, L), want));
   }
   it('counts failures in a row, newest first, until a success', () => {

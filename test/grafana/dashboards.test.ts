@@ -12,8 +12,14 @@ const DIR = DASHBOARD_DIR;
 describe('dashboards as code', () => {
   it('committed JSON equals the generator output (npm run generate)', () => {
     const want = renderDashboards();
-    assert.deepEqual(readdirSync(DIR).filter((f) => f.endsWith('.json')).sort(), Object.keys(want).sort());
-    for (const [name, text] of Object.entries(want)) assert.equal(readFileSync(join(DIR, name), 'utf8'), text, `${name} is stale: run npm run generate`);
+    assert.deepEqual(
+      readdirSync(DIR)
+        .filter((f) => f.endsWith('.json'))
+        .sort(),
+      Object.keys(want).sort(),
+    );
+    for (const [name, text] of Object.entries(want))
+      assert.equal(readFileSync(join(DIR, name), 'utf8'), text, `${name} is stale: run npm run generate`);
   });
 
   for (const [file, d] of Object.entries(loadDashboards())) {
@@ -42,7 +48,8 @@ describe('dashboards as code', () => {
           for (const t of p.targets!) {
             assert.equal(t.datasource?.uid, '${datasource}');
             for (const m of (t.expr ?? '').matchAll(/\b(rate|irate)\([^[]*\[([^\]]+)\]/g)) assert.equal(m[2], '$__rate_interval', t.expr);
-            if (!/ALERTS\{/.test(t.expr ?? '')) assert.match(t.expr ?? '', /job=~"\$job",instance=~"\$instance"/, 'scoped to $job and $instance');
+            if (!/ALERTS\{/.test(t.expr ?? ''))
+              assert.match(t.expr ?? '', /job=~"\$job",instance=~"\$instance"/, 'scoped to $job and $instance');
           }
         });
       }

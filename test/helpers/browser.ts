@@ -4,7 +4,15 @@ import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwrig
 export const CHROMIUM = process.env.SELFHEAL_CHROMIUM ?? '/usr/bin/chromium';
 
 /** Quiet, offline Chromium: no background traffic of its own, so every request seen is the page's. */
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 let shared: Promise<Browser> | null = null;
 

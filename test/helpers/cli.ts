@@ -15,4 +15,3 @@ export async function cli(args: string[], env: Record<string, string> = {}): Pro
     else process.env.SELFHEAL_API_TOKEN = saved;
   }
 }
-

@@ -67,7 +67,14 @@ export interface Stack {
   policy(): Promise<{ policy: string; new_positions_allowed: boolean; reasons: string[] }>;
 }
 
-export const E2E_RECOVERY = { settle_sec: 2, cooldown_sec: 0, backoff_initial_sec: 1, backoff_max_sec: 4, breaker_max_executions: 3, breaker_window_sec: 120 };
+export const E2E_RECOVERY = {
+  settle_sec: 2,
+  cooldown_sec: 0,
+  backoff_initial_sec: 1,
+  backoff_max_sec: 4,
+  breaker_max_executions: 3,
+  breaker_window_sec: 120,
+};
 
 /** Short thresholds and intervals so a scenario takes seconds. */
 export function e2eConfig(root: string, extra: Record<string, unknown> = {}): Config {
@@ -87,8 +94,15 @@ export function e2eConfig(root: string, extra: Record<string, unknown> = {}): Co
     subsystems: {
       data_feed: { critical_after_sec: 4 },
       event_executor: { degraded_after_sec: 2, critical_after_sec: 4 },
-      exchange_connection: fast, orchestrator: fast, portfolio_balancer: fast, model_supervisor: fast,
-      retraining_orchestrator: fast, position_monitor: fast, risk_guard: fast, universe_os: fast, logging: fast,
+      exchange_connection: fast,
+      orchestrator: fast,
+      portfolio_balancer: fast,
+      model_supervisor: fast,
+      retraining_orchestrator: fast,
+      position_monitor: fast,
+      risk_guard: fast,
+      universe_os: fast,
+      logging: fast,
     },
     ...extra,
   });
@@ -124,17 +138,33 @@ export async function startStack(opts: { alertmanagers?: number; config?: (root:
   writeFileSync(tokenFile, WEBHOOK_TOKEN + '\n');
   const sinkUrl = await sink();
   const amConfig = stringify(
-    alertmanagerConfig({ selfhealUrl: url, tokenFile, pagerUrl: sinkUrl, deadmansSwitchUrl: sinkUrl, groupWait: '1s', groupInterval: '1s', repeatInterval: '1h' }),
+    alertmanagerConfig({
+      selfhealUrl: url,
+      tokenFile,
+      pagerUrl: sinkUrl,
+      deadmansSwitchUrl: sinkUrl,
+      groupWait: '1s',
+      groupInterval: '1s',
+      repeatInterval: '1h',
+    }),
   );
   const ams: Alertmanager[] = [];
   for (let i = 0; i < (opts.alertmanagers ?? 1); i++) {
     ams.push(await startAlertmanager({ config: amConfig, peers: ams.map((a) => a.clusterPort) }));
   }
-  const prom = await startPrometheus({ targets: [`127.0.0.1:${addr.port}`], rules: fastRules('1s'), alertmanagers: ams.map((a) => `127.0.0.1:${a.port}`) });
-  await until('selfheal scraped and healthy', async () => {
-    const r = await prom.query('selfheal_overall_status{status="healthy"} == 1');
-    return r.result.length === 1 && svc.policy().policy === 'allow_all';
-  }, 90_000);
+  const prom = await startPrometheus({
+    targets: [`127.0.0.1:${addr.port}`],
+    rules: fastRules('1s'),
+    alertmanagers: ams.map((a) => `127.0.0.1:${a.port}`),
+  });
+  await until(
+    'selfheal scraped and healthy',
+    async () => {
+      const r = await prom.query('selfheal_overall_status{status="healthy"} == 1');
+      return r.result.length === 1 && svc.policy().policy === 'allow_all';
+    },
+    90_000,
+  );
   return {
     config,
     svc,
@@ -144,7 +174,8 @@ export async function startStack(opts: { alertmanagers?: number; config?: (root:
     ams,
     platform,
     history: () => receiver.store.history(1000),
-    policy: async () => (await (await fetch(`${url}/policy`)).json()) as { policy: string; new_positions_allowed: boolean; reasons: string[] },
+    policy: async () =>
+      (await (await fetch(`${url}/policy`)).json()) as { policy: string; new_positions_allowed: boolean; reasons: string[] },
   };
 }
 

@@ -52,7 +52,8 @@ export function openMetricsProblems(text: string): string[] {
     const name = m[1];
     const type = types.get(current);
     if (type === undefined) return void problems.push(`${where}: sample ${name} before its family's TYPE`);
-    if (!SUFFIXES[type].some((s) => name === current + s)) problems.push(`${where}: sample ${name} does not belong to ${type} family ${current}`);
+    if (!SUFFIXES[type].some((s) => name === current + s))
+      problems.push(`${where}: sample ${name} does not belong to ${type} family ${current}`);
   });
   return problems;
 }

@@ -27,7 +27,10 @@ export async function until(what: string, check: () => Promise<boolean>, timeout
 }
 
 export function serve(config: string, env: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, [BIN, 'serve', '--config', config, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...env } });
+  return spawn(process.execPath, [BIN, 'serve', '--config', config, '--log-level', 'warn'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, ...env },
+  });
 }
 
 export async function ready(port: number): Promise<void> {

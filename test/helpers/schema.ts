@@ -32,8 +32,10 @@ export function check(doc: Schema, schema: Schema, value: unknown, path = '$'): 
     const types = Array.isArray(schema.type) ? (schema.type as string[]) : [schema.type as string];
     if (!types.some((t) => typeMatches(t, got))) return [`${path}: expected ${types.join(' or ')}, got ${got}`];
   }
-  if ('const' in schema && value !== schema.const) errs.push(`${path}: expected ${JSON.stringify(schema.const)}, got ${JSON.stringify(value)}`);
-  if (Array.isArray(schema.enum) && !schema.enum.includes(value)) errs.push(`${path}: ${JSON.stringify(value)} is not one of ${schema.enum.join(', ')}`);
+  if ('const' in schema && value !== schema.const)
+    errs.push(`${path}: expected ${JSON.stringify(schema.const)}, got ${JSON.stringify(value)}`);
+  if (Array.isArray(schema.enum) && !schema.enum.includes(value))
+    errs.push(`${path}: ${JSON.stringify(value)} is not one of ${schema.enum.join(', ')}`);
   if (Array.isArray(schema.oneOf)) {
     const ok = (schema.oneOf as Schema[]).filter((s) => check(doc, s, value, path).length === 0).length;
     if (ok !== 1) errs.push(`${path}: matches ${ok} of oneOf's ${schema.oneOf.length} schemas, not exactly one`);
@@ -41,13 +43,16 @@ export function check(doc: Schema, schema: Schema, value: unknown, path = '$'): 
   if (typeof value === 'number') {
     if (typeof schema.minimum === 'number' && value < schema.minimum) errs.push(`${path}: ${value} < minimum ${schema.minimum}`);
     if (typeof schema.maximum === 'number' && value > schema.maximum) errs.push(`${path}: ${value} > maximum ${schema.maximum}`);
-    if (typeof schema.exclusiveMinimum === 'number' && value <= schema.exclusiveMinimum) errs.push(`${path}: ${value} <= exclusiveMinimum ${schema.exclusiveMinimum}`);
+    if (typeof schema.exclusiveMinimum === 'number' && value <= schema.exclusiveMinimum)
+      errs.push(`${path}: ${value} <= exclusiveMinimum ${schema.exclusiveMinimum}`);
   }
   if (typeof value === 'string') {
     if (typeof schema.minLength === 'number' && value.length < schema.minLength) errs.push(`${path}: shorter than ${schema.minLength}`);
     if (typeof schema.maxLength === 'number' && value.length > schema.maxLength) errs.push(`${path}: longer than ${schema.maxLength}`);
-    if (typeof schema.pattern === 'string' && !new RegExp(schema.pattern, 'u').test(value)) errs.push(`${path}: does not match ${schema.pattern}`);
-    if (schema.format === 'date-time' && !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(value)) errs.push(`${path}: not an RFC 3339 date-time: ${value}`);
+    if (typeof schema.pattern === 'string' && !new RegExp(schema.pattern, 'u').test(value))
+      errs.push(`${path}: does not match ${schema.pattern}`);
+    if (schema.format === 'date-time' && !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(value))
+      errs.push(`${path}: not an RFC 3339 date-time: ${value}`);
   }
   if (got === 'object') {
     const obj = value as Record<string, unknown>;
@@ -56,10 +61,12 @@ export function check(doc: Schema, schema: Schema, value: unknown, path = '$'): 
     for (const [k, v] of Object.entries(obj)) {
       if (props[k]) errs.push(...check(doc, props[k], v, `${path}.${k}`));
       else if (schema.additionalProperties === false) errs.push(`${path}: unexpected property ${k}`);
-      else if (typeof schema.additionalProperties === 'object') errs.push(...check(doc, schema.additionalProperties as Schema, v, `${path}.${k}`));
+      else if (typeof schema.additionalProperties === 'object')
+        errs.push(...check(doc, schema.additionalProperties as Schema, v, `${path}.${k}`));
     }
   }
-  if (got === 'array' && schema.items) (value as unknown[]).forEach((v, i) => errs.push(...check(doc, schema.items as Schema, v, `${path}[${i}]`)));
+  if (got === 'array' && schema.items)
+    (value as unknown[]).forEach((v, i) => errs.push(...check(doc, schema.items as Schema, v, `${path}[${i}]`)));
   return errs;
 }
 

@@ -6,7 +6,11 @@ import { silentLogger } from '../../src/log/logger';
 import { Service, type ServiceDeps } from '../../src/serve/service';
 import { createReceiver, type Receiver } from '../../src/serve/receiver';
 
-export async function startService(config: Config, deps: Partial<ServiceDeps> = {}, opts: { receiver?: boolean; receiverSchedule?: boolean } = {}) {
+export async function startService(
+  config: Config,
+  deps: Partial<ServiceDeps> = {},
+  opts: { receiver?: boolean; receiverSchedule?: boolean } = {},
+) {
   const svc = new Service(config, { resources: fixedResources(), logger: silentLogger(), watchFiles: false, schedule: false, ...deps });
   const receiver: Receiver | null = opts.receiver ? createReceiver(svc, { schedule: opts.receiverSchedule ?? false }) : null;
   if (receiver) svc.use(receiver);
@@ -30,13 +34,21 @@ export async function getJson(url: string, init?: RequestInit): Promise<{ status
 }
 
 export const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
-  getJson(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  getJson(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
 
 /**
  * A refused request: the status, and an `error` that says what was wrong (the field, the credential),
  * so a test of a bad input cannot pass on the status alone.
  */
-export async function refused(answer: Promise<{ status: number; body: Record<string, unknown> }>, status: number, error: RegExp): Promise<void> {
+export async function refused(
+  answer: Promise<{ status: number; body: Record<string, unknown> }>,
+  status: number,
+  error: RegExp,
+): Promise<void> {
   const r = await answer;
   assert.equal(r.status, status, JSON.stringify(r.body));
   assert.match(String(r.body.error), error);

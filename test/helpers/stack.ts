@@ -39,13 +39,25 @@ export interface Prometheus {
   url: string;
   port: number;
   logs: string[];
-  query(expr: string): Promise<{ resultType: string; result: { metric: Record<string, string>; value?: [number, string]; values?: [number, string][] }[] }>;
+  query(
+    expr: string,
+  ): Promise<{ resultType: string; result: { metric: Record<string, string>; value?: [number, string]; values?: [number, string][] }[] }>;
   queryRange(expr: string, seconds: number, step: string): Promise<{ result: unknown[] }>;
   stop(): Promise<void>;
 }
 
-/** `scrapeConfigs` replaces the default plain-HTTP `selfheal` job (TLS, basic auth, ...); `fileSd` reads the targets from a file_sd file. */
-export async function startPrometheus(opts: { targets: string[]; rules: string; alertmanagers?: string[]; interval?: string; scrapeConfigs?: Record<string, unknown>[]; fileSd?: string }): Promise<Prometheus> {
+/**
+ * `scrapeConfigs` replaces the default plain-HTTP `selfheal` job (TLS, basic auth, ...); `fileSd` reads
+ * the targets from a file_sd file.
+ */
+export async function startPrometheus(opts: {
+  targets: string[];
+  rules: string;
+  alertmanagers?: string[];
+  interval?: string;
+  scrapeConfigs?: Record<string, unknown>[];
+  fileSd?: string;
+}): Promise<Prometheus> {
   const dir = tempDir('selfheal-prom-');
   const port = await freePort();
   const interval = opts.interval ?? '1s';
@@ -63,7 +75,16 @@ export async function startPrometheus(opts: { targets: string[]; rules: string; 
   writeFileSync(join(dir, 'prometheus.yml'), stringify(config));
   mkdirSync(join(dir, 'data'));
   const logs: string[] = [];
-  const proc = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(
+    'prometheus',
+    [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   track(proc, 'prometheus', logs);
   after(() => stop(proc));
   const url = `http://127.0.0.1:${port}`;

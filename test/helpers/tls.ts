@@ -43,7 +43,12 @@ export function tlsGet(url: string, opts: TlsOpts = {}): Promise<TlsGet> {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers, fingerprint: peer?.fingerprint256 ?? '' });
+          resolve({
+            status: res.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString('utf8'),
+            headers: res.headers,
+            fingerprint: peer?.fingerprint256 ?? '',
+          });
         });
         res.on('error', reject);
       },

@@ -53,9 +53,12 @@ describe('selfheal policy / recovery against a running service', () => {
   ];
   for (const [name, extra, env, msg] of refused) {
     it(`override with ${name} → exit 1, the service's message, nothing changed`, async () => {
-    ({ url, tokenFile, wrongFile, svcPolicy } = await running());
+      ({ url, tokenFile, wrongFile, svcPolicy } = await running());
       const args = extra.map((a) => (a === '<wrong>' ? wrongFile : a));
-      const r = await cli(['policy', 'override', '--policy', 'no_new_trades', '--duration', '10m', '--reason', 'test', ...args, ...u()], env);
+      const r = await cli(
+        ['policy', 'override', '--policy', 'no_new_trades', '--duration', '10m', '--reason', 'test', ...args, ...u()],
+        env,
+      );
       assert.equal(r.code, 1);
       assert.match(r.err, msg);
       assert.equal(svcPolicy().policy, 'allow_all');
@@ -64,7 +67,9 @@ describe('selfheal policy / recovery against a running service', () => {
 
   it('override → lift, with the token from env and from --token-file', async () => {
     ({ url, tokenFile, wrongFile, svcPolicy } = await running());
-    const o = await cli(['policy', 'override', '--policy', 'no_new_trades', '--duration', '10m', '--reason', 'venue halt', ...u()], { SELFHEAL_API_TOKEN: TOKEN });
+    const o = await cli(['policy', 'override', '--policy', 'no_new_trades', '--duration', '10m', '--reason', 'venue halt', ...u()], {
+      SELFHEAL_API_TOKEN: TOKEN,
+    });
     assert.equal(o.code, 0, o.err);
     assert.match(o.out, /^policy: no_new_trades/m);
     assert.match(o.out, /override by operator: venue halt/);
@@ -81,23 +86,74 @@ describe('selfheal policy / recovery against a running service', () => {
     const refused = await cli(['recovery', 'maintenance', 'start', '--duration', '10m', '--reason', 'deploy', ...u()]);
     assert.equal(refused.code, 1, refused.err);
     assert.match(refused.err, /refused by the service \(HTTP 401\): missing Authorization header/);
-    const start = await cli(['recovery', 'maintenance', 'start', '--subsystem', 'event_executor', '--duration', '10m', '--reason', 'deploy', '--token-file', tokenFile, ...u()]);
+    const start = await cli([
+      'recovery',
+      'maintenance',
+      'start',
+      '--subsystem',
+      'event_executor',
+      '--duration',
+      '10m',
+      '--reason',
+      'deploy',
+      '--token-file',
+      tokenFile,
+      ...u(),
+    ]);
     assert.equal(start.code, 0, start.err);
     assert.match(start.out, /^event_executor\s+\S+Z\s+\S+Z\s+deploy$/m);
     const list = await cli(['recovery', 'maintenance', 'list', '--json', '--token-file', tokenFile, ...u()]);
-    assert.deepEqual((JSON.parse(list.out) as { maintenance: { subsystem: string }[] }).maintenance.map((w) => w.subsystem), ['event_executor']);
+    assert.deepEqual(
+      (JSON.parse(list.out) as { maintenance: { subsystem: string }[] }).maintenance.map((w) => w.subsystem),
+      ['event_executor'],
+    );
     assert.ok(svcPolicy().reasons.some((r: string) => r.startsWith('maintenance: auto-recovery suspended for event_executor')));
-    const unknown = await cli(['recovery', 'maintenance', 'start', '--subsystem', 'nope', '--duration', '1m', '--reason', 'x', '--token-file', tokenFile, ...u()]);
+    const unknown = await cli([
+      'recovery',
+      'maintenance',
+      'start',
+      '--subsystem',
+      'nope',
+      '--duration',
+      '1m',
+      '--reason',
+      'x',
+      '--token-file',
+      tokenFile,
+      ...u(),
+    ]);
     assert.equal(unknown.code, 1);
     assert.match(unknown.err, /HTTP 400\): subsystem: expected one of the enabled subsystems/);
-    const stop = await cli(['recovery', 'maintenance', 'stop', '--subsystem', 'event_executor', '--token-file', tokenFile, '--json', ...u()]);
+    const stop = await cli([
+      'recovery',
+      'maintenance',
+      'stop',
+      '--subsystem',
+      'event_executor',
+      '--token-file',
+      tokenFile,
+      '--json',
+      ...u(),
+    ]);
     assert.equal(stop.code, 0, stop.err);
     assert.deepEqual(JSON.parse(stop.out), { maintenance: [] });
   });
 
   it('the service refuses a bad request (4xx) → exit 1 with its message', async () => {
     ({ url, tokenFile, wrongFile, svcPolicy } = await running());
-    const bad = await cli(['policy', 'override', '--policy', 'all_in', '--duration', '1m', '--reason', 'x', '--token-file', tokenFile, ...u()]);
+    const bad = await cli([
+      'policy',
+      'override',
+      '--policy',
+      'all_in',
+      '--duration',
+      '1m',
+      '--reason',
+      'x',
+      '--token-file',
+      tokenFile,
+      ...u(),
+    ]);
     assert.equal(bad.code, 1);
     assert.match(bad.err, /HTTP 400\): policy: expected one of allow_all/);
     const reset = await cli(['policy', 'reset', '--reason', 'x', '--token-file', tokenFile, ...u()]);
@@ -107,7 +163,10 @@ describe('selfheal policy / recovery against a running service', () => {
 
   it('recovery pending → approve; reject an unknown id → 1; history', async () => {
     ({ url, tokenFile, wrongFile, svcPolicy } = await running());
-    const hook = await postHook(url, delivery([{ labels: { subsystem: 'data_feed', action: 'defensive_exit', issue_severity: 'critical' }, fingerprint: 'fp-de' }]));
+    const hook = await postHook(
+      url,
+      delivery([{ labels: { subsystem: 'data_feed', action: 'defensive_exit', issue_severity: 'critical' }, fingerprint: 'fp-de' }]),
+    );
     assert.equal(hook.status, 200);
     const p = await cli(['recovery', 'pending', '--json', '--token-file', tokenFile, ...u()]);
     const [pending] = JSON.parse(p.out) as { id: string; action: string }[];
@@ -131,7 +190,10 @@ describe('selfheal policy / recovery against a running service', () => {
 
   const usage: [string[], RegExp][] = [
     [['policy', 'override', '--policy', 'no_new_trades', '--duration', '10m'], /--reason: required/],
-    [['policy', 'override', '--policy', 'no_new_trades', '--duration', 'soon', '--reason', 'x'], /--duration: expected a duration like 90s/],
+    [
+      ['policy', 'override', '--policy', 'no_new_trades', '--duration', 'soon', '--reason', 'x'],
+      /--duration: expected a duration like 90s/,
+    ],
     [['policy', 'reset'], /--reason: required/],
     [['policy', 'pause'], /unknown policy command "pause"/],
     [['policy', '--frobnicate'], /Unknown option '--frobnicate'/],
@@ -167,7 +229,10 @@ describe('help', () => {
 describe('unreachable service', () => {
   it('a closed port → exit 2 (in a real process), the URL named', async () => {
     const port = await freePort();
-    const r = spawnSync(process.execPath, [BIN, 'policy', 'status', '--url', `http://127.0.0.1:${port}`], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, [BIN, 'policy', 'status', '--url', `http://127.0.0.1:${port}`], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, new RegExp(`service unreachable or failing: http://127.0.0.1:${port}: ECONNREFUSED`));
   });
@@ -199,21 +264,40 @@ describe('recovery maintenance: the requests it makes (the service side is the m
       req.on('data', (c) => (body += c));
       req.on('end', () => {
         seen.push({ method: req.method!, url: req.url!, auth: req.headers.authorization ?? '', body });
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ maintenance: [{ subsystem: 'event_executor', reason: 'deploy', started_at: '2026-11-29T12:00:00.000Z', until: '2026-11-29T12:10:00.000Z' }] }));
+        res.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            maintenance: [
+              {
+                subsystem: 'event_executor',
+                reason: 'deploy',
+                started_at: '2026-11-29T12:00:00.000Z',
+                until: '2026-11-29T12:10:00.000Z',
+              },
+            ],
+          }),
+        );
       });
     });
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
     after(() => srv.close());
     const base = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
     const env = { SELFHEAL_API_TOKEN: TOKEN };
-    const start = await cli(['recovery', 'maintenance', 'start', '--subsystem', 'event_executor', '--duration', '10m', '--reason', 'deploy', '--url', base], env);
+    const start = await cli(
+      ['recovery', 'maintenance', 'start', '--subsystem', 'event_executor', '--duration', '10m', '--reason', 'deploy', '--url', base],
+      env,
+    );
     assert.equal(start.code, 0, start.err);
     assert.match(start.out, /^event_executor\s+2026-11-29T12:10:00.000Z\s+2026-11-29T12:00:00.000Z\s+deploy$/m);
     assert.equal((await cli(['recovery', 'maintenance', 'stop', '--subsystem', 'event_executor', '--url', base], env)).code, 0);
     assert.equal((await cli(['recovery', 'maintenance', 'stop', '--url', base], env)).code, 0);
     assert.equal((await cli(['recovery', 'maintenance', 'list', '--url', base], env)).code, 0);
     assert.deepEqual(seen, [
-      { method: 'POST', url: '/recovery/maintenance', auth: `Bearer ${TOKEN}`, body: JSON.stringify({ duration_sec: 600, reason: 'deploy', subsystem: 'event_executor' }) },
+      {
+        method: 'POST',
+        url: '/recovery/maintenance',
+        auth: `Bearer ${TOKEN}`,
+        body: JSON.stringify({ duration_sec: 600, reason: 'deploy', subsystem: 'event_executor' }),
+      },
       { method: 'DELETE', url: '/recovery/maintenance?subsystem=event_executor', auth: `Bearer ${TOKEN}`, body: '' },
       { method: 'DELETE', url: '/recovery/maintenance', auth: `Bearer ${TOKEN}`, body: '' },
       { method: 'GET', url: '/recovery/maintenance', auth: `Bearer ${TOKEN}`, body: '' },

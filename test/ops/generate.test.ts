@@ -46,11 +46,18 @@ describe('selfheal generate fleet', () => {
     const older = parse(readFileSync(join(g.out, 'alertmanager-0.25.yml'), 'utf8'));
     for (const r of newer.receivers) for (const w of r.webhook_configs) if (w.timeout) delete w.timeout;
     assert.deepEqual(newer, older, 'the variants differ only by the webhook timeout');
-    const byName = Object.fromEntries(older.receivers.map((r: { name: string; webhook_configs: { url: string; http_config?: unknown }[] }) => [r.name, r.webhook_configs[0]]));
+    const byName = Object.fromEntries(
+      older.receivers.map((r: { name: string; webhook_configs: { url: string; http_config?: unknown }[] }) => [
+        r.name,
+        r.webhook_configs[0],
+      ]),
+    );
     assert.equal(byName['selfheal/trader-1.prod:8477'].url, 'http://trader-1.prod:8477/alertmanager/webhook');
     assert.equal(byName['selfheal/trader-2.prod:8477'].url, 'https://trader-2.prod:8477/alertmanager/webhook');
     assert.equal(byName['selfheal/trader-3'].url, 'http://10.0.0.3:9000/selfheal/alertmanager/webhook');
-    assert.deepEqual(byName['selfheal/trader-3'].http_config, { authorization: { type: 'Bearer', credentials_file: '/etc/alertmanager/selfheal_token' } });
+    assert.deepEqual(byName['selfheal/trader-3'].http_config, {
+      authorization: { type: 'Bearer', credentials_file: '/etc/alertmanager/selfheal_token' },
+    });
     assert.equal(byName.pager.url, 'http://pager.example/hook');
     assert.deepEqual(older.inhibit_rules, inhibitRules(), 'the same inhibitions as the single-host config');
     assert.deepEqual(JSON.parse(readFileSync(join(g.out, 'targets.json'), 'utf8')), [
@@ -66,7 +73,10 @@ describe('selfheal generate fleet', () => {
     const cfg = join(g.out, 'alertmanager-0.25.yml');
     const cases: [string[], string][] = [
       ...INVENTORY.instances.flatMap((e): [string[], string][] => [
-        [['alertname=SelfHealSubsystemCritical', 'severity=warning', 'subsystem=event_executor', `instance=${e.instance}`], `selfheal/${e.instance}`],
+        [
+          ['alertname=SelfHealSubsystemCritical', 'severity=warning', 'subsystem=event_executor', `instance=${e.instance}`],
+          `selfheal/${e.instance}`,
+        ],
         [['alertname=SelfHealOverallFailed', 'severity=critical', `instance=${e.instance}`], `pager,selfheal/${e.instance}`],
         [['alertname=SelfHealOverallDegraded', 'severity=info', `instance=${e.instance}`], `selfheal/${e.instance}`],
       ]),
@@ -81,15 +91,36 @@ describe('selfheal generate fleet', () => {
   });
 
   const bad: [string, unknown, RegExp][] = [
-    ['duplicate instance', { instances: [INVENTORY.instances[0], { ...INVENTORY.instances[1], instance: 'trader-1.prod:8477' }] }, /instances\[1\] \(trader-1\.prod:8477\): duplicate instance, already instances\[0\]/],
-    ['bad URL', { instances: [{ instance: 'a:1', url: 'ftp://a:1' }] }, /instances\[0\] \(a:1\): url: expected an http\(s\) base URL, got "ftp:\/\/a:1"/],
+    [
+      'duplicate instance',
+      { instances: [INVENTORY.instances[0], { ...INVENTORY.instances[1], instance: 'trader-1.prod:8477' }] },
+      /instances\[1\] \(trader-1\.prod:8477\): duplicate instance, already instances\[0\]/,
+    ],
+    [
+      'bad URL',
+      { instances: [{ instance: 'a:1', url: 'ftp://a:1' }] },
+      /instances\[0\] \(a:1\): url: expected an http\(s\) base URL, got "ftp:\/\/a:1"/,
+    ],
     ['not a URL', { instances: [{ instance: 'a:1', url: 'a:1' }] }, /instances\[0\] \(a:1\): url: expected an http\(s\) base URL/],
     ['missing url', { instances: [{ instance: 'a:1' }] }, /instances\[0\] \(a:1\): url: required/],
     ['missing instance', { instances: [{ url: 'http://a:1' }] }, /instances\[0\]: instance: required/],
     ['unknown key', { instances: [{ instance: 'a:1', url: 'http://a:1', lables: {} }] }, /instances\[0\] \(a:1\): unknown key "lables"/],
-    ['bad label name', { instances: [{ instance: 'a:1', url: 'http://a:1', labels: { 've-nue': 'x' } }] }, /instances\[0\] \(a:1\): labels\.ve-nue: not a valid Prometheus label name/],
+    [
+      'bad label name',
+      { instances: [{ instance: 'a:1', url: 'http://a:1', labels: { 've-nue': 'x' } }] },
+      /instances\[0\] \(a:1\): labels\.ve-nue: not a valid Prometheus label name/,
+    ],
     ['reserved label', { instances: [{ instance: 'a:1', url: 'http://a:1', labels: { job: 'x' } }] }, /labels\.job: reserved/],
-    ['same url twice', { instances: [{ instance: 'a:1', url: 'http://a:1' }, { instance: 'b:1', url: 'http://a:1/' }] }, /instances\[1\] \(b:1\): url http:\/\/a:1 is already instances\[0\]'s/],
+    [
+      'same url twice',
+      {
+        instances: [
+          { instance: 'a:1', url: 'http://a:1' },
+          { instance: 'b:1', url: 'http://a:1/' },
+        ],
+      },
+      /instances\[1\] \(b:1\): url http:\/\/a:1 is already instances\[0\]'s/,
+    ],
     ['empty', { instances: [] }, /instances: empty/],
     ['no list', { hosts: [] }, /expected a mapping with an "instances" list/],
     ['not YAML', 'instances: [', /not valid YAML\/JSON/],

@@ -18,13 +18,50 @@ describe('package: the published tarball', () => {
   it('npm pack lists only the product: compiled code, bin, docs, rules, dashboards, deploy examples', () => {
     const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
     const files = (JSON.parse(out) as { files: { path: string }[] }[])[0].files.map((f) => f.path);
-    const allowed = [/^dist\/src\/.+\.(js|d\.ts)$/, /^dist\/src\/build_info\.json$/, /^bin\/selfheal\.js$/, /^(README\.md|LICENSE|package\.json)$/, /^rules\/[^/]+\.yml$/, /^grafana\/(dashboards|provisioning)\//, /^deploy\//, /^docs\//, /^demo\/selfheal\.yml$/];
+    const allowed = [
+      /^dist\/src\/.+\.(js|d\.ts)$/,
+      /^dist\/src\/build_info\.json$/,
+      /^bin\/selfheal\.js$/,
+      /^(README\.md|LICENSE|package\.json)$/,
+      /^rules\/[^/]+\.yml$/,
+      /^grafana\/(dashboards|provisioning)\//,
+      /^deploy\//,
+      /^docs\//,
+      /^demo\/selfheal\.yml$/,
+    ];
     const stray = files.filter((f) => !allowed.some((re) => re.test(f)));
     assert.deepEqual(stray, [], 'files outside the product');
-    for (const banned of [/^test\//, /^bench\//, /^scripts\//, /^\.ci\//, /^src\//, /^dist\/(test|bench|grafana)\//, /\.map$/, /\.test\.yml$/, /^node_modules\//]) {
-      assert.deepEqual(files.filter((f) => banned.test(f)), [], String(banned));
+    for (const banned of [
+      /^test\//,
+      /^bench\//,
+      /^scripts\//,
+      /^\.ci\//,
+      /^src\//,
+      /^dist\/(test|bench|grafana)\//,
+      /\.map$/,
+      /\.test\.yml$/,
+      /^node_modules\//,
+    ]) {
+      assert.deepEqual(
+        files.filter((f) => banned.test(f)),
+        [],
+        String(banned),
+      );
     }
-    for (const need of ['bin/selfheal.js', 'dist/src/cli.js', 'dist/src/index.d.ts', 'dist/src/client/index.js', 'dist/src/client/index.d.ts', 'README.md', 'LICENSE', 'rules/selfheal.rules.yml', 'docs/runbooks.md', 'demo/selfheal.yml', 'deploy/systemd/selfheal.service', 'deploy/selfheal/web-config.example.yml']) {
+    for (const need of [
+      'bin/selfheal.js',
+      'dist/src/cli.js',
+      'dist/src/index.d.ts',
+      'dist/src/client/index.js',
+      'dist/src/client/index.d.ts',
+      'README.md',
+      'LICENSE',
+      'rules/selfheal.rules.yml',
+      'docs/runbooks.md',
+      'demo/selfheal.yml',
+      'deploy/systemd/selfheal.service',
+      'deploy/selfheal/web-config.example.yml',
+    ]) {
       assert.ok(files.includes(need), need);
     }
     // Every export resolves inside the tarball.
@@ -42,7 +79,10 @@ describe('package: selfheal/client is dependency-free', () => {
   it('loading it pulls in no package at all (no express, better-sqlite3, prom-client, pino)', () => {
     const script = `require(${JSON.stringify(join(ROOT, 'dist/src/client/index.js'))}); process.stdout.write(JSON.stringify(Object.keys(require.cache)))`;
     const loaded = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as string[];
-    assert.deepEqual(loaded.filter((f) => f.includes('node_modules')), []);
+    assert.deepEqual(
+      loaded.filter((f) => f.includes('node_modules')),
+      [],
+    );
     for (const f of loaded) assert.ok(f.startsWith(join(ROOT, 'dist/src/')), f);
     assert.ok(!loaded.some((f) => /\/serve\/|\/execute\/|\/config\//.test(f)), loaded.join('\n'));
   });
@@ -65,7 +105,7 @@ describe('package: Node versions', () => {
 });
 
 describe('package: Docker image and systemd unit', () => {
-  it('the image compiles in the build stage and ships only better-sqlite3\'s compiled addon', () => {
+  it("the image compiles in the build stage and ships only better-sqlite3's compiled addon", () => {
     const docker = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
     const build = docker.indexOf('npm run build');
     assert.ok(build > 0 && build < docker.indexOf('npm prune --omit=dev'), 'build before pruning the dev dependencies');

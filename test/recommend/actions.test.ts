@@ -11,18 +11,44 @@ type AutoRule = 'always' | 'never' | keyof AutoFlags;
 /** What each action does, row by row; the Record type makes a new action's missing row a compile error. */
 const EXPECTED: Record<RecoveryAction, { auto: AutoRule; floor: SafetyPolicy | null; flag: string; recheck: boolean; retried: boolean }> = {
   restart_subsystem: { auto: 'auto_restart_enabled', floor: null, flag: 'data_feed_restart_requested.flag', recheck: true, retried: true },
-  pause_trading: { auto: 'auto_pause_on_critical', floor: 'no_new_trades', flag: 'data_feed_pause_trading_requested.flag', recheck: false, retried: false },
-  switch_to_safe_profile: { auto: 'always', floor: 'safe_risk_profile', flag: 'data_feed_switch_to_safe_profile_requested.flag', recheck: false, retried: false },
+  pause_trading: {
+    auto: 'auto_pause_on_critical',
+    floor: 'no_new_trades',
+    flag: 'data_feed_pause_trading_requested.flag',
+    recheck: false,
+    retried: false,
+  },
+  switch_to_safe_profile: {
+    auto: 'always',
+    floor: 'safe_risk_profile',
+    flag: 'data_feed_switch_to_safe_profile_requested.flag',
+    recheck: false,
+    retried: false,
+  },
   disable_module: { auto: 'always', floor: null, flag: 'data_feed_disabled.flag', recheck: false, retried: false },
   fallback_to_backup: { auto: 'never', floor: null, flag: 'data_feed_fallback_to_backup_requested.flag', recheck: true, retried: false },
-  close_all_positions: { auto: 'never', floor: 'emergency_shutdown', flag: 'data_feed_close_all_positions_requested.flag', recheck: false, retried: false },
+  close_all_positions: {
+    auto: 'never',
+    floor: 'emergency_shutdown',
+    flag: 'data_feed_close_all_positions_requested.flag',
+    recheck: false,
+    retried: false,
+  },
   no_new_trades: { auto: 'always', floor: 'no_new_trades', flag: 'data_feed_no_new_trades_requested.flag', recheck: false, retried: false },
-  defensive_exit: { auto: 'never', floor: 'defensive_exit', flag: 'data_feed_defensive_exit_requested.flag', recheck: false, retried: false },
+  defensive_exit: {
+    auto: 'never',
+    floor: 'defensive_exit',
+    flag: 'data_feed_defensive_exit_requested.flag',
+    recheck: false,
+    retried: false,
+  },
   reload_config: { auto: 'never', floor: null, flag: 'data_feed_reload_config_requested.flag', recheck: true, retried: false },
   clear_cache: { auto: 'never', floor: null, flag: 'data_feed_clear_cache_requested.flag', recheck: true, retried: false },
 };
 
-const FLAG_SETS: AutoFlags[] = [false, true].flatMap((r) => [false, true].map((p) => ({ auto_restart_enabled: r, auto_pause_on_critical: p })));
+const FLAG_SETS: AutoFlags[] = [false, true].flatMap((r) =>
+  [false, true].map((p) => ({ auto_restart_enabled: r, auto_pause_on_critical: p })),
+);
 const ruleOf = (rule: AutoRule, f: AutoFlags): boolean => (rule === 'always' ? true : rule === 'never' ? false : f[rule]);
 
 describe('the actions table: one complete entry per action', () => {

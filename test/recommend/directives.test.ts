@@ -4,13 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { PolicyClient } from '../../src/client';
 import { ConfigError } from '../../src/config/load';
-import {
-  CLOSE_POSITIONS,
-  POLICY_DIRECTIVES,
-  directivesFor,
-  failClosedDirectives,
-  type DirectiveRow,
-} from '../../src/recommend/directives';
+import { CLOSE_POSITIONS, POLICY_DIRECTIVES, directivesFor, failClosedDirectives, type DirectiveRow } from '../../src/recommend/directives';
 import { policyView, type PolicyView } from '../../src/policy_view';
 import { SAFETY_POLICIES, type SafetyPolicy } from '../../src/types';
 import { configIn } from '../helpers/config';
@@ -65,8 +59,8 @@ function platform(extra: Record<string, unknown> = {}) {
   return configIn(root, { policy: { hold_down_sec: 0, valid_for_sec: 60 }, api: { token: 'op' }, ...extra });
 }
 
-describe('directives: the guide\'s Policy Effects', () => {
-  it('the one table matches the issue\'s, row by row, for every policy', () => {
+describe("directives: the guide's Policy Effects", () => {
+  it("the one table matches the issue's, row by row, for every policy", () => {
     assert.deepEqual(Object.keys(POLICY_DIRECTIVES).sort(), [...SAFETY_POLICIES].sort());
     for (const p of SAFETY_POLICIES) {
       assert.deepEqual(five(POLICY_DIRECTIVES[p]), ISSUE_TABLE[p], p);
@@ -98,7 +92,7 @@ describe('directives: the guide\'s Policy Effects', () => {
     }
   });
 
-  it('fail-closed rows: no_new_trades\'s row or the stricter last-known, zero limits, exits allowed', () => {
+  it("fail-closed rows: no_new_trades's row or the stricter last-known, zero limits, exits allowed", () => {
     for (const [last, as] of FAIL_CLOSED_ROWS) {
       const d = failClosedDirectives(last);
       assert.deepEqual(five(d), ISSUE_TABLE[as], `after ${last}`);
@@ -106,12 +100,24 @@ describe('directives: the guide\'s Policy Effects', () => {
     }
   });
 
-  it('policy.high_risk: defaults to the safe profile\'s leverage, configurable, bad values name the key', () => {
-    assert.deepEqual(platform({ policy: { safe_profile: { max_leverage: 3 } } }).policy.high_risk, { max_leverage: 3, tags: ['high_risk'] });
-    assert.deepEqual(platform({ policy: { high_risk: { max_leverage: null, tags: ['meme', 'illiquid'] } } }).policy.high_risk, { max_leverage: null, tags: ['meme', 'illiquid'] });
+  it("policy.high_risk: defaults to the safe profile's leverage, configurable, bad values name the key", () => {
+    assert.deepEqual(platform({ policy: { safe_profile: { max_leverage: 3 } } }).policy.high_risk, {
+      max_leverage: 3,
+      tags: ['high_risk'],
+    });
+    assert.deepEqual(platform({ policy: { high_risk: { max_leverage: null, tags: ['meme', 'illiquid'] } } }).policy.high_risk, {
+      max_leverage: null,
+      tags: ['meme', 'illiquid'],
+    });
     assert.equal(platform().policy.normal.max_leverage, null, 'no cap is null, not NaN');
-    assert.throws(() => platform({ policy: { high_risk: { max_leverage: 0 } } }), (e: Error) => e instanceof ConfigError && /^policy\.high_risk\.max_leverage: must be greater than 0/.test(e.message));
-    assert.throws(() => platform({ policy: { high_risk: { tags: 'x' } } }), /^ConfigError: policy\.high_risk\.tags: expected a list of strings/);
+    assert.throws(
+      () => platform({ policy: { high_risk: { max_leverage: 0 } } }),
+      (e: Error) => e instanceof ConfigError && /^policy\.high_risk\.max_leverage: must be greater than 0/.test(e.message),
+    );
+    assert.throws(
+      () => platform({ policy: { high_risk: { tags: 'x' } } }),
+      /^ConfigError: policy\.high_risk\.tags: expected a list of strings/,
+    );
     assert.throws(() => platform({ policy: { high_risk: { levrage: 2 } } }), /policy\.high_risk\.levrage: unknown key/);
   });
 });
@@ -120,7 +126,8 @@ describe('reduce_positions is never false', () => {
   it('over every policy × latched × trading flag × fresh, stale, never-heard and unreachable client', async () => {
     for (const p of SAFETY_POLICIES) {
       for (const latched of [false, true]) {
-        for (const cont of [false, true]) assert.equal(policyView(p, cont, [], 0, platform().policy, latched).directives.reduce_positions, true);
+        for (const cont of [false, true])
+          assert.equal(policyView(p, cont, [], 0, platform().policy, latched).directives.reduce_positions, true);
       }
     }
     const config = platform();
@@ -128,7 +135,8 @@ describe('reduce_positions is never false', () => {
     let now = Date.now();
     const client = new PolicyClient({ baseUrl: url, clock: () => now });
     for (const p of SAFETY_POLICIES) {
-      if (p !== 'allow_all') await post(`${url}/policy/override`, { policy: p, duration_sec: 600, reason: 'sweep' }, { authorization: 'Bearer op' });
+      if (p !== 'allow_all')
+        await post(`${url}/policy/override`, { policy: p, duration_sec: 600, reason: 'sweep' }, { authorization: 'Bearer op' });
       now = Date.now();
       const fresh = await client.refresh();
       assert.equal(fresh.policy, p);
@@ -136,12 +144,19 @@ describe('reduce_positions is never false', () => {
       assert.equal(fresh.manual_intervention_required, p === 'emergency_shutdown', 'override to emergency_shutdown latches');
       assert.deepEqual([client.canReduce(), client.directives().reduce_positions], [true, true], `fresh ${p}`);
       now = Date.parse(fresh.valid_until) + 1;
-      assert.deepEqual([client.canReduce(), client.directives().reduce_positions, client.canOpenPosition(), client.canIncrease()], [true, true, false, false], `stale ${p}`);
+      assert.deepEqual(
+        [client.canReduce(), client.directives().reduce_positions, client.canOpenPosition(), client.canIncrease()],
+        [true, true, false, false],
+        `stale ${p}`,
+      );
     }
     await stop();
     const gone = new PolicyClient({ baseUrl: url });
     await assert.rejects(gone.refresh());
-    assert.deepEqual([gone.canReduce(), gone.directives().reduce_positions, gone.mustClose(), gone.canOpenPosition()], [true, true, 'none', false]);
+    assert.deepEqual(
+      [gone.canReduce(), gone.directives().reduce_positions, gone.mustClose(), gone.canOpenPosition()],
+      [true, true, 'none', false],
+    );
   });
 
   it('the client obeys exits even when a service says otherwise, and derives directives from an older service', async () => {
@@ -196,7 +211,10 @@ describe('directives on the wire', () => {
       assert.deepEqual([held.policy, held.manual_intervention_required], ['emergency_shutdown', true]);
       await post(`${url}/policy/reset`, { reason: 'positions flat, checked' }, op);
       const released = await sse.next('policy');
-      assert.deepEqual([released.policy, released.manual_intervention_required, (released.directives as DirectiveRow).close_positions], ['allow_all', false, 'none']);
+      assert.deepEqual(
+        [released.policy, released.manual_intervention_required, (released.directives as DirectiveRow).close_positions],
+        ['allow_all', false, 'none'],
+      );
     } finally {
       sse.close();
     }

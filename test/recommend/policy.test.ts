@@ -4,17 +4,27 @@ import { describe, it } from 'node:test';
 import { evaluateSafetyPolicy, requiresImmediateAction, tradingShouldContinue } from '../../src/recommend/policy';
 import { policyLevel, type HealthStatus, type IssueSeverity } from '../../src/types';
 
-describe('safety policy (the guide\'s _evaluate_safety_policy)', () => {
+describe("safety policy (the guide's _evaluate_safety_policy)", () => {
   const crit = (impacts: boolean) => ({ severity: 'critical' as const, impacts_trading: impacts });
   const table: [string, HealthStatus, { severity: IssueSeverity; impacts_trading: boolean }[], string][] = [
     ['failed → emergency_shutdown even with no issues', 'failed', [], 'emergency_shutdown'],
     ['trading-impacting critical → defensive_exit', 'critical', [crit(true)], 'defensive_exit'],
     ['non-trading critical → no_new_trades', 'critical', [crit(false)], 'no_new_trades'],
     ['mixed criticals → defensive_exit', 'critical', [crit(false), crit(true)], 'defensive_exit'],
-    ['critical without critical issues → safe_risk_profile', 'critical', [{ severity: 'high', impacts_trading: true }], 'safe_risk_profile'],
+    [
+      'critical without critical issues → safe_risk_profile',
+      'critical',
+      [{ severity: 'high', impacts_trading: true }],
+      'safe_risk_profile',
+    ],
     ['degraded → no_new_trades', 'degraded', [{ severity: 'medium', impacts_trading: false }], 'no_new_trades'],
     ['healthy → allow_all', 'healthy', [], 'allow_all'],
-    ['healthy with CPU issue → allow_all (resources do not change overall)', 'healthy', [{ severity: 'high', impacts_trading: true }], 'allow_all'],
+    [
+      'healthy with CPU issue → allow_all (resources do not change overall)',
+      'healthy',
+      [{ severity: 'high', impacts_trading: true }],
+      'allow_all',
+    ],
     ['unknown → no_new_trades (protective)', 'unknown', [], 'no_new_trades'],
   ];
   for (const [name, overall, issues, want] of table) it(name, () => assert.equal(evaluateSafetyPolicy(overall, issues), want));
@@ -36,7 +46,13 @@ describe('safety policy (the guide\'s _evaluate_safety_policy)', () => {
   ];
   for (const [name, policy, sevs, want] of cont) {
     it(`trading_should_continue: ${name} → ${want}`, () =>
-      assert.equal(tradingShouldContinue(policy as never, sevs.map((severity) => ({ severity }))), want));
+      assert.equal(
+        tradingShouldContinue(
+          policy as never,
+          sevs.map((severity) => ({ severity })),
+        ),
+        want,
+      ));
   }
   it('requires_immediate_action on a critical issue or failed overall', () => {
     assert.equal(requiresImmediateAction('failed', []), true);

@@ -5,7 +5,7 @@ import { ACTIONS } from '../../src/recommend/actions';
 import { recommend, selectAction } from '../../src/recommend/recommendations';
 import { RECOVERY_ACTIONS, type DetectedIssue, type IssueSeverity } from '../../src/types';
 
-describe('recommendations (the guide\'s action selection)', () => {
+describe("recommendations (the guide's action selection)", () => {
   const on = { auto_restart_enabled: true, auto_pause_on_critical: true };
   const off = { auto_restart_enabled: false, auto_pause_on_critical: false };
   const table: [string, IssueSeverity, typeof on, string, boolean][] = [
@@ -41,8 +41,19 @@ describe('recommendations (the guide\'s action selection)', () => {
       impacts_trading: false,
       affects_subsystems: [],
     });
-    const recs = recommend([mk('data_feed', 'medium'), mk('ai_model', 'critical'), mk('logging', 'medium'), mk('database', 'critical')], on);
-    assert.deepEqual(recs.map((r) => [r.issue.subsystem, r.priority]), [['ai_model', 1], ['database', 1], ['data_feed', 2], ['logging', 2]]);
+    const recs = recommend(
+      [mk('data_feed', 'medium'), mk('ai_model', 'critical'), mk('logging', 'medium'), mk('database', 'critical')],
+      on,
+    );
+    assert.deepEqual(
+      recs.map((r) => [r.issue.subsystem, r.priority]),
+      [
+        ['ai_model', 1],
+        ['database', 1],
+        ['data_feed', 2],
+        ['logging', 2],
+      ],
+    );
     assert.equal(recs[0].recommendation_id, 'rec_2_ai_model_x');
     for (const r of recs) assert.equal(r.requires_approval, !r.can_auto_execute);
   });

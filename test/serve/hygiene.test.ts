@@ -49,7 +49,9 @@ describe('cross-site and content type', () => {
     assert.equal(bare.status, 415);
     assert.match(((await bare.json()) as { error: string }).error, /Content-Type: expected application\/json/);
     assert.equal(receiver.store.history(10).length, 0);
-    const ok = await post(`${url}/alertmanager/webhook`, delivery([{ labels: { subsystem: 'ai_model', issue_severity: 'critical' } }]), { 'content-type': 'application/json; charset=utf-8' });
+    const ok = await post(`${url}/alertmanager/webhook`, delivery([{ labels: { subsystem: 'ai_model', issue_severity: 'critical' } }]), {
+      'content-type': 'application/json; charset=utf-8',
+    });
     assert.equal(ok.status, 200);
   });
 });
@@ -66,7 +68,8 @@ describe('bodies nobody should read', () => {
     void c.closed.then(() => (closed = true));
     // Bounded: at most 256 MiB is offered; the server must have hung up long before.
     while (!closed && sent < 256 * 1024 * 1024) {
-      if (!c.sock.write(chunk)) await Promise.race([new Promise((r) => c.sock.once('drain', r)), c.closed, new Promise((r) => setTimeout(r, 200))]);
+      if (!c.sock.write(chunk))
+        await Promise.race([new Promise((r) => c.sock.once('drain', r)), c.closed, new Promise((r) => setTimeout(r, 200))]);
       sent += chunk.length;
     }
     await c.closed;
@@ -79,7 +82,9 @@ describe('bodies nobody should read', () => {
     const t = setup({ receiver: { bearer_token: 'hook-token', body_timeout_sec: 1 } });
     const { url, receiver } = await startWithReceiver(t.config, { clock: t.clock });
     const c = await raw(url);
-    c.sock.write('POST /alertmanager/webhook HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer hook-token\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n');
+    c.sock.write(
+      'POST /alertmanager/webhook HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer hook-token\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n',
+    );
     let sent = 0;
     let closed = false;
     void c.closed.then(() => (closed = true));
@@ -107,12 +112,16 @@ describe('connection cap (api.max_connections)', () => {
     assert.equal(fourth.text(), '');
     held[0].sock.destroy();
     await held[0].closed;
-    await until('a free connection serves /policy', async () => {
-      const c = await raw(url);
-      c.sock.write('GET /policy HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
-      await c.closed;
-      return /^HTTP\/1\.1 200 /.test(c.text());
-    }, 20_000);
+    await until(
+      'a free connection serves /policy',
+      async () => {
+        const c = await raw(url);
+        c.sock.write('GET /policy HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+        await c.closed;
+        return /^HTTP\/1\.1 200 /.test(c.text());
+      },
+      20_000,
+    );
     for (const h of held) h.sock.destroy();
   });
 });
@@ -137,10 +146,19 @@ describe('SSE backpressure', () => {
     assert.equal(streams.size, 0, 'the slow subscriber was dropped');
     slow.sock.resume();
     await slow.closed;
-    await post(`${url}/policy/override`, { policy: 'no_new_trades', duration_sec: 600, reason: 'drill' }, { authorization: 'Bearer op-token' });
+    await post(
+      `${url}/policy/override`,
+      { policy: 'no_new_trades', duration_sec: 600, reason: 'drill' },
+      { authorization: 'Bearer op-token' },
+    );
     const again = await raw(url);
     again.sock.write('GET /policy/stream HTTP/1.1\r\nHost: x\r\n\r\n');
-    await until('the current policy on connect', async () => /event: policy\ndata: \{"policy":"no_new_trades"/.test(again.text()), 20_000, 10);
+    await until(
+      'the current policy on connect',
+      async () => /event: policy\ndata: \{"policy":"no_new_trades"/.test(again.text()),
+      20_000,
+      10,
+    );
     again.sock.destroy();
   });
 });
@@ -156,7 +174,11 @@ describe('GET /policy, /-/healthy, /-/ready from pre-encoded bytes', () => {
       return (await res.json()) as Record<string, unknown>;
     };
     assert.deepEqual(await get(), JSON.parse(JSON.stringify(svc.policy())));
-    await post(`${url}/policy/override`, { policy: 'safe_risk_profile', duration_sec: 600, reason: 'drill' }, { authorization: 'Bearer op-token' });
+    await post(
+      `${url}/policy/override`,
+      { policy: 'safe_risk_profile', duration_sec: 600, reason: 'drill' },
+      { authorization: 'Bearer op-token' },
+    );
     const p = await get();
     assert.equal(p.policy, 'safe_risk_profile');
     assert.deepEqual(p, JSON.parse(JSON.stringify(svc.policy())));

@@ -98,7 +98,7 @@ describe(`a platform of more than ${LARGE_PLATFORM} subsystems`, () => {
     assert.equal(await (await fetch(`${url}/report`)).text(), JSON.stringify(svc.monitor.report));
   });
 
-  it('while a cycle\'s metrics are refreshed in slices, every scrape sees one whole cycle, never a mix', async () => {
+  it("while a cycle's metrics are refreshed in slices, every scrape sees one whole cycle, never a mix", async () => {
     const { root, config } = largePlatform(LARGE_PLATFORM + 100);
     const { svc } = await startService(config);
     const before = text((await svc.metrics.render()).text.parts);

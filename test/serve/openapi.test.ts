@@ -22,7 +22,9 @@ const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
 const NOT_YET_SERVED = new Set<string>();
 
 function operations(): { method: string; path: string; op: Schema }[] {
-  return Object.entries(PATHS).flatMap(([path, item]) => METHODS.filter((m) => item[m]).map((m) => ({ method: m.toUpperCase(), path, op: item[m] })));
+  return Object.entries(PATHS).flatMap(([path, item]) =>
+    METHODS.filter((m) => item[m]).map((m) => ({ method: m.toUpperCase(), path, op: item[m] })),
+  );
 }
 
 /** The response object for a status, $refs followed. */
@@ -54,7 +56,13 @@ async function liveService() {
   const config = configIn(root, { policy: { hold_down_sec: 0 }, api: { token: 'op' }, receiver: { bearer_token: 'hook' } });
   const started = await startService(config, {}, { receiver: true });
   // One alert whose action needs approval: /recovery/pending and /recovery/history then hold a real record.
-  const alert = { status: 'firing', labels: { alertname: 'SelfHealTest', subsystem: 'data_feed', action: 'close_all_positions', severity: 'critical' }, annotations: {}, startsAt: new Date().toISOString(), fingerprint: 'abc123' };
+  const alert = {
+    status: 'firing',
+    labels: { alertname: 'SelfHealTest', subsystem: 'data_feed', action: 'close_all_positions', severity: 'critical' },
+    annotations: {},
+    startsAt: new Date().toISOString(),
+    fingerprint: 'abc123',
+  };
   const delivered = await post(`${started.url}/alertmanager/webhook`, { version: '4', alerts: [alert] }, { authorization: 'Bearer hook' });
   assert.equal(delivered.status, 200);
   return started;
@@ -78,7 +86,9 @@ describe('docs/openapi.yaml', () => {
         await res.body?.cancel();
         continue;
       }
-      const ok = Object.keys(op.responses as object).filter((s) => s.startsWith('2')).sort()[0];
+      const ok = Object.keys(op.responses as object)
+        .filter((s) => s.startsWith('2'))
+        .sort()[0];
       await conforms(res, op, ok, `GET ${path}`);
       ac.abort();
     }
@@ -88,7 +98,7 @@ describe('docs/openapi.yaml', () => {
     }
   });
 
-  it('the stream\'s events carry the documented PolicyView and PolicyRefresh', async () => {
+  it("the stream's events carry the documented PolicyView and PolicyRefresh", async () => {
     const { url } = await liveService();
     const sse = await openSse(`${url}/policy/stream`);
     try {
@@ -106,7 +116,11 @@ describe('docs/openapi.yaml', () => {
     for (const { method, path, op } of operations()) {
       if (method === 'GET') continue;
       const target = url + path.replace(/\{[^}]+\}/g, 'nope');
-      const res = await fetch(target, { method, headers: { 'content-type': 'application/json' }, body: method === 'DELETE' ? undefined : '{}' });
+      const res = await fetch(target, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        body: method === 'DELETE' ? undefined : '{}',
+      });
       const what = `${method} ${path}`;
       if (NOT_YET_SERVED.has(what)) {
         assert.equal(res.status, 404, `${what} is served now: remove it from NOT_YET_SERVED`);
@@ -123,7 +137,9 @@ describe('docs/openapi.yaml', () => {
     const { svc, receiver } = await liveService();
     const documented = new Set(operations().map((o) => `${o.method} ${o.path}`));
     const router = (svc.app as unknown as { router: { stack: { route?: { path: string; methods: Record<string, boolean> } }[] } }).router;
-    const mounted = router.stack.flatMap((l) => (l.route ? Object.keys(l.route.methods).map((m) => `${m.toUpperCase()} ${l.route!.path.replace(/:(\w+)/g, '{$1}')}`) : []));
+    const mounted = router.stack.flatMap((l) =>
+      l.route ? Object.keys(l.route.methods).map((m) => `${m.toUpperCase()} ${l.route!.path.replace(/:(\w+)/g, '{$1}')}`) : [],
+    );
     mounted.push(...Object.keys(receiver?.raw ?? {}));
     assert.ok(mounted.length >= 15);
     const undocumented = mounted.filter((r) => !documented.has(r));

@@ -12,7 +12,8 @@ import { healthyPlatform } from '../helpers/platform';
 import { startService } from '../helpers/service';
 import { TLS_DIR, tlsGet } from '../helpers/tls';
 
-const BASE = 'data_dir: data\nlog_dir: logs\nmodels_dir: models\ndatabase_path: db/quantum_trader.db\nmax_cpu_percent: 100\nmax_memory_percent: 100\n';
+const BASE =
+  'data_dir: data\nlog_dir: logs\nmodels_dir: models\ndatabase_path: db/quantum_trader.db\nmax_cpu_percent: 100\nmax_memory_percent: 100\n';
 
 async function setup(yaml: string, webYaml?: string) {
   const root = tempDir();
@@ -36,7 +37,8 @@ async function setup(yaml: string, webYaml?: string) {
   return { ...s, root, file, logs, reloader, rewrite, rewriteWeb, metric };
 }
 
-const del = (url: string, token?: string) => fetch(`${url}/policy/override`, { method: 'DELETE', headers: token ? { authorization: `Bearer ${token}` } : {} }).then((r) => r.status);
+const del = (url: string, token?: string) =>
+  fetch(`${url}/policy/override`, { method: 'DELETE', headers: token ? { authorization: `Bearer ${token}` } : {} }).then((r) => r.status);
 
 describe('reload (SIGHUP, POST /-/reload)', () => {
   it('a good reload changes thresholds, tokens and the hold-down live, and says what changed', async () => {
@@ -66,7 +68,10 @@ describe('reload (SIGHUP, POST /-/reload)', () => {
     await t.svc.monitor.forceCheck();
     assert.equal(t.svc.monitor.report?.subsystem_health.data_feed.status, 'healthy');
     assert.equal(t.svc.policy().policy, 'no_new_trades');
-    assert.ok(t.svc.policy().reasons.some((x) => /hold-down/.test(x)), JSON.stringify(t.svc.policy().reasons));
+    assert.ok(
+      t.svc.policy().reasons.some((x) => /hold-down/.test(x)),
+      JSON.stringify(t.svc.policy().reasons),
+    );
   });
 
   it('a bad reload keeps the running config, sets the metric to 0 and logs the error naming the key', async () => {
@@ -75,7 +80,10 @@ describe('reload (SIGHUP, POST /-/reload)', () => {
       ['api: { token: [unclosed\n', /invalid YAML/],
       ['api: { token: new-token }\ncheck_interval: soon\n', /check_interval: expected a number, got "soon"/],
       ['api: { token: new-token }\nport: 9999\n', /^port: changed, which needs a restart/],
-      ['api: { token: new-token }\nsubsystems: { logging: { enabled: false } }\n', /^subsystems \(which are enabled\): changed, which needs a restart/],
+      [
+        'api: { token: new-token }\nsubsystems: { logging: { enabled: false } }\n',
+        /^subsystems \(which are enabled\): changed, which needs a restart/,
+      ],
       ['api: { token: new-token }\nrecovery: { cooldown_sec: 1 }\n', /^recovery: changed, which needs a restart/],
     ];
     for (const [yaml, re] of cases) {
@@ -104,11 +112,17 @@ describe('reload (SIGHUP, POST /-/reload)', () => {
     const anonymous = await fetch(`${t.url}/-/reload`, { method: 'POST', headers: { 'content-type': 'application/json' } });
     assert.equal(anonymous.status, 401);
     assert.deepEqual(await anonymous.json(), { error: 'missing Authorization header' });
-    const ok = await fetch(`${t.url}/-/reload`, { method: 'POST', headers: { authorization: 'Bearer op', 'content-type': 'application/json' } });
+    const ok = await fetch(`${t.url}/-/reload`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer op', 'content-type': 'application/json' },
+    });
     assert.equal(ok.status, 200);
     assert.equal(((await ok.json()) as { ok: boolean }).ok, true);
     t.rewrite('api: { token: op }\nbogus: 1\n');
-    const bad = await fetch(`${t.url}/-/reload`, { method: 'POST', headers: { authorization: 'Bearer op', 'content-type': 'application/json' } });
+    const bad = await fetch(`${t.url}/-/reload`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer op', 'content-type': 'application/json' },
+    });
     assert.equal(bad.status, 400);
     assert.match(((await bad.json()) as { error: string }).error, /bogus: unknown key/);
   });
@@ -130,7 +144,8 @@ describe('reload (SIGHUP, POST /-/reload)', () => {
   });
 
   it('swaps the TLS certificate on reload', async () => {
-    const tlsYaml = (name: string) => `tls_server_config: { cert_file: ${join(TLS_DIR, `${name}.crt`)}, key_file: ${join(TLS_DIR, `${name}.key`)} }\n`;
+    const tlsYaml = (name: string) =>
+      `tls_server_config: { cert_file: ${join(TLS_DIR, `${name}.crt`)}, key_file: ${join(TLS_DIR, `${name}.key`)} }\n`;
     const t = await setup('', tlsYaml('server'));
     const https = t.url.replace('http:', 'https:');
     const first = (await tlsGet(`${https}/-/healthy`)).fingerprint;

@@ -20,7 +20,8 @@ import { startService } from '../helpers/service';
 import { startPrometheus } from '../helpers/stack';
 
 /** Prometheus 2.x's Accept header for scrapes. */
-const PROMETHEUS_ACCEPT = 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+const PROMETHEUS_ACCEPT =
+  'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
 
 interface Raw {
   status: number;
@@ -50,7 +51,9 @@ function platform(subsystems: Record<string, unknown> = {}) {
 
 function extraSubsystems(n: number): Record<string, unknown> {
   // Missing files: each reports critical, which is as good as healthy for the exposition's size.
-  return Object.fromEntries(Array.from({ length: n }, (_, i) => [`svc_${i}`, { check: 'file_presence', path: `extra/svc_${i}.json`, critical_for_trading: 'no' }]));
+  return Object.fromEntries(
+    Array.from({ length: n }, (_, i) => [`svc_${i}`, { check: 'file_presence', path: `extra/svc_${i}.json`, critical_for_trading: 'no' }]),
+  );
 }
 
 const samples = (text: string) => text.split('\n').filter((l) => l && !l.startsWith('#'));
@@ -81,11 +84,15 @@ describe('negotiation', () => {
     ['*', true],
     ['deflate', false],
   ];
-  for (const [ae, want] of encodings) it(`Accept-Encoding ${ae ?? '(none)'} → ${want ? 'gzip' : 'identity'}`, () => assert.equal(gzipOf(ae), want));
+  for (const [ae, want] of encodings)
+    it(`Accept-Encoding ${ae ?? '(none)'} → ${want ? 'gzip' : 'identity'}`, () => assert.equal(gzipOf(ae), want));
 });
 
 describe('scrapes', () => {
-  for (const [label, extra] of [[`${BUILTIN_SUBSYSTEMS.length} subsystems`, 0], [`${LARGE_PLATFORM + 100} subsystems (sliced, gzipped in the thread pool)`, LARGE_PLATFORM + 100 - BUILTIN_SUBSYSTEMS.length]] as const) {
+  for (const [label, extra] of [
+    [`${BUILTIN_SUBSYSTEMS.length} subsystems`, 0],
+    [`${LARGE_PLATFORM + 100} subsystems (sliced, gzipped in the thread pool)`, LARGE_PLATFORM + 100 - BUILTIN_SUBSYSTEMS.length],
+  ] as const) {
     it(`${label}: each format's gzip body decompresses to exactly its plain body`, async () => {
       const { svc, url } = await startService(platform(extraSubsystems(extra)));
       await svc.metrics.render();
@@ -131,7 +138,13 @@ describe('scrapes', () => {
     const body = om.body.toString('utf8');
     assert.ok(body.endsWith('\n# EOF\n'));
     assert.deepEqual(openMetricsProblems(body), []);
-    for (const family of ['selfheal_policy_changes', 'selfheal_recovery_actions', 'selfheal_subsystem_check_errors', 'selfheal_webhook_alerts_received', 'process_cpu_seconds']) {
+    for (const family of [
+      'selfheal_policy_changes',
+      'selfheal_recovery_actions',
+      'selfheal_subsystem_check_errors',
+      'selfheal_webhook_alerts_received',
+      'process_cpu_seconds',
+    ]) {
       assert.match(body, new RegExp(`^# TYPE ${family} counter$`, 'm'), family);
     }
     assert.match(body, /^selfheal_subsystem_check_errors_total\{subsystem="data_feed"\} 0$/m);
@@ -145,7 +158,15 @@ describe('scrapes', () => {
     const { svc, url } = await startService(platform());
     await svc.metrics.render();
     const a = (await get(`${url}/metrics`)).body.toString('utf8');
-    for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_open_fds', 'process_start_time_seconds', 'nodejs_heap_size_used_bytes', 'nodejs_eventloop_lag_p99_seconds', 'nodejs_version_info']) {
+    for (const name of [
+      'process_cpu_seconds_total',
+      'process_resident_memory_bytes',
+      'process_open_fds',
+      'process_start_time_seconds',
+      'nodejs_heap_size_used_bytes',
+      'nodejs_eventloop_lag_p99_seconds',
+      'nodejs_version_info',
+    ]) {
       assert.match(a, new RegExp(`^${name}(\\{[^}]*\\})? \\S+$`, 'm'), name);
     }
     assert.doesNotMatch(a, /^nodejs_active_handles_total /m);
@@ -190,7 +211,12 @@ describe('real Prometheus', () => {
     const target = new URL(url);
     const proxy = createServer((req, res) => {
       const up = request({ host: target.hostname, port: target.port, path: req.url, headers: req.headers }, (r) => {
-        seen.push({ accept: String(req.headers.accept), encoding: String(req.headers['accept-encoding']), type: String(r.headers['content-type']), contentEncoding: String(r.headers['content-encoding']) });
+        seen.push({
+          accept: String(req.headers.accept),
+          encoding: String(req.headers['accept-encoding']),
+          type: String(r.headers['content-type']),
+          contentEncoding: String(r.headers['content-encoding']),
+        });
         res.writeHead(r.statusCode ?? 502, r.headers);
         r.pipe(res);
       });
@@ -200,7 +226,10 @@ describe('real Prometheus', () => {
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
     after(() => new Promise((r) => proxy.close(r)));
     const prom = await startPrometheus({ targets: [`127.0.0.1:${(proxy.address() as AddressInfo).port}`], rules: 'groups: []\n' });
-    await until('two scrapes', async () => Number((await prom.query('count_over_time(up{job="selfheal"}[1m])')).result[0]?.value?.[1] ?? 0) >= 2);
+    await until(
+      'two scrapes',
+      async () => Number((await prom.query('count_over_time(up{job="selfheal"}[1m])')).result[0]?.value?.[1] ?? 0) >= 2,
+    );
     assert.equal((await prom.query('up{job="selfheal"}')).result[0]?.value?.[1], '1');
     assert.ok(seen.length >= 1);
     assert.match(seen[0].accept, /^application\/openmetrics-text;version=1\.0\.0/);
@@ -217,6 +246,9 @@ describe('real Prometheus', () => {
     assert.equal(await one('selfheal_recovery_action_duration_seconds_count'), 0, 'no observations yet, no series');
     const scraped = Number((await prom.query('scrape_samples_scraped{job="selfheal"}')).result[0]?.value?.[1]);
     const served = samples((await get(`${url}/metrics`)).body.toString('utf8')).length;
-    assert.ok(Math.abs(scraped - served) <= 10, `Prometheus stored ${scraped} samples of ${served} (process figures may differ by a GC kind)`);
+    assert.ok(
+      Math.abs(scraped - served) <= 10,
+      `Prometheus stored ${scraped} samples of ${served} (process figures may differ by a GC kind)`,
+    );
   });
 });

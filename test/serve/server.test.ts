@@ -28,12 +28,26 @@ function series(text: string, name: string): Map<string, number> {
 }
 
 const FAMILIES = [
-  'selfheal_subsystem_status', 'selfheal_overall_status', 'selfheal_safety_policy', 'selfheal_safety_policy_level',
-  'selfheal_trading_allowed', 'selfheal_requires_immediate_action', 'selfheal_issues', 'selfheal_recovery_recommendations',
-  'selfheal_cpu_usage_ratio', 'selfheal_memory_usage_ratio', 'selfheal_open_connections',
-  'selfheal_subsystem_check_duration_seconds', 'selfheal_subsystem_consecutive_failures', 'selfheal_subsystem_check_errors_total',
-  'selfheal_subsystem_last_update_timestamp_seconds', 'selfheal_last_check_timestamp_seconds', 'selfheal_check_cycle_duration_seconds',
-  'selfheal_policy_changes_total', 'selfheal_build_info', 'selfheal_recovery_actions_total',
+  'selfheal_subsystem_status',
+  'selfheal_overall_status',
+  'selfheal_safety_policy',
+  'selfheal_safety_policy_level',
+  'selfheal_trading_allowed',
+  'selfheal_requires_immediate_action',
+  'selfheal_issues',
+  'selfheal_recovery_recommendations',
+  'selfheal_cpu_usage_ratio',
+  'selfheal_memory_usage_ratio',
+  'selfheal_open_connections',
+  'selfheal_subsystem_check_duration_seconds',
+  'selfheal_subsystem_consecutive_failures',
+  'selfheal_subsystem_check_errors_total',
+  'selfheal_subsystem_last_update_timestamp_seconds',
+  'selfheal_last_check_timestamp_seconds',
+  'selfheal_check_cycle_duration_seconds',
+  'selfheal_policy_changes_total',
+  'selfheal_build_info',
+  'selfheal_recovery_actions_total',
 ];
 
 describe('metrics contract', () => {
@@ -60,7 +74,10 @@ describe('metrics contract', () => {
     assert.equal(series(text, 'selfheal_issues').size, ISSUE_SEVERITIES.length);
     assert.equal(series(text, 'selfheal_issues').get('selfheal_issues{severity="medium"}'), 1);
     assert.equal(series(text, 'selfheal_recovery_recommendations').size, RECOVERY_ACTIONS.length * 2, 'every action × auto true/false');
-    assert.equal(series(text, 'selfheal_recovery_recommendations').get('selfheal_recovery_recommendations{action="reload_config",auto="false"}'), 1);
+    assert.equal(
+      series(text, 'selfheal_recovery_recommendations').get('selfheal_recovery_recommendations{action="reload_config",auto="false"}'),
+      1,
+    );
     const updated = series(text, 'selfheal_subsystem_last_update_timestamp_seconds');
     // ai_model's file_set has no single evidence time; every other check has one.
     assert.equal(updated.size, BUILTIN_SUBSYSTEMS.length - 1);
@@ -86,7 +103,7 @@ describe('metrics contract', () => {
 });
 
 describe('HTTP API', () => {
-  it('endpoints answer in the guide\'s shapes', async () => {
+  it("endpoints answer in the guide's shapes", async () => {
     const { config } = platform();
     const { url } = await startService(config);
     const home = await (await fetch(`${url}/`)).text();
@@ -95,26 +112,70 @@ describe('HTTP API', () => {
     assert.equal((await fetch(`${url}/-/healthy`)).status, 200);
     assert.equal((await fetch(`${url}/-/ready`)).status, 200);
     const sys = await getJson(`${url}/health/system`);
-    assert.deepEqual(Object.keys(sys.body).sort(), ['critical_issues', 'directives', 'issues', 'overall_status', 'safety_policy', 'summary', 'trading_allowed']);
+    assert.deepEqual(Object.keys(sys.body).sort(), [
+      'critical_issues',
+      'directives',
+      'issues',
+      'overall_status',
+      'safety_policy',
+      'summary',
+      'trading_allowed',
+    ]);
     assert.equal(sys.body.overall_status, 'healthy');
     const fc = await post(`${url}/health/force-check`, {});
     assert.deepEqual(Object.keys(fc.body).sort(), ['issues', 'status', 'timestamp']);
     const rep = await getJson(`${url}/report`);
-    for (const k of ['timestamp', 'overall_status', 'current_safety_policy', 'subsystem_health', 'detected_issues', 'recovery_recommendations', 'trading_should_continue', 'requires_immediate_action', 'summary']) {
+    for (const k of [
+      'timestamp',
+      'overall_status',
+      'current_safety_policy',
+      'subsystem_health',
+      'detected_issues',
+      'recovery_recommendations',
+      'trading_should_continue',
+      'requires_immediate_action',
+      'summary',
+    ]) {
       assert.ok(k in rep.body, k);
     }
     const pol = await getJson(`${url}/policy`);
-    assert.deepEqual(Object.keys(pol.body).sort(), ['directives', 'high_risk', 'level', 'manual_intervention_required', 'max_leverage', 'new_positions_allowed', 'policy', 'position_size_multiplier', 'reasons', 'timestamp', 'trading_allowed', 'valid_until'].sort());
-    assert.deepEqual([pol.body.policy, pol.body.level, pol.body.new_positions_allowed, pol.body.position_size_multiplier], ['allow_all', 0, true, 1]);
+    assert.deepEqual(
+      Object.keys(pol.body).sort(),
+      [
+        'directives',
+        'high_risk',
+        'level',
+        'manual_intervention_required',
+        'max_leverage',
+        'new_positions_allowed',
+        'policy',
+        'position_size_multiplier',
+        'reasons',
+        'timestamp',
+        'trading_allowed',
+        'valid_until',
+      ].sort(),
+    );
+    assert.deepEqual(
+      [pol.body.policy, pol.body.level, pol.body.new_positions_allowed, pol.body.position_size_multiplier],
+      ['allow_all', 0, true, 1],
+    );
     await refused(getJson(`${url}/nope`), 404, /^not found$/);
   });
 
   it('safe_risk_profile serves max leverage 5 and size multiplier 0.5', async () => {
     const { config } = platform({ api: { token: 't' } });
     const { url } = await startService(config);
-    const r = await post(`${url}/policy/override`, { policy: 'safe_risk_profile', duration_sec: 60, reason: 'volatility' }, { authorization: 'Bearer t' });
+    const r = await post(
+      `${url}/policy/override`,
+      { policy: 'safe_risk_profile', duration_sec: 60, reason: 'volatility' },
+      { authorization: 'Bearer t' },
+    );
     assert.equal(r.status, 200);
-    assert.deepEqual([r.body.policy, r.body.max_leverage, r.body.position_size_multiplier, r.body.new_positions_allowed], ['safe_risk_profile', 5, 0.5, true]);
+    assert.deepEqual(
+      [r.body.policy, r.body.max_leverage, r.body.position_size_multiplier, r.body.new_positions_allowed],
+      ['safe_risk_profile', 5, 0.5, true],
+    );
     assert.ok((r.body.reasons as string[]).includes('override by operator: volatility'));
   });
 
@@ -130,13 +191,28 @@ describe('HTTP API', () => {
     assert.equal(ok.status, 200);
     assert.equal(ok.body.policy, 'no_new_trades');
     // bad input: named field and reason, never a crash
-    const bad = await post(`${url}/policy/override`, { policy: 'yolo', duration_sec: 1, reason: 'x' }, { authorization: 'Bearer op-secret' });
-    assert.deepEqual([bad.status, bad.body.error], [400, 'policy: expected one of allow_all, safe_risk_profile, no_new_trades, defensive_exit, emergency_shutdown']);
-    await refused(post(`${url}/policy/override`, { policy: 'no_new_trades', duration_sec: 5 }, { authorization: 'Bearer op-secret' }), 400, /^reason: required/);
+    const bad = await post(
+      `${url}/policy/override`,
+      { policy: 'yolo', duration_sec: 1, reason: 'x' },
+      { authorization: 'Bearer op-secret' },
+    );
+    assert.deepEqual(
+      [bad.status, bad.body.error],
+      [400, 'policy: expected one of allow_all, safe_risk_profile, no_new_trades, defensive_exit, emergency_shutdown'],
+    );
+    await refused(
+      post(`${url}/policy/override`, { policy: 'no_new_trades', duration_sec: 5 }, { authorization: 'Bearer op-secret' }),
+      400,
+      /^reason: required/,
+    );
     const malformed = await post(`${url}/policy/reset`, '{"reason": ', { authorization: 'Bearer op-secret' });
     assert.equal(malformed.status, 400);
     assert.match(String(malformed.body.error), /malformed JSON/);
-    await refused(post(`${url}/policy/reset`, { reason: 'not latched' }, { authorization: 'Bearer op-secret' }), 409, /^emergency_shutdown is not latched$/);
+    await refused(
+      post(`${url}/policy/reset`, { reason: 'not latched' }, { authorization: 'Bearer op-secret' }),
+      409,
+      /^emergency_shutdown is not latched$/,
+    );
     assert.equal((await fetch(`${url}/-/healthy`)).status, 200);
   });
 
@@ -197,7 +273,11 @@ describe('HTTP API', () => {
     const sse = await openSse(`${url}/policy/stream`);
     const next = (want: string) => sse.next(want);
     assert.equal((await next('policy')).policy, 'allow_all');
-    await post(`${url}/policy/override`, { policy: 'defensive_exit', duration_sec: 30, reason: 'desk risk-off' }, { authorization: 'Bearer op' });
+    await post(
+      `${url}/policy/override`,
+      { policy: 'defensive_exit', duration_sec: 30, reason: 'desk risk-off' },
+      { authorization: 'Bearer op' },
+    );
     const changed = await next('policy');
     assert.equal(changed.policy, 'defensive_exit');
     assert.equal(changed.new_positions_allowed, false);

@@ -18,7 +18,11 @@ import { TLS_DIR, tlsGet } from '../helpers/tls';
 // Cost 4 keeps the tests quick; the format is what htpasswd -nBC 10 prints ($2y$), which bcryptjs spells $2b$.
 const HASH = bcrypt.hashSync('s3cret', 4).replace(/^\$2b\$/, '$2y$');
 const basic = (user: string, pass: string) => 'Basic ' + Buffer.from(`${user}:${pass}`).toString('base64');
-const tls = (extra: Record<string, unknown> = {}) => ({ cert_file: join(TLS_DIR, 'server.crt'), key_file: join(TLS_DIR, 'server.key'), ...extra });
+const tls = (extra: Record<string, unknown> = {}) => ({
+  cert_file: join(TLS_DIR, 'server.crt'),
+  key_file: join(TLS_DIR, 'server.key'),
+  ...extra,
+});
 
 function web(raw: Record<string, unknown>): WebConfig {
   return parseWebConfig(raw, TLS_DIR);
@@ -36,8 +40,18 @@ async function service(webRaw: Record<string, unknown>, extra: Record<string, un
 describe('web config file: parsing (exporter-toolkit format)', () => {
   it('reads the documented keys', () => {
     const w = web({
-      tls_server_config: tls({ client_auth_type: 'RequireAndVerifyClientCert', client_ca_file: 'ca.crt', min_version: 'TLS13', cipher_suites: ['TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256'], curve_preferences: ['X25519', 'CurveP256'], client_allowed_sans: ['bot.selfheal.test'] }),
-      http_server_config: { http2: true, headers: { 'X-Frame-Options': 'deny', 'Strict-Transport-Security': 'max-age=31536000', 'Content-Security-Policy': '' } },
+      tls_server_config: tls({
+        client_auth_type: 'RequireAndVerifyClientCert',
+        client_ca_file: 'ca.crt',
+        min_version: 'TLS13',
+        cipher_suites: ['TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256'],
+        curve_preferences: ['X25519', 'CurveP256'],
+        client_allowed_sans: ['bot.selfheal.test'],
+      }),
+      http_server_config: {
+        http2: true,
+        headers: { 'X-Frame-Options': 'deny', 'Strict-Transport-Security': 'max-age=31536000', 'Content-Security-Policy': '' },
+      },
       basic_auth_users: { alice: HASH },
       rate_limit: { interval: '1s', burst: 20 },
     });
@@ -48,7 +62,10 @@ describe('web config file: parsing (exporter-toolkit format)', () => {
     assert.match(w.tls?.ca ?? '', /BEGIN CERTIFICATE/);
     assert.equal(w.tls?.ciphers, 'ECDHE-ECDSA-AES128-GCM-SHA256');
     assert.equal(w.tls?.ecdhCurve, 'X25519:P-256');
-    assert.deepEqual(w.headers, [['X-Frame-Options', 'deny'], ['Strict-Transport-Security', 'max-age=31536000']]);
+    assert.deepEqual(w.headers, [
+      ['X-Frame-Options', 'deny'],
+      ['Strict-Transport-Security', 'max-age=31536000'],
+    ]);
     assert.equal(w.users.get('alice'), HASH);
     assert.deepEqual(w.rateLimit, { intervalMs: 1000, burst: 20 });
   });
@@ -60,21 +77,56 @@ describe('web config file: parsing (exporter-toolkit format)', () => {
   const bad: [string, Record<string, unknown>, RegExp][] = [
     ['unknown top-level key', { tls_config: {} }, /^tls_config: unknown key/],
     ['cert without key', { tls_server_config: { cert_file: join(TLS_DIR, 'server.crt') } }, /^tls_server_config\.key_file: required/],
-    ['unreadable cert', { tls_server_config: tls({ cert_file: 'nope.crt' }) }, /^tls_server_config\.cert_file: cannot read nope\.crt: ENOENT/],
+    [
+      'unreadable cert',
+      { tls_server_config: tls({ cert_file: 'nope.crt' }) },
+      /^tls_server_config\.cert_file: cannot read nope\.crt: ENOENT/,
+    ],
     ['inline and file', { tls_server_config: tls({ cert: 'x' }) }, /^tls_server_config\.cert_file: give either cert or cert_file/],
-    ['bad client_auth_type', { tls_server_config: tls({ client_auth_type: 'Yes' }) }, /^tls_server_config\.client_auth_type: expected one of NoClientCert/],
-    ['CA without a policy', { tls_server_config: tls({ client_ca_file: 'ca.crt' }) }, /^tls_server_config\.client_ca_file: a client CA is configured without a client_auth_type/],
-    ['min above max', { tls_server_config: tls({ min_version: 'TLS13', max_version: 'TLS12' }) }, /^tls_server_config\.min_version: TLS13 is above max_version TLS12/],
-    ['unknown cipher', { tls_server_config: tls({ cipher_suites: ['TLS_RSA_WITH_RC4_128_SHA'] }) }, /^tls_server_config\.cipher_suites\[0\]: unknown or insecure/],
-    ['SANs without a required cert', { tls_server_config: tls({ client_allowed_sans: ['x'] }) }, /^tls_server_config\.client_allowed_sans: needs client_auth_type/],
-    ['unsupported header', { http_server_config: { headers: { 'X-Powered-By': 'me' } } }, /^http_server_config\.headers\.X-Powered-By: not a supported header/],
-    ['bad header value', { http_server_config: { headers: { 'X-Content-Type-Options': 'sniff' } } }, /^http_server_config\.headers\.X-Content-Type-Options: invalid value/],
+    [
+      'bad client_auth_type',
+      { tls_server_config: tls({ client_auth_type: 'Yes' }) },
+      /^tls_server_config\.client_auth_type: expected one of NoClientCert/,
+    ],
+    [
+      'CA without a policy',
+      { tls_server_config: tls({ client_ca_file: 'ca.crt' }) },
+      /^tls_server_config\.client_ca_file: a client CA is configured without a client_auth_type/,
+    ],
+    [
+      'min above max',
+      { tls_server_config: tls({ min_version: 'TLS13', max_version: 'TLS12' }) },
+      /^tls_server_config\.min_version: TLS13 is above max_version TLS12/,
+    ],
+    [
+      'unknown cipher',
+      { tls_server_config: tls({ cipher_suites: ['TLS_RSA_WITH_RC4_128_SHA'] }) },
+      /^tls_server_config\.cipher_suites\[0\]: unknown or insecure/,
+    ],
+    [
+      'SANs without a required cert',
+      { tls_server_config: tls({ client_allowed_sans: ['x'] }) },
+      /^tls_server_config\.client_allowed_sans: needs client_auth_type/,
+    ],
+    [
+      'unsupported header',
+      { http_server_config: { headers: { 'X-Powered-By': 'me' } } },
+      /^http_server_config\.headers\.X-Powered-By: not a supported header/,
+    ],
+    [
+      'bad header value',
+      { http_server_config: { headers: { 'X-Content-Type-Options': 'sniff' } } },
+      /^http_server_config\.headers\.X-Content-Type-Options: invalid value/,
+    ],
     ['plain-text password', { basic_auth_users: { alice: 's3cret' } }, /^basic_auth_users\.alice: expected a bcrypt hash/],
     ['bad duration', { rate_limit: { interval: 'soon', burst: 1 } }, /^rate_limit\.interval: expected a duration/],
   ];
   for (const [name, raw, re] of bad) {
     it(`rejects: ${name}`, () => {
-      assert.throws(() => web(raw), (err: Error) => err instanceof ConfigError && re.test(err.message));
+      assert.throws(
+        () => web(raw),
+        (err: Error) => err instanceof ConfigError && re.test(err.message),
+      );
     });
   }
   it('a file error names the file', () => {
@@ -84,7 +136,7 @@ describe('web config file: parsing (exporter-toolkit format)', () => {
     assert.throws(() => loadWebConfig(f), new RegExp(`^ConfigError: web config file ${f}: basic_auth_users\\.alice:`));
     assert.throws(() => loadWebConfig(join(dir, 'missing.yml')), /web config file .*missing\.yml: ENOENT/);
   });
-  it('agrees with Prometheus\'s own validator (promtool check web-config) on every case both versions know', () => {
+  it("agrees with Prometheus's own validator (promtool check web-config) on every case both versions know", () => {
     const dir = tempDir();
     for (const f of ['server.crt', 'server.key', 'ca.crt']) copyFileSync(join(TLS_DIR, f), join(dir, f));
     const t = (extra: Record<string, unknown> = {}) => ({ cert_file: 'server.crt', key_file: 'server.key', ...extra });
@@ -100,7 +152,16 @@ describe('web config file: parsing (exporter-toolkit format)', () => {
       ['CA without a policy', { tls_server_config: t({ client_ca_file: 'ca.crt' }) }, false],
       ['verify with a CA', { tls_server_config: t({ client_auth_type: 'VerifyClientCertIfGiven', client_ca_file: 'ca.crt' }) }, true],
       ['verify with the default roots', { tls_server_config: t({ client_auth_type: 'RequireAndVerifyClientCert' }) }, true],
-      ['ciphers and curves', { tls_server_config: t({ cipher_suites: ['TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256', 'TLS_AES_128_GCM_SHA256'], curve_preferences: ['X25519'] }) }, true],
+      [
+        'ciphers and curves',
+        {
+          tls_server_config: t({
+            cipher_suites: ['TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256', 'TLS_AES_128_GCM_SHA256'],
+            curve_preferences: ['X25519'],
+          }),
+        },
+        true,
+      ],
       ['insecure cipher', { tls_server_config: t({ cipher_suites: ['TLS_RSA_WITH_RC4_128_SHA'] }) }, false],
       ['headers', { http_server_config: { http2: true, headers: { 'X-Frame-Options': 'deny' } } }, true],
       ['unsupported header', { http_server_config: { headers: { 'X-Powered-By': 'me' } } }, false],
@@ -121,17 +182,41 @@ describe('web config file: parsing (exporter-toolkit format)', () => {
     }
   });
   it('Go durations', () => {
-    for (const [s, ms] of [['1s', 1000], ['250ms', 250], ['1m30s', 90_000], ['0', 0]] as const) assert.equal(parseGoDuration(s), ms);
+    for (const [s, ms] of [
+      ['1s', 1000],
+      ['250ms', 250],
+      ['1m30s', 90_000],
+      ['0', 0],
+    ] as const)
+      assert.equal(parseGoDuration(s), ms);
     assert.equal(parseGoDuration('1 s'), null);
   });
 });
 
 describe('web config file: basic auth on every endpoint', () => {
   it('good credentials pass, bad or absent ones get 401 with WWW-Authenticate: Basic — on every path', async () => {
-    const { url, svc } = await service({ basic_auth_users: { alice: HASH }, http_server_config: { headers: { 'X-Content-Type-Options': 'nosniff' } } });
-    const paths: [string, string][] = [['GET', '/metrics'], ['GET', '/policy'], ['GET', '/report'], ['GET', '/-/healthy'], ['GET', '/recovery/history'], ['POST', '/health/force-check'], ['GET', '/no/such/path'], ['GET', '/']];
+    const { url, svc } = await service({
+      basic_auth_users: { alice: HASH },
+      http_server_config: { headers: { 'X-Content-Type-Options': 'nosniff' } },
+    });
+    const paths: [string, string][] = [
+      ['GET', '/metrics'],
+      ['GET', '/policy'],
+      ['GET', '/report'],
+      ['GET', '/-/healthy'],
+      ['GET', '/recovery/history'],
+      ['POST', '/health/force-check'],
+      ['GET', '/no/such/path'],
+      ['GET', '/'],
+    ];
     for (const [method, path] of paths) {
-      for (const [auth, want] of [[undefined, 401], [basic('alice', 'wrong'), 401], [basic('mallory', 's3cret'), 401], ['Bearer s3cret', 401], [basic('alice', 's3cret'), null]] as const) {
+      for (const [auth, want] of [
+        [undefined, 401],
+        [basic('alice', 'wrong'), 401],
+        [basic('mallory', 's3cret'), 401],
+        ['Bearer s3cret', 401],
+        [basic('alice', 's3cret'), null],
+      ] as const) {
         const res = await fetch(url + path, { method, headers: auth ? { authorization: auth } : {} });
         await res.arrayBuffer();
         if (want === null) assert.notEqual(res.status, 401, `${method} ${path} good credentials`);
@@ -172,7 +257,10 @@ describe('web config file: basic auth on every endpoint', () => {
 
 describe('web config file: TLS', () => {
   it('serves HTTPS with the configured certificate; plain HTTP gets nothing', async () => {
-    const { https, port } = await service({ tls_server_config: tls(), http_server_config: { headers: { 'Strict-Transport-Security': 'max-age=300' } } });
+    const { https, port } = await service({
+      tls_server_config: tls(),
+      http_server_config: { headers: { 'Strict-Transport-Security': 'max-age=300' } },
+    });
     const r = await tlsGet(`${https}/metrics`);
     assert.equal(r.status, 200);
     assert.match(r.body, /^selfheal_build_info/m);
@@ -187,9 +275,21 @@ describe('web config file: TLS', () => {
   const modes: [string, Record<string, unknown>, Record<'none' | 'client' | 'client2' | 'rogue', boolean>][] = [
     ['NoClientCert', {}, { none: true, client: true, client2: true, rogue: true }],
     ['RequireAnyClientCert', { client_auth_type: 'RequireAnyClientCert' }, { none: false, client: true, client2: true, rogue: true }],
-    ['VerifyClientCertIfGiven', { client_auth_type: 'VerifyClientCertIfGiven', client_ca_file: 'ca.crt' }, { none: true, client: true, client2: true, rogue: false }],
-    ['RequireAndVerifyClientCert', { client_auth_type: 'RequireAndVerifyClientCert', client_ca_file: 'ca.crt' }, { none: false, client: true, client2: true, rogue: false }],
-    ['RequireAndVerifyClientCert + client_allowed_sans', { client_auth_type: 'RequireAndVerifyClientCert', client_ca_file: 'ca.crt', client_allowed_sans: ['bot.selfheal.test'] }, { none: false, client: true, client2: false, rogue: false }],
+    [
+      'VerifyClientCertIfGiven',
+      { client_auth_type: 'VerifyClientCertIfGiven', client_ca_file: 'ca.crt' },
+      { none: true, client: true, client2: true, rogue: false },
+    ],
+    [
+      'RequireAndVerifyClientCert',
+      { client_auth_type: 'RequireAndVerifyClientCert', client_ca_file: 'ca.crt' },
+      { none: false, client: true, client2: true, rogue: false },
+    ],
+    [
+      'RequireAndVerifyClientCert + client_allowed_sans',
+      { client_auth_type: 'RequireAndVerifyClientCert', client_ca_file: 'ca.crt', client_allowed_sans: ['bot.selfheal.test'] },
+      { none: false, client: true, client2: false, rogue: false },
+    ],
   ];
   for (const [name, extra, want] of modes) {
     it(`client_auth_type ${name}`, async () => {
@@ -214,8 +314,20 @@ describe('web config file: Prometheus scrapes over TLS with basic auth and a cli
       targets: [`127.0.0.1:${port}`],
       rules: 'groups: []\n',
       scrapeConfigs: [
-        { job_name: 'selfheal', scheme: 'https', tls_config: tlsConfig, basic_auth: { username: 'prometheus', password: 's3cret' }, static_configs: [{ targets: [`127.0.0.1:${port}`] }] },
-        { job_name: 'wrong_password', scheme: 'https', tls_config: tlsConfig, basic_auth: { username: 'prometheus', password: 'nope' }, static_configs: [{ targets: [`127.0.0.1:${port}`] }] },
+        {
+          job_name: 'selfheal',
+          scheme: 'https',
+          tls_config: tlsConfig,
+          basic_auth: { username: 'prometheus', password: 's3cret' },
+          static_configs: [{ targets: [`127.0.0.1:${port}`] }],
+        },
+        {
+          job_name: 'wrong_password',
+          scheme: 'https',
+          tls_config: tlsConfig,
+          basic_auth: { username: 'prometheus', password: 'nope' },
+          static_configs: [{ targets: [`127.0.0.1:${port}`] }],
+        },
       ],
     });
     await until('both jobs scraped', async () => (await prom.query('up')).result.length === 2);
@@ -225,7 +337,12 @@ describe('web config file: Prometheus scrapes over TLS with basic auth and a cli
   });
   it('the committed example web config is valid', () => {
     const dir = tempDir();
-    for (const [from, to] of [['server.crt', 'selfheal.crt'], ['server.key', 'selfheal.key'], ['ca.crt', 'clients-ca.crt']]) copyFileSync(join(TLS_DIR, from), join(dir, to));
+    for (const [from, to] of [
+      ['server.crt', 'selfheal.crt'],
+      ['server.key', 'selfheal.key'],
+      ['ca.crt', 'clients-ca.crt'],
+    ])
+      copyFileSync(join(TLS_DIR, from), join(dir, to));
     copyFileSync(join(ROOT, 'deploy/selfheal/web-config.example.yml'), join(dir, 'web-config.yml'));
     const w = loadWebConfig(join(dir, 'web-config.yml'));
     assert.ok(w.tls);

@@ -89,7 +89,20 @@ interface Reply {
 
 const TOKEN_KEY = 'selfheal.operator_token';
 const STAGES = ['protecting', 'healing', 'verifying', 'escalated'];
-const STATES = ['recorded', 'pending_approval', 'running', 'verifying', 'succeeded', 'failed', 'rejected', 'expired', 'cancelled', 'dry_run', 'ignored', 'resolved'];
+const STATES = [
+  'recorded',
+  'pending_approval',
+  'running',
+  'verifying',
+  'succeeded',
+  'failed',
+  'rejected',
+  'expired',
+  'cancelled',
+  'dry_run',
+  'ignored',
+  'resolved',
+];
 
 let cfg: ConsoleCfg | null = null;
 let actions: ActionRec[] = [];
@@ -148,7 +161,13 @@ async function call(method: string, path: string, body?: unknown, auth = false):
     else headers.Authorization = `Bearer ${token()}`;
   }
   try {
-    const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store', credentials: 'same-origin' });
+    const res = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: 'no-store',
+      credentials: 'same-origin',
+    });
     const text = await res.text();
     let parsed: unknown = text;
     try {
@@ -217,7 +236,9 @@ function renderPolicy(p: Json): void {
   $('manual').hidden = p.manual_intervention_required !== true;
   $('valid-until').replaceChildren(typeof p.valid_until === 'string' ? countdown(p.valid_until, 'expires ') : '–');
   const reasons = Array.isArray(p.reasons) ? (p.reasons as string[]) : [];
-  $('reasons').replaceChildren(...(reasons.length ? reasons.map((r) => h('li', {}, r)) : [h('li', { class: 'muted' }, 'none: all subsystems healthy')]));
+  $('reasons').replaceChildren(
+    ...(reasons.length ? reasons.map((r) => h('li', {}, r)) : [h('li', { class: 'muted' }, 'none: all subsystems healthy')]),
+  );
   $('directives').textContent = directivesText(p);
 }
 
@@ -230,7 +251,10 @@ function directivesText(p: Json): string {
     .map(([k, v]) => `${k.replace(/_/g, ' ')}: ${typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v)}`);
   const risk = p.high_risk as { max_leverage?: number | null; tags?: string[] } | undefined;
   if (d.close_positions === 'high_risk' && risk) {
-    const def = [risk.max_leverage != null ? `leverage above ${risk.max_leverage}` : '', risk.tags?.length ? `tagged ${risk.tags.join(', ')}` : ''].filter(Boolean);
+    const def = [
+      risk.max_leverage != null ? `leverage above ${risk.max_leverage}` : '',
+      risk.tags?.length ? `tagged ${risk.tags.join(', ')}` : '',
+    ].filter(Boolean);
     parts.push(`high risk means: ${def.join(' or ') || 'as configured'}`);
   }
   return parts.join(' · ');
@@ -241,7 +265,12 @@ function renderState(s: PolicyState): void {
   $('hold-down').replaceChildren(hold ? h('span', {}, `stepping down to ${hold.target} `, countdown(hold.until)) : 'none pending');
   const latch = $('latch');
   if (s.latched) {
-    latch.replaceChildren(h('strong', {}, 'LATCHED'), ' emergency_shutdown for ', h('span', { 'data-since': s.since }), ' — stays until an operator resets it');
+    latch.replaceChildren(
+      h('strong', {}, 'LATCHED'),
+      ' emergency_shutdown for ',
+      h('span', { 'data-since': s.since }),
+      ' — stays until an operator resets it',
+    );
   } else latch.textContent = 'not latched';
   $('reset-form').hidden = !s.latched;
   const o = s.override;
@@ -257,7 +286,8 @@ function renderStage(st: RecoveryStatus | null, available: boolean): void {
     return;
   }
   const ladder = h('ol', { class: 'ladder', 'aria-label': 'recovery ladder' });
-  for (const s of STAGES) ladder.append(h('li', s === st.stage ? { 'aria-current': 'step', class: 'current' } : {}, s === st.stage ? `▶ ${s}` : s));
+  for (const s of STAGES)
+    ladder.append(h('li', s === st.stage ? { 'aria-current': 'step', class: 'current' } : {}, s === st.stage ? `▶ ${s}` : s));
   el.replaceChildren(h('strong', { 'data-stage': st.stage }, st.stage), ladder);
 }
 
@@ -266,9 +296,17 @@ function evidence(health: Health | undefined, sub: SubCfg): HTMLElement {
   const d = health?.details ?? {};
   const t = sub.thresholds;
   if (typeof d.age_seconds === 'number') {
-    cell.append(`${span(d.age_seconds)} old`, h('br'), h('small', { class: 'muted limits' }, `degraded ≥ ${t.degraded_after_sec} s · critical ≥ ${t.critical_after_sec} s`));
+    cell.append(
+      `${span(d.age_seconds)} old`,
+      h('br'),
+      h('small', { class: 'muted limits' }, `degraded ≥ ${t.degraded_after_sec} s · critical ≥ ${t.critical_after_sec} s`),
+    );
   } else if (typeof d.total === 'number') {
-    cell.append(`${d.total} of ${String(d.expected)} present`, h('br'), h('small', { class: 'muted limits' }, `healthy ≥ ${t.healthy_min} · degraded ≥ ${t.degraded_min}`));
+    cell.append(
+      `${d.total} of ${String(d.expected)} present`,
+      h('br'),
+      h('small', { class: 'muted limits' }, `healthy ≥ ${t.healthy_min} · degraded ≥ ${t.degraded_min}`),
+    );
   } else if (typeof d.size_mb === 'number') {
     cell.append(`present, ${d.size_mb} MB`);
   } else if (typeof d.latency_ms === 'number') {
@@ -281,7 +319,9 @@ function evidence(health: Health | undefined, sub: SubCfg): HTMLElement {
 }
 
 function grafanaLink(path: string, text: string, label = text): HTMLElement | null {
-  return cfg?.grafana_url ? h('a', { href: `${cfg.grafana_url}${path}`, target: '_blank', rel: 'noopener noreferrer', 'aria-label': label }, text) : null;
+  return cfg?.grafana_url
+    ? h('a', { href: `${cfg.grafana_url}${path}`, target: '_blank', rel: 'noopener noreferrer', 'aria-label': label }, text)
+    : null;
 }
 
 /** Long dependent lists fold away (keyboard-operable), short ones are shown. */
@@ -300,7 +340,11 @@ function renderSubsystems(report: Report, status: RecoveryStatus | null): void {
     const health = report.subsystem_health[sub.name];
     const s = health?.status ?? 'unknown';
     const st = status?.subsystems[sub.name];
-    const link = grafanaLink(`/d/selfheal-subsystem?var-subsystem=${encodeURIComponent(sub.name)}`, 'graphs', `Grafana dashboard of ${sub.name}`);
+    const link = grafanaLink(
+      `/d/selfheal-subsystem?var-subsystem=${encodeURIComponent(sub.name)}`,
+      'graphs',
+      `Grafana dashboard of ${sub.name}`,
+    );
     link?.classList.add('gf');
     const rec = recs.get(sub.name) ?? [];
     return h(
@@ -324,7 +368,8 @@ function renderMaintenance(windows: MaintWindow[] | null): void {
   const list = $('maint-list');
   const submit = $('maint-form').querySelector('button') as HTMLButtonElement;
   submit.disabled = windows === null;
-  if (windows === null) return void list.replaceChildren(h('li', { class: 'muted' }, 'Maintenance windows are not available on this server.'));
+  if (windows === null)
+    return void list.replaceChildren(h('li', { class: 'muted' }, 'Maintenance windows are not available on this server.'));
   if (!windows.length) return void list.replaceChildren(h('li', { class: 'muted' }, 'No maintenance window open.'));
   list.replaceChildren(
     ...windows.map((w) => {
@@ -362,7 +407,13 @@ function approvalItem(p: ActionRec): HTMLElement {
   const reject = h('button', { type: 'button', class: 'reject' }, 'Reject');
   const decide = (verb: 'approve' | 'reject') => {
     const reason = reasonFrom(input, verb);
-    if (reason) void act(`${verb === 'approve' ? 'Approve' : 'Reject'} ${p.action} on ${p.subsystem}`, 'POST', `/recovery/${encodeURIComponent(p.id)}/${verb}`, { reason });
+    if (reason)
+      void act(
+        `${verb === 'approve' ? 'Approve' : 'Reject'} ${p.action} on ${p.subsystem}`,
+        'POST',
+        `/recovery/${encodeURIComponent(p.id)}/${verb}`,
+        { reason },
+      );
   };
   approve.addEventListener('click', () => decide('approve'));
   reject.addEventListener('click', () => decide('reject'));
@@ -384,7 +435,12 @@ function renderHistory(): void {
   const rows = actions
     .filter((r) => (!sub || r.subsystem === sub) && (!state || r.state === state))
     .map((r) => {
-      const took = r.started_at !== null && r.finished_at !== null ? span((r.finished_at - r.started_at) / 1000) : r.started_at !== null ? 'running' : '–';
+      const took =
+        r.started_at !== null && r.finished_at !== null
+          ? span((r.finished_at - r.started_at) / 1000)
+          : r.started_at !== null
+            ? 'running'
+            : '–';
       const link = grafanaLink('/d/selfheal-recovery', 'graphs', 'Grafana recovery dashboard');
       link?.classList.add('gf');
       return h(
@@ -401,7 +457,21 @@ function renderHistory(): void {
         h('td', {}, h('small', {}, r.reason)),
       );
     });
-  tbody('history').replaceChildren(...(rows.length ? rows : [h('tr', {}, h('td', { colspan: '9', class: 'muted' }, actions.length ? 'No action matches the filter.' : 'No recovery action recorded yet.'))]));
+  tbody('history').replaceChildren(
+    ...(rows.length
+      ? rows
+      : [
+          h(
+            'tr',
+            {},
+            h(
+              'td',
+              { colspan: '9', class: 'muted' },
+              actions.length ? 'No action matches the filter.' : 'No recovery action recorded yet.',
+            ),
+          ),
+        ]),
+  );
 }
 
 // ---- data ----------------------------------------------------------------------------------
@@ -447,7 +517,10 @@ async function load(): Promise<void> {
   if (report.ok) renderSubsystems(report.body as Report, st);
   if (state.ok) renderState(state.body as PolicyState);
   const locked = receiver && !readable ? 'Enter the operator token above to see pending approvals and the history.' : undefined;
-  const refused = pending && !pending.ok ? `Refused (HTTP ${pending.status}): ${String((pending.body as Json | null)?.error ?? 'no reason given')}` : undefined;
+  const refused =
+    pending && !pending.ok
+      ? `Refused (HTTP ${pending.status}): ${String((pending.body as Json | null)?.error ?? 'no reason given')}`
+      : undefined;
   renderApprovals(pending?.ok ? (pending.body as ActionRec[]) : null, locked ?? refused);
   if (hist?.ok) {
     actions = hist.body as ActionRec[];
@@ -502,7 +575,8 @@ function wire(): void {
     const reason = reasonFrom($<HTMLInputElement>('override-reason'), 'impose an override');
     const minutes = Number($<HTMLInputElement>('override-minutes').value);
     const policy = $<HTMLSelectElement>('override-policy').value;
-    if (reason) void act(`Impose override ${policy}`, 'POST', '/policy/override', { policy, duration_sec: Math.round(minutes * 60), reason });
+    if (reason)
+      void act(`Impose override ${policy}`, 'POST', '/policy/override', { policy, duration_sec: Math.round(minutes * 60), reason });
   });
   $('override-lift').addEventListener('click', () => void act('Lift override', 'DELETE', '/policy/override'));
   $('maint-form').addEventListener('submit', (e) => {

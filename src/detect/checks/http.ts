@@ -51,7 +51,12 @@ const run: Checker<HttpSpec> = async (spec, ctx) => {
   const latency = performance.now() - started;
   const ok = spec.expect_status.length ? spec.expect_status.includes(res.status) : res.status >= 200 && res.status < 400;
   const details = { url: spec.url, http_status: res.status, latency_ms: round(latency, 2) };
-  if (!ok) return { status: spec.down_status, details: { ...details, error: `unexpected status ${res.status}` }, root_cause: 'Unexpected HTTP status' };
+  if (!ok)
+    return {
+      status: spec.down_status,
+      details: { ...details, error: `unexpected status ${res.status}` },
+      root_cause: 'Unexpected HTTP status',
+    };
   if (latency > spec.degraded_latency_ms) return { status: 'degraded', details, root_cause: 'Slow response' };
   return { status: 'healthy', details };
 };

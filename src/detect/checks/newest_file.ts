@@ -30,7 +30,10 @@ function parse(m: Section, dataDir: string): NewestFileSpec {
 }
 
 export function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`);
 }
 
@@ -54,7 +57,11 @@ const run: Checker<NewestFileSpec> = async (spec, ctx) => {
   });
   const found = newest as { name: string; mtime: number } | null;
   if (!found) {
-    return { status: spec.missing_status, details: { dir: spec.dir, warning: `No files matching ${spec.pattern}` }, root_cause: 'No log files' };
+    return {
+      status: spec.missing_status,
+      details: { dir: spec.dir, warning: `No files matching ${spec.pattern}` },
+      root_cause: 'No log files',
+    };
   }
   const age = evidenceAge(found.mtime, ctx.now, ctx.maxSkewMs);
   const status = statusForAge(age, spec);

@@ -43,7 +43,9 @@ const run: Checker<TcpSpec> = (spec, ctx) =>
       ctx.signal.removeEventListener('abort', onAbort);
       sock.destroy();
       const details = { target: `${spec.host}:${spec.port}`, latency_ms: round(latency, 2) };
-      resolve(latency > spec.degraded_latency_ms ? { status: 'degraded', details, root_cause: 'Slow connect' } : { status: 'healthy', details });
+      resolve(
+        latency > spec.degraded_latency_ms ? { status: 'degraded', details, root_cause: 'Slow connect' } : { status: 'healthy', details },
+      );
     });
     sock.once('error', (err: NodeJS.ErrnoException) => {
       ctx.signal.removeEventListener('abort', onAbort);

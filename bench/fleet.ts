@@ -173,6 +173,12 @@ async function prometheusAt(n: number, simPort: number) {
   if (stalled > 0) throw new Error(`${stalled} SelfHealChecksStalled alerts: the simulated fleet looks stalled, not working`);
   const cost = await rulesCost(url);
   const wall = await rulesWallClock(url);
+  // Diagnostics: FLEET_HOLD_SEC keeps this Prometheus up to query by hand.
+  const hold = Number(process.env.FLEET_HOLD_SEC ?? 0);
+  if (hold > 0) {
+    console.error(`holding ${url} for ${hold} s`);
+    await sleep(hold * 1000);
+  }
   await stop(proc);
   evals.sort((a, b) => a - b);
   return {

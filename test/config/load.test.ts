@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfigFile, parseConfig } from '../../src/config/load';
+import { CHECK_TYPES } from '../../src/detect/registry';
 import { BUILTIN_SUBSYSTEMS } from '../../src/types';
 import { tempDir } from '../helpers/fs';
 
@@ -69,12 +70,12 @@ describe('config validation names the key and the reason', () => {
   it('bad check type', () =>
     bad(
       { subsystems: { x: { check: 'ping' } } },
-      'subsystems.x.check: expected one of file_freshness, json_timestamp, file_set, file_presence, newest_file, http, tcp, got "ping"',
+      `subsystems.x.check: expected one of ${CHECK_TYPES.join(', ')}, got "ping"`,
     ));
   it('own subsystem without a check', () =>
     bad(
       { subsystems: { mine: {} } },
-      'subsystems.mine.check: required for a subsystem of your own (one of file_freshness, json_timestamp, file_set, file_presence, newest_file, http, tcp)',
+      `subsystems.mine.check: required for a subsystem of your own (one of ${CHECK_TYPES.join(', ')})`,
     ));
   it('thresholds out of order', () =>
     bad(

@@ -68,15 +68,9 @@ describe('config validation names the key and the reason', () => {
   it('wrong boolean', () => bad({ auto_restart_enabled: 'yes' }, 'auto_restart_enabled: expected true or false, got "yes"'));
   it('unknown subsystem key', () => bad({ subsystems: { data_feed: { pth: 'x' } } }, 'subsystems.data_feed.pth: unknown key'));
   it('bad check type', () =>
-    bad(
-      { subsystems: { x: { check: 'ping' } } },
-      `subsystems.x.check: expected one of ${CHECK_TYPES.join(', ')}, got "ping"`,
-    ));
+    bad({ subsystems: { x: { check: 'ping' } } }, `subsystems.x.check: expected one of ${CHECK_TYPES.join(', ')}, got "ping"`));
   it('own subsystem without a check', () =>
-    bad(
-      { subsystems: { mine: {} } },
-      `subsystems.mine.check: required for a subsystem of your own (one of ${CHECK_TYPES.join(', ')})`,
-    ));
+    bad({ subsystems: { mine: {} } }, `subsystems.mine.check: required for a subsystem of your own (one of ${CHECK_TYPES.join(', ')})`));
   it('thresholds out of order', () =>
     bad(
       { subsystems: { orchestrator: { degraded_after_sec: 100, critical_after_sec: 50 } } },

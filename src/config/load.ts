@@ -4,10 +4,10 @@ import { parse as parseYaml } from 'yaml';
 import { CHECK_MODULES, CHECK_TYPES } from '../detect/registry';
 import { RECOVERY_ACTIONS, TRADING_CRITICALITIES, type RecoveryAction } from '../types';
 import { BUILTIN_DEFAULTS } from './builtin';
-import { ConfigError, Section, isPlainObject } from './reader';
+import { ConfigError, Section, isPlainObject } from '../schema/reader';
 import type { CheckSpec, Config, HandlerConfig, PolicyLimits, SubsystemConfig } from './types';
 
-export { ConfigError } from './reader';
+export { ConfigError } from '../schema/reader';
 
 export const DEFAULT_PORT = 8477;
 /** Node timers hold at most 2^31−1 ms; a longer interval or timeout would fire at once (and loop). */

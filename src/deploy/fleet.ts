@@ -1,8 +1,16 @@
 // `selfheal generate fleet`: from an inventory, the Alertmanager configuration that sends each
 // instance's alerts to that instance's own receiver, and the Prometheus file_sd target list.
 import { stringify } from 'yaml';
-import type { InventoryEntry } from '../ops/inventory';
 import { inhibitRules, pagerReceivers, pagerRoutes, routeTiming, selfhealWebhook, type AlertmanagerOptions } from './alertmanager';
+
+/** One instance of the fleet inventory (`ops/inventory.ts` reads and validates the file). */
+export interface InventoryEntry {
+  /** Prometheus's `instance` label for this exporter; the same value as the instance's `instance` config key. */
+  instance: string;
+  /** Base URL of the instance's service (no trailing slash). */
+  url: string;
+  labels: Record<string, string>;
+}
 
 export type FleetOptions = Omit<AlertmanagerOptions, 'selfhealUrl'>;
 

@@ -1,4 +1,4 @@
-import type { Section } from '../config/reader';
+import type { Section } from '../schema/reader';
 import type { Details, HealthStatus } from '../types';
 
 export interface CheckContext {

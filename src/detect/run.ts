@@ -1,10 +1,16 @@
 // Runs one subsystem's check with a timeout. A check that throws, times out or meets corrupt data
 // is reported as `failed` with the error in details.error; it never delays or breaks the others.
-import type { SubsystemConfig } from '../config/types';
 import type { SubsystemHealth } from '../types';
 import type { CheckOutcome } from './check';
 import { mapLimit } from './limit';
-import { runChecker } from './registry';
+import { runChecker, type CheckSpec } from './registry';
+
+/** What a check needs of a subsystem's configuration (config's SubsystemConfig is one). */
+export interface CheckTarget {
+  readonly name: string;
+  readonly timeout_sec: number;
+  readonly check: CheckSpec;
+}
 
 export interface SubsystemResult {
   health: SubsystemHealth;
@@ -120,7 +126,7 @@ function isoAt(ms: number): string {
 }
 
 export async function checkSubsystem(
-  sub: SubsystemConfig,
+  sub: CheckTarget,
   clock: Clock,
   deadlines?: Deadlines,
   opts: CheckOptions = {},
@@ -162,7 +168,7 @@ export async function checkSubsystem(
 export const CHECK_CONCURRENCY = 64;
 
 /** Checks several subsystems concurrently (bounded), sharing one timeout timer per distinct timeout. */
-export async function checkMany(subs: SubsystemConfig[], clock: Clock, opts: CheckOptions = {}): Promise<SubsystemResult[]> {
+export async function checkMany(subs: CheckTarget[], clock: Clock, opts: CheckOptions = {}): Promise<SubsystemResult[]> {
   const deadlines = new Deadlines();
   try {
     return await mapLimit(subs, CHECK_CONCURRENCY, (s) => checkSubsystem(s, clock, deadlines, opts));
@@ -183,7 +189,7 @@ export interface RetryOptions extends CheckOptions {
  * all and within the subsystem's timeout, so a torn read of a half-written file does not report
  * failed while a persistently corrupt file still does.
  */
-export async function checkWithRetries(sub: SubsystemConfig, clock: Clock, o: RetryOptions): Promise<SubsystemResult> {
+export async function checkWithRetries(sub: CheckTarget, clock: Clock, o: RetryOptions): Promise<SubsystemResult> {
   const started = performance.now();
   let r = await checkSubsystem(sub, clock, undefined, o);
   for (let n = 1; r.errored && n < o.attempts; n++) {

@@ -2,15 +2,10 @@
 // One file drives `selfheal generate fleet` and `selfheal fleet ...`.
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import type { InventoryEntry } from '../deploy/fleet';
 import { UsageError } from './http';
 
-export interface InventoryEntry {
-  /** Prometheus's `instance` label for this exporter; the same value as the instance's `instance` config key. */
-  instance: string;
-  /** Base URL of the instance's service (no trailing slash). */
-  url: string;
-  labels: Record<string, string>;
-}
+export type { InventoryEntry } from '../deploy/fleet';
 
 /** A bad inventory: the message names the entry and the field. Exit 3. */
 export class InventoryError extends UsageError {}

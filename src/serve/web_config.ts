@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { ConfigError, Section, isPlainObject } from '../config/reader';
+import { ConfigError, Section, isPlainObject } from '../schema/reader';
 
 export const CLIENT_AUTH_TYPES = [
   'NoClientCert',

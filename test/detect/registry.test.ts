@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, parseConfig } from '../../src/config/load';
-import { Section } from '../../src/config/reader';
+import { Section } from '../../src/schema/reader';
 import { CHECK_MODULES, CHECK_TYPES, simulateCheck, watchedPath } from '../../src/detect/registry';
 import { checkMany } from '../../src/detect/run';
 import { configIn } from '../helpers/config';

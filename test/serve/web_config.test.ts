@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import bcrypt from 'bcryptjs';
 import { stringify } from 'yaml';
-import { ConfigError } from '../../src/config/reader';
+import { ConfigError } from '../../src/schema/reader';
 import { loadWebConfig, parseGoDuration, parseWebConfig, type WebConfig } from '../../src/serve/web_config';
 import { configIn } from '../helpers/config';
 import { tempDir } from '../helpers/fs';

@@ -1,7 +1,7 @@
 // File freshness by mtime (the guide's data feed, exchange connection and state-file checks).
 import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import type { Section } from '../../config/reader';
+import type { Section } from '../../schema/reader';
 import type { HealthStatus } from '../../types';
 import type { Checker, CheckModule, CheckOutcome } from '../check';
 import { evidenceAge, nextAgeTransition, statusForAge, worse } from '../thresholds';

@@ -1,7 +1,7 @@
 // A file that must exist (the guide's database check); reports its size.
 import { existsSync, rmSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import type { Section } from '../../config/reader';
+import type { Section } from '../../schema/reader';
 import type { HealthStatus } from '../../types';
 import type { Checker, CheckModule } from '../check';
 import { round, statOrNull, writeWithDir } from './fsutil';

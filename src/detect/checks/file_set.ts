@@ -1,7 +1,7 @@
 // How many of a set of files exist (the guide's AI model files).
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Section } from '../../config/reader';
+import type { Section } from '../../schema/reader';
 import type { Checker, CheckModule } from '../check';
 import type { HealthStatus } from '../../types';
 import { statOrNull, writeWithDir } from './fsutil';

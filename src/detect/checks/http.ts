@@ -1,5 +1,5 @@
 // HTTP probe: status code and latency (blackbox_exporter's http prober, minimal).
-import type { Section } from '../../config/reader';
+import type { Section } from '../../schema/reader';
 import type { HealthStatus } from '../../types';
 import type { Checker, CheckModule } from '../check';
 import { round } from './fsutil';

@@ -1,7 +1,7 @@
 // A heartbeat timestamp inside a JSON state file (the guide's event executor `last_cycle_timestamp`).
 import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import type { Section } from '../../config/reader';
+import type { Section } from '../../schema/reader';
 import type { HealthStatus } from '../../types';
 import type { Checker, CheckModule } from '../check';
 import { evidenceAge, nextAgeTransition, statusForAge } from '../thresholds';

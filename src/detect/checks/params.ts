@@ -1,6 +1,6 @@
 // Config keys several check types share, read the same way (and with the same messages) by each.
 import { resolve } from 'node:path';
-import type { Section } from '../../config/reader';
+import type { Section } from '../../schema/reader';
 import { HEALTH_STATUSES, type HealthStatus } from '../../types';
 import type { AgeThresholds } from '../thresholds';
 

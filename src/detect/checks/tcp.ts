@@ -1,6 +1,6 @@
 // TCP connect probe.
 import { createConnection } from 'node:net';
-import type { Section } from '../../config/reader';
+import type { Section } from '../../schema/reader';
 import type { HealthStatus } from '../../types';
 import type { Checker, CheckModule } from '../check';
 import { round } from './fsutil';

@@ -2,17 +2,10 @@
 // and swap in what can change live; on any error the running configuration stays as it was.
 import { Gauge } from 'prom-client';
 import type { Config } from '../config/types';
-import type { Service } from './service';
+import type { ReloadOutcome, Service } from './service';
 import { loadWebConfig, type WebConfig } from './web_config';
 
-export interface ReloadOutcome {
-  ok: boolean;
-  /** Why the reload was refused (the key and the reason). */
-  error?: string;
-  /** Keys whose values changed (empty when the files are unchanged). */
-  changed: string[];
-  at: string;
-}
+export type { ReloadOutcome } from './service';
 
 export interface ReloadSources {
   /** Loads and validates the config file again, with the command-line overrides applied. */

@@ -15,7 +15,6 @@ import { BUILD, VERSION } from '../version';
 import { requireAuth } from '../http/auth';
 import { isJson, reasonOf } from '../http/json';
 import type { Logger } from '../log/logger';
-import type { ReloadOutcome } from './reload';
 import type { WebConfig } from './web_config';
 import { WebGate } from './web_gate';
 import { CONTENT_TYPE, negotiate, type Want } from './exposition';
@@ -52,6 +51,16 @@ export const SSE_MAX_BUFFERED_BYTES = 1024 * 1024;
 
 const TEXT = 'text/plain; charset=utf-8';
 const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** What a reload (SIGHUP, `POST /-/reload`) answers; `serve/reload.ts` does the reloading. */
+export interface ReloadOutcome {
+  ok: boolean;
+  /** Why the reload was refused (the key and the reason). */
+  error?: string;
+  /** Keys whose values changed (empty when the files are unchanged). */
+  changed: string[];
+  at: string;
+}
 
 /**
  * `selfheal serve`: the running pipeline (monitor), the exporter, the policy API and its stream, on one

@@ -41,7 +41,8 @@ export interface Limits {
  * mustClose() before every order. Emits `change` with each new effective policy and `error` when
  * selfheal cannot be reached (the answers then fail closed).
  */
-export class PolicyClient extends EventEmitter<PolicyClientEvents> {
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- typed events below, for any @types/node
+export class PolicyClient extends EventEmitter {
   private last: PolicyView | null = null;
   /** Bumped on every accepted view: a poll answer that raced a stream event must not overwrite it. */
   private generation = 0;
@@ -241,6 +242,20 @@ export class PolicyClient extends EventEmitter<PolicyClientEvents> {
 export interface PolicyClientEvents {
   change: [policy: PolicyView];
   error: [err: Error];
+}
+
+/**
+ * Typed `on`/`once`/`off` for the events above, merged into the class: `EventEmitter<Events>` would need an
+ * `@types/node` new enough to have the generic, and a bot's build must not depend on which one it has.
+ */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface PolicyClient {
+  /** Listens to `change` (the new effective policy) or `error` (selfheal could not be reached). */
+  on<E extends keyof PolicyClientEvents>(event: E, listener: (...args: PolicyClientEvents[E]) => void): this;
+  /** Listens to the next `change` or `error` only. */
+  once<E extends keyof PolicyClientEvents>(event: E, listener: (...args: PolicyClientEvents[E]) => void): this;
+  /** Stops listening. */
+  off<E extends keyof PolicyClientEvents>(event: E, listener: (...args: PolicyClientEvents[E]) => void): this;
 }
 
 /**

@@ -1,5 +1,7 @@
 // GET /recovery/status: where each subsystem stands on the ladder detect → protect → heal →
 // verify → escalate, for the console and operators.
+import { ACTIONS } from '../recommend/actions';
+import { RECOVERY_ACTIONS } from '../types';
 import type { ActionRecord, JournalStore } from './journal';
 import { windowView, type Maintenance, type WindowView } from './maintenance';
 import type { Pipeline, SubsystemStanding } from './pipeline';
@@ -73,12 +75,19 @@ export function recoveryStatus(pipeline: Pipeline, store: JournalStore, maintena
   return { local, stage: STAGES[worst], maintenance: maintenance.list().map(windowView), subsystems };
 }
 
-/** Verified failures in a row of the subsystem's restarts in this episode. */
+/** Actions that retry with backoff and escalate when exhausted (the action table says which: today, restarts). */
+const RETRYING = RECOVERY_ACTIONS.filter((a) => ACTIONS[a].retry_with_backoff);
+
+/** Verified failures in a row in this episode, of the retrying action that has failed most (what escalation counts). */
 function recoveryFailures(store: JournalStore, subsystem: string, since: number): number {
-  let n = 0;
-  for (const r of store.lastFinished(subsystem, 'restart_subsystem', 50)) {
-    if ((r.finished_at ?? 0) < since || r.state !== 'failed') break;
-    n++;
+  let most = 0;
+  for (const action of RETRYING) {
+    let n = 0;
+    for (const r of store.lastFinished(subsystem, action, 50)) {
+      if ((r.finished_at ?? 0) < since || r.state !== 'failed') break;
+      n++;
+    }
+    most = Math.max(most, n);
   }
-  return n;
+  return most;
 }

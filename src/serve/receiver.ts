@@ -37,19 +37,22 @@ export function createReceiver(svc: Service, opts: ReceiverOptions = {}): Receiv
   const { config: cfg, clock, logger, monitor } = svc;
   const metrics = new RecoveryMetrics(svc.metrics.registry, svc.metrics.recoveryActions, () => svc.metrics.invalidate());
   const store = opts.store ?? new SqliteJournal(cfg.recovery.journal_path, cfg.recovery.journal_synchronous);
+  // The executor needs the maintenance windows and the hooks, which call back into it: null until built,
+  // so a callback fired during construction is a no-op, not a ReferenceError.
+  let executor: RecoveryExecutor | null = null;
   const maintenance = new Maintenance(maintenancePath(cfg.recovery.journal_path), clock, () => {
     metrics.windows(maintenance.list());
     svc.policyViewChanged();
     // A window that ends (or is ended) releases what it held: act now, not at some later wake-up.
-    executor.maintenanceChanged();
+    executor?.maintenanceChanged();
   });
   metrics.windows(maintenance.list(), false);
   svc.addReasons(() => maintenance.reasons());
   const hooks = {
     outcome: (action: string, subsystem: string, outcome: string, seconds?: number) => metrics.outcome(action, subsystem, outcome, seconds),
-    changed: () => metrics.recoveryChanged(store.countByState('pending_approval'), executor.openCircuits),
+    changed: () => metrics.recoveryChanged(store.countByState('pending_approval'), executor?.openCircuits ?? new Set<string>()),
   };
-  const executor = new RecoveryExecutor(
+  const built = new RecoveryExecutor(
     cfg,
     store,
     monitor,
@@ -60,7 +63,8 @@ export function createReceiver(svc: Service, opts: ReceiverOptions = {}): Receiv
     opts.schedule ?? true,
     maintenance,
   );
-  monitor.setRecoveryProbe(executor);
+  executor = built;
+  monitor.setRecoveryProbe(built);
   const local = cfg.recovery.local ? new LocalRecovery(cfg, executor, monitor, clock, logger.child({ component: 'local-recovery' })) : null;
   const intake = new Intake({
     recorder: executor,

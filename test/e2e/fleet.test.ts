@@ -11,7 +11,7 @@ import { after, describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { loadConfigFile } from '../../src/config/load';
 import { cli } from '../helpers/cli';
-import { FixturePlatform, WEBHOOK_TOKEN } from '../helpers/e2e';
+import { FixturePlatform, slowSubsystems, WEBHOOK_TOKEN } from '../helpers/e2e';
 import { tempDir } from '../helpers/fs';
 import { freePort, ready, serve, until } from '../helpers/process';
 import { fastRules, startAlertmanager, startPrometheus } from '../helpers/stack';
@@ -30,7 +30,6 @@ interface Rec {
 
 /** Each instance's config. Restarts must come through Alertmanager here (that is what is under test): no local path. */
 function instanceConfig(port: number, instance: string | null): Record<string, unknown> {
-  const fast = { degraded_after_sec: 10, critical_after_sec: 60 };
   return {
     ...(instance ? { instance } : {}),
     data_dir: 'data',
@@ -47,19 +46,10 @@ function instanceConfig(port: number, instance: string | null): Record<string, u
     api: { token: OPERATOR_TOKEN },
     receiver: { bearer_token: WEBHOOK_TOKEN },
     recovery: { local: false, settle_sec: 2, cooldown_sec: 0, backoff_initial_sec: 1, backoff_max_sec: 4 },
-    subsystems: {
+    subsystems: slowSubsystems({
       data_feed: { critical_after_sec: 60 },
       event_executor: { degraded_after_sec: 2, critical_after_sec: 4 },
-      exchange_connection: fast,
-      orchestrator: fast,
-      portfolio_balancer: fast,
-      model_supervisor: fast,
-      retraining_orchestrator: fast,
-      position_monitor: fast,
-      risk_guard: fast,
-      universe_os: fast,
-      logging: fast,
-    },
+    }),
   };
 }
 

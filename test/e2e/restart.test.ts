@@ -11,7 +11,7 @@ import { alertmanagerConfig } from '../../src/deploy/alertmanager';
 import { tempDir } from '../helpers/fs';
 import { freePort, ready, serve, until } from '../helpers/process';
 import { delivery, postHook } from '../helpers/receiver';
-import { FixturePlatform, WEBHOOK_TOKEN } from '../helpers/e2e';
+import { FixturePlatform, slowSubsystems, WEBHOOK_TOKEN } from '../helpers/e2e';
 import { fastRules, startAlertmanager, startPrometheus } from '../helpers/stack';
 
 interface Rec {
@@ -28,7 +28,6 @@ describe('e2e: receiver restart between delivery and execution', () => {
   it('the delayed action runs once after the restart; nothing is lost', { timeout: 170_000 }, async () => {
     const root = tempDir('selfheal-e2e-');
     const port = await freePort();
-    const fast = { degraded_after_sec: 10, critical_after_sec: 60 };
     const cfgPath = join(root, 'selfheal.yml');
     writeFileSync(
       cfgPath,
@@ -46,19 +45,10 @@ describe('e2e: receiver restart between delivery and execution', () => {
         policy: { hold_down_sec: 1 },
         receiver: { bearer_token: WEBHOOK_TOKEN },
         recovery: { cooldown_sec: 30, local: false }, // this scenario is about the Alertmanager path
-        subsystems: {
+        subsystems: slowSubsystems({
           data_feed: { critical_after_sec: 4 },
-          exchange_connection: fast,
-          orchestrator: fast,
-          portfolio_balancer: fast,
-          model_supervisor: fast,
-          retraining_orchestrator: fast,
-          position_monitor: fast,
-          risk_guard: fast,
-          universe_os: fast,
-          logging: fast,
           event_executor: { degraded_after_sec: 10, critical_after_sec: 60 },
-        },
+        }),
       }),
     );
     const platform = new FixturePlatform(loadConfigFile(cfgPath));

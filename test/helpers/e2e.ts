@@ -1,10 +1,12 @@
 // The end-to-end stack: a fixture platform, `selfheal serve` (in-process), real Prometheus loading the
 // project's own rules pack, and one or more real Alertmanagers routing to the receiver with its bearer credential.
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { stringify } from 'yaml';
 import type { Config } from '../../src/config/types';
+import { parseConfig } from '../../src/config/load';
 import { simulate } from '../../src/demo/simulator';
 import { alertmanagerConfig } from '../../src/deploy/alertmanager';
 import { fixedResources } from '../../src/detect/resources';
@@ -78,7 +80,6 @@ export const E2E_RECOVERY = {
 
 /** Short thresholds and intervals so a scenario takes seconds. */
 export function e2eConfig(root: string, extra: Record<string, unknown> = {}): Config {
-  const fast = { degraded_after_sec: 10, critical_after_sec: 60 };
   return configIn(root, {
     check_interval: 1,
     critical_check_interval: 0.5,
@@ -91,19 +92,10 @@ export function e2eConfig(root: string, extra: Record<string, unknown> = {}): Co
     // These scenarios drive recovery through Prometheus and Alertmanager (teams that gate every
     // remediation there); test/e2e/local.test.ts runs the local path beside an HA pair.
     recovery: { local: false, ...E2E_RECOVERY },
-    subsystems: {
+    subsystems: slowSubsystems({
       data_feed: { critical_after_sec: 4 },
       event_executor: { degraded_after_sec: 2, critical_after_sec: 4 },
-      exchange_connection: fast,
-      orchestrator: fast,
-      portfolio_balancer: fast,
-      model_supervisor: fast,
-      retraining_orchestrator: fast,
-      position_monitor: fast,
-      risk_guard: fast,
-      universe_os: fast,
-      logging: fast,
-    },
+    }),
     ...extra,
   });
 }
@@ -183,4 +175,16 @@ export async function startStack(opts: { alertmanagers?: number; config?: (root:
 export async function samples(prom: Prometheus, selector: string, range = '5m'): Promise<[number, string][]> {
   const r = await prom.query(`${selector}[${range}]`);
   return (r.result[0]?.values ?? []) as [number, string][];
+}
+
+/**
+ * Every built-in subsystem with an age threshold made slow to go stale (degraded at 10 s, critical at 60 s),
+ * so only the subsystems a scenario names (the overrides) can change within it.
+ */
+export function slowSubsystems(overrides: Record<string, Record<string, number>> = {}): Record<string, Record<string, number>> {
+  const slow = { degraded_after_sec: 10, critical_after_sec: 60 };
+  const aged = parseConfig({}, tmpdir())
+    .subsystems.filter((sub) => 'degraded_after_sec' in sub.check)
+    .map((sub) => sub.name);
+  return { ...Object.fromEntries(aged.map((name) => [name, slow])), ...overrides };
 }

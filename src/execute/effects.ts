@@ -7,8 +7,6 @@ import type { HandlerConfig } from '../config/types';
 import { flagFile } from '../recommend/actions';
 import type { RecoveryAction } from '../types';
 
-export { flagFile };
-
 export interface ActionContext {
   action: RecoveryAction;
   subsystem: string;

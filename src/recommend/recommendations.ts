@@ -2,8 +2,6 @@
 import type { DetectedIssue, RecoveryAction, RecoveryRecommendation } from '../types';
 import { ACTIONS, type AutoFlags } from './actions';
 
-export type { AutoFlags } from './actions';
-
 /**
  * The guide's selection: which action an issue calls for. Its `can_auto` per branch is the chosen
  * action's own auto rule (pause ← auto_pause_on_critical, restart ← auto_restart_enabled, …), read

@@ -1,12 +1,12 @@
 // `npm run generate`: writes the generated deployment files. A test checks they are up to date.
 // `node dist/src/deploy/generate.js --rules-config FILE.yml --out DIR` writes the rules pack, its
 // PrometheusRule and the Alertmanager route snippet for your own settings (keys as in RulesConfig,
-// e.g. `jobSelector`, `runbookBase`, `watchdog`, `for.cpuHigh`, `thresholds.cpuHigh`) into DIR.
+// e.g. `jobSelector`, `runbookBase`, `watchdog`, `sustainedInterval`, `for.cpuHigh`, `thresholds.cpuHigh`) into DIR.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { EXAMPLE, alertmanagerConfig, alertmanagerRouteSnippet } from './alertmanager';
-import { DEFAULT_RULES_CONFIG, prometheusRuleFile, rulesFile, type RulesConfig } from './rules';
+import { DEFAULT_RULES_CONFIG, durationSeconds, prometheusRuleFile, rulesFile, type RulesConfig } from './rules';
 import { rulesTestFile } from './rules_test';
 
 const HEADER =
@@ -53,7 +53,28 @@ export function rulesConfigWith(overrides: Record<string, unknown>, base: RulesC
       out[k] = { ...cur, ...(v as object) };
     } else out[k] = v;
   }
-  return out as unknown as RulesConfig;
+  const c = out as unknown as RulesConfig;
+  checkDurations(c);
+  return c;
+}
+
+/** Every duration of the config parses, or the error names its key. */
+function checkDurations(c: RulesConfig): void {
+  const durations: [string, unknown][] = [
+    ['sustainedInterval', c.sustainedInterval],
+    ...Object.entries(c.for).map(([k, v]): [string, unknown] => [`for.${k}`, v]),
+    ...Object.entries(c.thresholds)
+      .filter(([k]) => k.endsWith('Window'))
+      .map(([k, v]): [string, unknown] => [`thresholds.${k}`, v]),
+  ];
+  for (const [key, v] of durations) {
+    try {
+      if (typeof v !== 'string') throw new Error(`not a Prometheus duration: ${JSON.stringify(v)}`);
+      durationSeconds(v);
+    } catch (err) {
+      throw new Error(`${key}: ${(err as Error).message}`);
+    }
+  }
 }
 
 function main(argv: string[]): void {

@@ -13,6 +13,13 @@ export interface RulesConfig {
   runbookBase: string;
   /** Name of the always-firing heartbeat for a dead man's switch; null leaves it out. */
   watchdog: string | null;
+  /**
+   * How often the sustained group and the recording group run: the alerts whose own time scale (their `for:` or
+   * look-back window) is at least five of these. Reading every instance's CPU, memory and counters every 15 s to
+   * judge a 5-minute condition cost most of a fleet's rule evaluation; every minute delays such an alert by at
+   * most a fifth of its time scale. The rest (liveness, and the alerts on what is wrong) run every evaluation.
+   */
+  sustainedInterval: string;
   /** `for:` of each alert that has one (the others fire on a decision already made, e.g. a policy). */
   for: {
     overallFailed: string;
@@ -60,6 +67,7 @@ export const DEFAULT_RULES_CONFIG: RulesConfig = {
   jobSelector: 'job="selfheal"',
   runbookBase: 'https://github.com/selfheal/selfheal/blob/main/docs/runbooks.md',
   watchdog: 'SelfHealWatchdog',
+  sustainedInterval: '1m',
   for: {
     overallFailed: '1m',
     overallCritical: '2m',
@@ -111,11 +119,36 @@ export interface Rule {
 
 export interface RuleGroup {
   name: string;
+  /** Set on the groups that run at `sustainedInterval`; the others run at Prometheus's evaluation_interval. */
+  interval?: string;
   rules: Rule[];
 }
 
-/** A rule with the comment written above it in the YAML. */
-type Entry = Rule & { comment?: string };
+/** A rule with the comment written above it in the YAML, and (alerts) its time scale in seconds. */
+type Entry = Rule & { comment?: string; scaleSec?: number };
+
+/** A group with the comment written above it. */
+type EntryGroup = { name: string; interval?: string; comment?: string; rules: Entry[] };
+
+const UNIT_SEC: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800, y: 31536000 };
+
+/** A Prometheus duration ("90s", "1h30m") in seconds; throws on anything else. */
+export function durationSeconds(d: string): number {
+  if (!/^(\d+(ms|y|w|d|h|m|s))+$/.test(d)) throw new Error(`not a Prometheus duration: ${JSON.stringify(d)}`);
+  let sec = 0;
+  for (const m of d.matchAll(/(\d+)(ms|y|w|d|h|m|s)/g)) sec += Number(m[1]) * UNIT_SEC[m[2]];
+  return sec;
+}
+
+/** Seconds as the shortest whole Prometheus duration: 300 → "5m", 90 → "90s". */
+function shortDuration(sec: number): string {
+  if (sec % 3600 === 0) return `${sec / 3600}h`;
+  if (sec % 60 === 0) return `${sec / 60}m`;
+  return `${sec}s`;
+}
+
+/** An alert runs in the sustained group when its time scale is at least this many sustained intervals. */
+export const SUSTAINED_FACTOR = 5;
 
 const pct = (r: number) => `${+(r * 100).toFixed(2)}%`;
 
@@ -164,9 +197,12 @@ function alert(
     description: string;
     comment?: string;
     anchor?: string;
+    /** The look-back window of the expression, if it has one (its time scale with `for:`). */
+    window?: string;
   },
 ): Entry {
   const e: Entry = { alert: name, expr: a.expr };
+  e.scaleSec = Math.max(0, ...[a.for, a.window].filter((d): d is string => !!d).map(durationSeconds));
   if (a.for) e.for = a.for;
   e.labels = a.labels;
   e.annotations = { summary: a.summary, description: a.description, runbook_url: `${c.runbookBase}#${a.anchor ?? name.toLowerCase()}` };
@@ -184,7 +220,7 @@ function criticalAlerts(c: RulesConfig): Entry[] {
   const t = c.thresholds;
   return [
     alert(c, 'SelfHealOverallFailed', {
-      expr: 'selfheal_overall_status{status="failed"} == 1',
+      expr: 'selfheal_overall_problem{status="failed"} == 1',
       for: f.overallFailed,
       labels: { severity: 'critical', signal: 'overall_status' },
       summary: 'Trading platform health has FAILED',
@@ -192,7 +228,7 @@ function criticalAlerts(c: RulesConfig): Entry[] {
         'selfheal on {{ $labels.instance }} reports overall status failed: a trading-critical subsystem has failed and the safety policy is emergency_shutdown.',
     }),
     alert(c, 'SelfHealEmergencyShutdown', {
-      expr: 'selfheal_safety_policy{policy="emergency_shutdown"} == 1',
+      expr: 'selfheal_safety_policy_restricted{policy="emergency_shutdown"} == 1',
       labels: { severity: 'critical', signal: 'safety_policy' },
       summary: 'Safety policy is emergency_shutdown',
       description:
@@ -200,8 +236,8 @@ function criticalAlerts(c: RulesConfig): Entry[] {
     }),
     alert(c, 'SelfHealManySubsystemsCritical', {
       comment:
-        "Not the recording rule: groups evaluate in no set order, so an alert reading another\ngroup's output would see it one evaluation late.",
-      expr: `sum by (job, instance) (selfheal_subsystems{status="critical"}) >= ${t.manySubsystemsCritical}`,
+        "Counts the problem series (present only while critical), not the summary every instance has.\nNot the recording rule: groups evaluate in no set order, so an alert reading another\ngroup's output would see it one evaluation late.",
+      expr: `count by (job, instance) (selfheal_subsystem_problem{status="critical"}) >= ${t.manySubsystemsCritical}`,
       for: f.manySubsystemsCritical,
       labels: { severity: 'critical', signal: 'subsystems' },
       summary: `${t.manySubsystemsCritical} or more subsystems are critical`,
@@ -246,6 +282,7 @@ function criticalAlerts(c: RulesConfig): Entry[] {
     alert(c, 'SelfHealForeignAlerts', {
       comment: 'Fleet: a routing mistake means the right host is not healing; one misrouted delivery is enough.',
       expr: `increase(selfheal_webhook_alerts_foreign_total[${t.foreignWindow}]) > 0`,
+      window: t.foreignWindow,
       for: f.foreignAlerts,
       labels: { severity: 'critical', signal: 'routing', issue_severity: 'none' },
       summary: 'Alerts about other hosts keep reaching this selfheal',
@@ -259,7 +296,7 @@ function warningAlerts(c: RulesConfig): Entry[] {
   const t = c.thresholds;
   return [
     alert(c, 'SelfHealOverallCritical', {
-      expr: 'selfheal_overall_status{status="critical"} == 1',
+      expr: 'selfheal_overall_problem{status="critical"} == 1',
       for: f.overallCritical,
       labels: { severity: 'warning', signal: 'overall_status' },
       summary: 'Trading platform health is critical',
@@ -281,7 +318,7 @@ function warningAlerts(c: RulesConfig): Entry[] {
       description: '{{ $labels.subsystem }} on {{ $labels.instance }} has failed (its check errors, or it stayed critical too long).',
     }),
     alert(c, 'SelfHealDefensiveExit', {
-      expr: 'selfheal_safety_policy{policy="defensive_exit"} == 1',
+      expr: 'selfheal_safety_policy_restricted{policy="defensive_exit"} == 1',
       labels: { severity: 'warning', signal: 'safety_policy' },
       summary: 'Safety policy is defensive_exit',
       description: 'selfheal on {{ $labels.instance }} serves defensive_exit: no new positions, risky positions to be closed.',
@@ -303,6 +340,7 @@ function warningAlerts(c: RulesConfig): Entry[] {
     alert(c, 'SelfHealRecoveryActionFailed', {
       comment: "The counter's `action` label is renamed so the receiver never mistakes it for an order to act.",
       expr: `${byRecoveryAction('sum', `increase(selfheal_recovery_actions_total{outcome="failure"}[${t.recoveryFailedWindow}])`)} > 0\n`,
+      window: t.recoveryFailedWindow,
       labels: { severity: 'warning', signal: 'recovery', issue_severity: 'none' },
       summary: 'Recovery action {{ $labels.recovery_action }} failed for {{ $labels.subsystem }}',
       description: `{{ $value | printf "%.0f" }} {{ $labels.recovery_action }} execution(s) for {{ $labels.subsystem }} on {{ $labels.instance }} failed or did not verify in the last ${humanDuration(t.recoveryFailedWindow)}.`,
@@ -323,6 +361,7 @@ function warningAlerts(c: RulesConfig): Entry[] {
     }),
     alert(c, 'SelfHealInternalErrors', {
       expr: `increase(selfheal_internal_errors_total[${t.internalErrorsWindow}]) > 0`,
+      window: t.internalErrorsWindow,
       labels: { severity: 'warning', signal: 'exporter', issue_severity: 'none' },
       summary: "selfheal's own faults ({{ $labels.kind }}) on {{ $labels.instance }}",
       description:
@@ -343,7 +382,7 @@ function infoAlerts(c: RulesConfig): Entry[] {
   const t = c.thresholds;
   const info: Entry[] = [
     alert(c, 'SelfHealOverallDegraded', {
-      expr: 'selfheal_overall_status{status="degraded"} == 1',
+      expr: 'selfheal_overall_problem{status="degraded"} == 1',
       for: f.overallDegraded,
       labels: { severity: 'info', signal: 'overall_status' },
       summary: 'Trading platform health is degraded',
@@ -358,12 +397,14 @@ function infoAlerts(c: RulesConfig): Entry[] {
     }),
     alert(c, 'SelfHealSafetyPolicyChanged', {
       expr: `increase(selfheal_policy_changes_total[${t.policyChangedWindow}]) > 0`,
+      window: t.policyChangedWindow,
       labels: { severity: 'info', signal: 'safety_policy' },
       summary: 'Safety policy changed',
       description: `The safety policy on {{ $labels.instance }} changed {{ $value | printf "%.0f" }} time(s) in the last ${humanDuration(t.policyChangedWindow)}.`,
     }),
     alert(c, 'SelfHealRecoveryActionExecuted', {
       expr: `${byRecoveryAction('sum', `increase(selfheal_recovery_actions_total{outcome=~"success|failure"}[${t.recoveryExecutedWindow}])`)} > 0\n`,
+      window: t.recoveryExecutedWindow,
       labels: { severity: 'info', signal: 'recovery', issue_severity: 'none' },
       summary: 'Recovery action {{ $labels.recovery_action }} executed for {{ $labels.subsystem }}',
       description: `{{ $labels.recovery_action }} ran {{ $value | printf "%.0f" }} time(s) for {{ $labels.subsystem }} on {{ $labels.instance }} in the last ${humanDuration(t.recoveryExecutedWindow)}.`,
@@ -383,21 +424,52 @@ function infoAlerts(c: RulesConfig): Entry[] {
   return info;
 }
 
-function alertGroups(c: RulesConfig): { name: string; rules: Entry[] }[] {
-  return [
+/**
+ * The alert groups: one per page level for what runs every evaluation, then the sustained group (every
+ * `sustainedInterval`) for the alerts whose time scale is at least SUSTAINED_FACTOR of those intervals.
+ */
+function alertGroups(c: RulesConfig): EntryGroup[] {
+  const every = durationSeconds(c.sustainedInterval);
+  const sustained = (e: Entry) => (e.scaleSec ?? 0) >= SUSTAINED_FACTOR * every;
+  const levels = [
     { name: 'selfheal.critical', rules: criticalAlerts(c) },
     { name: 'selfheal.warning', rules: warningAlerts(c) },
     { name: 'selfheal.info', rules: infoAlerts(c) },
   ];
+  const slow = levels.flatMap((g) => g.rules.filter(sustained));
+  return [
+    ...levels.map((g) => ({ name: g.name, rules: g.rules.filter((e) => !sustained(e)) })).filter((g) => g.rules.length > 0),
+    {
+      name: 'selfheal.sustained',
+      interval: c.sustainedInterval,
+      comment: `Every alert whose \`for:\` or window is ${shortDuration(SUSTAINED_FACTOR * every)} or more, of every page level. Most read a series of
+every instance (up, CPU, memory, counters) to judge a slow condition: they run every ${c.sustainedInterval}, not every evaluation.`,
+      rules: slow,
+    },
+  ].filter((g) => g.rules.length > 0);
 }
 
 /** The pack's groups, comments dropped (for PrometheusRule objects and tests). */
 export function ruleGroups(c: RulesConfig = DEFAULT_RULES_CONFIG): RuleGroup[] {
-  return entryGroups(c).map((g) => ({ name: g.name, rules: g.rules.map(({ comment: _c, ...r }) => r) }));
+  return entryGroups(c).map(plainGroup);
 }
 
-function entryGroups(c: RulesConfig): { name: string; rules: Entry[] }[] {
-  return [{ name: 'selfheal.recording', rules: recording() }, ...alertGroups(c)];
+/** A group as written to YAML: no comments, no time scales. */
+function plainGroup(g: EntryGroup): RuleGroup {
+  const rules = g.rules.map(({ comment: _c, scaleSec: _s, ...r }) => r);
+  return g.interval ? { name: g.name, interval: g.interval, rules } : { name: g.name, rules };
+}
+
+function entryGroups(c: RulesConfig): EntryGroup[] {
+  return [
+    {
+      name: 'selfheal.recording',
+      interval: c.sustainedInterval,
+      comment: `For dashboards and ad-hoc queries (no alert reads them): every ${c.sustainedInterval} is enough.`,
+      rules: recording(),
+    },
+    ...alertGroups(c),
+  ];
 }
 
 const HEADER = `GENERATED by \`npm run generate\` from src/deploy/rules.ts (DEFAULT_RULES_CONFIG). Do not edit:
@@ -412,7 +484,7 @@ Labels the recovery receiver reads:
 The alert's own \`severity\` is the page level (critical|warning|info), not the issue's severity.`;
 
 /** The YAML of groups (under `path` in doc), with the rules' comments, flow-style label maps and blank lines between groups. */
-function yamlWithComments(root: unknown, groups: { rules: Entry[] }[], groupsAt: (string | number)[], header: string): string {
+function yamlWithComments(root: unknown, groups: EntryGroup[], groupsAt: (string | number)[], header: string): string {
   const doc = new Document(root);
   doc.commentBefore = header
     .split('\n')
@@ -423,6 +495,12 @@ function yamlWithComments(root: unknown, groups: { rules: Entry[] }[], groupsAt:
   seq.items.forEach((g, gi) => {
     if (!isMap(g)) return;
     if (gi > 0) g.spaceBefore = true;
+    const note = groups[gi].comment;
+    if (note)
+      g.commentBefore = note
+        .split('\n')
+        .map((l) => ` ${l}`)
+        .join('\n');
     const rules = g.get('rules', true);
     if (!isSeq(rules)) return;
     rules.items.forEach((r, ri) => {
@@ -446,8 +524,7 @@ function yamlWithComments(root: unknown, groups: { rules: Entry[] }[], groupsAt:
 /** rules/selfheal.rules.yml for this config. */
 export function rulesFile(c: RulesConfig = DEFAULT_RULES_CONFIG): string {
   const groups = entryGroups(c);
-  const plain = { groups: groups.map((g) => ({ name: g.name, rules: g.rules.map(({ comment: _c, ...r }) => r) })) };
-  return yamlWithComments(plain, groups, ['groups'], HEADER);
+  return yamlWithComments({ groups: groups.map(plainGroup) }, groups, ['groups'], HEADER);
 }
 
 /** The same pack as a prometheus-operator PrometheusRule object. */
@@ -457,7 +534,7 @@ export function prometheusRuleFile(c: RulesConfig = DEFAULT_RULES_CONFIG): strin
     apiVersion: 'monitoring.coreos.com/v1',
     kind: 'PrometheusRule',
     metadata: { name: c.prometheusRule.name, labels: c.prometheusRule.labels },
-    spec: { groups: groups.map((g) => ({ name: g.name, rules: g.rules.map(({ comment: _c, ...r }) => r) })) },
+    spec: { groups: groups.map(plainGroup) },
   };
   const header =
     "GENERATED by `npm run generate` from src/deploy/rules.ts (DEFAULT_RULES_CONFIG). Do not edit.\nThe rules of rules/selfheal.rules.yml as a prometheus-operator PrometheusRule: `kubectl apply -n monitoring -f`.\nmetadata.labels must match your Prometheus resource's ruleSelector (kube-prometheus: prometheus=k8s, role=alert-rules).";

@@ -4,10 +4,16 @@
 import { isDeepStrictEqual } from 'node:util';
 import { DEFAULT_RULES_CONFIG, type RulesConfig } from './rules';
 
-/** The tests for this config, or null when it changes what they test (thresholds, durations, job selector). */
+/** The tests for this config, or null when it changes what they test (thresholds, durations, cadence, job selector). */
 export function rulesTestFile(c: RulesConfig = DEFAULT_RULES_CONFIG): string | null {
   const d = DEFAULT_RULES_CONFIG;
-  if (c.jobSelector !== d.jobSelector || !isDeepStrictEqual(c.for, d.for) || !isDeepStrictEqual(c.thresholds, d.thresholds)) return null;
+  if (
+    c.jobSelector !== d.jobSelector ||
+    c.sustainedInterval !== d.sustainedInterval ||
+    !isDeepStrictEqual(c.for, d.for) ||
+    !isDeepStrictEqual(c.thresholds, d.thresholds)
+  )
+    return null;
   const rb = c.runbookBase;
   return TESTS(rb) + (c.watchdog ? WATCHDOG(rb, c.watchdog) : '');
 }
@@ -75,10 +81,10 @@ tests:
   # ---- Overall status: failed (critical, 1m), critical (warning, 2m), degraded (info, 5m) -------
   - interval: 1m
     input_series:
-      - { series: 'selfheal_overall_status{job="selfheal",instance="a",status="failed"}', values: '1 1 1 1 0 0 0' }
-      - { series: 'selfheal_overall_status{job="selfheal",instance="b",status="failed"}', values: '0x6' }
-      - { series: 'selfheal_overall_status{job="selfheal",instance="b",status="critical"}', values: '1x6' }
-      - { series: 'selfheal_overall_status{job="selfheal",instance="c",status="degraded"}', values: '1x6' }
+      # Present only while the overall status is that problem: gone (a stale marker) when it clears.
+      - { series: 'selfheal_overall_problem{job="selfheal",instance="a",status="failed"}', values: '1 1 1 1 stale' }
+      - { series: 'selfheal_overall_problem{job="selfheal",instance="b",status="critical"}', values: '1x6' }
+      - { series: 'selfheal_overall_problem{job="selfheal",instance="c",status="degraded"}', values: '1x6' }
     alert_rule_test:
       - { eval_time: 0m, alertname: SelfHealOverallFailed, exp_alerts: [] }
       - eval_time: 1m
@@ -106,10 +112,10 @@ tests:
   # ---- Safety policy: emergency_shutdown (critical), defensive_exit (warning), changes (info) ---
   - interval: 1m
     input_series:
-      - { series: 'selfheal_safety_policy{job="selfheal",instance="a",policy="emergency_shutdown"}', values: '1 1 0' }
-      - { series: 'selfheal_safety_policy{job="selfheal",instance="a",policy="defensive_exit"}', values: '0 0 0' }
-      - { series: 'selfheal_safety_policy{job="selfheal",instance="b",policy="emergency_shutdown"}', values: '0 0 0' }
-      - { series: 'selfheal_safety_policy{job="selfheal",instance="b",policy="defensive_exit"}', values: '1 1 1' }
+      # The served policy while it is not allow_all: a latched shutdown on a, reset at 2m (allow_all: absent).
+      - { series: 'selfheal_safety_policy_restricted{job="selfheal",instance="a",policy="emergency_shutdown"}', values: '1 1 stale' }
+      - { series: 'selfheal_safety_policy_restricted{job="selfheal",instance="b",policy="defensive_exit"}', values: '1 1 1' }
+      - { series: 'selfheal_safety_policy_restricted{job="selfheal",instance="c",policy="no_new_trades"}', values: '1 1 1' }
       - { series: 'selfheal_policy_changes_total{job="selfheal",instance="a"}', values: '0 0 1 1 1 1 1 1 1 1 1' }
       - { series: 'selfheal_policy_changes_total{job="selfheal",instance="b"}', values: '0x10' }
     alert_rule_test:
@@ -179,6 +185,15 @@ tests:
       - { series: 'selfheal_subsystems{job="selfheal",instance="c",status="degraded"}', values: '0x4' }
       - { series: 'selfheal_subsystems{job="selfheal",instance="d",status="critical"}', values: '2x4' }
       - { series: 'selfheal_subsystems{job="selfheal",instance="e",status="critical"}', values: '2x4' }
+      # The same as problem series (what the alert counts): c's risk_management recovers at 2m.
+      - { series: 'selfheal_subsystem_problem{job="selfheal",instance="c",subsystem="data_feed",status="critical"}', values: '1x4' }
+      - { series: 'selfheal_subsystem_problem{job="selfheal",instance="c",subsystem="ai_model",status="critical"}', values: '1x4' }
+      - { series: 'selfheal_subsystem_problem{job="selfheal",instance="c",subsystem="risk_management",status="critical"}', values: '1 1 stale' }
+      - { series: 'selfheal_subsystem_problem{job="selfheal",instance="d",subsystem="data_feed",status="critical"}', values: '1x4' }
+      - { series: 'selfheal_subsystem_problem{job="selfheal",instance="d",subsystem="ai_model",status="critical"}', values: '1x4' }
+      - { series: 'selfheal_subsystem_problem{job="selfheal",instance="e",subsystem="data_feed",status="critical"}', values: '1x4' }
+      - { series: 'selfheal_subsystem_problem{job="selfheal",instance="e",subsystem="logging",status="critical"}', values: '1x4' }
+      - { series: 'selfheal_subsystem_problem{job="selfheal",instance="e",subsystem="ai_model",status="degraded"}', values: '1x4' }
     promql_expr_test:
       - expr: instance:selfheal_subsystems_critical:sum
         eval_time: 0m

@@ -7,7 +7,7 @@ import { LARGE_PLATFORM, runSliced, type Steps } from '../engine/slices';
 import { SELF_FAULT_KINDS } from '../detect/run';
 import { recoveryActionsCounter } from '../execute/metrics';
 
-/** The statuses selfheal_subsystem_problem carries (the ones the per-subsystem alerts page on). */
+/** The statuses selfheal_subsystem_problem and selfheal_overall_problem carry (the ones the alerts page on). */
 const PROBLEM_STATUSES: ReadonlySet<string> = new Set(['degraded', 'critical', 'failed']);
 import { HEALTH_STATUSES, ISSUE_SEVERITIES, RECOVERY_ACTIONS, SAFETY_POLICIES, policyLevel, type HealthReport } from '../types';
 import { EOF, toOpenMetrics, type Format, type Want } from './exposition';
@@ -129,6 +129,21 @@ export class Metrics {
 
   readonly overallStatus = this.g('selfheal_overall_status', 'Overall health status, one series per status, the current one 1', ['status']);
   readonly safetyPolicy = this.g('selfheal_safety_policy', 'Served safety policy, one series per policy, the current one 1', ['policy']);
+  /**
+   * The overall status while it is degraded, critical or failed, absent otherwise; like selfheal_subsystem_problem,
+   * so the fleet's rules read what is wrong, not a state set of every instance.
+   */
+  readonly overallProblem = this.g(
+    'selfheal_overall_problem',
+    'Present (1) while the overall status is degraded, critical or failed, with that status; absent while healthy or unknown',
+    ['status'],
+  );
+  /** The served policy while it is anything but allow_all, absent under allow_all: what the policy alerts read. */
+  readonly policyRestricted = this.g(
+    'selfheal_safety_policy_restricted',
+    'Present (1) while the served safety policy is anything but allow_all, with that policy; absent under allow_all',
+    ['policy'],
+  );
   readonly safetyPolicyLevel = this.g(
     'selfheal_safety_policy_level',
     'Served safety policy level: 0 allow_all, 1 safe_risk_profile, 2 no_new_trades, 3 defensive_exit, 4 emergency_shutdown',
@@ -200,6 +215,8 @@ export class Metrics {
   private setPolicy(policy: (typeof SAFETY_POLICIES)[number]): void {
     for (const p of SAFETY_POLICIES) this.safetyPolicy.set({ policy: p }, p === policy ? 1 : 0);
     this.safetyPolicyLevel.set(policyLevel(policy));
+    this.policyRestricted.reset();
+    if (policy !== 'allow_all') this.policyRestricted.set({ policy }, 1);
   }
 
   /** A cycle finished: copy its values in and render now (scrapes serve the previous bytes meanwhile). */
@@ -289,6 +306,8 @@ export class Metrics {
   /** The report-wide gauges (everything but the per-subsystem families). */
   setReport(r: HealthReport, lastCycleAt: number, lastCycleSeconds: number): void {
     for (const s of HEALTH_STATUSES) this.overallStatus.set({ status: s }, s === r.overall_status ? 1 : 0);
+    this.overallProblem.reset();
+    if (PROBLEM_STATUSES.has(r.overall_status)) this.overallProblem.set({ status: r.overall_status }, 1);
     this.setPolicy(r.current_safety_policy);
     this.tradingAllowed.set(r.trading_should_continue ? 1 : 0);
     this.immediateAction.set(r.requires_immediate_action ? 1 : 0);

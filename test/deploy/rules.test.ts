@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { alertmanagerRouteSnippet, dependencyMap, EXAMPLE } from '../../src/deploy/alertmanager';
 import { generatedFiles, rulesConfigWith } from '../../src/deploy/generate';
-import { DEFAULT_RULES_CONFIG, ruleGroups, rulesFile, withFor, type Rule } from '../../src/deploy/rules';
+import { DEFAULT_RULES_CONFIG, SUSTAINED_FACTOR, durationSeconds, ruleGroups, rulesFile, withFor, type Rule } from '../../src/deploy/rules';
 import { rulesTestFile } from '../../src/deploy/rules_test';
 import { BUILTIN_SUBSYSTEMS } from '../../src/types';
 import { tempDir } from '../helpers/fs';
@@ -100,6 +100,155 @@ describe('rules lint (what pint would check)', () => {
   });
 });
 
+/** Where each alert runs: group name by alert name. */
+const groupOf = (gs: { name: string; rules: Rule[] }[]) =>
+  Object.fromEntries(gs.flatMap((g) => g.rules.filter((r) => r.alert).map((r) => [r.alert!, g.name])));
+
+/** An alert's time scale: the longer of its `for:` and the range of its expression. */
+const scaleOf = (r: Rule) =>
+  Math.max(0, ...[r.for, ...[...r.expr.matchAll(/\[(\w+)\]/g)].map((m) => m[1])].filter((d) => !!d).map((d) => durationSeconds(d!)));
+
+const PROMQL_WORDS = new Set([
+  'sum',
+  'max',
+  'min',
+  'avg',
+  'count',
+  'label_replace',
+  'absent',
+  'increase',
+  'vector',
+  'time',
+  'and',
+  'or',
+  'unless',
+]);
+
+/** The metric names an expression reads (strings, matchers, ranges and by/on clauses removed first). */
+function metricsOf(expr: string): string[] {
+  const bare = expr
+    .replace(/"[^"]*"/g, '')
+    .replace(/\{[^}]*\}/g, '')
+    .replace(/\[[^\]]*\]/g, '')
+    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, '');
+  return (bare.match(/[a-zA-Z_:][a-zA-Z0-9_:]*/g) ?? []).filter((w) => !PROMQL_WORDS.has(w));
+}
+
+describe('cadence: what a fleet pays for every evaluation', () => {
+  it("metricsOf finds the metrics of the pack's shapes of expression", () => {
+    assert.deepEqual(metricsOf('count by (job, instance) (selfheal_subsystem_problem{status="critical"}) >= 3'), [
+      'selfheal_subsystem_problem',
+    ]);
+    assert.deepEqual(metricsOf('time() - selfheal_last_check_timestamp_seconds > 120'), ['selfheal_last_check_timestamp_seconds']);
+    assert.deepEqual(metricsOf('increase(selfheal_internal_errors_total[5m]) > 0'), ['selfheal_internal_errors_total']);
+    assert.deepEqual(
+      metricsOf(
+        'max by (job, instance, subsystem, recovery_action) (label_replace(selfheal_recovery_circuit_open, "recovery_action", "$1", "action", "(.*)")) == 1',
+      ),
+      ['selfheal_recovery_circuit_open'],
+    );
+    assert.deepEqual(metricsOf('up{job="selfheal"} == 0 or vector(1)'), ['up']);
+  });
+
+  it('durationSeconds reads Prometheus durations and refuses anything else', () => {
+    const ok: [string, number][] = [
+      ['90s', 90],
+      ['5m', 300],
+      ['1h30m', 5400],
+      ['4h', 14400],
+      ['500ms', 0.5],
+      ['1d', 86400],
+      ['1w', 604800],
+    ];
+    for (const [d, sec] of ok) assert.equal(durationSeconds(d), sec, d);
+    for (const bad of ['', '5', '1.5m', '5M', 'soon', '5 m', '-1m', 'm5'])
+      assert.throws(() => durationSeconds(bad), new RegExp(`^Error: not a Prometheus duration: ${JSON.stringify(bad)}$`), bad);
+  });
+
+  it('the sustained group runs every minute and holds exactly the alerts measured over 5 minutes or more', () => {
+    const sustained = groups.find((g) => g.name === 'selfheal.sustained') as { interval?: string; rules: Rule[] };
+    assert.equal(sustained.interval, '1m');
+    assert.equal((groups.find((g) => g.name === 'selfheal.recording') as { interval?: string }).interval, '1m');
+    for (const g of groups.filter((x) => x.name !== 'selfheal.sustained' && x.name !== 'selfheal.recording')) {
+      assert.equal((g as { interval?: string }).interval, undefined, `${g.name} runs every evaluation`);
+      for (const r of g.rules) assert.ok(scaleOf(r) < 300, `${r.alert} (${scaleOf(r)} s) belongs in selfheal.sustained`);
+    }
+    for (const r of sustained.rules) assert.ok(scaleOf(r) >= 300, `${r.alert} (${scaleOf(r)} s) should run every evaluation`);
+    assert.deepEqual(sustained.rules.map((r) => r.alert).sort(), [
+      'SelfHealCPUCritical',
+      'SelfHealCPUHigh',
+      'SelfHealExporterAbsent',
+      'SelfHealForeignAlerts',
+      'SelfHealInternalErrors',
+      'SelfHealMaintenanceActive',
+      'SelfHealMemoryCritical',
+      'SelfHealMemoryHigh',
+      'SelfHealOverallDegraded',
+      'SelfHealRecoveryActionExecuted',
+      'SelfHealRecoveryActionFailed',
+      'SelfHealRecoveryApprovalPending',
+      'SelfHealSafetyPolicyChanged',
+      'SelfHealSubsystemDegraded',
+    ]);
+  });
+
+  it('the groups run every evaluation read only liveness and series that exist while something is wrong', () => {
+    // A dense series (one per instance, always there) in these groups costs every instance, every 15 s: at
+    // 1,000 instances each such rule is ~10 ms of a 150 ms budget (BENCHMARKS.md, Fleet). Put it in a sustained
+    // form (a `for:` or window of 5m or more) or have the exporter serve a sparse series for it.
+    const allowed = new Set([
+      'up', // ExporterDown: liveness needs every instance
+      'selfheal_last_check_timestamp_seconds', // ChecksStalled: likewise
+      'selfheal_overall_problem',
+      'selfheal_subsystem_problem',
+      'selfheal_safety_policy_restricted',
+      'selfheal_recovery_circuit_open', // present only once a breaker has tripped
+    ]);
+    const dense = (gs: { name: string; interval?: string; rules: Rule[] }[]) =>
+      gs
+        .filter((g) => !g.interval)
+        .flatMap((g) =>
+          g.rules.flatMap((r) =>
+            metricsOf(r.expr)
+              .filter((m) => !allowed.has(m))
+              .map((m) => `${r.alert} reads ${m}`),
+          ),
+        );
+    assert.deepEqual(dense(groups), []);
+    // The guard bites: a CPU alert with a 1m `for:` runs every evaluation and reads every instance's CPU.
+    assert.deepEqual(dense(ruleGroups(rulesConfigWith({ for: { cpuHigh: '1m' } }))), ['SelfHealCPUHigh reads selfheal_cpu_usage_ratio']);
+  });
+
+  it('the cadence follows the config: a shorter `for:` runs every evaluation, a longer interval keeps fewer alerts slow', () => {
+    const quick = groupOf(ruleGroups(rulesConfigWith({ for: { cpuHigh: '1m' } })));
+    assert.equal(quick.SelfHealCPUHigh, 'selfheal.warning');
+    assert.equal(quick.SelfHealCPUCritical, 'selfheal.sustained');
+    const slow = ruleGroups(rulesConfigWith({ sustainedInterval: '2m' }));
+    const at = groupOf(slow);
+    assert.equal(SUSTAINED_FACTOR * 120, 600);
+    assert.equal(at.SelfHealCPUCritical, 'selfheal.critical', '5m < 10m: every evaluation');
+    assert.equal(at.SelfHealRecoveryApprovalPending, 'selfheal.sustained', '15m >= 10m');
+    assert.equal(at.SelfHealForeignAlerts, 'selfheal.sustained', 'its 15m window');
+    assert.deepEqual(
+      slow.filter((g) => g.interval).map((g) => [g.name, g.interval]),
+      [
+        ['selfheal.recording', '2m'],
+        ['selfheal.sustained', '2m'],
+      ],
+    );
+  });
+
+  it('a duration that is not one is refused with its key', () => {
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ sustainedInterval: 'soon' }, /^Error: sustainedInterval: not a Prometheus duration: "soon"$/],
+      [{ sustainedInterval: 60 }, /^Error: sustainedInterval: not a Prometheus duration: 60$/],
+      [{ for: { cpuHigh: '5 minutes' } }, /^Error: for\.cpuHigh: not a Prometheus duration: "5 minutes"$/],
+      [{ thresholds: { foreignWindow: '15' } }, /^Error: thresholds\.foreignWindow: not a Prometheus duration: "15"$/],
+    ];
+    for (const [o, re] of cases) assert.throws(() => rulesConfigWith(o), re, JSON.stringify(o));
+  });
+});
+
 describe('generated files', () => {
   it('are up to date (npm run generate): rules, PrometheusRule, promtool tests, Alertmanager configs and route snippet', () => {
     const files = generatedFiles();
@@ -159,8 +308,10 @@ describe('rules as a mixin: one config object', () => {
   });
 
   it('withFor sets every `for:` and only those (the end-to-end suite runs the pack with 1 s)', () => {
-    const fast = ruleGroups(withFor(DEFAULT_RULES_CONFIG, '1s')).flatMap((g) => g.rules);
-    const base = ruleGroups().flatMap((g) => g.rules);
+    // By name: a 1 s `for:` moves the alerts that had 5 m out of the sustained group, so the order differs.
+    const byName = (rs: Rule[]) => [...rs].sort((a, b) => (a.alert ?? a.record ?? '').localeCompare(b.alert ?? b.record ?? ''));
+    const fast = byName(ruleGroups(withFor(DEFAULT_RULES_CONFIG, '1s')).flatMap((g) => g.rules));
+    const base = byName(ruleGroups().flatMap((g) => g.rules));
     assert.deepEqual(
       fast.map((r) => r.for),
       base.map((r) => (r.for ? '1s' : undefined)),

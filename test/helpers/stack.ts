@@ -30,9 +30,12 @@ async function stop(proc: ChildProcess): Promise<void> {
   clearTimeout(t);
 }
 
-/** The rules pack generated with every `for:` shortened, so an end-to-end run takes seconds, not minutes. */
+/**
+ * The rules pack generated with every `for:` shortened and the sustained group run every second, so an
+ * end-to-end run takes seconds, not minutes.
+ */
 export function fastRules(forDuration = '2s'): string {
-  return rulesFile(withFor(DEFAULT_RULES_CONFIG, forDuration));
+  return rulesFile({ ...withFor(DEFAULT_RULES_CONFIG, forDuration), sustainedInterval: '1s' });
 }
 
 export interface Prometheus {

@@ -48,6 +48,10 @@ const FAMILIES = [
   'selfheal_policy_changes_total',
   'selfheal_build_info',
   'selfheal_recovery_actions_total',
+  'selfheal_subsystems',
+  'selfheal_subsystem_problem',
+  'selfheal_overall_problem',
+  'selfheal_safety_policy_restricted',
 ];
 
 describe('metrics contract', () => {
@@ -87,6 +91,47 @@ describe('metrics contract', () => {
     const lint = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
     assert.equal(lint.status, 0, lint.stdout + lint.stderr);
     assert.equal((lint.stdout + lint.stderr).trim(), '');
+  });
+
+  it('the sparse families carry what is wrong and vanish when it clears (the fleet rules read only these)', async () => {
+    const { root, config } = platform();
+    const { url } = await startService(config);
+    const sparse = async () => {
+      await post(`${url}/health/force-check`, {});
+      const text = await (await fetch(`${url}/metrics`)).text();
+      return ['selfheal_overall_problem', 'selfheal_safety_policy_restricted', 'selfheal_subsystem_problem'].flatMap((f) => [
+        ...series(text, f).entries(),
+      ]);
+    };
+    const feed = join(root, 'data', 'universe_snapshot.json');
+    const trades = join(root, 'data', 'recent_trades.json');
+    const steps: [string, () => void, [string, number][]][] = [
+      ['healthy: none at all', () => undefined, []],
+      [
+        'a stale trades file: exchange_connection degraded',
+        () => writeAged(trades, '{}', 400, Date.now()),
+        [
+          ['selfheal_overall_problem{status="degraded"}', 1],
+          ['selfheal_safety_policy_restricted{policy="no_new_trades"}', 1],
+          ['selfheal_subsystem_problem{subsystem="exchange_connection",status="degraded"}', 1],
+        ],
+      ],
+      [
+        'and a feed without symbols: data_feed critical',
+        () => writeAged(feed, '{"symbols": []}', 0),
+        [
+          ['selfheal_overall_problem{status="critical"}', 1],
+          ['selfheal_safety_policy_restricted{policy="defensive_exit"}', 1],
+          ['selfheal_subsystem_problem{subsystem="exchange_connection",status="degraded"}', 1],
+          ['selfheal_subsystem_problem{subsystem="data_feed",status="critical"}', 1],
+        ],
+      ],
+      ['all fixed: gone again (stale markers resolve the alerts)', () => healthyPlatform(root, Date.now()), []],
+    ];
+    for (const [what, act, want] of steps) {
+      act();
+      assert.deepEqual((await sparse()).sort(), want.sort(), what);
+    }
   });
 
   it('a scrape does no I/O: it serves the last cycle even when the files change', async () => {

@@ -70,7 +70,7 @@ function checkDurations(c: RulesConfig): void {
   for (const [key, v] of durations) {
     try {
       if (typeof v !== 'string') throw new Error(`not a Prometheus duration: ${JSON.stringify(v)}`);
-      durationSeconds(v);
+      if (durationSeconds(v) === 0 && key === 'sustainedInterval') throw new Error('must be longer than 0s');
     } catch (err) {
       throw new Error(`${key}: ${(err as Error).message}`);
     }

@@ -93,23 +93,17 @@ describe('metrics contract', () => {
     assert.equal((lint.stdout + lint.stderr).trim(), '');
   });
 
-  it('the sparse families carry what is wrong and vanish when it clears (the fleet rules read only these)', async () => {
-    const { root, config } = platform();
+  it('the sparse families carry what is wrong, mirror their state sets on every path, and vanish when it clears', async () => {
+    const { root, config } = platform({ api: { token: 't' } });
     const { url } = await startService(config);
-    const sparse = async () => {
-      await post(`${url}/health/force-check`, {});
-      const text = await (await fetch(`${url}/metrics`)).text();
-      return ['selfheal_overall_problem', 'selfheal_safety_policy_restricted', 'selfheal_subsystem_problem'].flatMap((f) => [
-        ...series(text, f).entries(),
-      ]);
-    };
+    const auth = { authorization: 'Bearer t' };
     const feed = join(root, 'data', 'universe_snapshot.json');
     const trades = join(root, 'data', 'recent_trades.json');
-    const steps: [string, () => void, [string, number][]][] = [
-      ['healthy: none at all', () => undefined, []],
+    const steps: [string, () => Promise<unknown>, [string, number][]][] = [
+      ['healthy: none at all', async () => undefined, []],
       [
         'a stale trades file: exchange_connection degraded',
-        () => writeAged(trades, '{}', 400, Date.now()),
+        async () => writeAged(trades, '{}', 400, Date.now()),
         [
           ['selfheal_overall_problem{status="degraded"}', 1],
           ['selfheal_safety_policy_restricted{policy="no_new_trades"}', 1],
@@ -118,7 +112,7 @@ describe('metrics contract', () => {
       ],
       [
         'and a feed without symbols: data_feed critical',
-        () => writeAged(feed, '{"symbols": []}', 0),
+        async () => writeAged(feed, '{"symbols": []}', 0),
         [
           ['selfheal_overall_problem{status="critical"}', 1],
           ['selfheal_safety_policy_restricted{policy="defensive_exit"}', 1],
@@ -126,11 +120,37 @@ describe('metrics contract', () => {
           ['selfheal_subsystem_problem{subsystem="data_feed",status="critical"}', 1],
         ],
       ],
-      ['all fixed: gone again (stale markers resolve the alerts)', () => healthyPlatform(root, Date.now()), []],
+      ['all fixed: gone again (stale markers resolve the alerts)', async () => healthyPlatform(root, Date.now()), []],
+      [
+        'an operator override on a healthy platform: the policy is restricted, the status is not a problem',
+        () => post(`${url}/policy/override`, { policy: 'defensive_exit', duration_sec: 600, reason: 'venue outage' }, auth),
+        [['selfheal_safety_policy_restricted{policy="defensive_exit"}', 1]],
+      ],
+      ['the override lifted', () => fetch(`${url}/policy/override`, { method: 'DELETE', headers: auth }), []],
     ];
     for (const [what, act, want] of steps) {
-      act();
-      assert.deepEqual((await sparse()).sort(), want.sort(), what);
+      await act();
+      await post(`${url}/health/force-check`, {});
+      const text = await (await fetch(`${url}/metrics`)).text();
+      const sparse = ['selfheal_overall_problem', 'selfheal_safety_policy_restricted', 'selfheal_subsystem_problem'].flatMap((f) => [
+        ...series(text, f).entries(),
+      ]);
+      assert.deepEqual(sparse.sort(), want.sort(), what);
+      // Each sparse family is its state set's 1 minus the healthy state (allow_all; healthy and unknown).
+      const ones = (f: string, label: string, skip: string[]) =>
+        [...series(text, f)]
+          .filter(([k, v]) => v === 1 && !skip.some((x) => k.includes(`${label}="${x}"`)))
+          .map(([k]) => k.slice(f.length));
+      assert.deepEqual(
+        ones('selfheal_safety_policy', 'policy', ['allow_all']),
+        [...series(text, 'selfheal_safety_policy_restricted').keys()].map((k) => k.slice('selfheal_safety_policy_restricted'.length)),
+        what,
+      );
+      assert.deepEqual(
+        ones('selfheal_overall_status', 'status', ['healthy', 'unknown']),
+        [...series(text, 'selfheal_overall_problem').keys()].map((k) => k.slice('selfheal_overall_problem'.length)),
+        what,
+      );
     }
   });
 

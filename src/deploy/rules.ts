@@ -2,8 +2,8 @@
 // base, cadence, `for:` durations, thresholds, the heartbeat alert's name), the way monitoring mixins use
 // `_config`. `npm run generate` writes rules/selfheal.rules.yml, the PrometheusRule object and the
 // promtool tests from it. To add a rule: add one entry to recording() or to criticalAlerts(),
-// warningAlerts() or infoAlerts() (its page level; an alert measured over 5 minutes or more lands in
-// selfheal.sustained by itself — pass its window), give it a runbook section in docs/runbooks.md and a
+// warningAlerts() or infoAlerts() (its page level; an alert measured over 5 minutes or more, by its `for:`
+// or its expression's window, lands in selfheal.sustained by itself), give it a runbook section in docs/runbooks.md and a
 // promtool test (src/deploy/rules_test.ts). An alert that runs every evaluation may read only liveness
 // and sparse series (test/deploy/rules.test.ts says which).
 import { Document, isMap, isSeq, type YAMLMap } from 'yaml';
@@ -200,12 +200,12 @@ function alert(
     description: string;
     comment?: string;
     anchor?: string;
-    /** The look-back window of the expression, if it has one (its time scale with `for:`). */
-    window?: string;
   },
 ): Entry {
   const e: Entry = { alert: name, expr: a.expr };
-  e.scaleSec = Math.max(0, ...[a.for, a.window].filter((d): d is string => !!d).map(durationSeconds));
+  // Its time scale: the longer of its `for:` and the look-back windows (`[15m]`) of its expression.
+  const windows = [...a.expr.matchAll(/\[(\w+)\]/g)].map((m) => m[1]);
+  e.scaleSec = Math.max(0, ...[...(a.for ? [a.for] : []), ...windows].map(durationSeconds));
   if (a.for) e.for = a.for;
   e.labels = a.labels;
   e.annotations = { summary: a.summary, description: a.description, runbook_url: `${c.runbookBase}#${a.anchor ?? name.toLowerCase()}` };
@@ -285,7 +285,6 @@ function criticalAlerts(c: RulesConfig): Entry[] {
     alert(c, 'SelfHealForeignAlerts', {
       comment: 'Fleet: a routing mistake means the right host is not healing; one misrouted delivery is enough.',
       expr: `increase(selfheal_webhook_alerts_foreign_total[${t.foreignWindow}]) > 0`,
-      window: t.foreignWindow,
       for: f.foreignAlerts,
       labels: { severity: 'critical', signal: 'routing', issue_severity: 'none' },
       summary: 'Alerts about other hosts keep reaching this selfheal',
@@ -343,7 +342,6 @@ function warningAlerts(c: RulesConfig): Entry[] {
     alert(c, 'SelfHealRecoveryActionFailed', {
       comment: "The counter's `action` label is renamed so the receiver never mistakes it for an order to act.",
       expr: `${byRecoveryAction('sum', `increase(selfheal_recovery_actions_total{outcome="failure"}[${t.recoveryFailedWindow}])`)} > 0\n`,
-      window: t.recoveryFailedWindow,
       labels: { severity: 'warning', signal: 'recovery', issue_severity: 'none' },
       summary: 'Recovery action {{ $labels.recovery_action }} failed for {{ $labels.subsystem }}',
       description: `{{ $value | printf "%.0f" }} {{ $labels.recovery_action }} execution(s) for {{ $labels.subsystem }} on {{ $labels.instance }} failed or did not verify in the last ${humanDuration(t.recoveryFailedWindow)}.`,
@@ -364,7 +362,6 @@ function warningAlerts(c: RulesConfig): Entry[] {
     }),
     alert(c, 'SelfHealInternalErrors', {
       expr: `increase(selfheal_internal_errors_total[${t.internalErrorsWindow}]) > 0`,
-      window: t.internalErrorsWindow,
       labels: { severity: 'warning', signal: 'exporter', issue_severity: 'none' },
       summary: "selfheal's own faults ({{ $labels.kind }}) on {{ $labels.instance }}",
       description:
@@ -400,14 +397,12 @@ function infoAlerts(c: RulesConfig): Entry[] {
     }),
     alert(c, 'SelfHealSafetyPolicyChanged', {
       expr: `increase(selfheal_policy_changes_total[${t.policyChangedWindow}]) > 0`,
-      window: t.policyChangedWindow,
       labels: { severity: 'info', signal: 'safety_policy' },
       summary: 'Safety policy changed',
       description: `The safety policy on {{ $labels.instance }} changed {{ $value | printf "%.0f" }} time(s) in the last ${humanDuration(t.policyChangedWindow)}.`,
     }),
     alert(c, 'SelfHealRecoveryActionExecuted', {
       expr: `${byRecoveryAction('sum', `increase(selfheal_recovery_actions_total{outcome=~"success|failure"}[${t.recoveryExecutedWindow}])`)} > 0\n`,
-      window: t.recoveryExecutedWindow,
       labels: { severity: 'info', signal: 'recovery', issue_severity: 'none' },
       summary: 'Recovery action {{ $labels.recovery_action }} executed for {{ $labels.subsystem }}',
       description: `{{ $labels.recovery_action }} ran {{ $value | printf "%.0f" }} time(s) for {{ $labels.subsystem }} on {{ $labels.instance }} in the last ${humanDuration(t.recoveryExecutedWindow)}.`,

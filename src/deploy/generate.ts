@@ -70,11 +70,13 @@ function checkDurations(c: RulesConfig): void {
   for (const [key, v] of durations) {
     try {
       if (typeof v !== 'string') throw new Error(`not a Prometheus duration: ${JSON.stringify(v)}`);
-      if (durationSeconds(v) === 0 && key === 'sustainedInterval') throw new Error('must be longer than 0s');
+      durationSeconds(v);
     } catch (err) {
       throw new Error(`${key}: ${(err as Error).message}`);
     }
   }
+  // A group interval of 0 would run the sustained group as fast as Prometheus can.
+  if (durationSeconds(c.sustainedInterval) === 0) throw new Error('sustainedInterval: must be longer than 0s');
 }
 
 function main(argv: string[]): void {

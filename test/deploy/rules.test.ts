@@ -7,7 +7,16 @@ import { describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { alertmanagerRouteSnippet, dependencyMap, EXAMPLE } from '../../src/deploy/alertmanager';
 import { generatedFiles, rulesConfigWith } from '../../src/deploy/generate';
-import { DEFAULT_RULES_CONFIG, SUSTAINED_FACTOR, durationSeconds, ruleGroups, rulesFile, withFor, type Rule } from '../../src/deploy/rules';
+import {
+  DEFAULT_RULES_CONFIG,
+  SUSTAINED_FACTOR,
+  durationSeconds,
+  ruleGroups,
+  rulesFile,
+  withFor,
+  type Rule,
+  type RuleGroup,
+} from '../../src/deploy/rules';
 import { rulesTestFile } from '../../src/deploy/rules_test';
 import { BUILTIN_SUBSYSTEMS } from '../../src/types';
 import { tempDir } from '../helpers/fs';
@@ -22,7 +31,7 @@ function run(cmd: string, args: string[], cwd = ROOT) {
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
-const groups = (parse(readFileSync(RULES, 'utf8')) as { groups: { name: string; rules: Rule[] }[] }).groups;
+const groups = (parse(readFileSync(RULES, 'utf8')) as { groups: RuleGroup[] }).groups;
 const rules = groups.flatMap((g) => g.rules);
 const alerts = rules.filter((r) => r.alert);
 
@@ -168,11 +177,11 @@ describe('cadence: what a fleet pays for every evaluation', () => {
   it('the sustained group runs every minute and holds exactly the alerts measured over 5 minutes or more', () => {
     const threshold = SUSTAINED_FACTOR * durationSeconds(DEFAULT_RULES_CONFIG.sustainedInterval);
     assert.equal(threshold, 300);
-    const sustained = groups.find((g) => g.name === 'selfheal.sustained') as { interval?: string; rules: Rule[] };
+    const sustained = groups.find((g) => g.name === 'selfheal.sustained')!;
     assert.equal(sustained.interval, '1m');
-    assert.equal((groups.find((g) => g.name === 'selfheal.recording') as { interval?: string }).interval, '1m');
+    assert.equal(groups.find((g) => g.name === 'selfheal.recording')!.interval, '1m');
     for (const g of groups.filter((x) => x.name !== 'selfheal.sustained' && x.name !== 'selfheal.recording')) {
-      assert.equal((g as { interval?: string }).interval, undefined, `${g.name} runs every evaluation`);
+      assert.equal(g.interval, undefined, `${g.name} runs every evaluation`);
       for (const r of g.rules) assert.ok(scaleOf(r) < threshold, `${r.alert} (${scaleOf(r)} s) belongs in selfheal.sustained`);
     }
     for (const r of sustained.rules) assert.ok(scaleOf(r) >= threshold, `${r.alert} (${scaleOf(r)} s) should run every evaluation`);
@@ -206,7 +215,7 @@ describe('cadence: what a fleet pays for every evaluation', () => {
       'selfheal_safety_policy_restricted',
       'selfheal_recovery_circuit_open', // present only once a breaker has tripped
     ]);
-    const dense = (gs: { name: string; interval?: string; rules: Rule[] }[]) =>
+    const dense = (gs: RuleGroup[]) =>
       gs
         .filter((g) => !g.interval)
         .flatMap((g) =>

@@ -8,8 +8,8 @@ import { decide, foreignReason, type DecideOptions } from './decide';
 import type { Maintenance } from './maintenance';
 import type { Pipeline, Verifier } from './pipeline';
 import { findHandler, runHandler, writeFlag, type ActionContext, type EffectResult } from './effects';
-import { isAct, TERMINAL, type ActionRecord, type ActRecord, type ActState, type JournalStore } from './journal';
-import { breakerOpen, consecutiveFailures, notBefore, type SafetyLimits } from './safety';
+import { isAct, TERMINAL, type JournalRecord, type ActionRecord, type ActionState, type JournalStore } from './journal';
+import { breakerOpen, consecutiveFailures, notBefore, type StormLimits } from './limits';
 import type { AlertIn } from './webhook';
 
 export interface ExecutorHooks {
@@ -27,7 +27,7 @@ export interface IntakeResult {
 /** A delivery recorded in the journal, not yet acted on. */
 export interface Recorded {
   received: number;
-  inserted: ActionRecord[];
+  inserted: JournalRecord[];
   duplicates: number;
   now: number;
 }
@@ -35,19 +35,19 @@ export interface Recorded {
 /** Actions verified by a re-check of the subsystem: their failures count towards exhausted recovery. */
 const VERIFIED_ACTIONS = RECOVERY_ACTIONS.filter((a) => ACTIONS[a].verify === 'recheck');
 
-const floorKey = (r: Pick<ActionRecord, 'fingerprint' | 'starts_at'>) => `recovery:${r.fingerprint}:${r.starts_at}`;
+const floorKey = (r: Pick<JournalRecord, 'fingerprint' | 'starts_at'>) => `recovery:${r.fingerprint}:${r.starts_at}`;
 
 /** Records decided per transaction and event-loop turn: a storm never holds the loop for long. */
 const SLICE = 250;
 
 /** A protective action: it imposes a policy floor (pause_trading, no_new_trades, …). */
-const protective = (r: Pick<ActionRecord, 'action'>) => (r.action ? ACTIONS[r.action].policy_floor : undefined);
+const protective = (r: Pick<JournalRecord, 'action'>) => (r.action ? ACTIONS[r.action].policy_floor : undefined);
 
 /**
  * Lanes: protective actions never queue behind remediation (a slow restart handler), and each
  * lane is serialised per subsystem.
  */
-const laneOf = (r: Pick<ActionRecord, 'subsystem' | 'action'>) => `${r.subsystem}|${protective(r) ? 'protect' : 'remedy'}`;
+const laneOf = (r: Pick<JournalRecord, 'subsystem' | 'action'>) => `${r.subsystem}|${protective(r) ? 'protect' : 'remedy'}`;
 
 /** A floor an operator can see and lift (DELETE /recovery/floors/:key). */
 export interface RecoveryFloor {
@@ -61,7 +61,7 @@ export interface RecoveryFloor {
 
 export class RecoveryExecutor {
   private readonly decideOpts: DecideOptions;
-  private readonly limits: SafetyLimits;
+  private readonly limits: StormLimits;
   private running: Promise<void> | null = null;
   private rerun = false;
   private timer: NodeJS.Timeout | null = null;
@@ -131,7 +131,7 @@ export class RecoveryExecutor {
    * now (before anything is served) and runs again — floors and pause/exit handlers are safe to
    * repeat. If its alert resolved meanwhile, it is cancelled instead.
    */
-  private recoverProtective(r: ActRecord, now: number): void {
+  private recoverProtective(r: ActionRecord, now: number): void {
     if (this.store.isResolved(r.fingerprint, r.starts_at)) {
       this.store.update(r.id, {
         state: 'cancelled',
@@ -158,7 +158,7 @@ export class RecoveryExecutor {
   }
 
   /** Records every alert of a delivery in one transaction, then acts on it. Throws if it could not record (→ 5xx). */
-  intake(alerts: AlertIn[]): IntakeResult {
+  recordAndAct(alerts: AlertIn[]): IntakeResult {
     return this.afterRecord(this.record(alerts));
   }
 
@@ -198,7 +198,7 @@ export class RecoveryExecutor {
     return { received, recorded: inserted.length, deduplicated: duplicates };
   }
 
-  private toRecord(a: AlertIn, now: number): ActionRecord {
+  private toRecord(a: AlertIn, now: number): JournalRecord {
     const base = {
       id: randomUUID(),
       dedup_key: `${a.fingerprint}|${a.startsAt}|${a.status}`,
@@ -243,7 +243,7 @@ export class RecoveryExecutor {
     const rc = this.config.recovery;
     const dry = rc.dry_run || rc.dry_run_actions.includes(d.action);
     const before = this.pipeline.state.get(d.subsystem)?.result.health.status ?? null;
-    let state: ActState = 'recorded';
+    let state: ActionState = 'recorded';
     let reason = `${d.issue_severity} issue on ${d.subsystem} → ${d.action} (auto ${d.can_auto_execute})`;
     let expires_at: number | null = null;
     if (dry) {
@@ -317,7 +317,7 @@ export class RecoveryExecutor {
    * A firing that arrives after its own resolve (same fingerprint + startsAt; Alertmanager HA or
    * retries can reorder them) must not act: its floor would never lift.
    */
-  private resolvedFirst(recs: ActionRecord[], now: number): ActionRecord[] {
+  private resolvedFirst(recs: JournalRecord[], now: number): JournalRecord[] {
     const inDelivery = new Set(recs.filter((r) => r.status === 'resolved').map((r) => `${r.fingerprint}|${r.starts_at}`));
     return recs.map((r) => {
       if (!isAct(r) || TERMINAL.includes(r.state)) return r;
@@ -334,7 +334,7 @@ export class RecoveryExecutor {
   }
 
   /** A resolved alert never remediates; it cancels what has not run and lifts the floor its firing imposed. */
-  private onResolved(resolved: ActionRecord, now: number): void {
+  private onResolved(resolved: JournalRecord, now: number): void {
     const notes: string[] = [];
     for (const f of this.store.firingOf(resolved.fingerprint, resolved.starts_at)) {
       if (f.state === 'recorded' || f.state === 'pending_approval') {
@@ -356,7 +356,7 @@ export class RecoveryExecutor {
     if (notes.length) this.store.update(resolved.id, { detail: notes.join('; '), updated_at: now });
   }
 
-  approve(id: string, reason: string): ActionRecord | { error: string; status: number } {
+  approve(id: string, reason: string): JournalRecord | { error: string; status: number } {
     const r = this.store.get(id);
     if (!r) return { error: 'no such action', status: 404 };
     if (r.state !== 'pending_approval') return { error: `action is ${r.state}, not pending_approval`, status: 409 };
@@ -374,7 +374,7 @@ export class RecoveryExecutor {
     return this.reread(id);
   }
 
-  reject(id: string, reason: string): ActionRecord | { error: string; status: number } {
+  reject(id: string, reason: string): JournalRecord | { error: string; status: number } {
     const r = this.store.get(id);
     if (!r) return { error: 'no such action', status: 404 };
     if (r.state !== 'pending_approval') return { error: `action is ${r.state}, not pending_approval`, status: 409 };
@@ -392,12 +392,12 @@ export class RecoveryExecutor {
     return this.reread(id);
   }
 
-  pending(limit = 100, offset = 0): ActRecord[] {
+  pending(limit = 100, offset = 0): ActionRecord[] {
     return this.store.pendingPage(limit, offset);
   }
 
   /** Imposes the policy floor of a protective action (others have none), remembering which action it is. */
-  private impose(r: ActRecord): void {
+  private impose(r: ActionRecord): void {
     const key = floorKey(r);
     const policy = protective(r);
     if (!policy) return;
@@ -536,7 +536,7 @@ export class RecoveryExecutor {
     for (let skipped = 0; ; await turn()) {
       const rows = this.store.dueRecorded(now, SLICE, skipped);
       const admitted = this.store.inTransaction(() => {
-        const out: ActRecord[] = [];
+        const out: ActionRecord[] = [];
         for (const r of rows) {
           const lane = laneOf(r);
           const window = busy.has(lane) || r.approved ? undefined : this.maintenance?.active(r.subsystem);
@@ -595,7 +595,7 @@ export class RecoveryExecutor {
   }
 
   /** Safety gates for an unapproved action: breaker, escalation, cooldown/backoff. */
-  private admit(r: ActRecord, now: number, cache: Map<string, Gates>): boolean {
+  private admit(r: ActionRecord, now: number, cache: Map<string, Gates>): boolean {
     const sub = r.subsystem;
     const action = r.action;
     const key = `${sub}|${action}`;
@@ -632,7 +632,7 @@ export class RecoveryExecutor {
     return true;
   }
 
-  private ctx(r: ActRecord): ActionContext {
+  private ctx(r: ActionRecord): ActionContext {
     return {
       action: r.action,
       subsystem: r.subsystem,
@@ -644,7 +644,7 @@ export class RecoveryExecutor {
     };
   }
 
-  private async execute(r: ActRecord): Promise<void> {
+  private async execute(r: ActionRecord): Promise<void> {
     const started = this.clock();
     const t0 = performance.now();
     // Durable before the effect: after a crash this action is known to have started.
@@ -681,7 +681,7 @@ export class RecoveryExecutor {
     this.finish(r, 'succeeded', result.detail, now, duration);
   }
 
-  private async effect(ctx: ActionContext, r: ActRecord): Promise<EffectResult> {
+  private async effect(ctx: ActionContext, r: ActionRecord): Promise<EffectResult> {
     const info = ACTIONS[ctx.action];
     const notes: string[] = [];
     if (info.policy_floor) {
@@ -703,13 +703,13 @@ export class RecoveryExecutor {
   }
 
   /** A record just updated by id: it exists (the caller read it in the same turn). */
-  private reread(id: string): ActionRecord {
+  private reread(id: string): JournalRecord {
     const r = this.store.get(id);
     if (!r) throw new Error(`recovery record ${id} vanished from the journal`);
     return r;
   }
 
-  private async verify(r: ActRecord): Promise<void> {
+  private async verify(r: ActionRecord): Promise<void> {
     const after = await this.pipeline.recheck(r.subsystem);
     const now = this.clock();
     const ok = after !== null && this.verifier.improved(r.before_status as HealthStatus | null, after);
@@ -717,7 +717,7 @@ export class RecoveryExecutor {
     this.finish(r, ok ? 'succeeded' : 'failed', detail, now, r.started_at ? (now - r.started_at) / 1000 : undefined);
   }
 
-  private finish(r: ActRecord, state: 'succeeded' | 'failed', detail: string, now: number, duration?: number): void {
+  private finish(r: ActionRecord, state: 'succeeded' | 'failed', detail: string, now: number, duration?: number): void {
     this.store.update(r.id, { state, outcome: state === 'succeeded' ? 'success' : 'failure', detail, finished_at: now, updated_at: now });
     if (state === 'failed' && ACTIONS[r.action].retry_with_backoff && !this.store.isResolved(r.fingerprint, r.starts_at))
       this.retry(r, now);
@@ -737,7 +737,7 @@ export class RecoveryExecutor {
    * A still-firing alert is delivered once, so a restart that did not help is retried here:
    * the next attempt passes the same gates (backoff from this failure, escalation, breaker).
    */
-  private retry(r: ActRecord, now: number): void {
+  private retry(r: ActionRecord, now: number): void {
     const attempt = Number(/#(\d+)$/.exec(r.dedup_key)?.[1] ?? 1) + 1;
     const base = r.dedup_key.replace(/#\d+$/, '');
     this.store.insertMany([
@@ -776,7 +776,7 @@ export class RecoveryExecutor {
 }
 
 interface Gates {
-  inWindow: ActRecord[];
-  finished: ActRecord[];
+  inWindow: ActionRecord[];
+  finished: ActionRecord[];
   logged?: boolean;
 }

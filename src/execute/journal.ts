@@ -7,7 +7,7 @@ import { ConfigError } from '../config/load';
 import type { RecoveryAction } from '../types';
 
 /** The states of an action decided for a subsystem: waiting, running, verified, or ended without running. */
-export type ActState =
+export type ActionState =
   | 'recorded' // decided, waiting to run (possibly until not_before)
   | 'pending_approval'
   | 'running' // execution started (never restarted blindly after a crash)
@@ -19,12 +19,12 @@ export type ActState =
   | 'cancelled'
   | 'dry_run';
 
-export type ActionState =
-  | ActState
+export type RecordState =
+  | ActionState
   | 'ignored' // recorded only: nothing to remediate
   | 'resolved'; // a resolved delivery (clean-up, if any, is in `detail`)
 
-export const TERMINAL: ActionState[] = ['succeeded', 'failed', 'rejected', 'expired', 'cancelled', 'dry_run', 'ignored', 'resolved'];
+export const TERMINAL: RecordState[] = ['succeeded', 'failed', 'rejected', 'expired', 'cancelled', 'dry_run', 'ignored', 'resolved'];
 
 /** The columns every journal record has, whatever it is. */
 interface RecordBase {
@@ -51,9 +51,9 @@ interface RecordBase {
 }
 
 /** A firing alert that decided an action for a subsystem, whatever became of it since. */
-export interface ActRecord extends RecordBase {
+export interface ActionRecord extends RecordBase {
   status: 'firing';
-  state: ActState;
+  state: ActionState;
   subsystem: string;
   action: RecoveryAction;
   issue_severity: string;
@@ -81,45 +81,45 @@ export interface ResolvedRecord extends RecordBase {
 }
 
 /** A journal record, by what it is: an action, a delivery only recorded, or a resolve (one SQLite row each alike). */
-export type ActionRecord = ActRecord | IgnoredRecord | ResolvedRecord;
+export type JournalRecord = ActionRecord | IgnoredRecord | ResolvedRecord;
 
 /** Whether a record is an action (it has a subsystem and an action), not a record-only delivery or a resolve. */
-export function isAct(r: ActionRecord): r is ActRecord {
+export function isAct(r: JournalRecord): r is ActionRecord {
   return r.state !== 'ignored' && r.state !== 'resolved';
 }
 
 export interface JournalStore {
   /** One transaction; duplicates (same dedup_key) are ignored and counted. */
-  insertMany(recs: ActionRecord[]): { inserted: ActionRecord[]; duplicates: number };
+  insertMany(recs: JournalRecord[]): { inserted: JournalRecord[]; duplicates: number };
   /** Runs fn in one transaction (transactions inside it become savepoints): all of it is durable, or none. */
   inTransaction<T>(fn: () => T): T;
-  update(id: string, patch: Partial<ActionRecord>): void;
-  get(id: string): ActionRecord | null;
-  byState(states: ActState[]): ActRecord[];
-  countByState(state: ActionState): number;
+  update(id: string, patch: Partial<JournalRecord>): void;
+  get(id: string): JournalRecord | null;
+  byState(states: ActionState[]): ActionRecord[];
+  countByState(state: RecordState): number;
   /** Firing records of one alert instance (fingerprint + startsAt). */
-  firingOf(fingerprint: string, startsAt: string): (ActRecord | IgnoredRecord)[];
+  firingOf(fingerprint: string, startsAt: string): (ActionRecord | IgnoredRecord)[];
   /** Executions started since `since` for (subsystem, action). */
-  startedSince(subsystem: string, action: string, since: number): ActRecord[];
+  startedSince(subsystem: string, action: string, since: number): ActionRecord[];
   /** The latest finished executions for (subsystem, action), newest first. */
-  lastFinished(subsystem: string, action: string, limit: number): ActRecord[];
-  history(limit: number, offset?: number): ActionRecord[];
+  lastFinished(subsystem: string, action: string, limit: number): ActionRecord[];
+  history(limit: number, offset?: number): JournalRecord[];
   /** Whether a resolved delivery of this alert instance has been recorded. */
   isResolved(fingerprint: string, startsAt: string): boolean;
   /** The first firing record for (subsystem, action) created since `since` that did something (not `ignored`). */
-  handledSince(subsystem: string, action: string, since: number): ActRecord | null;
+  handledSince(subsystem: string, action: string, since: number): ActionRecord | null;
   /** Firing records whose fingerprint starts with `prefix` and whose alert has not resolved, one per alert instance. */
-  openAlerts(prefix: string): ActRecord[];
+  openAlerts(prefix: string): ActionRecord[];
   /** The newest record about a subsystem that did something (not `ignored` or `resolved`). */
-  latestFor(subsystem: string): ActRecord | null;
+  latestFor(subsystem: string): ActionRecord | null;
   /** Recorded actions whose not_before has passed, oldest first, a slice at a time. */
-  dueRecorded(now: number, limit?: number, offset?: number): ActRecord[];
+  dueRecorded(now: number, limit?: number, offset?: number): ActionRecord[];
   /** Records of one state whose deadline column (expires_at / verify_at) has passed, at most `limit`. */
-  due(state: 'pending_approval' | 'verifying', now: number, limit?: number): ActRecord[];
+  due(state: 'pending_approval' | 'verifying', now: number, limit?: number): ActionRecord[];
   /** The earliest deadline of anything waiting (not_before, verify_at, expires_at), or null. */
   nextDue(): number | null;
   /** Pending approvals, oldest first, a page at a time. */
-  pendingPage(limit: number, offset: number): ActRecord[];
+  pendingPage(limit: number, offset: number): ActionRecord[];
   /**
    * Retention: deletes terminal records last updated before `cutoff`, but only whole alert
    * instances that have resolved and are entirely terminal — an unresolved alert keeps its records.
@@ -186,25 +186,25 @@ const COLUMNS = [
 
 type Row = Record<(typeof COLUMNS)[number], unknown>;
 
-function toRow(r: ActionRecord): Row {
+function toRow(r: JournalRecord): Row {
   return { ...r, labels: JSON.stringify(r.labels), approved: r.approved ? 1 : 0, floor_cleared_at: r.floor_cleared_at ?? null } as Row;
 }
 
-function fromRow(row: Row): ActionRecord {
+function fromRow(row: Row): JournalRecord {
   return {
-    ...(row as unknown as ActionRecord),
+    ...(row as unknown as JournalRecord),
     labels: JSON.parse(row.labels as string) as Record<string, string>,
     approved: row.approved === 1,
   };
 }
 
 /** Rows of a query whose WHERE selects actions only (an action state, or not ignored/resolved). */
-function actRows(rows: Row[]): ActRecord[] {
-  return rows.map(fromRow) as ActRecord[];
+function actRows(rows: Row[]): ActionRecord[] {
+  return rows.map(fromRow) as ActionRecord[];
 }
 
-function actRow(row: Row | undefined): ActRecord | null {
-  return row ? (fromRow(row) as ActRecord) : null;
+function actRow(row: Row | undefined): ActionRecord | null {
+  return row ? (fromRow(row) as ActionRecord) : null;
 }
 
 export class SqliteJournal implements JournalStore {
@@ -325,8 +325,8 @@ export class SqliteJournal implements JournalStore {
     };
   }
 
-  insertMany(recs: ActionRecord[]): { inserted: ActionRecord[]; duplicates: number } {
-    const inserted: ActionRecord[] = [];
+  insertMany(recs: JournalRecord[]): { inserted: JournalRecord[]; duplicates: number } {
+    const inserted: JournalRecord[] = [];
     this.db.transaction(() => {
       for (const r of recs) if (this.stmts.insert.run(toRow(r)).changes === 1) inserted.push(r);
     })();
@@ -337,10 +337,10 @@ export class SqliteJournal implements JournalStore {
     return this.db.transaction(fn)();
   }
 
-  update(id: string, patch: Partial<ActionRecord>): void {
+  update(id: string, patch: Partial<JournalRecord>): void {
     const keys = Object.keys(patch).filter((k) => k !== 'id');
     if (keys.length === 0) return;
-    const row = toRow({ ...({} as ActionRecord), ...patch } as ActionRecord);
+    const row = toRow({ ...({} as JournalRecord), ...patch } as JournalRecord);
     const params: Record<string, unknown> = { id };
     for (const k of keys) params[k] = k === 'labels' || k === 'approved' ? row[k as keyof Row] : (patch as Record<string, unknown>)[k];
     const sig = keys.join(',');
@@ -352,35 +352,35 @@ export class SqliteJournal implements JournalStore {
     stmt.run(params);
   }
 
-  get(id: string): ActionRecord | null {
+  get(id: string): JournalRecord | null {
     const row = this.stmts.get.get(id) as Row | undefined;
     return row ? fromRow(row) : null;
   }
 
-  byState(states: ActState[]): ActRecord[] {
+  byState(states: ActionState[]): ActionRecord[] {
     const rows = this.db
       .prepare(`SELECT * FROM actions WHERE state IN (${states.map(() => '?').join(',')}) ORDER BY created_at, rowid`)
       .all(...states) as Row[];
     return actRows(rows);
   }
 
-  countByState(state: ActionState): number {
+  countByState(state: RecordState): number {
     return (this.stmts.count.get(state) as { n: number }).n;
   }
 
-  firingOf(fingerprint: string, startsAt: string): (ActRecord | IgnoredRecord)[] {
-    return (this.stmts.firing.all(fingerprint, startsAt) as Row[]).map(fromRow) as (ActRecord | IgnoredRecord)[];
+  firingOf(fingerprint: string, startsAt: string): (ActionRecord | IgnoredRecord)[] {
+    return (this.stmts.firing.all(fingerprint, startsAt) as Row[]).map(fromRow) as (ActionRecord | IgnoredRecord)[];
   }
 
-  startedSince(subsystem: string, action: string, since: number): ActRecord[] {
+  startedSince(subsystem: string, action: string, since: number): ActionRecord[] {
     return actRows(this.stmts.started.all(subsystem, action, since) as Row[]);
   }
 
-  lastFinished(subsystem: string, action: string, limit: number): ActRecord[] {
+  lastFinished(subsystem: string, action: string, limit: number): ActionRecord[] {
     return actRows(this.stmts.finished.all(subsystem, action, limit) as Row[]);
   }
 
-  history(limit: number, offset = 0): ActionRecord[] {
+  history(limit: number, offset = 0): JournalRecord[] {
     return (this.stmts.history.all(limit, offset) as Row[]).map(fromRow);
   }
 
@@ -388,24 +388,24 @@ export class SqliteJournal implements JournalStore {
     return this.stmts.resolved.get(fingerprint, startsAt) !== undefined;
   }
 
-  handledSince(subsystem: string, action: string, since: number): ActRecord | null {
+  handledSince(subsystem: string, action: string, since: number): ActionRecord | null {
     return actRow(this.stmts.handled.get(subsystem, action, since) as Row | undefined);
   }
 
-  openAlerts(prefix: string): ActRecord[] {
+  openAlerts(prefix: string): ActionRecord[] {
     // A range on the fingerprint index rather than LIKE (which SQLite will not index case-sensitively).
     return actRows(this.stmts.open.all(prefix, prefix + '\uffff') as Row[]);
   }
 
-  latestFor(subsystem: string): ActRecord | null {
+  latestFor(subsystem: string): ActionRecord | null {
     return actRow(this.stmts.latest.get(subsystem) as Row | undefined);
   }
 
-  dueRecorded(now: number, limit = -1, offset = 0): ActRecord[] {
+  dueRecorded(now: number, limit = -1, offset = 0): ActionRecord[] {
     return actRows(this.stmts.dueRecorded.all(now, limit, offset) as Row[]);
   }
 
-  due(state: 'pending_approval' | 'verifying', now: number, limit = -1): ActRecord[] {
+  due(state: 'pending_approval' | 'verifying', now: number, limit = -1): ActionRecord[] {
     return actRows((state === 'verifying' ? this.stmts.dueVerifying : this.stmts.duePending).all(now, limit) as Row[]);
   }
 
@@ -413,7 +413,7 @@ export class SqliteJournal implements JournalStore {
     return (this.stmts.nextDue.get() as { t: number | null }).t;
   }
 
-  pendingPage(limit: number, offset: number): ActRecord[] {
+  pendingPage(limit: number, offset: number): ActionRecord[] {
     return actRows(this.stmts.pending.all(limit, offset) as Row[]);
   }
 

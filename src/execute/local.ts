@@ -87,7 +87,7 @@ export class LocalRecovery {
     if (!firing.length && !resolved.length) return;
     try {
       const instance = this.config.instance;
-      this.executor.intake([
+      this.executor.recordAndAct([
         ...resolved.map((o) => toAlert(o, 'resolved', instance)),
         ...firing.map((o) => toAlert(o, 'firing', instance)),
       ]);

@@ -2,7 +2,7 @@
 // verify → escalate, for the console and operators.
 import { ACTIONS } from '../recommend/actions';
 import { RECOVERY_ACTIONS } from '../types';
-import type { ActionRecord, JournalStore } from './journal';
+import type { JournalRecord, JournalStore } from './journal';
 import { windowView, type Maintenance, type WindowView } from './maintenance';
 import type { Pipeline, SubsystemStanding } from './pipeline';
 
@@ -35,7 +35,7 @@ export interface RecoveryStatus {
 }
 
 /** The stage of one subsystem, from its served status, its latest action and any maintenance window. Pure. */
-export function stageOf(st: Pick<SubsystemStanding, 'result' | 'checked'>, last: ActionRecord | null, inMaintenance: boolean): Stage {
+export function stageOf(st: Pick<SubsystemStanding, 'result' | 'checked'>, last: JournalRecord | null, inMaintenance: boolean): Stage {
   const h = st.result.health;
   if (h.status === 'healthy' && !(last && (last.state === 'running' || last.state === 'verifying'))) return 'healthy';
   if (h.status === 'failed') return 'escalated';

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { ConfigError } from '../../src/config/load';
-import { SqliteJournal, type ActionRecord } from '../../src/execute/journal';
+import { SqliteJournal, type JournalRecord } from '../../src/execute/journal';
 import { NOW, tempDir } from '../helpers/fs';
 import { configIn } from '../helpers/config';
 import { healthyPlatform } from '../helpers/platform';
@@ -57,7 +57,7 @@ async function holdingServer() {
 const httpHandler = (action: string, url: string) => ({ action, http: { url, method: 'POST' }, timeout_sec: 120 });
 
 /** A journal record as a previous process left it (an action on data_feed unless `p` says otherwise). */
-function rec(p: Partial<ActionRecord> & Pick<ActionRecord, 'fingerprint' | 'state'>): ActionRecord {
+function rec(p: Partial<JournalRecord> & Pick<JournalRecord, 'fingerprint' | 'state'>): JournalRecord {
   const r = {
     id: randomUUID(),
     dedup_key: `${p.fingerprint}|2026-11-29T12:00:00Z|${p.status ?? 'firing'}`,
@@ -82,7 +82,7 @@ function rec(p: Partial<ActionRecord> & Pick<ActionRecord, 'fingerprint' | 'stat
     detail: null,
     ...p,
   };
-  return r as ActionRecord;
+  return r as JournalRecord;
 }
 
 describe('alert storms cost O(alerts)', () => {
@@ -94,7 +94,7 @@ describe('alert storms cost O(alerts)', () => {
     assert.deepEqual([r.status, r.body.recorded], [200, 10_000]);
     const calls = { lastFinished: 0, startedSince: 0 };
     for (const k of ['lastFinished', 'startedSince'] as const) {
-      const orig = receiver.store[k].bind(receiver.store) as (...a: unknown[]) => ActionRecord[];
+      const orig = receiver.store[k].bind(receiver.store) as (...a: unknown[]) => JournalRecord[];
       (receiver.store as unknown as Record<string, unknown>)[k] = (...a: unknown[]) => {
         calls[k]++;
         return orig(...a);
@@ -110,14 +110,14 @@ describe('alert storms cost O(alerts)', () => {
     // pending approvals: behind the operator token and paginated, like history
     await refused(getJson(`${url}/recovery/pending`), 401, /^missing Authorization header$/);
     await refused(getJson(`${url}/recovery/history`), 401, /^missing Authorization header$/);
-    const first = (await getJson(`${url}/recovery/pending?limit=100`, { headers: OP })).body as unknown as ActionRecord[];
-    const second = (await getJson(`${url}/recovery/pending?limit=100&offset=100`, { headers: OP })).body as unknown as ActionRecord[];
+    const first = (await getJson(`${url}/recovery/pending?limit=100`, { headers: OP })).body as unknown as JournalRecord[];
+    const second = (await getJson(`${url}/recovery/pending?limit=100&offset=100`, { headers: OP })).body as unknown as JournalRecord[];
     assert.equal(first.length, 100);
     assert.equal(second.length, 100);
     assert.equal(second[0].id, receiver.store.pendingPage(1, 100)[0].id);
     assert.ok(!first.some((a) => second.some((b) => a.id === b.id)));
     assert.equal(((await getJson(`${url}/recovery/pending?limit=100000`, { headers: OP })).body as unknown as unknown[]).length, 1000);
-    const hist = (await getJson(`${url}/recovery/history?limit=10&offset=10`, { headers: OP })).body as unknown as ActionRecord[];
+    const hist = (await getJson(`${url}/recovery/history?limit=10&offset=10`, { headers: OP })).body as unknown as JournalRecord[];
     assert.equal(hist[0].id, receiver.store.history(1, 10)[0].id);
   });
 });

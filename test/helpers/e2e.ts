@@ -11,7 +11,7 @@ import { simulate } from '../../src/demo/simulator';
 import { alertmanagerConfig } from '../../src/deploy/alertmanager';
 import { fixedResources } from '../../src/detect/resources';
 import { createReceiver, type Receiver } from '../../src/serve/receiver';
-import type { ActionRecord } from '../../src/execute/journal';
+import type { JournalRecord } from '../../src/execute/journal';
 import { silentLogger } from '../../src/log/logger';
 import { Service } from '../../src/serve/service';
 import { configIn } from './config';
@@ -65,7 +65,7 @@ export interface Stack {
   prom: Prometheus;
   ams: Alertmanager[];
   platform: FixturePlatform;
-  history(): ActionRecord[];
+  history(): JournalRecord[];
   policy(): Promise<{ policy: string; new_positions_allowed: boolean; reasons: string[] }>;
 }
 

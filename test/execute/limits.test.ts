@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ActionRecord } from '../../src/execute/journal';
-import { backoffSec, breakerOpen, consecutiveFailures, notBefore, type SafetyLimits } from '../../src/execute/safety';
+import type { JournalRecord } from '../../src/execute/journal';
+import { backoffSec, breakerOpen, consecutiveFailures, notBefore, type StormLimits } from '../../src/execute/limits';
 
-const L: SafetyLimits = {
+const L: StormLimits = {
   cooldown_sec: 300,
   backoff_initial_sec: 10,
   backoff_max_sec: 300,
@@ -27,11 +27,11 @@ describe('restart backoff (10 s doubling to 5 min)', () => {
     it(`${n} failures → ${want} s`, () => assert.equal(backoffSec(n, L), want));
   }
   it('counts failures in a row, newest first, until a success', () => {
-    const r = (state: string, finished_at: number) => ({ state, finished_at }) as ActionRecord;
+    const r = (state: string, finished_at: number) => ({ state, finished_at }) as JournalRecord;
     assert.equal(consecutiveFailures([r('failed', 100), r('failed', 90), r('succeeded', 80), r('failed', 70)], 100, 600), 2);
   });
   it('forgives after 10 minutes (599.999 s no, 600.001 s yes)', () => {
-    const f = [{ state: 'failed', finished_at: 0 } as ActionRecord];
+    const f = [{ state: 'failed', finished_at: 0 } as JournalRecord];
     assert.equal(consecutiveFailures(f, 599_999, 600), 1);
     assert.equal(consecutiveFailures(f, 600_001, 600), 0);
   });

@@ -30,6 +30,11 @@ export function severityForStatus(status: HealthStatus): IssueSeverity | null {
   }
 }
 
+/** Only trading-critical subsystems impact trading, and a degraded one never does. */
+export function impactsTrading(criticality: TradingCriticality, severity: IssueSeverity): boolean {
+  return criticality === 'yes' && severity !== 'medium';
+}
+
 /** `YYYYMMDD_HHMMSS` in UTC, as in the guide's issue ids. */
 export function idStamp(ms: number): string {
   const iso = new Date(ms).toISOString();
@@ -57,8 +62,7 @@ export function subsystemIssue(sub: IssueSubsystem, nowMs: number): DetectedIssu
     description: DESCRIPTION[health.status](health.subsystem),
     symptoms,
     root_cause: sub.root_cause ?? null,
-    // Only trading-critical subsystems impact trading, and a degraded one never does.
-    impacts_trading: sub.criticality === 'yes' && severity !== 'medium',
+    impacts_trading: impactsTrading(sub.criticality, severity),
     affects_subsystems: [...sub.dependents],
   };
 }

@@ -152,6 +152,14 @@ export function parseConfig(raw: unknown, baseDir: string, env: NodeJS.ProcessEn
   };
   rvS.done();
 
+  const flapS = root.section('flapping');
+  const flapping = {
+    episodes: flapS.number('episodes', 3, { min: 2, int: true }),
+    window_sec: flapS.number('window_sec', 900, timer),
+    stable_sec: flapS.number('stable_sec', 600, timer),
+  };
+  flapS.done();
+
   const demoS = root.section('demo');
   const demo = { enabled: demoS.bool('enabled', false), interval_sec: demoS.number('interval_sec', 1, timer) };
   demoS.done();
@@ -196,6 +204,7 @@ export function parseConfig(raw: unknown, baseDir: string, env: NodeJS.ProcessEn
     policy,
     receiver,
     recovery,
+    flapping,
     demo,
     console: { grafana_url: grafana_url === null ? null : grafana_url.replace(/\/+$/, '') },
     subsystems,

@@ -99,6 +99,15 @@ export interface RecoveryConfig {
   retention_days: number;
 }
 
+/** Flap detection (`flapping:`): a subsystem that keeps going unhealthy holds a floor until stable. */
+export interface FlappingConfig {
+  /** Unhealthy episodes within window_sec that make a subsystem flapping. */
+  episodes: number;
+  window_sec: number;
+  /** Healthy this long, without a break, ends flapping and lifts its floor. */
+  stable_sec: number;
+}
+
 export interface DemoConfig {
   /** Run the built-in platform simulator inside `selfheal serve` (the bundled demo only). */
   enabled: boolean;
@@ -138,6 +147,7 @@ export interface Config {
   policy: PolicyConfig;
   receiver: ReceiverConfig;
   recovery: RecoveryConfig;
+  flapping: FlappingConfig;
   demo: DemoConfig;
   console: ConsoleConfig;
   subsystems: SubsystemConfig[];

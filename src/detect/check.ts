@@ -10,6 +10,24 @@ export interface CheckContext {
   maxSkewMs?: number;
 }
 
+/**
+ * Why a reading is no evidence: a torn or unparsable file, a date the parser cannot read, one dated
+ * beyond max_clock_skew_sec, a file too large to read, a read that failed, or a check that timed out.
+ * Bounded: the `reason` label of selfheal_evidence_invalid_total.
+ */
+export const INVALID_REASONS = ['torn', 'bad_date', 'future', 'oversize', 'unreadable', 'timeout'] as const;
+export type InvalidReason = (typeof INVALID_REASONS)[number];
+
+/** A reading that is no evidence about the subsystem, thrown by a check with its reason. */
+export class EvidenceError extends Error {
+  constructor(
+    readonly reason: InvalidReason,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 export interface CheckOutcome {
   status: HealthStatus;
   details: Details;

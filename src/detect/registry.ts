@@ -1,6 +1,7 @@
 // Check types registered by name (blackbox_exporter's Probers map): the one list of check types.
 // Config parsing, running, the monitor's file watches, the console and the demo all dispatch here.
 import type { CheckContext, CheckModule, CheckOutcome, WatchedPath } from './check';
+import type { AgeThresholds } from './thresholds';
 import { fileFreshness } from './checks/file_freshness';
 import { filePresence } from './checks/file_presence';
 import { fileSet } from './checks/file_set';
@@ -54,6 +55,17 @@ export function watchedPath(spec: CheckSpec): WatchedPath | null {
 /** The limits a check's evidence is judged against, for display. */
 export function thresholdsOf(spec: CheckSpec): Record<string, number> {
   return moduleOf(spec).thresholds(spec);
+}
+
+/**
+ * The age limits of a check whose evidence is a time (a file's mtime, a heartbeat), or null: a
+ * reading that is no evidence then ages from the last valid one, exactly like evidence that stopped.
+ */
+export function ageLimitsOf(spec: CheckSpec): AgeThresholds | null {
+  const t = moduleOf(spec).thresholds(spec);
+  return t.degraded_after_sec !== undefined && t.critical_after_sec !== undefined
+    ? { degraded_after_sec: t.degraded_after_sec, critical_after_sec: t.critical_after_sec }
+    : null;
 }
 
 /** The demo platform's step for one check: refresh its evidence, or withhold it while faulted. */

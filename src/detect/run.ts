@@ -1,7 +1,8 @@
 // Runs one subsystem's check with a timeout. A check that throws, times out or meets corrupt data
-// is reported as `failed` with the error in details.error; it never delays or breaks the others.
+// is no evidence: it is reported `unknown` (the guide's "no data available") with the error in
+// details.error and its reason; it never delays or breaks the others, and never says `failed`.
 import type { SubsystemHealth } from '../types';
-import type { CheckOutcome } from './check';
+import { EvidenceError, type CheckOutcome, type InvalidReason } from './check';
 import { mapLimit } from './limit';
 import { runChecker, type CheckSpec } from './registry';
 
@@ -17,6 +18,8 @@ export interface SubsystemResult {
   outcome: CheckOutcome;
   /** The check itself errored (threw or timed out), as opposed to reporting a bad status. */
   errored: boolean;
+  /** Why an errored reading is no evidence (set whenever `errored` is, but for our own faults). */
+  invalid?: InvalidReason;
   /** The error was selfheal's own (out of file descriptors, memory, or an overloaded event loop), not the platform's. */
   selfFault?: SelfFaultKind;
 }
@@ -33,6 +36,15 @@ export type SelfFaultKind = (typeof SELF_FAULT_KINDS)[number];
 const OWN_ERRNO: Record<string, SelfFaultKind> = { EMFILE: 'emfile', ENFILE: 'enfile', ENOMEM: 'enomem' };
 
 class OverloadError extends Error {}
+class TimeoutError extends Error {}
+
+/** Why an error of a check is no evidence: its own reason, or what kind of failure it was. */
+export function invalidReason(err: unknown): InvalidReason {
+  if (err instanceof EvidenceError) return err.reason;
+  if (err instanceof SyntaxError) return 'torn';
+  if (err instanceof TimeoutError) return 'timeout';
+  return 'unreadable';
+}
 
 /** Which of our own faults an error is, if it is one. */
 export function selfFaultOf(err: unknown): SelfFaultKind | undefined {
@@ -82,7 +94,7 @@ export class Deadlines {
           deadline.error =
             late > Math.max(1000, timeoutSec * 500)
               ? new OverloadError(`selfheal overloaded: the ${timeoutSec}s check timer fired ${(late / 1000).toFixed(1)}s late`)
-              : new Error(`check timed out after ${timeoutSec}s`);
+              : new TimeoutError(`check timed out after ${timeoutSec}s`);
           ac.abort();
           for (const reject of deadline.waiting) reject(deadline.error);
           deadline.waiting.clear();
@@ -139,12 +151,14 @@ export async function checkSubsystem(
   let outcome: CheckOutcome;
   let errored = false;
   let selfFault: SelfFaultKind | undefined;
+  let invalid: InvalidReason | undefined;
   try {
     outcome = await within(runChecker(sub.check, { now, signal: deadline.signal, maxSkewMs: opts.maxSkewMs }), deadline);
   } catch (err) {
     errored = true;
     selfFault = selfFaultOf(err);
-    outcome = { status: 'failed', details: { error: describe(err) }, root_cause: `Check error: ${describe(err)}` };
+    if (!selfFault) invalid = invalidReason(err);
+    outcome = { status: 'unknown', details: { error: describe(err) }, root_cause: `Check error: ${describe(err)}` };
   } finally {
     own?.clear();
   }
@@ -161,6 +175,7 @@ export async function checkSubsystem(
     outcome,
     errored,
     ...(selfFault ? { selfFault } : {}),
+    ...(invalid ? { invalid } : {}),
   };
 }
 
@@ -186,8 +201,8 @@ export interface RetryOptions extends CheckOptions {
 
 /**
  * One-shot checking (`selfheal check`): an errored check is tried again, up to `attempts` times in
- * all and within the subsystem's timeout, so a torn read of a half-written file does not report
- * failed while a persistently corrupt file still does.
+ * all and within the subsystem's timeout, so a torn read of a half-written file reports what the
+ * file says; a persistently corrupt file reports unknown (no evidence), never failed.
  */
 export async function checkWithRetries(sub: CheckTarget, clock: Clock, o: RetryOptions): Promise<SubsystemResult> {
   const started = performance.now();

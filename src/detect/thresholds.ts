@@ -1,5 +1,6 @@
 // Pure threshold logic shared by the freshness-style checks.
 import type { HealthStatus } from '../types';
+import { EvidenceError } from './check';
 
 export interface AgeThresholds {
   degraded_after_sec: number;
@@ -39,7 +40,8 @@ export const DEFAULT_MAX_SKEW_MS = 30_000;
 export function evidenceAge(evidenceMs: number, nowMs: number, maxSkewMs = DEFAULT_MAX_SKEW_MS): number {
   const ahead = evidenceMs - nowMs;
   if (ahead > maxSkewMs) {
-    throw new Error(
+    throw new EvidenceError(
+      'future',
       `evidence dated ${(ahead / 1000).toFixed(1)}s in the future (clock skew beyond max_clock_skew_sec ${maxSkewMs / 1000})`,
     );
   }

@@ -4,17 +4,22 @@
 import { EventEmitter } from 'node:events';
 import { watch, type FSWatcher } from 'node:fs';
 import { basename } from 'node:path';
-import { EMPTY_HISTORY, escalate, isTransientError, recordCheck, retrySpacingMs, type CheckHistory } from '../analyze/escalation';
+import { escalate, retrySpacingMs } from '../analyze/escalation';
+import { flapReason, nextFlaps } from '../analyze/flapping';
 import type { Config, SubsystemConfig } from '../config/types';
+import type { InvalidReason } from '../detect/check';
 import { watchedPath } from '../detect/registry';
 import type { ResourceProbe } from '../detect/resources';
 import { checkMany, type SelfFaultKind, type SubsystemResult } from '../detect/run';
 import { evaluateSteps } from './evaluate';
 import { LARGE_PLATFORM, runSliced, type Steps } from './slices';
-import { tradingShouldContinue } from '../recommend/policy';
+import { absorbResult, firstState, type SubsystemState } from './standing';
+import { policyForSubsystem, tradingShouldContinue } from '../recommend/policy';
 import { PolicyStateMachine, type PolicyChange } from '../recommend/policy_state';
-import type { HealthReport, HealthStatus, ResourceUsage, SafetyPolicy } from '../types';
+import { stricterPolicy, type HealthReport, type HealthStatus, type ResourceUsage, type SafetyPolicy } from '../types';
 import type { Logger } from '../log/logger';
+
+export type { SubsystemState } from './standing';
 
 export interface MonitorDeps {
   clock: () => number;
@@ -24,19 +29,6 @@ export interface MonitorDeps {
   watchFiles?: boolean;
   /** Start the timer loop (tests drive cycles by hand when false). */
   schedule?: boolean;
-}
-
-export interface SubsystemState {
-  /** The latest result as served: transient errors keep the last status; exhausted recovery escalates. */
-  result: SubsystemResult;
-  /** The status before escalation by exhausted recovery. */
-  checked: HealthStatus;
-  history: CheckHistory;
-  errorsTotal: number;
-  /** Since when the subsystem has been unhealthy (ms), or null while healthy. */
-  episodeStart: number | null;
-  /** The start of the current or the last unhealthy episode (ms). */
-  lastEpisodeStart: number | null;
 }
 
 /** What the monitor asks EXECUTE: is this subsystem's automatic recovery used up in this episode? */
@@ -52,6 +44,15 @@ export interface SelfFault {
   error: string;
   at: number;
 }
+
+/** A reading that was no evidence (torn, unparsable, a bad or future date, …): counted by reason. */
+export interface InvalidEvidence {
+  subsystem: string;
+  reason: InvalidReason;
+}
+
+/** The key of a flapping subsystem's floor in the policy state machine. */
+export const flapFloorKey = (subsystem: string): string => `flapping:${subsystem}`;
 
 export interface ServedReport extends HealthReport {
   evaluated_safety_policy: HealthReport['current_safety_policy'];
@@ -236,6 +237,7 @@ export class Monitor extends EventEmitter {
       evaluateSteps(this.config, this.subsystems, (sub) => this.latest(sub, now), this.resources, now),
       this.sliced,
     );
+    this.holdFlapFloors();
     const change = this.policy.update(base.current_safety_policy, policyReasons(base));
     this.lastCycleAt = now;
     this.lastCycleSeconds = (performance.now() - started) / 1000;
@@ -243,55 +245,27 @@ export class Monitor extends EventEmitter {
     this.finishReport(base, change);
   }
 
-  /** Records each result by the subsystem's history (errors are transient at first); schedules its next check. */
+  /** Records each result by the subsystem's history (an error is no evidence); schedules its next check. */
   private *absorb(subs: SubsystemConfig[], results: SubsystemResult[], now: number): Steps<void> {
-    const limits = this.config;
     for (let i = 0; i < results.length; i++) {
       const r = results[i];
       const sub = subs[i];
       const prev = this.state.get(sub.name);
-      const spacing = retrySpacingMs(this.interval(sub), limits.max_consecutive_failures);
+      const spacing = retrySpacingMs(this.interval(sub), this.config.max_consecutive_failures);
       if (r.selfFault) {
         this.noteSelfFault(sub, r.selfFault, r, prev, now, spacing);
         yield;
         continue;
       }
       this.selfFaulted.delete(sub.name);
-      const history = recordCheck(prev?.history ?? EMPTY_HISTORY, r.errored, limits.error_rate_window, now, spacing);
-      let retryAt: number | null = null;
-      if (r.errored && isTransientError(history, limits)) {
-        this.keepLastStatus(r, prev, history);
-        retryAt = now + spacing;
-      } else if (r.outcome.next_transition_ms !== undefined) this.transitionAt.set(sub.name, r.outcome.next_transition_ms);
-      else if (!r.errored) this.transitionAt.delete(sub.name);
-      r.health.error_count = history.recent_errors.filter(Boolean).length;
-      this.state.set(sub.name, {
-        result: r,
-        checked: r.health.status,
-        history,
-        errorsTotal: (prev?.errorsTotal ?? 0) + (r.errored ? 1 : 0),
-        episodeStart: prev?.episodeStart ?? null,
-        lastEpisodeStart: prev?.lastEpisodeStart ?? null,
-      });
+      if (r.invalid) this.emit('invalidEvidence', { subsystem: sub.name, reason: r.invalid } satisfies InvalidEvidence);
+      const { state, retryAt, transitionAt } = absorbResult(sub, r, prev, now, this.config, spacing);
+      if (transitionAt === null) this.transitionAt.delete(sub.name);
+      else if (transitionAt !== undefined) this.transitionAt.set(sub.name, transitionAt);
+      this.state.set(sub.name, state);
       this.nextDue.set(sub.name, retryAt ?? now + this.interval(sub));
       yield;
     }
-  }
-
-  /** A transient error: the subsystem keeps its last status (unknown if it has none), the error shown beside it. */
-  private keepLastStatus(r: SubsystemResult, prev: SubsystemState | undefined, h: CheckHistory): void {
-    const error = String(r.health.details.error ?? 'check error');
-    const last = prev?.result.health;
-    r.health = {
-      ...r.health,
-      status: prev?.checked ?? 'unknown',
-      details: {
-        ...(last?.details ?? {}),
-        error,
-        transient: `error ${h.consecutive_errors} of ${this.config.max_consecutive_failures} in a row: keeping the last status, retrying`,
-      },
-    };
-    r.outcome = { ...r.outcome, status: r.health.status, root_cause: prev?.result.outcome.root_cause ?? r.outcome.root_cause };
   }
 
   /** Our own fault: nothing is learned about the subsystem; it keeps its last result and is retried soon. */
@@ -310,17 +284,28 @@ export class Monitor extends EventEmitter {
     this.selfFaults.set(fault.kind, (this.selfFaults.get(fault.kind) ?? 0) + 1);
     if (!prev) {
       r.health = { ...r.health, status: 'unknown', details: { error: `selfheal: ${fault.error}` } };
-      this.state.set(sub.name, {
-        result: r,
-        checked: 'unknown',
-        history: EMPTY_HISTORY,
-        errorsTotal: 0,
-        episodeStart: null,
-        lastEpisodeStart: null,
-      });
+      this.state.set(sub.name, firstState(r, 'unknown'));
     }
     this.nextDue.set(sub.name, now + spacing);
     this.emit('selfFault', fault);
+  }
+
+  /**
+   * A flapping subsystem holds a floor: the policy its worst status in the flaps implies, at least
+   * no_new_trades, until it has been healthy for flapping.stable_sec. The served policy does not swing
+   * with each flap (the floor is stepped in with this cycle's evaluation, not apart from it).
+   */
+  private holdFlapFloors(): void {
+    for (const sub of this.subsystems) {
+      const f = this.state.get(sub.name)?.flaps;
+      const key = flapFloorKey(sub.name);
+      if (!f || f.since === null) {
+        this.policy.dropFloor(key);
+        continue;
+      }
+      const policy = stricterPolicy('no_new_trades', policyForSubsystem(f.worst, sub.criticality));
+      this.policy.holdFloor(key, policy, flapReason(sub.name, f, this.config.flapping));
+    }
   }
 
   /** A subsystem's latest result as evaluated: escalated where recovery is exhausted. */
@@ -335,8 +320,15 @@ export class Monitor extends EventEmitter {
   private serve(name: string, st: SubsystemState, now: number): void {
     const seed = this.episodeSeeds.get(name);
     if (seed !== undefined) this.episodeSeeds.delete(name);
+    const started = st.checked !== 'healthy' && st.episodeStart === null;
     if (st.checked === 'healthy') st.episodeStart = null;
-    else if (st.episodeStart === null) st.episodeStart = st.lastEpisodeStart = seed !== undefined && seed <= now ? seed : now;
+    else if (started) st.episodeStart = st.lastEpisodeStart = seed !== undefined && seed <= now ? seed : now;
+    st.healthySince = st.checked === 'healthy' ? (st.healthySince ?? now) : null;
+    st.flaps = nextFlaps(
+      st.flaps,
+      { now, status: st.checked, episodeStarted: started, healthySince: st.healthySince },
+      this.config.flapping,
+    );
     const exhausted =
       st.checked === 'critical' && st.episodeStart !== null && this.recovery ? this.recovery.exhausted(name, st.episodeStart) : null;
     const esc = escalate(st.checked, st.history, this.config, exhausted);

@@ -57,7 +57,19 @@ const clip = (s: string) => (s.length > 2000 ? s.slice(0, 2000) + '…' : s);
  * handler gets its own process group (killed as a group on timeout) and a minimal environment;
  * it is done when it exits, even if a background child it forked still holds its stdout.
  */
-export function runExec(argv: string[], ctx: ActionContext, timeoutSec: number, pass: readonly string[] = []): Promise<EffectResult> {
+/** What the executor learns while a handler runs. */
+export interface RunOptions {
+  /** An exec handler's process (and process group) id, as soon as it is spawned. */
+  onSpawn?: (pid: number) => void;
+}
+
+export function runExec(
+  argv: string[],
+  ctx: ActionContext,
+  timeoutSec: number,
+  pass: readonly string[] = [],
+  opts: RunOptions = {},
+): Promise<EffectResult> {
   return new Promise((resolve) => {
     let out = '';
     let settled = false;
@@ -73,6 +85,7 @@ export function runExec(argv: string[], ctx: ActionContext, timeoutSec: number, 
     } catch (err) {
       return done({ ok: false, detail: `could not start ${argv[0]}: ${(err as Error).message}` });
     }
+    if (child.pid) opts.onSpawn?.(child.pid);
     const group = (signal: NodeJS.Signals) => {
       try {
         if (child.pid) process.kill(-child.pid, signal);
@@ -152,8 +165,8 @@ async function readCapped(res: Response, limit: number): Promise<string> {
   return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
 }
 
-export function runHandler(h: HandlerConfig, ctx: ActionContext): Promise<EffectResult> {
-  if (h.exec) return runExec(h.exec, ctx, h.timeout_sec, h.env ?? []);
+export function runHandler(h: HandlerConfig, ctx: ActionContext, opts: RunOptions = {}): Promise<EffectResult> {
+  if (h.exec) return runExec(h.exec, ctx, h.timeout_sec, h.env ?? [], opts);
   // The config loader guarantees exec or http; a handler with neither is a failed effect, not a crash.
   if (h.http) return runHttp(h.http, ctx, h.timeout_sec);
   return Promise.resolve({ ok: false, detail: 'handler has neither exec nor http' });

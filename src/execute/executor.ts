@@ -1,16 +1,26 @@
 // EXECUTE: alerts in, actions out — each alert's action recorded once, run once, safely, then verified.
+// Orchestration only: a record's states and moves are `record.ts`, what a delivery becomes is
+// `recording.ts`, the gates `gates.ts`, floors `floors.ts`, crash recovery `recover.ts`, and the
+// verdict on a re-check is VERIFY's (handed in as a `Verifier`).
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/types';
-import { ACTIONS } from '../recommend/actions';
 import type { Logger } from '../log/logger';
-import { RECOVERY_ACTIONS, type HealthStatus, type RecoveryAction } from '../types';
-import { decide, foreignReason, type DecideOptions } from './decide';
+import { ACTIONS } from '../recommend/actions';
+import { Semaphore } from '../util/semaphore';
+import type { DecideOptions } from './decide';
+import { findHandler, runHandler, writeFlag, type ActionContext, type EffectResult } from './effects';
+import { Floors, protectiveFloor, type RecoveryFloor } from './floors';
+import { Exhaustion, Gates, type GatePass } from './gates';
+import { isAct, type ActionRecord, type JournalRecord, type JournalStore } from './journal';
 import type { Maintenance } from './maintenance';
 import type { Pipeline, Verifier } from './pipeline';
-import { findHandler, runHandler, writeFlag, type ActionContext, type EffectResult } from './effects';
-import { isAct, TERMINAL, type JournalRecord, type ActionRecord, type ActionState, type JournalStore } from './journal';
-import { breakerOpen, consecutiveFailures, notBefore, type StormLimits } from './limits';
+import { settleGroup, startTicks } from './process_group';
+import { Records } from './record';
+import { recordsOf, type RecordingDeps } from './recording';
+import { recoverAfterCrash } from './recover';
 import type { AlertIn } from './webhook';
+
+export type { RecoveryFloor } from './floors';
 
 export interface ExecutorHooks {
   /** A terminal outcome for metrics: success, failure, dry_run, rejected, expired, cancelled, interrupted. */
@@ -32,54 +42,34 @@ export interface Recorded {
   now: number;
 }
 
-/** Actions verified by a re-check of the subsystem: their failures count towards exhausted recovery. */
-const VERIFIED_ACTIONS = RECOVERY_ACTIONS.filter((a) => ACTIONS[a].verify === 'recheck');
-
-const floorKey = (r: Pick<JournalRecord, 'fingerprint' | 'starts_at'>) => `recovery:${r.fingerprint}:${r.starts_at}`;
-
 /** Records decided per transaction and event-loop turn: a storm never holds the loop for long. */
 const SLICE = 250;
-
-/** A protective action: it imposes a policy floor (pause_trading, no_new_trades, …). */
-const protective = (r: Pick<JournalRecord, 'action'>) => (r.action ? ACTIONS[r.action].policy_floor : undefined);
 
 /**
  * Lanes: protective actions never queue behind remediation (a slow restart handler), and each
  * lane is serialised per subsystem.
  */
-const laneOf = (r: Pick<JournalRecord, 'subsystem' | 'action'>) => `${r.subsystem}|${protective(r) ? 'protect' : 'remedy'}`;
+const laneOf = (r: Pick<ActionRecord, 'subsystem' | 'action'>) => `${r.subsystem}|${protectiveFloor(r.action) ? 'protect' : 'remedy'}`;
 
-/** A floor an operator can see and lift (DELETE /recovery/floors/:key). */
-export interface RecoveryFloor {
-  key: string;
-  id: string;
-  action: string;
-  subsystem: string | null;
-  policy: string;
-  alertname: string;
-}
+const turn = () => new Promise<void>((r) => setImmediate(r));
 
 export class RecoveryExecutor {
-  private readonly decideOpts: DecideOptions;
-  private readonly limits: StormLimits;
+  private readonly records: Records;
+  private readonly floorSet: Floors;
+  private readonly gates: Gates;
+  private readonly exhaustion: Exhaustion;
+  private readonly recording: RecordingDeps;
+  /** Remediation handlers running at once (recovery.max_concurrent_handlers); protective ones have capacity of their own. */
+  private readonly slots: Semaphore;
   private running: Promise<void> | null = null;
   private rerun = false;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
-  /** Circuit breakers currently open, by "subsystem|action". */
-  readonly openCircuits = new Set<string>();
   /** Actions held by a maintenance window, with the not_before they had before it. */
   private readonly held = new Map<string, number | null>();
-  /** Why a subsystem's recovery is exhausted, as of the last outcome: recomputed after each one. */
-  private readonly exhaustedMemo = new Map<string, { reason: string | null; since: number }>();
   /** Executions and verifications started by a pass, not awaited by it: a pass never blocks on a handler. */
   private readonly inflight = new Set<Promise<void>>();
   private readonly verifyingIds = new Set<string>();
-  /** Handler processes/requests running now, against recovery.max_concurrent_handlers. */
-  private handlersRunning = 0;
-  private readonly slotWaiters: (() => void)[] = [];
-  /** Recovery floors this executor imposed, by floor key. */
-  private readonly floorsBy = new Map<string, RecoveryFloor>();
 
   constructor(
     private readonly config: Config,
@@ -92,69 +82,37 @@ export class RecoveryExecutor {
     private readonly schedule = true,
     readonly maintenance: Maintenance | null = null,
   ) {
-    this.decideOpts = {
+    const decideOpts: DecideOptions = {
       auto_restart_enabled: config.auto_restart_enabled,
       auto_pause_on_critical: config.auto_pause_on_critical,
       knownSubsystems: new Set(pipeline.subsystems.map((s) => s.name)),
       requireApproval: config.recovery.require_approval,
     };
-    this.limits = { ...config.recovery, max_consecutive_failures: config.max_consecutive_failures };
+    this.recording = { config, decideOpts, store, pipeline, maintenance };
+    this.records = new Records(store, clock, hooks);
+    this.floorSet = new Floors(pipeline, store, clock, logger);
+    const limits = { ...config.recovery, max_consecutive_failures: config.max_consecutive_failures };
+    this.gates = new Gates(store, limits, (sub) => this.outcomeChanged(sub));
+    this.exhaustion = new Exhaustion(store, config.max_consecutive_failures);
+    this.slots = new Semaphore(() => this.config.recovery.max_concurrent_handlers);
   }
 
-  /** After a restart: what was mid-execution is never re-run blindly; floors of still-firing alerts return. */
+  /** Circuit breakers currently open, by "subsystem|action". */
+  get openCircuits(): ReadonlySet<string> {
+    return this.gates.openCircuits;
+  }
+
+  /** After a restart, before anything is served: floors owed come back; what was running is never re-run blindly. */
   recover(): void {
-    const now = this.clock();
-    for (const r of this.store.byState(['running'])) {
-      if (protective(r)) {
-        this.recoverProtective(r, now);
-        continue;
-      }
-      this.store.update(r.id, {
-        state: 'pending_approval',
-        reason: `${r.reason}; interrupted by a restart while executing: approve to run it again`,
-        expires_at: now + this.config.recovery.approval_ttl_sec * 1000,
-        updated_at: now,
-      });
-      this.hooks.outcome(r.action, r.subsystem, 'interrupted');
-      this.logger.warn({ id: r.id, action: r.action, subsystem: r.subsystem }, 'action interrupted by restart; waiting for approval');
-    }
-    // A failed protective action imposed its floor too: fail closed until the alert resolves.
-    for (const r of this.store.byState(['succeeded', 'verifying', 'failed'])) {
-      const floor = protective(r);
-      if (floor && r.floor_cleared_at == null && !this.store.isResolved(r.fingerprint, r.starts_at)) this.impose(r);
-    }
-    this.hooks.changed();
-  }
-
-  /**
-   * Fail closed across a crash: a protective action interrupted mid-way has its floor re-imposed
-   * now (before anything is served) and runs again — floors and pause/exit handlers are safe to
-   * repeat. If its alert resolved meanwhile, it is cancelled instead.
-   */
-  private recoverProtective(r: ActionRecord, now: number): void {
-    if (this.store.isResolved(r.fingerprint, r.starts_at)) {
-      this.store.update(r.id, {
-        state: 'cancelled',
-        outcome: 'cancelled',
-        reason: `${r.reason}; interrupted by a restart, alert resolved meanwhile`,
-        updated_at: now,
-        finished_at: now,
-      });
-      this.hooks.outcome(r.action, r.subsystem, 'cancelled');
-      return;
-    }
-    this.impose(r);
-    this.store.update(r.id, {
-      state: 'recorded',
-      approved: true,
-      reason: `${r.reason}; interrupted by a restart: protective, floor re-imposed and re-applied`,
-      updated_at: now,
+    recoverAfterCrash({
+      store: this.store,
+      records: this.records,
+      floors: this.floorSet,
+      clock: this.clock,
+      logger: this.logger,
+      approvalTtlSec: this.config.recovery.approval_ttl_sec,
     });
-    this.hooks.outcome(r.action, r.subsystem, 'interrupted');
-    this.logger.warn(
-      { id: r.id, action: r.action, subsystem: r.subsystem },
-      'protective action interrupted by restart; floor re-imposed, running it again',
-    );
+    this.hooks.changed();
   }
 
   /** Records every alert of a delivery in one transaction, then acts on it. Throws if it could not record (→ 5xx). */
@@ -173,269 +131,86 @@ export class RecoveryExecutor {
   /** Records a delivery's alerts (in the caller's transaction, if there is one); duplicates are counted. */
   record(alerts: AlertIn[]): Recorded {
     const now = this.clock();
-    const recs = this.resolvedFirst(
-      alerts.map((a) => this.toRecord(a, now)),
-      now,
-    );
-    const { inserted, duplicates } = this.store.insertMany(recs);
+    const { inserted, duplicates } = this.store.insertMany(recordsOf(this.recording, alerts, now));
     return { received: alerts.length, inserted, duplicates, now };
   }
 
-  /** What a recorded delivery sets off, once it is durable: dry-run outcomes, resolved alerts, the worker. */
-  afterRecord({ received, inserted, duplicates, now }: Recorded): IntakeResult {
+  /** What a recorded delivery sets off, once it is durable: floors, dry-run outcomes, resolved alerts, the worker. */
+  afterRecord({ received, inserted, duplicates }: Recorded): IntakeResult {
     for (const r of inserted) {
       if (r.state === 'dry_run') this.hooks.outcome(r.action, r.subsystem, 'dry_run');
       if (r.state === 'cancelled') this.hooks.outcome(r.action, r.subsystem, 'cancelled'); // its resolve came first
-      if (r.status === 'resolved') this.onResolved(r, now);
+      if (r.state !== 'resolved' && r.floor_at != null) this.floorSet.impose(r);
+      if (r.status === 'resolved') this.onResolved(r);
       this.logger.info(
         { id: r.id, alertname: r.alertname, status: r.status, state: r.state, action: r.action, subsystem: r.subsystem, reason: r.reason },
         'alert recorded',
       );
     }
     // Record-only and duplicate deliveries change no gauge: keep the intake path lean.
-    if (inserted.some((r) => r.state !== 'ignored')) this.hooks.changed();
+    if (inserted.some((r) => r.state !== 'ignored' || r.floor_at != null)) this.hooks.changed();
     if (inserted.some((r) => r.state === 'recorded')) this.kick();
     return { received, recorded: inserted.length, deduplicated: duplicates };
   }
 
-  private toRecord(a: AlertIn, now: number): JournalRecord {
-    const base = {
-      id: randomUUID(),
-      dedup_key: `${a.fingerprint}|${a.startsAt}|${a.status}`,
-      alertname: a.labels.alertname ?? '',
-      fingerprint: a.fingerprint,
-      starts_at: a.startsAt,
-      status: a.status,
-      labels: a.labels,
-      not_before: null,
-      expires_at: null,
-      verify_at: null,
-      before_status: null,
-      approved: false,
-      created_at: now,
-      updated_at: now,
-      started_at: null,
-      finished_at: null,
-      outcome: null,
-      detail: null,
-    };
-    // Another host's alert (fleet mode): recorded, never executed, never floored.
-    const foreign = foreignReason(a.labels, this.config.instance);
-    if (foreign)
-      return { ...base, subsystem: a.labels.subsystem ?? null, action: null, issue_severity: null, state: 'ignored', reason: foreign };
-    if (a.status === 'resolved') {
-      return {
-        ...base,
-        status: a.status,
-        subsystem: a.labels.subsystem ?? null,
-        action: null,
-        issue_severity: null,
-        state: 'resolved',
-        reason: 'alert resolved: never a remediation',
-      };
-    }
-    const d = decide(a, this.decideOpts);
-    if (d.kind === 'record')
-      return { ...base, subsystem: d.subsystem, action: null, issue_severity: null, state: 'ignored', reason: d.reason };
-    const skip = this.skipReason(d.subsystem, d.action, a.fingerprint);
-    if (skip)
-      return { ...base, subsystem: d.subsystem, action: d.action, issue_severity: d.issue_severity, state: 'ignored', reason: skip };
-    const rc = this.config.recovery;
-    const dry = rc.dry_run || rc.dry_run_actions.includes(d.action);
-    const before = this.pipeline.state.get(d.subsystem)?.result.health.status ?? null;
-    let state: ActionState = 'recorded';
-    let reason = `${d.issue_severity} issue on ${d.subsystem} → ${d.action} (auto ${d.can_auto_execute})`;
-    let expires_at: number | null = null;
-    if (dry) {
-      state = 'dry_run';
-      reason += '; dry run: decided and recorded, nothing done';
-    } else if (d.requires_approval) {
-      state = 'pending_approval';
-      reason += '; requires approval';
-      expires_at = now + rc.approval_ttl_sec * 1000;
-    }
-    return {
-      ...base,
-      status: a.status,
-      subsystem: d.subsystem,
-      action: d.action,
-      issue_severity: d.issue_severity,
-      state,
-      reason,
-      expires_at,
-      before_status: before,
-    };
-  }
-
-  /**
-   * Why a firing alert must not act: a maintenance window, or the same (subsystem, action) already
-   * handled in this unhealthy episode by another alert — the local path and Alertmanager (and both
-   * members of an HA pair) run an action once per episode between them.
-   */
-  private skipReason(subsystem: string, action: RecoveryAction, fingerprint: string): string | null {
-    const w = this.maintenance?.active(subsystem);
-    if (w)
-      return `maintenance window for ${w.subsystem ?? 'all subsystems'} until ${new Date(w.until).toISOString()} (${w.reason}): recorded, nothing run`;
-    const episode = this.pipeline.state.get(subsystem)?.lastEpisodeStart ?? null;
-    if (episode === null) return null;
-    const done = this.store.handledSince(subsystem, action, episode);
-    if (done && done.fingerprint !== fingerprint)
-      return `${action} for ${subsystem} already handled in this episode by ${done.id} (${done.alertname}): recorded, nothing run`;
-    return null;
-  }
-
-  /**
-   * Whether automatic recovery of `subsystem` is used up since `episodeStart`: its verified
-   * action failed max_consecutive_failures times in a row, or a breaker of it is open.
-   */
+  /** Why `subsystem`'s automatic recovery is used up since `episodeStart` (verified failures only), or null. */
   exhausted(subsystem: string, episodeStart: number): string | null {
-    const memo = this.exhaustedMemo.get(subsystem);
-    if (memo && memo.since === episodeStart) return memo.reason;
-    let reason: string | null = null;
-    const now = this.clock();
-    for (const key of [...this.openCircuits]) {
-      if (!key.startsWith(`${subsystem}|`)) continue;
-      const action = key.slice(subsystem.length + 1);
-      // A breaker closes with its window, whether or not another run of that action was ever admitted:
-      // a breaker of an earlier episode must not escalate this one.
-      const started = this.store.startedSince(subsystem, action, now - this.limits.breaker_window_sec * 1000).length;
-      if (breakerOpen(started, this.limits)) reason = `circuit breaker open for ${action}`;
-      else this.openCircuits.delete(key);
-    }
-    const max = this.limits.max_consecutive_failures;
-    for (const action of VERIFIED_ACTIONS) {
-      if (reason) break;
-      const recent = this.store.lastFinished(subsystem, action, max).filter((r) => (r.finished_at ?? 0) >= episodeStart);
-      if (recent.length >= max && recent.every((r) => r.state === 'failed'))
-        reason = `${max} ${action} attempts in a row verified as failed`;
-    }
-    this.exhaustedMemo.set(subsystem, { reason, since: episodeStart });
-    return reason;
-  }
-
-  /**
-   * A firing that arrives after its own resolve (same fingerprint + startsAt; Alertmanager HA or
-   * retries can reorder them) must not act: its floor would never lift.
-   */
-  private resolvedFirst(recs: JournalRecord[], now: number): JournalRecord[] {
-    const inDelivery = new Set(recs.filter((r) => r.status === 'resolved').map((r) => `${r.fingerprint}|${r.starts_at}`));
-    return recs.map((r) => {
-      if (!isAct(r) || TERMINAL.includes(r.state)) return r;
-      if (!inDelivery.has(`${r.fingerprint}|${r.starts_at}`) && !this.store.isResolved(r.fingerprint, r.starts_at)) return r;
-      return {
-        ...r,
-        state: 'cancelled',
-        outcome: 'cancelled',
-        expires_at: null,
-        finished_at: now,
-        reason: `${r.reason}; the alert had already resolved: not executed`,
-      };
-    });
+    return this.exhaustion.exhausted(subsystem, episodeStart);
   }
 
   /** A resolved alert never remediates; it cancels what has not run and lifts the floor its firing imposed. */
-  private onResolved(resolved: JournalRecord, now: number): void {
+  private onResolved(resolved: JournalRecord): void {
     const notes: string[] = [];
     for (const f of this.store.firingOf(resolved.fingerprint, resolved.starts_at)) {
-      if (f.state === 'recorded' || f.state === 'pending_approval') {
-        this.store.update(f.id, {
-          state: 'cancelled',
-          reason: `${f.reason}; alert resolved before execution`,
-          updated_at: now,
-          finished_at: now,
-        });
-        this.hooks.outcome(f.action, f.subsystem, 'cancelled');
+      if (isAct(f) && (f.state === 'recorded' || f.state === 'pending_approval')) {
+        this.records.transition(f, 'cancelled', 'alert resolved before execution');
         notes.push(`cancelled ${f.action}`);
       }
-      const floor = f.action ? ACTIONS[f.action].policy_floor : undefined;
-      if (floor && this.config.recovery.lift_on_resolve && ['succeeded', 'verifying', 'running', 'failed'].includes(f.state)) {
-        this.liftFloor(floorKey(f));
-        notes.push(`lifted the ${floor} floor of ${f.action}`);
-      }
     }
-    if (notes.length) this.store.update(resolved.id, { detail: notes.join('; '), updated_at: now });
+    if (this.config.recovery.lift_on_resolve) {
+      const lifted = this.floorSet.lift(resolved);
+      if (lifted) notes.push(`lifted the ${lifted} floor`);
+    }
+    if (notes.length) this.records.annotate(resolved, { detail: notes.join('; ') });
   }
 
+  /** An operator approves a waiting action: it runs (its floor goes in now, if it has one). */
   approve(id: string, reason: string): JournalRecord | { error: string; status: number } {
     const r = this.store.get(id);
     if (!r) return { error: 'no such action', status: 404 };
-    if (r.state !== 'pending_approval') return { error: `action is ${r.state}, not pending_approval`, status: 409 };
-    const now = this.clock();
-    this.store.update(id, {
-      state: 'recorded',
-      approved: true,
-      not_before: null,
-      reason: `${r.reason}; approved: ${reason}`,
-      updated_at: now,
-    });
+    if (!isAct(r) || r.state !== 'pending_approval') return { error: `action is ${r.state}, not pending_approval`, status: 409 };
+    const floor = protectiveFloor(r.action) ? { floor_at: r.floor_at ?? this.clock() } : {};
+    const next = this.records.transition(r, 'recorded', `approved: ${reason}`, { approved: true, not_before: null, ...floor });
+    if (next.floor_at != null) this.floorSet.impose(next);
     this.logger.warn({ id, action: r.action, subsystem: r.subsystem, reason }, 'recovery action approved');
     this.hooks.changed();
     this.kick();
-    return this.reread(id);
+    return next;
   }
 
+  /** An operator rejects a waiting action: it never runs. */
   reject(id: string, reason: string): JournalRecord | { error: string; status: number } {
     const r = this.store.get(id);
     if (!r) return { error: 'no such action', status: 404 };
-    if (r.state !== 'pending_approval') return { error: `action is ${r.state}, not pending_approval`, status: 409 };
-    const now = this.clock();
-    this.store.update(id, {
-      state: 'rejected',
-      outcome: 'rejected',
-      reason: `${r.reason}; rejected: ${reason}`,
-      updated_at: now,
-      finished_at: now,
-    });
-    this.hooks.outcome(r.action, r.subsystem, 'rejected');
+    if (!isAct(r) || r.state !== 'pending_approval') return { error: `action is ${r.state}, not pending_approval`, status: 409 };
+    const next = this.records.transition(r, 'rejected', `rejected: ${reason}`);
     this.logger.warn({ id, action: r.action, subsystem: r.subsystem, reason }, 'recovery action rejected');
     this.hooks.changed();
-    return this.reread(id);
+    return next;
   }
 
   pending(limit = 100, offset = 0): ActionRecord[] {
     return this.store.pendingPage(limit, offset);
   }
 
-  /** Imposes the policy floor of a protective action (others have none), remembering which action it is. */
-  private impose(r: ActionRecord): void {
-    const key = floorKey(r);
-    const policy = protective(r);
-    if (!policy) return;
-    this.floorsBy.set(key, { key, id: r.id, action: r.action, subsystem: r.subsystem, policy, alertname: r.alertname });
-    this.pipeline.setFloor(key, policy, `${r.action} for ${r.subsystem} (${r.alertname})`);
-  }
-
-  private liftFloor(key: string): void {
-    this.floorsBy.delete(key);
-    this.pipeline.clearFloor(key);
-  }
-
   /** Recovery floors in force now, with the action that imposed each. */
   floors(): RecoveryFloor[] {
-    return [...this.floorsBy.values()];
+    return this.floorSet.list();
   }
 
-  /**
-   * An operator lifts a recovery floor (by its key or the id of the action that imposed it): a
-   * stuck floor needs no restart, and it stays lifted across one. Returns the floors lifted.
-   */
+  /** An operator lifts a recovery floor (by key or action id; null: all); it stays lifted across a restart. */
   clearFloors(keyOrId: string | null, reason: string): RecoveryFloor[] {
-    const now = this.clock();
-    const lifted = this.floors().filter((f) => keyOrId === null || f.key === keyOrId || f.id === keyOrId);
-    for (const f of lifted) {
-      this.liftFloor(f.key);
-      const r = this.store.get(f.id);
-      for (const x of r ? this.store.firingOf(r.fingerprint, r.starts_at) : []) {
-        if (protective(x))
-          this.store.update(x.id, {
-            floor_cleared_at: now,
-            detail: `${x.detail ?? ''}; floor lifted by operator: ${reason}`,
-            updated_at: now,
-          });
-      }
-      this.logger.warn({ key: f.key, action: f.action, subsystem: f.subsystem, reason }, 'recovery floor lifted by operator');
-    }
-    return lifted;
+    return this.floorSet.clear(keyOrId, reason);
   }
 
   /** A maintenance window started, ended or expired: release what it no longer covers, then act. */
@@ -444,7 +219,7 @@ export class RecoveryExecutor {
       const r = this.store.get(id);
       if (r && r.state === 'recorded' && r.subsystem && this.maintenance?.active(r.subsystem)) continue;
       this.held.delete(id);
-      if (r && r.state === 'recorded') this.store.update(id, { not_before: notBefore, updated_at: this.clock() });
+      if (r && isAct(r) && r.state === 'recorded') this.records.defer(r, notBefore, null);
     }
     this.kick();
   }
@@ -476,6 +251,11 @@ export class RecoveryExecutor {
     await this.idle();
   }
 
+  /** Remediation handlers running now and actions waiting for a handler slot. */
+  handlers(): { running: number; waiting: number } {
+    return this.slots.usage();
+  }
+
   /** One pass at a time; a pass asked for meanwhile runs right after. */
   private async tick(): Promise<void> {
     if (this.running) {
@@ -504,54 +284,26 @@ export class RecoveryExecutor {
     this.inflight.add(p);
   }
 
-  /** Handlers running now and actions waiting for a handler slot. */
-  handlers(): { running: number; waiting: number } {
-    return { running: this.handlersRunning, waiting: this.slotWaiters.length };
-  }
-
-  /** A slot among recovery.max_concurrent_handlers; floors never wait for one. */
-  private async slot(): Promise<() => void> {
-    if (this.handlersRunning >= this.config.recovery.max_concurrent_handlers) await new Promise<void>((r) => this.slotWaiters.push(r));
-    else this.handlersRunning++;
-    return () => {
-      const next = this.slotWaiters.shift();
-      if (next)
-        next(); // the slot passes straight to the next waiter
-      else this.handlersRunning--;
-    };
-  }
-
   /**
-   * Expiries, due verifications and admissions, a slice (one transaction) per event-loop turn so a
+   * Expiries, admissions and due verifications, a slice (one transaction) per event-loop turn so a
    * storm never holds the loop; what is admitted is started, not awaited. Each (subsystem, lane)
    * runs one action at a time.
    */
   private async pass(): Promise<void> {
     const now = this.clock();
-    const turn = () => new Promise<void>((r) => setImmediate(r));
     while (this.store.inTransaction(() => this.expireSlice(now)) === SLICE) await turn();
     const busy = new Set(this.store.byState(['running', 'verifying']).map(laneOf));
-    const cache = new Map<string, Gates>();
+    const gates = this.gates.pass(now);
     // Rows skipped (their lane is busy) stay due; the others leave the due set as they are decided.
     for (let skipped = 0; ; await turn()) {
       const rows = this.store.dueRecorded(now, SLICE, skipped);
-      const admitted = this.store.inTransaction(() => {
-        const out: ActionRecord[] = [];
+      const admitted: ActionRecord[] = [];
+      this.store.inTransaction(() => {
         for (const r of rows) {
-          const lane = laneOf(r);
-          const window = busy.has(lane) || r.approved ? undefined : this.maintenance?.active(r.subsystem);
-          if (busy.has(lane)) skipped++;
-          else if (window) {
-            // Held until the window ends: due again exactly then (not before, so the worker does not spin);
-            // released() restores it if the window is ended early.
-            if (!this.held.has(r.id)) this.held.set(r.id, r.not_before);
-            this.store.update(r.id, { not_before: window.until, updated_at: now });
-          } else if (r.approved || this.admit(r, now, cache)) {
-            busy.add(lane);
-            out.push(r);
-          } // else: to approval or not_before set — either way no longer due
+          const verdict = this.admitOne(r, busy, gates, now);
+          if (verdict === 'run') admitted.push(r);
+          else if (verdict === 'busy') skipped++;
         }
-        return out;
       });
       for (const r of admitted) this.launch(this.execute(r));
       if (rows.length < SLICE) break;
@@ -564,72 +316,42 @@ export class RecoveryExecutor {
     this.hooks.changed();
   }
 
+  /**
+   * One due record: its lane busy (stays due), held by a maintenance window (due again when it ends),
+   * or through the gates (approved ones skip them): run, or decided (deferred, or to approval).
+   */
+  private admitOne(r: ActionRecord, busy: Set<string>, gates: GatePass, now: number): 'run' | 'busy' | 'decided' {
+    const lane = laneOf(r);
+    if (busy.has(lane)) return 'busy';
+    const window = r.approved ? undefined : this.maintenance?.active(r.subsystem);
+    if (window) {
+      // Due again exactly when the window ends (not before, so the worker does not spin); maintenanceChanged() restores it.
+      if (!this.held.has(r.id)) this.held.set(r.id, r.not_before);
+      this.records.defer(r, window.until, `held by a maintenance window until ${new Date(window.until).toISOString()}`);
+      return 'decided';
+    }
+    if (!r.approved) {
+      const { verdict, firstRefusal } = gates.check(r);
+      if (verdict.kind === 'defer') {
+        if (r.not_before !== verdict.until) this.records.defer(r, verdict.until, verdict.why);
+        return 'decided';
+      }
+      if (verdict.kind === 'approval') {
+        this.records.transition(r, 'pending_approval', verdict.why, { expires_at: now + this.config.recovery.approval_ttl_sec * 1000 });
+        // One log line per (subsystem, action) and pass: a storm must not become a log storm.
+        if (firstRefusal) this.logger.error({ id: r.id, action: r.action, subsystem: r.subsystem }, verdict.why);
+        return 'decided';
+      }
+    }
+    busy.add(lane);
+    return 'run';
+  }
+
   /** Expires due approvals, at most a slice; returns how many. */
   private expireSlice(now: number): number {
     const due = this.store.due('pending_approval', now, SLICE);
-    for (const r of due) {
-      this.store.update(r.id, {
-        state: 'expired',
-        outcome: 'expired',
-        reason: `${r.reason}; approval expired`,
-        updated_at: now,
-        finished_at: now,
-      });
-      this.hooks.outcome(r.action, r.subsystem, 'expired');
-    }
+    for (const r of due) this.records.transition(r, 'expired', 'approval expired');
     return due.length;
-  }
-
-  /** The journal lookups of the gates, once per (subsystem, action) per pass. */
-  private gates(sub: string, action: string, now: number, cache: Map<string, Gates>): Gates {
-    const key = `${sub}|${action}`;
-    let g = cache.get(key);
-    if (!g) {
-      g = {
-        inWindow: this.store.startedSince(sub, action, now - this.limits.breaker_window_sec * 1000),
-        finished: this.store.lastFinished(sub, action, this.limits.max_consecutive_failures + 1),
-      };
-      cache.set(key, g);
-    }
-    return g;
-  }
-
-  /** Safety gates for an unapproved action: breaker, escalation, cooldown/backoff. */
-  private admit(r: ActionRecord, now: number, cache: Map<string, Gates>): boolean {
-    const sub = r.subsystem;
-    const action = r.action;
-    const key = `${sub}|${action}`;
-    const gates = this.gates(sub, action, now, cache);
-    const { inWindow, finished } = gates;
-    const failures = consecutiveFailures(finished, now, this.limits.backoff_reset_sec);
-    const toApproval = (why: string) => {
-      this.store.update(r.id, {
-        state: 'pending_approval',
-        reason: `${r.reason}; ${why}`,
-        expires_at: now + this.config.recovery.approval_ttl_sec * 1000,
-        updated_at: now,
-      });
-      // One log line per (subsystem, action) and pass: a storm must not become a log storm.
-      if (!gates.logged) this.logger.error({ id: r.id, action, subsystem: sub }, why);
-      gates.logged = true;
-      return false;
-    };
-    if (breakerOpen(inWindow.length, this.limits)) {
-      if (!this.openCircuits.has(key)) this.outcomeChanged(sub);
-      this.openCircuits.add(key);
-      return toApproval(`circuit open: ${inWindow.length} executions in ${this.limits.breaker_window_sec}s; needs approval`);
-    }
-    if (this.openCircuits.delete(key)) this.outcomeChanged(sub);
-    if (ACTIONS[action].retry_with_backoff && failures >= this.limits.max_consecutive_failures) {
-      return toApproval(`escalated: ${failures} restarts in a row did not help; needs approval`);
-    }
-    const last = inWindow.length ? inWindow[inWindow.length - 1].started_at : (finished[0]?.started_at ?? null);
-    const at = notBefore(action, last, finished[0]?.finished_at ?? null, failures, this.limits);
-    if (at > now) {
-      this.store.update(r.id, { not_before: at, updated_at: now });
-      return false;
-    }
-    return true;
   }
 
   private ctx(r: ActionRecord): ActionContext {
@@ -644,12 +366,10 @@ export class RecoveryExecutor {
     };
   }
 
-  private async execute(r: ActionRecord): Promise<void> {
-    const started = this.clock();
-    const t0 = performance.now();
+  private async execute(admitted: ActionRecord): Promise<void> {
+    const prior = await this.settlePriorHandler(admitted);
     // Durable before the effect: after a crash this action is known to have started.
-    this.store.update(r.id, { state: 'running', started_at: started, updated_at: started });
-    const action = r.action;
+    const r = this.records.transition(admitted, 'running', prior ?? '');
     const ctx = this.ctx(r);
     let result: EffectResult;
     try {
@@ -657,42 +377,49 @@ export class RecoveryExecutor {
     } catch (err) {
       result = { ok: false, detail: `effect failed: ${(err as Error).message}` };
     }
-    const now = this.clock();
-    const duration = (performance.now() - t0) / 1000;
-    if (!result.ok) {
-      this.finish(r, 'failed', result.detail, now, duration);
-      return;
-    }
-    if (this.verifier.needsRecheck(action, ctx.subsystem)) {
-      this.store.update(r.id, {
-        state: 'verifying',
-        verify_at: now + this.config.recovery.settle_sec * 1000,
-        detail: result.detail,
-        updated_at: now,
-      });
-      this.logger.info(
-        { id: r.id, action, subsystem: ctx.subsystem, detail: result.detail },
-        `executed ${action}; verifying after ${this.config.recovery.settle_sec}s`,
-      );
-      const verifying = this.config.recovery.settle_sec === 0 ? this.store.get(r.id) : null;
-      if (verifying && isAct(verifying)) await this.verify(verifying);
-      return;
-    }
-    this.finish(r, 'succeeded', result.detail, now, duration);
+    if (!result.ok) return this.finish(r, 'failed', result.detail);
+    if (!this.verifier.needsRecheck(r.action, r.subsystem)) return this.finish(r, 'succeeded', result.detail);
+    const settle = this.config.recovery.settle_sec;
+    const verifying = this.records.transition(r, 'verifying', `executed; verifying after ${settle}s`, {
+      verify_at: this.clock() + settle * 1000,
+      detail: result.detail,
+    });
+    this.logger.info(
+      { id: r.id, action: r.action, subsystem: r.subsystem, detail: result.detail },
+      `executed ${r.action}; verifying after ${settle}s`,
+    );
+    if (settle === 0) await this.verify(verifying);
+  }
+
+  /**
+   * A re-run after a crash: the old handler's process group may still be running. Wait for it (up to
+   * the handler's timeout from when it started), or end it; never two copies at once.
+   */
+  private async settlePriorHandler(r: ActionRecord): Promise<string | null> {
+    if (r.handler_pgid == null) return null;
+    const h = findHandler(this.config.recovery.handlers, r.action, r.subsystem);
+    const deadline = (r.started_at ?? this.clock()) + (h?.timeout_sec ?? 30) * 1000;
+    const what = await settleGroup(r.handler_pgid, r.handler_start ?? null, deadline, this.clock);
+    if (what === 'gone') return null;
+    this.logger.warn({ id: r.id, pgid: r.handler_pgid, what }, 'the interrupted handler was still running');
+    return what === 'finished'
+      ? 'waited for the interrupted handler to finish'
+      : 'ended the interrupted handler, still running past its timeout';
   }
 
   private async effect(ctx: ActionContext, r: ActionRecord): Promise<EffectResult> {
     const info = ACTIONS[ctx.action];
     const notes: string[] = [];
     if (info.policy_floor) {
-      this.impose(r);
+      this.floorSet.impose(r);
       notes.push(`policy floor ${info.policy_floor}`);
     }
     const handler = findHandler(this.config.recovery.handlers, ctx.action, ctx.subsystem);
     if (handler) {
-      const release = await this.slot();
+      // Protective handlers (what pauses bots that do not read /policy) never wait behind restarts.
+      const release = info.policy_floor ? () => undefined : await this.slots.acquire();
       try {
-        const res = await runHandler(handler, ctx);
+        const res = await runHandler(handler, ctx, { onSpawn: (pid) => this.noteHandler(r, pid) });
         return { ok: res.ok, detail: [...notes, res.detail].join('; ') };
       } finally {
         release();
@@ -702,26 +429,20 @@ export class RecoveryExecutor {
     return { ok: true, detail: notes.join('; ') };
   }
 
-  /** A record just updated by id: it exists (the caller read it in the same turn). */
-  private reread(id: string): JournalRecord {
-    const r = this.store.get(id);
-    if (!r) throw new Error(`recovery record ${id} vanished from the journal`);
-    return r;
+  /** The handler's process group, durable at once: a restart finds it again. */
+  private noteHandler(r: ActionRecord, pid: number): void {
+    this.store.update(r.id, { handler_pgid: pid, handler_start: startTicks(pid) });
   }
 
   private async verify(r: ActionRecord): Promise<void> {
     const after = await this.pipeline.recheck(r.subsystem);
-    const now = this.clock();
-    const ok = after !== null && this.verifier.improved(r.before_status as HealthStatus | null, after);
-    const detail = `${r.detail ?? ''}; verify: ${r.before_status ?? '?'} → ${after ?? 'not checked'}`;
-    this.finish(r, ok ? 'succeeded' : 'failed', detail, now, r.started_at ? (now - r.started_at) / 1000 : undefined);
+    const { ok, note } = this.verifier.judge(r.before_status as Parameters<Verifier['judge']>[0], after);
+    this.finish(r, ok ? 'succeeded' : 'failed', `${r.detail ?? ''}; ${note}`);
   }
 
-  private finish(r: ActionRecord, state: 'succeeded' | 'failed', detail: string, now: number, duration?: number): void {
-    this.store.update(r.id, { state, outcome: state === 'succeeded' ? 'success' : 'failure', detail, finished_at: now, updated_at: now });
-    if (state === 'failed' && ACTIONS[r.action].retry_with_backoff && !this.store.isResolved(r.fingerprint, r.starts_at))
-      this.retry(r, now);
-    this.hooks.outcome(r.action, r.subsystem, state === 'succeeded' ? 'success' : 'failure', duration);
+  private finish(r: ActionRecord, state: 'succeeded' | 'failed', detail: string): void {
+    this.records.transition(r, state, '', { detail });
+    if (state === 'failed' && ACTIONS[r.action].retry_with_backoff && !this.store.isResolved(r.fingerprint, r.starts_at)) this.retry(r);
     this.outcomeChanged(r.subsystem);
     const log = state === 'succeeded' ? this.logger.info.bind(this.logger) : this.logger.error.bind(this.logger);
     log({ id: r.id, action: r.action, subsystem: r.subsystem, detail }, `recovery ${r.action} for ${r.subsystem}: ${state}`);
@@ -729,7 +450,7 @@ export class RecoveryExecutor {
 
   /** A recovery outcome may exhaust (or refresh) a subsystem's recovery: the pipeline re-evaluates at once. */
   private outcomeChanged(subsystem: string): void {
-    this.exhaustedMemo.delete(subsystem);
+    this.exhaustion.forget(subsystem);
     void this.pipeline.reevaluate().catch((err) => this.logger.error({ err }, 're-evaluation after a recovery outcome failed'));
   }
 
@@ -737,7 +458,8 @@ export class RecoveryExecutor {
    * A still-firing alert is delivered once, so a restart that did not help is retried here:
    * the next attempt passes the same gates (backoff from this failure, escalation, breaker).
    */
-  private retry(r: ActionRecord, now: number): void {
+  private retry(r: ActionRecord): void {
+    const now = this.clock();
     const attempt = Number(/#(\d+)$/.exec(r.dedup_key)?.[1] ?? 1) + 1;
     const base = r.dedup_key.replace(/#\d+$/, '');
     this.store.insertMany([
@@ -757,6 +479,8 @@ export class RecoveryExecutor {
         finished_at: null,
         outcome: null,
         detail: null,
+        handler_pgid: null,
+        handler_start: null,
       },
     ]);
   }
@@ -773,10 +497,4 @@ export class RecoveryExecutor {
     );
     this.timer.unref();
   }
-}
-
-interface Gates {
-  inWindow: ActionRecord[];
-  finished: ActionRecord[];
-  logged?: boolean;
 }

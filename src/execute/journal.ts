@@ -48,6 +48,11 @@ interface RecordBase {
   detail: string | null;
   /** When an operator lifted the policy floor this action imposed (it is not re-imposed after a restart). */
   floor_cleared_at?: number | null;
+  /** When this record's protective floor went in (ms), or null: what a restart re-imposes. */
+  floor_at?: number | null;
+  /** The process group of the exec handler running this action, and its start (ticks since boot): found again after a crash. */
+  handler_pgid?: number | null;
+  handler_start?: number | null;
 }
 
 /** A firing alert that decided an action for a subsystem, whatever became of it since. */
@@ -97,6 +102,8 @@ export interface JournalStore {
   get(id: string): JournalRecord | null;
   byState(states: ActionState[]): ActionRecord[];
   countByState(state: RecordState): number;
+  /** Firing records whose protective floor went in, was not lifted by an operator, and whose alert has not resolved. */
+  floored(): (ActionRecord | IgnoredRecord)[];
   /** Firing records of one alert instance (fingerprint + startsAt). */
   firingOf(fingerprint: string, startsAt: string): (ActionRecord | IgnoredRecord)[];
   /** Executions started since `since` for (subsystem, action). */
@@ -182,12 +189,23 @@ const COLUMNS = [
   'outcome',
   'detail',
   'floor_cleared_at',
+  'floor_at',
+  'handler_pgid',
+  'handler_start',
 ] as const;
 
 type Row = Record<(typeof COLUMNS)[number], unknown>;
 
 function toRow(r: JournalRecord): Row {
-  return { ...r, labels: JSON.stringify(r.labels), approved: r.approved ? 1 : 0, floor_cleared_at: r.floor_cleared_at ?? null } as Row;
+  return {
+    ...r,
+    labels: JSON.stringify(r.labels),
+    approved: r.approved ? 1 : 0,
+    floor_cleared_at: r.floor_cleared_at ?? null,
+    floor_at: r.floor_at ?? null,
+    handler_pgid: r.handler_pgid ?? null,
+    handler_start: r.handler_start ?? null,
+  } as Row;
 }
 
 function fromRow(row: Row): JournalRecord {
@@ -264,7 +282,9 @@ export class SqliteJournal implements JournalStore {
       CREATE INDEX IF NOT EXISTS actions_target ON actions(subsystem, action, started_at);
     `);
     const cols = (this.db.prepare('PRAGMA table_info(actions)').all() as { name: string }[]).map((c) => c.name);
-    if (!cols.includes('floor_cleared_at')) this.db.exec('ALTER TABLE actions ADD COLUMN floor_cleared_at INTEGER');
+    // Columns added since the first release: a journal written by an older selfheal gains them.
+    for (const col of ['floor_cleared_at', 'floor_at', 'handler_pgid', 'handler_start'])
+      if (!cols.includes(col)) this.db.exec(`ALTER TABLE actions ADD COLUMN ${col} INTEGER`);
     // Indexes that match the hot queries, so an alert storm costs O(alerts), not O(alerts × history).
     this.db.exec(`
       -- Partial: an insert or update touches them only for rows in that state (intake stays lean).
@@ -275,6 +295,8 @@ export class SqliteJournal implements JournalStore {
       CREATE INDEX IF NOT EXISTS actions_verify ON actions(verify_at) WHERE state = 'verifying';
       -- Retention walks from the oldest; created_at never changes, so updates never touch this one.
       CREATE INDEX IF NOT EXISTS actions_created ON actions(created_at);
+      -- The floors a restart re-imposes: few rows, read once at start.
+      CREATE INDEX IF NOT EXISTS actions_floored ON actions(created_at) WHERE floor_at IS NOT NULL AND floor_cleared_at IS NULL;
     `);
   }
 
@@ -284,6 +306,11 @@ export class SqliteJournal implements JournalStore {
       insert: this.db.prepare(`INSERT OR IGNORE INTO actions (${COLUMNS.join(',')}) VALUES (${COLUMNS.map((c) => '@' + c).join(',')})`),
       get: this.db.prepare('SELECT * FROM actions WHERE id = ?'),
       firing: this.db.prepare("SELECT * FROM actions WHERE fingerprint = ? AND starts_at = ? AND status = 'firing'"),
+      floored: this.db.prepare(
+        `SELECT * FROM actions a INDEXED BY actions_floored WHERE a.floor_at IS NOT NULL AND a.floor_cleared_at IS NULL AND a.status = 'firing'
+           AND NOT EXISTS (SELECT 1 FROM actions b WHERE b.fingerprint = a.fingerprint AND b.starts_at = a.starts_at AND b.status = 'resolved')
+         ORDER BY a.created_at`,
+      ),
       started: this.db.prepare('SELECT * FROM actions WHERE subsystem = ? AND action = ? AND started_at >= ? ORDER BY started_at'),
       finished: this.db.prepare(
         "SELECT * FROM actions WHERE subsystem = ? AND action = ? AND state IN ('succeeded','failed') ORDER BY finished_at DESC LIMIT ?",
@@ -366,6 +393,10 @@ export class SqliteJournal implements JournalStore {
 
   countByState(state: RecordState): number {
     return (this.stmts.count.get(state) as { n: number }).n;
+  }
+
+  floored(): (ActionRecord | IgnoredRecord)[] {
+    return (this.stmts.floored.all() as Row[]).map(fromRow) as (ActionRecord | IgnoredRecord)[];
   }
 
   firingOf(fingerprint: string, startsAt: string): (ActionRecord | IgnoredRecord)[] {

@@ -7,7 +7,7 @@
 // resolves when the recommendation goes away (which lifts its floor and cancels what has not run).
 import type { Config } from '../config/types';
 import type { Logger } from '../log/logger';
-import type { HealthReport, RecoveryAction } from '../types';
+import { SYSTEM_SUBSYSTEM, type HealthReport, type RecoveryAction } from '../types';
 import type { RecoveryExecutor } from './executor';
 import type { JournalStore } from './journal';
 import type { Pipeline } from './pipeline';
@@ -21,6 +21,8 @@ interface Open {
   action: RecoveryAction;
   severity: string;
   startsAt: string;
+  /** What tripped it, with its figure and threshold where it has them (a CPU or memory issue). */
+  summary?: string;
 }
 
 export class LocalRecovery {
@@ -63,7 +65,7 @@ export class LocalRecovery {
       const key = `${subsystem}|${rec.action}`;
       // A recommendation in a maintenance window is not raised; it will be once the window ends.
       if (this.executor.maintenance?.active(subsystem) && !this.open.has(key)) continue;
-      want.set(key, { subsystem, action: rec.action, severity: rec.issue.severity });
+      want.set(key, { subsystem, action: rec.action, severity: rec.issue.severity, summary: summaryOf(rec.issue) });
     }
     return want;
   }
@@ -106,6 +108,13 @@ export class LocalRecovery {
   }
 }
 
+/** What tripped an issue: a resource issue's figure and threshold, or a subsystem's root cause. */
+function summaryOf(issue: HealthReport['detected_issues'][number]): string | undefined {
+  if (issue.subsystem === SYSTEM_SUBSYSTEM)
+    return [issue.description, ...issue.symptoms.filter((x) => x.startsWith('Threshold'))].join('; ');
+  return issue.root_cause ?? undefined;
+}
+
 /** A local decision as an alert of this host (its `instance`, when set, so it is never foreign here). */
 function toAlert(o: Open, status: 'firing' | 'resolved', instance: string | null): AlertIn {
   const labels: Record<string, string> = {
@@ -118,7 +127,7 @@ function toAlert(o: Open, status: 'firing' | 'resolved', instance: string | null
   return {
     status,
     labels,
-    annotations: {},
+    annotations: o.summary ? { summary: o.summary } : {},
     startsAt: o.startsAt,
     endsAt: '',
     fingerprint: `${LOCAL_PREFIX}${o.subsystem}.${o.action}`,

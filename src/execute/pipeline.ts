@@ -23,8 +23,8 @@ export interface SubsystemStanding {
 export interface Verifier {
   /** Whether success is judged by a re-check (otherwise applying the action is the success). */
   needsRecheck(action: RecoveryAction, subsystem: string): boolean;
-  /** Whether the re-checked status is an improvement on the one before the action. */
-  improved(before: HealthStatus | null, after: HealthStatus): boolean;
+  /** The verdict on a re-check (null: the subsystem could not be checked), and its note for the record. */
+  judge(before: HealthStatus | null, after: HealthStatus | null): { ok: boolean; note: string };
 }
 
 /** The running pipeline as recovery uses it: read a subsystem, hold the policy, verify, follow cycles. */

@@ -1,5 +1,7 @@
 // The guide's _evaluate_safety_policy, exactly, plus the two report flags derived from it.
-import type { DetectedIssue, HealthStatus, SafetyPolicy } from '../types';
+import { impactsTrading, severityForStatus } from '../analyze/issues';
+import { overallStatus } from '../analyze/overall';
+import type { DetectedIssue, HealthStatus, SafetyPolicy, TradingCriticality } from '../types';
 
 /** The guide's `_evaluate_safety_policy`: the policy for an overall status and the issues found. Pure. */
 export function evaluateSafetyPolicy(overall: HealthStatus, issues: Pick<DetectedIssue, 'severity' | 'impacts_trading'>[]): SafetyPolicy {
@@ -19,4 +21,14 @@ export function tradingShouldContinue(policy: SafetyPolicy, issues: Pick<Detecte
 
 export function requiresImmediateAction(overall: HealthStatus, issues: Pick<DetectedIssue, 'severity'>[]): boolean {
   return overall === 'failed' || issues.some((i) => i.severity === 'critical');
+}
+
+/**
+ * The policy one subsystem alone implies at a status (the guide's rules on a report of just it):
+ * what a flapping subsystem's floor holds, so the served policy does not swing with each flap.
+ */
+export function policyForSubsystem(status: HealthStatus, criticality: TradingCriticality): SafetyPolicy {
+  const severity = severityForStatus(status);
+  const issues = severity ? [{ severity, impacts_trading: impactsTrading(criticality, severity) }] : [];
+  return evaluateSafetyPolicy(overallStatus([{ status, criticality }]), issues);
 }

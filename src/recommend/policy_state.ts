@@ -23,6 +23,8 @@ export class PolicyStateMachine {
   private latched = false;
   /** Why emergency_shutdown latched, for the reasons while it holds. */
   private latchedFor = '';
+  /** What moved the served policy to its level, and when: named while the hold-down keeps it there. */
+  private cause: { reasons: string[]; at: number };
   private belowSince: number | null = null;
   /** The strictest target seen while waiting to de-escalate: we step down only to that. */
   private belowMax: SafetyPolicy = 'allow_all';
@@ -37,6 +39,7 @@ export class PolicyStateMachine {
     this.served = initial;
     this.evaluated = initial;
     this.changedAt = clock();
+    this.cause = { reasons: ['selfheal started: a fresh monitor must see health before it allows new positions'], at: this.changedAt };
   }
 
   /** A reloaded `policy.hold_down_sec`: applies to the wait in progress too. */
@@ -69,6 +72,16 @@ export class PolicyStateMachine {
   clearFloor(key: string): PolicyChange | null {
     this.floors.delete(key);
     return this.step();
+  }
+
+  /** Sets a floor without stepping: the caller steps once, with the evaluation it belongs to (`update`). */
+  holdFloor(key: string, policy: SafetyPolicy, reason: string): void {
+    this.floors.set(key, { policy, reason, until: null });
+  }
+
+  /** Removes a floor without stepping (see holdFloor). */
+  dropFloor(key: string): void {
+    this.floors.delete(key);
   }
 
   floorKeys(): string[] {
@@ -109,16 +122,30 @@ export class PolicyStateMachine {
     return times.length ? Math.min(...times) : null;
   }
 
+  /**
+   * Why the served policy is what it is, never empty: the latch, or the hold-down and the cause that
+   * moved it there (while the causes are gone but the wait is not), then every cause in force now.
+   */
   reasons(): string[] {
-    const out = [...this.target().reasons];
+    const { policy: target, reasons } = this.target();
+    const out: string[] = [];
     if (this.latched)
       out.push(`emergency_shutdown latched: POST /policy/reset to release${this.latchedFor ? ` (latched for: ${this.latchedFor})` : ''}`);
-    if (this.belowSince !== null && !this.latched) {
-      out.push(
-        `hold-down: ${this.belowMax} since ${new Date(this.belowSince).toISOString()}, de-escalating at ${new Date(this.belowSince + this.holdDownMs).toISOString()}`,
-      );
-    }
+    else if (policyLevel(this.served) > policyLevel(target)) out.push(this.heldLine(target));
+    out.push(...reasons);
+    if (out.length === 0) out.push(this.served === 'allow_all' ? 'all checks healthy: nothing restricts trading' : this.causeLine());
     return out;
+  }
+
+  /** "held by the hold-down after <cause> at <time>; <target> at <time>". */
+  private heldLine(target: SafetyPolicy): string {
+    const at = this.belowSince === null ? null : this.belowSince + this.holdDownMs;
+    const when = at === null ? `${target} once health holds for ${Math.round(this.holdDownMs / 1000)}s` : `${target} at ${iso(at)}`;
+    return `held at ${this.served} by the hold-down after ${this.causeLine()}; ${when}`;
+  }
+
+  private causeLine(): string {
+    return `${this.cause.reasons.join('; ') || 'an earlier cause'} (since ${iso(this.cause.at)})`;
   }
 
   private target(): { policy: SafetyPolicy; reasons: string[] } {
@@ -165,6 +192,9 @@ export class PolicyStateMachine {
     this.served = to;
     this.changedAt = at;
     this.belowSince = null;
+    // What holds the new level: the reasons given (a step down's first line is the hold-down itself).
+    const holding = reasons[0]?.startsWith('held ') ? reasons.slice(1) : reasons;
+    if (holding.length) this.cause = { reasons: holding, at };
     if (to === 'emergency_shutdown') {
       this.latched = true;
       this.latchedFor = reasons.join('; ').slice(0, 1000);
@@ -172,3 +202,5 @@ export class PolicyStateMachine {
     return { from, to, reasons, at };
   }
 }
+
+const iso = (ms: number): string => new Date(ms).toISOString();

@@ -1,7 +1,17 @@
-// Fail closed across crashes: a latched emergency_shutdown is written down, so a restarted selfheal
-// serves it again until an operator resets it (a crash must not release what only a human may).
+// Operator state survives restarts: a latched emergency_shutdown and an operator's override are
+// written down beside the journal, so a restarted selfheal (SIGTERM or kill -9) serves them again
+// before it is ready (a crash must not release what only a human may).
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { ConfigError } from '../config/load';
+import { SAFETY_POLICIES, type SafetyPolicy } from '../types';
+
+/** Written whole or not at all: a crash mid-write leaves the old file. */
+function writeAtomic(path: string, value: unknown): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(`${path}.tmp`, JSON.stringify(value) + '\n');
+  renameSync(`${path}.tmp`, path);
+}
 
 export interface LatchRecord {
   since: string;
@@ -34,10 +44,54 @@ export class LatchFile {
   }
 
   write(at: number, reasons: string[]): void {
-    if (!this.path) return;
-    mkdirSync(dirname(this.path), { recursive: true });
-    writeFileSync(`${this.path}.tmp`, JSON.stringify({ since: new Date(at).toISOString(), reasons }) + '\n');
-    renameSync(`${this.path}.tmp`, this.path);
+    if (this.path) writeAtomic(this.path, { since: new Date(at).toISOString(), reasons });
+  }
+
+  clear(): void {
+    if (this.path) rmSync(this.path, { force: true });
+  }
+}
+
+/** An operator's override as written down: the policy, why, and until when (ms since the epoch). */
+export interface OverrideRecord {
+  policy: SafetyPolicy;
+  reason: string;
+  until: number;
+}
+
+/** The operator's override, beside the journal (none for an in-memory journal). */
+export class OverrideFile {
+  constructor(readonly path: string | null) {}
+
+  static beside(journalPath: string): OverrideFile {
+    return new OverrideFile(journalPath === ':memory:' ? null : join(dirname(journalPath), 'selfheal_override.json'));
+  }
+
+  /**
+   * The override a previous process left, if any (expired ones included: the caller drops them). A file
+   * that cannot be read as one refuses the start (exit 3): selfheal will not guess what an operator set.
+   */
+  read(): OverrideRecord | null {
+    if (!this.path) return null;
+    let text: string;
+    try {
+      text = readFileSync(this.path, 'utf8');
+    } catch {
+      return null;
+    }
+    let v: Partial<OverrideRecord>;
+    try {
+      v = JSON.parse(text) as Partial<OverrideRecord>;
+    } catch {
+      v = {};
+    }
+    if (!SAFETY_POLICIES.includes(v.policy as SafetyPolicy) || typeof v.until !== 'number' || typeof v.reason !== 'string')
+      throw new ConfigError(`${this.path}: not an operator override (policy, reason, until); fix it or remove it to start without one`);
+    return { policy: v.policy as SafetyPolicy, reason: v.reason, until: v.until };
+  }
+
+  write(o: OverrideRecord): void {
+    if (this.path) writeAtomic(this.path, o);
   }
 
   clear(): void {

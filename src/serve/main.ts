@@ -152,9 +152,12 @@ export async function serveCommand(argv: string[], out: (s: string) => void = (s
     `selfheal listening on ${scheme}://${addr.address}:${addr.port}/`,
   );
   const hold = config.policy.hold_down_sec;
+  const served = svc.policy();
   logger.info(
-    { policy: svc.monitor.policy.policy, hold_down_sec: hold },
-    `Policy starts at no_new_trades and steps down only after health has held for ${hold}s (policy.hold_down_sec): a fresh monitor must see health before it allows new positions`,
+    { policy: served.policy, hold_down_sec: hold, reasons: served.reasons },
+    svc.monitor.policy.isLatched
+      ? `Serving ${served.policy}: latched before this start; it holds until POST /policy/reset`
+      : `Serving ${served.policy}; it steps down only after health has held for ${hold}s (policy.hold_down_sec): a fresh monitor must see health before it allows new positions`,
   );
 
   const onHup = () => void svc.reloader?.();

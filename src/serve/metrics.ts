@@ -194,6 +194,20 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Readings that were no evidence (torn, unparsable, a bad or future date, too large, unreadable, timed out). */
+  readonly evidenceInvalid = new Counter({
+    name: 'selfheal_evidence_invalid_total',
+    help: 'Readings of a subsystem that were no evidence, by reason (torn, bad_date, future, oversize, unreadable, timeout): they age it from its last valid reading, never fail it',
+    labelNames: ['subsystem', 'reason'],
+    registers: [this.registry],
+  });
+  /** Present (1) while a subsystem flaps (its floor holds until it is stable); absent otherwise. */
+  readonly subsystemFlapping = this.g(
+    'selfheal_subsystem_flapping',
+    'Present (1) while the subsystem is flapping (unhealthy episodes keep recurring) and its protective floor holds; absent otherwise',
+    ['subsystem'],
+  );
+
   /** Every known series exists from the first scrape: nothing checked yet means unknown. */
   readonly subsystems: SubsystemFamilies;
 
@@ -289,7 +303,9 @@ export class Metrics {
     const states = Array.from(m.state.values());
     const lastCycleAt = m.lastCycleAt;
     const lastCycleSeconds = m.lastCycleSeconds;
+    this.subsystemFlapping.reset();
     for (const st of states) {
+      if (st.flaps.since !== null) this.subsystemFlapping.set({ subsystem: st.result.health.subsystem }, 1);
       const ev = st.result.outcome.evidence_ms;
       this.subsystems.set(st.result.health.subsystem, {
         status: st.result.health.status,

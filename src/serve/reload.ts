@@ -73,6 +73,8 @@ export function applyLive(running: Config, next: Config): string[] {
   });
   if (!same(running.policy, next.policy)) changed.push('policy');
   running.policy = next.policy;
+  if (!same(running.flapping, next.flapping)) changed.push('flapping');
+  running.flapping = next.flapping;
   // The monitor holds these very objects: updating them in place changes its thresholds and paths.
   const byName = new Map(next.subsystems.map((s) => [s.name, s]));
   for (const sub of running.subsystems) {

@@ -19,8 +19,8 @@ import type { WebConfig } from './web_config';
 import { WebGate } from './web_gate';
 import { CONTENT_TYPE, negotiate, type Want } from './exposition';
 import { encoded, Metrics, type Encoded } from './metrics';
-import { LatchFile } from './latch';
-import { Monitor, type SelfFault, type ServedReport } from '../engine/monitor';
+import { LatchFile, OverrideFile, type OverrideRecord } from './latch';
+import { Monitor, type InvalidEvidence, type SelfFault, type ServedReport } from '../engine/monitor';
 import { policyView, type PolicyView } from '../policy_view';
 
 export interface ServiceDeps {
@@ -95,6 +95,10 @@ export class Service {
   private started = false;
   /** Where a latched emergency_shutdown is written down (fail closed across a crash). */
   private readonly latch: LatchFile;
+  /** Where the operator's override is written down (it survives a restart, with its expiry). */
+  private readonly override: OverrideFile;
+  /** The override a previous process left, applied at start. */
+  private readonly restored: OverrideRecord | null;
   /** The evaluation time of the last `policy` event sent to subscribers. */
   private policyEventAt = '';
   private stopping = false;
@@ -112,6 +116,8 @@ export class Service {
     this.logger = deps.logger;
     this.web = deps.web ? new WebGate(deps.web, this.clock) : null;
     this.latch = LatchFile.beside(config.recovery.journal_path);
+    this.override = OverrideFile.beside(config.recovery.journal_path);
+    this.restored = this.override.read(); // an unreadable one refuses the start here (exit 3), before anything listens
     this.monitor = new Monitor(config, {
       clock: this.clock,
       resources: deps.resources,
@@ -129,6 +135,9 @@ export class Service {
       this.metrics.internalErrors.inc({ kind: f.kind });
       this.metrics.invalidate();
     });
+    this.monitor.on('invalidEvidence', (e: InvalidEvidence) =>
+      this.metrics.evidenceInvalid.inc({ subsystem: e.subsystem, reason: e.reason }),
+    );
     this.app.disable('x-powered-by');
     this.app.set('etag', false);
   }
@@ -372,7 +381,10 @@ export class Service {
       }
       if (!reason) return void res.status(400).json({ error: 'reason: required, a non-empty string' });
       this.logger.warn({ policy, duration_sec: duration, reason, remote: req.socket.remoteAddress }, 'operator override');
-      this.monitor.setFloor('override', policy as SafetyPolicy, `override by operator: ${reason}`, this.clock() + duration * 1000);
+      const until = this.clock() + duration * 1000;
+      // Durable first: an override acknowledged is an override a restart still serves.
+      this.override.write({ policy: policy as SafetyPolicy, reason, until });
+      this.monitor.setFloor('override', policy as SafetyPolicy, `override by operator: ${reason}`, until);
       res.json(this.policy());
     });
     app.post('/-/reload', operator, async (_req, res) => {
@@ -382,6 +394,7 @@ export class Service {
     });
     app.delete('/policy/override', operator, (req, res) => {
       this.logger.warn({ remote: req.socket.remoteAddress }, 'operator override lifted');
+      this.override.clear();
       this.monitor.clearFloor('override');
       res.json(this.policy());
     });
@@ -439,6 +452,7 @@ export class Service {
     });
     this.keepAlive = setInterval(() => this.writeStreams(KEEP_ALIVE), 15_000);
     this.keepAlive.unref();
+    this.restoreOverride();
     const left = this.latch.read();
     if (left) {
       this.logger.error(
@@ -454,6 +468,18 @@ export class Service {
     await this.metrics.render(); // ready means the first cycle is in the metrics too
     this.started = true;
     return server.address() as AddressInfo;
+  }
+
+  /** An override a previous process acknowledged, back before the first cycle is served (unless it expired meanwhile). */
+  private restoreOverride(): void {
+    const o = this.restored;
+    if (!o) return;
+    if (o.until <= this.clock()) return void this.override.clear();
+    this.logger.warn(
+      { policy: o.policy, until: new Date(o.until).toISOString(), reason: o.reason },
+      'operator override restored after a restart',
+    );
+    this.monitor.setFloor('override', o.policy, `override by operator: ${o.reason}`, o.until);
   }
 
   /** Swaps in a new web configuration (reload); TLS on/off needs a restart and is refused before this. */

@@ -1,4 +1,5 @@
 // VERIFY: did the action help? A re-check after the settle time must find the subsystem better.
+// Pure: the executor re-checks and asks here what the result means.
 import { SYSTEM_SUBSYSTEM, type HealthStatus, type RecoveryAction } from '../types';
 import { statusRank } from '../detect/thresholds';
 import { ACTIONS } from '../recommend/actions';
@@ -18,5 +19,11 @@ export function improved(before: HealthStatus | null, after: HealthStatus): bool
   return statusRank(after) < statusRank(before);
 }
 
+/** The verdict on a re-check: succeeded or failed, and the line the record's detail gets. */
+export function judge(before: HealthStatus | null, after: HealthStatus | null): { ok: boolean; note: string } {
+  const ok = after !== null && improved(before, after);
+  return { ok, note: `verify: ${before ?? '?'} → ${after ?? 'not checked'}` };
+}
+
 /** The judgement the executor consults (`execute/pipeline.ts` Verifier; wired in by `serve/receiver.ts`). */
-export const VERIFIER = { needsRecheck, improved } as const;
+export const VERIFIER = { needsRecheck, judge } as const;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { tempDir, writeAged } from '../helpers/fs';
@@ -68,11 +68,21 @@ describe('selfheal check', () => {
     }
   });
   it('failed → exit 2', () => {
-    const { root, cfg } = platform();
-    writeAged(join(root, 'data', 'universe_snapshot.json'), '{broken', 0, Date.now());
+    const { root, cfg } = platform('subsystems:\n  event_executor: { missing_status: failed }\n');
+    rmSync(join(root, 'data', 'event_executor_state.json'));
     const r = run(['check', '--config', cfg]);
     assert.equal(r.code, 2);
     assert.match(r.out, /^SELFHEAL CRITICAL - overall failed, policy emergency_shutdown, 1 failed /);
+  });
+  it('a corrupt file is no evidence: unknown, never failed → overall degraded, exit 1, the error shown', () => {
+    const { root, cfg } = platform();
+    writeAged(join(root, 'data', 'universe_snapshot.json'), '{broken', 0, Date.now());
+    const r = run(['check', '--config', cfg]);
+    assert.equal(r.code, 1, r.out + r.err);
+    assert.match(r.out, /^SELFHEAL WARNING - overall degraded, policy no_new_trades, /);
+    const report = JSON.parse(readFileSync(join(root, 'data', 'self_healing_report.json'), 'utf8'));
+    assert.equal(report.subsystem_health.data_feed.status, 'unknown');
+    assert.match(report.subsystem_health.data_feed.details.error, /corrupt JSON/);
   });
   it('all subsystems disabled → overall unknown → exit 3', () => {
     const { cfg } = platform(`subsystems:\n${BUILTIN_SUBSYSTEMS.map((n) => `  ${n}: { enabled: false }`).join('\n')}\n`);

@@ -109,10 +109,7 @@ describe('selfheal serve: logs, hold-down line, SIGHUP', () => {
     const first = recs().slice(0, 2);
     assert.equal(first[0].level, 'info');
     assert.match(String(first[0].msg), new RegExp(`^selfheal listening on http://127\\.0\\.0\\.1:${port}/$`));
-    assert.match(
-      String(first[1].msg),
-      /^Policy starts at no_new_trades and steps down only after health has held for 7s \(policy\.hold_down_sec\)/,
-    );
+    assert.match(String(first[1].msg), /^Serving no_new_trades; it steps down only after health has held for 7s \(policy\.hold_down_sec\)/);
     await (await fetch(`http://127.0.0.1:${port}/health/force-check`, { method: 'POST' })).arrayBuffer();
     assert.ok(!recs().some((r) => /^Health check complete/.test(String(r.msg))), 'cycles are not logged at info');
 

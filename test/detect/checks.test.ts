@@ -15,8 +15,9 @@ function setup(extra: Record<string, unknown> = {}) {
   const root = tempDir();
   const config = configIn(root, extra);
   const sub = (name: string): SubsystemConfig => config.subsystems.find((s) => s.name === name)!;
-  const check = async (name: string, now = NOW) => (await checkSubsystem(sub(name), clockAt(now))).health;
-  return { root, data: join(root, 'data'), config, sub, check };
+  const result = (name: string, now = NOW) => checkSubsystem(sub(name), clockAt(now), undefined, { maxSkewMs: 30_000 });
+  const check = async (name: string, now = NOW) => (await result(name, now)).health;
+  return { root, data: join(root, 'data'), config, sub, check, result };
 }
 
 describe('data_feed (universe snapshot)', () => {
@@ -56,11 +57,11 @@ describe('data_feed (universe snapshot)', () => {
     writeAged(join(t.data, 'universe_snapshot.json'), '{}', 1);
     assert.equal((await t.check('data_feed')).status, 'critical');
   });
-  it('corrupt JSON → failed with the error in details', async () => {
+  it('corrupt JSON → no evidence: unknown (never failed) with the error in details', async () => {
     const t = setup();
     writeAged(join(t.data, 'universe_snapshot.json'), '{"symbols": [', 1);
     const h = await t.check('data_feed');
-    assert.equal(h.status, 'failed');
+    assert.equal(h.status, 'unknown');
     assert.match(String(h.details.error), /corrupt JSON/);
     assert.equal(h.error_count, 1);
   });
@@ -135,12 +136,22 @@ describe('event_executor (last_cycle_timestamp)', () => {
     writeAged(join(t.data, 'event_executor_state.json'), '{"other": 1}', 0);
     assert.equal((await t.check('event_executor')).status, 'unknown');
   });
-  it('garbage timestamp or corrupt file → failed', async () => {
+  it('garbage timestamp, corrupt file or a date beyond the skew → no evidence (unknown, never failed), by reason', async () => {
     const t = setup();
-    writeAged(join(t.data, 'event_executor_state.json'), '{"last_cycle_timestamp": "yesterday"}', 0);
-    assert.equal((await t.check('event_executor')).status, 'failed');
-    writeAged(join(t.data, 'event_executor_state.json'), '\u0000\u0001garbage', 0);
-    assert.equal((await t.check('event_executor')).status, 'failed');
+    for (const [text, reason] of [
+      ['{"last_cycle_timestamp": "yesterday"}', 'bad_date'],
+      ['\u0000\u0001garbage', 'torn'],
+      ['[1, 2]', 'torn'],
+      [JSON.stringify({ last_cycle_timestamp: '2099-01-01T00:00:00Z' }), 'future'],
+      [JSON.stringify({ last_cycle_timestamp: new Date(NOW + 45_000).toISOString() }), 'future'],
+    ]) {
+      writeAged(join(t.data, 'event_executor_state.json'), text, 0);
+      const r = await t.result('event_executor');
+      assert.equal(r.health.status, 'unknown', text);
+      assert.equal(r.invalid, reason, text);
+    }
+    writeAged(join(t.data, 'event_executor_state.json'), JSON.stringify({ last_cycle_timestamp: new Date(NOW + 29_000).toISOString() }), 0);
+    assert.equal((await t.result('event_executor')).health.status, 'healthy', 'within max_clock_skew_sec: fresh evidence');
   });
 });
 
@@ -240,7 +251,7 @@ describe('generic check types', () => {
     writeAged(join(t.data, 'hedger.json'), JSON.stringify({ beat: new Date(NOW - 11_000).toISOString() }), 0);
     assert.equal((await t.check('hedger')).status, 'degraded');
   });
-  it('a check that hangs times out as failed without delaying the others', async () => {
+  it('a check that hangs times out (no evidence: unknown, reason timeout) without delaying the others', async () => {
     const srv = createServer(() => {
       /* never answers */
     });
@@ -249,8 +260,9 @@ describe('generic check types', () => {
     try {
       const t = setup({ subsystems: { slow: { check: 'http', url: `http://127.0.0.1:${port}/`, timeout_sec: 0.2 } } });
       writeFileSync(join(t.root, 'x'), '');
-      const [slow, db] = await Promise.all([t.check('slow'), t.check('database')]);
-      assert.equal(slow.status, 'failed');
+      const [slow, db, raw] = await Promise.all([t.check('slow'), t.check('database'), t.result('slow')]);
+      assert.equal(slow.status, 'unknown');
+      assert.equal(raw.invalid, 'timeout');
       assert.match(String(slow.details.error), /timed out after 0.2s/);
       assert.equal(db.status, 'critical');
       assert.ok(db.response_time_ms < slow.response_time_ms);
@@ -259,11 +271,12 @@ describe('generic check types', () => {
       srv.close();
     }
   });
-  it('an unreadable path (a directory where a file is expected) → failed, not an exception', async () => {
+  it('an unreadable path (a directory where a file is expected) → unknown (no evidence), not an exception', async () => {
     const t = setup();
     mkdirSync(join(t.data, 'event_executor_state.json'), { recursive: true });
     const h = await t.check('event_executor');
-    assert.equal(h.status, 'failed');
+    assert.equal(h.status, 'unknown');
+    assert.equal((await t.result('event_executor')).invalid, 'unreadable');
     assert.match(String(h.details.error), /EISDIR/);
   });
 });
@@ -281,7 +294,7 @@ describe('one-shot checking retries an erroring check within its timeout (selfhe
       ['{"last', '{"last_cycle', JSON.stringify({ last_cycle_timestamp: new Date(NOW).toISOString() })],
       'healthy',
     ],
-    ['persistently corrupt: failed', ['{corrupt', '{corrupt', '{corrupt', '{corrupt'], 'failed'],
+    ['persistently corrupt: unknown (no evidence), never failed', ['{corrupt', '{corrupt', '{corrupt', '{corrupt'], 'unknown'],
   ];
   for (const [name, reads, status] of table) {
     it(name, async () => {
@@ -293,7 +306,7 @@ describe('one-shot checking retries an erroring check within its timeout (selfhe
       try {
         const r = await checkWithRetries(sub(root), clockAt(NOW), { attempts: 3, pauseMs: 1 });
         assert.equal(r.health.status, status);
-        assert.equal(n, status === 'failed' ? 3 : reads.length);
+        assert.equal(n, status === 'unknown' ? 3 : reads.length);
       } finally {
         (fsPromises as { readFile: unknown }).readFile = real;
       }

@@ -1,5 +1,7 @@
 // The monitor's schedule, threshold-crossing wake-ups and escalation, with an injected clock.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import fsPromises from 'node:fs/promises';
 import { describe, it } from 'node:test';
@@ -123,21 +125,59 @@ describe('monitor scheduling', () => {
     assert.equal(t.m.state.get('event_executor')!.history.consecutive_errors, 0);
   });
 
-  it('max_consecutive_failures errors in a row (one retry spacing apart) make the subsystem failed', async () => {
-    for (const max of [1, 2, 3]) {
-      const t = setup({ max_consecutive_failures: max });
-      const f = join(t.root, 'data', 'event_executor_state.json');
-      await t.m.start();
-      writeAged(f, '{corrupt', 0, NOW);
-      const statuses: string[] = [];
-      for (let i = 0; i < max; i++) {
-        t.set(i === 0 ? NOW + 1 : t.m.wakeAt());
-        await (i === 0 ? t.m.forceCheck() : t.m.tick());
-        statuses.push(t.m.state.get('event_executor')!.result.health.status);
+  it('a heartbeat that turns to garbage ages exactly like one that stopped: degraded, then critical, never failed', async () => {
+    const stopped = setup();
+    const garbage = setup();
+    await stopped.m.start();
+    await garbage.m.start();
+    // Both wrote a valid heartbeat at NOW; one then stops, the other keeps writing garbage.
+    const f = join(garbage.root, 'data', 'event_executor_state.json');
+    const seen: [string, string][] = [];
+    for (const sec of [1, 30, 59, 61, 120, 299, 301, 600]) {
+      writeAged(f, sec % 2 ? '{"last_cycle_timest' : '\u0000garbage', 0, NOW + sec * 1000);
+      for (const t of [stopped, garbage]) {
+        t.set(NOW + sec * 1000);
+        await t.m.forceCheck();
       }
-      assert.deepEqual(statuses, [...Array(max - 1).fill('healthy'), 'failed'], `max ${max}`);
-      assert.ok(t.now() - NOW < 5_000, 'failed within one critical_check_interval');
-      assert.equal(t.m.report?.current_safety_policy, 'emergency_shutdown');
+      const st = (t: typeof stopped) => t.m.state.get('event_executor')!.result.health.status;
+      seen.push([st(stopped), st(garbage)]);
+      assert.equal(st(garbage), st(stopped), `${sec}s`);
+    }
+    assert.deepEqual(
+      seen.map(([, g]) => g),
+      ['healthy', 'healthy', 'healthy', 'degraded', 'degraded', 'degraded', 'critical', 'critical'],
+    );
+    const h = garbage.m.state.get('event_executor')!.result.health;
+    assert.match(String(h.details.error), /corrupt JSON/);
+    assert.equal(h.details.invalid, 'torn');
+    assert.match(String(h.details.warning), /No valid evidence for 60\ds/);
+  });
+
+  it('a check without an age keeps its last status while errors are transient, then is unknown (no evidence), never failed', async () => {
+    let hang = false;
+    const srv = createServer((_req, res) => {
+      if (!hang) res.end('ok');
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}/`;
+    try {
+      for (const max of [1, 2, 3]) {
+        hang = false;
+        const t = setup({ max_consecutive_failures: max, subsystems: { gateway: { check: 'http', url, timeout_sec: 0.1 } } });
+        await t.m.start();
+        hang = true;
+        const statuses: string[] = [];
+        for (let i = 0; i < max + 1; i++) {
+          t.set(NOW + 1 + i * 30_000); // one retry spacing apart at most
+          await t.m.forceCheck();
+          statuses.push(t.m.state.get('gateway')!.result.health.status);
+        }
+        assert.deepEqual(statuses, [...Array(max - 1).fill('healthy'), 'unknown', 'unknown'], `max ${max}`);
+        assert.notEqual(t.m.report?.current_safety_policy, 'emergency_shutdown');
+      }
+    } finally {
+      srv.closeAllConnections();
+      srv.close();
     }
   });
 
@@ -185,13 +225,15 @@ describe('monitor scheduling', () => {
     void dir;
   });
 
-  it('a heartbeat dated beyond max_clock_skew_sec is an error with the skew, not fresh evidence', async () => {
+  it('a heartbeat dated beyond max_clock_skew_sec is no evidence (counted, shown), not fresh evidence, and changes nothing by itself', async () => {
     for (const [aheadSec, error] of [
       [30, false],
       [31, true],
     ] as const) {
       const t = setup({ max_consecutive_failures: 1, max_clock_skew_sec: 30 });
       await t.m.start();
+      const invalid: string[] = [];
+      t.m.on('invalidEvidence', (e: { reason: string }) => invalid.push(e.reason));
       writeAged(
         join(t.root, 'data', 'event_executor_state.json'),
         JSON.stringify({ last_cycle_timestamp: new Date(NOW + 1 + aheadSec * 1000).toISOString() }),
@@ -201,7 +243,8 @@ describe('monitor scheduling', () => {
       t.set(NOW + 1);
       await t.m.forceCheck();
       const h = t.m.state.get('event_executor')!.result.health;
-      assert.equal(h.status, error ? 'failed' : 'healthy', `${aheadSec}s ahead`);
+      assert.equal(h.status, 'healthy', `${aheadSec}s ahead: the last valid reading (at NOW) is fresh`);
+      assert.deepEqual(invalid, error ? ['future'] : []);
       if (error) assert.match(String(h.details.error), /31\.0s in the future/);
     }
   });

@@ -257,7 +257,7 @@ describe('local recovery: heal before you halt', () => {
     assert.equal(t.served(), 'allow_all');
   });
 
-  it('a breaker of an earlier episode does not escalate a new one: the new episode heals', async () => {
+  it('an open breaker is a rate limit, not failed healing: the subsystem stays critical, never failed; a later episode heals', async () => {
     const t = await setup({}, { breaker_max_executions: 1, breaker_window_sec: 60 });
     t.stallAt(CRITICAL_AT);
     await t.svc.monitor.tick();
@@ -265,14 +265,16 @@ describe('local recovery: heal before you halt', () => {
     t.at(CRITICAL_AT + 30_000);
     await t.receiver.executor.runDue();
     await t.settle();
-    await t.receiver.executor.runDue(); // the retry meets the open breaker: approval, recovery exhausted
+    await t.receiver.executor.runDue(); // the retry meets the open breaker: it waits for approval
     await t.settle();
-    assert.equal(t.served(), 'emergency_shutdown');
-    // Healthy again; an operator resets the latch; more than the breaker window later the executor stalls again.
+    assert.equal(t.records().at(-1)!.state, 'pending_approval');
+    assert.match(t.records().at(-1)!.reason, /circuit open/);
+    assert.equal(t.svc.monitor.state.get('event_executor')!.result.health.status, 'critical', 'a rate limit never makes it failed');
+    assert.equal(t.served(), 'defensive_exit', 'the critical policy holds; no emergency from a rate limit');
+    // Healthy again; more than the breaker window later the executor stalls again.
     healthyPlatform(t.root, CRITICAL_AT + 40_000);
     t.at(CRITICAL_AT + 40_000);
     await t.svc.monitor.forceCheck();
-    t.svc.monitor.resetLatch('repaired');
     const later = CRITICAL_AT + 400_000;
     healthyPlatform(t.root, later);
     t.heartbeat(later - 301_000);

@@ -176,7 +176,7 @@ describe('lanes: a trading floor never waits behind a handler', () => {
     );
   });
 
-  it('a global cap on concurrent handlers; floors never wait for a slot', async () => {
+  it('a global cap on concurrent remediation handlers; protective handlers have capacity of their own', async () => {
     const h = await holdingServer();
     const t = setup({
       max_concurrent_handlers: 2,
@@ -191,19 +191,15 @@ describe('lanes: a trading floor never waits behind a handler', () => {
     await until('two handlers hold the slots', async () => h.held.length === 2, 20_000, 10);
     assert.deepEqual(receiver.executor.handlers(), { running: 2, waiting: 1 });
     await postHook(url, delivery([critical('data_feed')]));
-    await until(
-      'the pause floor while the slots are full',
-      async () => (await getJson(`${url}/policy`)).body.policy === 'no_new_trades',
-      20_000,
-      10,
-    );
-    h.release(0);
-    await until('the next handler got the freed slot', async () => h.held.length === 3, 20_000, 10);
-    assert.deepEqual(receiver.executor.handlers(), { running: 2, waiting: 1 });
-    h.release(1);
+    await until('the pause handler runs while restarts hold every slot', async () => h.held.length === 3, 20_000, 10);
+    assert.equal(h.held[2].body.action, 'pause_trading');
+    assert.equal((await getJson(`${url}/policy`)).body.policy, 'no_new_trades');
+    assert.deepEqual(receiver.executor.handlers(), { running: 2, waiting: 1 }, 'the pause took no remediation slot');
     h.release(2);
-    await until('the pause handler ran too', async () => h.held.length === 4, 20_000, 10);
-    assert.equal(h.held[3].body.action, 'pause_trading');
+    h.release(0);
+    await until('the next restart got the freed slot', async () => h.held.length === 4, 20_000, 10);
+    assert.equal(h.held[3].body.action, 'restart_subsystem');
+    h.release(1);
     h.release(3);
     await receiver.executor.idle();
   });

@@ -197,14 +197,16 @@ describe('GET /policy, /-/healthy, /-/ready from pre-encoded bytes', () => {
 });
 
 describe('evidence read bounded', () => {
-  it('a universe snapshot over max_evidence_bytes is not read: the check errors, naming the limit', async () => {
+  it('a universe snapshot over max_evidence_bytes is not read: no evidence (oversize), naming the limit', async () => {
     const root = tempDir();
     const config = configIn(root, { subsystems: { data_feed: { max_evidence_bytes: 1024 } } });
     const sub = config.subsystems.find((s) => s.name === 'data_feed')!;
     const path = join(root, 'data', 'universe_snapshot.json');
     writeAged(path, JSON.stringify({ symbols: Array.from({ length: 200 }, (_, i) => `SYM${i}USDT`) }), 1);
-    const h = (await checkSubsystem(sub, clockAt(NOW))).health;
-    assert.equal(h.status, 'failed');
+    const r = await checkSubsystem(sub, clockAt(NOW));
+    const h = r.health;
+    assert.equal(h.status, 'unknown');
+    assert.equal(r.invalid, 'oversize');
     assert.match(String(h.details.error), /bytes, more than max_evidence_bytes \(1024\): not read/);
     writeAged(path, JSON.stringify({ symbols: ['BTCUSDT'] }), 1);
     assert.equal((await checkSubsystem(sub, clockAt(NOW))).health.status, 'healthy');

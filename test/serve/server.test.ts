@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -294,11 +295,10 @@ describe('HTTP API', () => {
   });
 
   it('emergency_shutdown latches until an authenticated reset with a reason', async () => {
-    // max_consecutive_failures 1: one corrupt read is a persistent error here (the default tolerates it);
-    // max_error_rate 1: keep it from also counting as a high error rate.
-    const { root, config } = platform({ api: { token: 'op' }, max_error_rate: 1, max_consecutive_failures: 1 });
+    // A trading-critical subsystem that reports failed (here: its state file missing, configured as failed).
+    const { root, config } = platform({ api: { token: 'op' }, subsystems: { event_executor: { missing_status: 'failed' } } });
     const state = join(root, 'data', 'event_executor_state.json');
-    writeAged(state, '{corrupt', 0);
+    rmSync(state);
     const { url } = await startService(config);
     assert.equal((await getJson(`${url}/policy`)).body.policy, 'emergency_shutdown');
     writeAged(state, JSON.stringify({ last_cycle_timestamp: new Date().toISOString() }), 0);
@@ -315,9 +315,9 @@ describe('HTTP API', () => {
   });
 
   it('a latched emergency_shutdown survives a restart of selfheal until an operator resets it (fail closed)', async () => {
-    const { root, config } = platform({ api: { token: 'op' }, max_error_rate: 1, max_consecutive_failures: 1 });
+    const { root, config } = platform({ api: { token: 'op' }, subsystems: { event_executor: { missing_status: 'failed' } } });
     const state = join(root, 'data', 'event_executor_state.json');
-    writeAged(state, '{corrupt', 0);
+    rmSync(state);
     const first = await startService(config);
     assert.equal((await getJson(`${first.url}/policy`)).body.policy, 'emergency_shutdown');
     await first.stop();

@@ -3,9 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { Section } from '../../schema/reader';
 import type { HealthStatus } from '../../types';
-import type { Checker, CheckModule, CheckOutcome } from '../check';
+import { EvidenceError, type Checker, type CheckModule, type CheckOutcome } from '../check';
 import { evidenceAge, nextAgeTransition, statusForAge, worse } from '../thresholds';
-import { round, statOrNull, writeWithDir } from './fsutil';
+import { parseObject, round, statOrNull, writeWithDir } from './fsutil';
 import { ageThresholds, requiredPath, statusKey } from './params';
 
 /** A file_freshness check as configured: the file, its age limits, and the statuses for a missing or empty one. */
@@ -57,14 +57,15 @@ const run: Checker<FileFreshnessSpec> = async (spec, ctx) => {
   if (spec.nonempty_field) {
     // Bounded: a runaway snapshot must not take the event loop (and /policy) for seconds.
     if (st.size > spec.max_evidence_bytes) {
-      throw new Error(`${spec.path} is ${st.size} bytes, more than max_evidence_bytes (${spec.max_evidence_bytes}): not read`);
+      throw new EvidenceError(
+        'oversize',
+        `${spec.path} is ${st.size} bytes, more than max_evidence_bytes (${spec.max_evidence_bytes}): not read`,
+      );
     }
     const text = await readFile(spec.path, { encoding: 'utf8', signal: ctx.signal });
-    const data: unknown = JSON.parse(text);
-    if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new Error('expected a JSON object');
-    const field = (data as Record<string, unknown>)[spec.nonempty_field];
+    const field = parseObject(text)[spec.nonempty_field];
     if (field !== undefined && field !== null && !Array.isArray(field)) {
-      throw new Error(`field "${spec.nonempty_field}" is not a list`);
+      throw new EvidenceError('torn', `field "${spec.nonempty_field}" is not a list`);
     }
     const count = Array.isArray(field) ? field.length : 0;
     out.details[`${spec.nonempty_field}_count`] = count;

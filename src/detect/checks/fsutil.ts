@@ -1,5 +1,6 @@
 import { mkdirSync, stat, writeFileSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
+import { EvidenceError } from '../check';
 
 /**
  * stat() that resolves null for a missing file and rejects for anything else (permission, I/O).
@@ -24,4 +25,16 @@ export function round(n: number, digits = 1): number {
 export function writeWithDir(path: string, content: string): void {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, content);
+}
+
+/** A JSON object, or an EvidenceError: a torn or half-written file is no evidence. */
+export function parseObject(text: string): Record<string, unknown> {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new EvidenceError('torn', `corrupt JSON: ${(err as Error).message}`);
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new EvidenceError('torn', 'expected a JSON object');
+  return data as Record<string, unknown>;
 }

@@ -3,9 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { Section } from '../../schema/reader';
 import type { HealthStatus } from '../../types';
-import type { Checker, CheckModule } from '../check';
+import { EvidenceError, type Checker, type CheckModule } from '../check';
 import { evidenceAge, nextAgeTransition, statusForAge } from '../thresholds';
-import { round, writeWithDir } from './fsutil';
+import { parseObject, round, writeWithDir } from './fsutil';
 import { ageThresholds, requiredPath, statusKey } from './params';
 
 /** A json_timestamp check as configured: the JSON file, its timestamp field and the age limits. */
@@ -46,9 +46,8 @@ const run: Checker<JsonTimestampSpec> = async (spec, ctx) => {
     }
     throw err;
   }
-  const data: unknown = JSON.parse(text);
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new Error('expected a JSON object');
-  const raw = (data as Record<string, unknown>)[spec.field];
+  const data = parseObject(text);
+  const raw = data[spec.field];
   if (raw === undefined || raw === null) {
     return {
       status: spec.missing_status,
@@ -57,7 +56,7 @@ const run: Checker<JsonTimestampSpec> = async (spec, ctx) => {
     };
   }
   const ts = parseTimestamp(raw);
-  if (ts === null) throw new Error(`${spec.field} is not an ISO-8601 timestamp: ${JSON.stringify(raw).slice(0, 64)}`);
+  if (ts === null) throw new EvidenceError('bad_date', `${spec.field} is not an ISO-8601 timestamp: ${JSON.stringify(raw).slice(0, 64)}`);
   const age = evidenceAge(ts, ctx.now, ctx.maxSkewMs);
   const status = statusForAge(age, spec);
   return {

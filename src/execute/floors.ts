@@ -1,0 +1,91 @@
+// Recovery floors: the policy a protective action holds while its alert fires. A floor is tied to
+// the alert instance (fingerprint + startsAt), not to whether its handler has run: cooldowns,
+// breakers, backoff, handler slots and maintenance windows limit how often handlers run, never
+// whether the protection is in place. It lifts when the alert resolves, or when an operator lifts it.
+import type { Logger } from '../log/logger';
+import { ACTIONS } from '../recommend/actions';
+import type { RecoveryAction, SafetyPolicy } from '../types';
+import type { ActionRecord, IgnoredRecord, JournalRecord, JournalStore } from './journal';
+import type { Pipeline } from './pipeline';
+
+/** A floor an operator can see and lift (DELETE /recovery/floors/:key). */
+export interface RecoveryFloor {
+  key: string;
+  id: string;
+  action: string;
+  subsystem: string | null;
+  policy: string;
+  alertname: string;
+}
+
+/** The policy floor a protective action holds (pause_trading, no_new_trades, …); none for the others. */
+export function protectiveFloor(action: RecoveryAction | null): SafetyPolicy | undefined {
+  return action ? ACTIONS[action].policy_floor : undefined;
+}
+
+/** One floor per alert instance: its retries and its records share it. */
+export const floorKey = (r: Pick<JournalRecord, 'fingerprint' | 'starts_at'>): string => `recovery:${r.fingerprint}:${r.starts_at}`;
+
+/** A record that may hold a floor: an action decided on a firing alert (run, waiting, or skipped). */
+export type FloorRecord = ActionRecord | IgnoredRecord;
+
+/** The floors this executor imposed, in the pipeline and in a list operators read. */
+export class Floors {
+  private readonly byKey = new Map<string, RecoveryFloor>();
+
+  constructor(
+    private readonly pipeline: Pick<Pipeline, 'setFloor' | 'clearFloor'>,
+    private readonly store: Pick<JournalStore, 'get' | 'firingOf' | 'update'>,
+    private readonly clock: () => number,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Imposes the floor of a protective action's record (idempotent); others have none. */
+  impose(r: FloorRecord): void {
+    const policy = protectiveFloor(r.action);
+    if (!policy || !r.action) return;
+    const key = floorKey(r);
+    if (this.byKey.has(key)) return;
+    this.byKey.set(key, { key, id: r.id, action: r.action, subsystem: r.subsystem, policy, alertname: r.alertname });
+    this.pipeline.setFloor(key, policy, `${r.action} for ${r.subsystem ?? 'the platform'} (${r.alertname})`);
+  }
+
+  /** Lifts the floor of an alert instance (its alert resolved). Returns the policy lifted, if any. */
+  lift(r: Pick<JournalRecord, 'fingerprint' | 'starts_at'>): string | null {
+    const key = floorKey(r);
+    const f = this.byKey.get(key);
+    if (!f) return null;
+    this.byKey.delete(key);
+    this.pipeline.clearFloor(key);
+    return f.policy;
+  }
+
+  /** Floors in force now, with the action that imposed each. */
+  list(): RecoveryFloor[] {
+    return [...this.byKey.values()];
+  }
+
+  /**
+   * An operator lifts a floor (by its key or the id of the action that imposed it; null: all). It
+   * stays lifted across a restart (floor_cleared_at on every record of that alert instance).
+   */
+  clear(keyOrId: string | null, reason: string): RecoveryFloor[] {
+    const now = this.clock();
+    const lifted = this.list().filter((f) => keyOrId === null || f.key === keyOrId || f.id === keyOrId);
+    for (const f of lifted) {
+      this.byKey.delete(f.key);
+      this.pipeline.clearFloor(f.key);
+      const r = this.store.get(f.id);
+      for (const x of r ? this.store.firingOf(r.fingerprint, r.starts_at) : []) {
+        if (protectiveFloor(x.action))
+          this.store.update(x.id, {
+            floor_cleared_at: now,
+            detail: `${x.detail ?? ''}; floor lifted by operator: ${reason}`,
+            updated_at: now,
+          });
+      }
+      this.logger.warn({ key: f.key, action: f.action, subsystem: f.subsystem, reason }, 'recovery floor lifted by operator');
+    }
+    return lifted;
+  }
+}

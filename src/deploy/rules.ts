@@ -282,6 +282,14 @@ function criticalAlerts(c: RulesConfig): Entry[] {
       summary: 'selfheal health checks have stalled',
       description: `The last check cycle on {{ $labels.instance }} finished {{ $value | humanizeDuration }} ago (more than ${humanDuration(`${t.checksStalledSec}s`)}).`,
     }),
+    alert(c, 'SelfHealSubsystemFlapping', {
+      comment: 'Restarts keep succeeding but keep being needed: a floor holds until it is stable; a human should look now.',
+      expr: 'selfheal_subsystem_flapping == 1',
+      labels: { severity: 'critical', signal: 'subsystem', issue_severity: 'none' },
+      summary: 'Subsystem {{ $labels.subsystem }} is flapping',
+      description:
+        '{{ $labels.subsystem }} on {{ $labels.instance }} keeps going unhealthy and coming back: its recoveries succeed but do not last. A protective floor holds the policy until it has been stable for flapping.stable_sec.',
+    }),
     alert(c, 'SelfHealForeignAlerts', {
       comment: 'Fleet: a routing mistake means the right host is not healing; one misrouted delivery is enough.',
       expr: `increase(selfheal_webhook_alerts_foreign_total[${t.foreignWindow}]) > 0`,
@@ -317,7 +325,8 @@ function warningAlerts(c: RulesConfig): Entry[] {
       for: f.subsystemFailed,
       labels: { severity: 'warning', signal: 'subsystem', issue_severity: 'high' },
       summary: 'Subsystem {{ $labels.subsystem }} has failed',
-      description: '{{ $labels.subsystem }} on {{ $labels.instance }} has failed (its check errors, or it stayed critical too long).',
+      description:
+        '{{ $labels.subsystem }} on {{ $labels.instance }} has failed: its automatic recovery is exhausted (restarts ran and failed verification).',
     }),
     alert(c, 'SelfHealDefensiveExit', {
       expr: 'selfheal_safety_policy_restricted{policy="defensive_exit"} == 1',

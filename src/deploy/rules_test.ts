@@ -169,7 +169,7 @@ tests:
         alertname: SelfHealSubsystemFailed
         exp_alerts:
           - exp_labels: { severity: warning, signal: subsystem, issue_severity: high, job: selfheal, instance: b, subsystem: event_executor, status: failed }
-            exp_annotations: { summary: Subsystem event_executor has failed, description: "event_executor on b has failed (its check errors, or it stayed critical too long).", runbook_url: ${rb}#selfhealsubsystemfailed }
+            exp_annotations: { summary: Subsystem event_executor has failed, description: "event_executor on b has failed: its automatic recovery is exhausted (restarts ran and failed verification).", runbook_url: ${rb}#selfhealsubsystemfailed }
       - { eval_time: 4m, alertname: SelfHealSubsystemDegraded, exp_alerts: [] }
       - eval_time: 5m
         alertname: SelfHealSubsystemDegraded
@@ -275,6 +275,19 @@ tests:
         exp_alerts:
           - exp_labels: { severity: warning, signal: recovery, job: selfheal, instance: a }
             exp_annotations: { summary: Recovery actions are waiting for approval, description: 1 recovery action(s) on a have waited for approval for more than 15 minutes., runbook_url: ${rb}#selfhealrecoveryapprovalpending }
+
+  # ---- A flapping subsystem pages at once, and clears once its floor is lifted (stable)
+  - interval: 1m
+    input_series:
+      - { series: 'selfheal_subsystem_flapping{job="selfheal",instance="a",subsystem="event_executor"}', values: '_ 1 1 stale' }
+    alert_rule_test:
+      - { eval_time: 0m, alertname: SelfHealSubsystemFlapping, exp_alerts: [] }
+      - eval_time: 1m
+        alertname: SelfHealSubsystemFlapping
+        exp_alerts:
+          - exp_labels: { severity: critical, signal: subsystem, issue_severity: none, job: selfheal, instance: a, subsystem: event_executor }
+            exp_annotations: { summary: Subsystem event_executor is flapping, description: "event_executor on a keeps going unhealthy and coming back: its recoveries succeed but do not last. A protective floor holds the policy until it has been stable for flapping.stable_sec.", runbook_url: ${rb}#selfhealsubsystemflapping }
+      - { eval_time: 3m, alertname: SelfHealSubsystemFlapping, exp_alerts: [] }
 
   # ---- Fleet: foreign alerts keep arriving (routing mistake) → page after 5m; clears 15m after the last
   - interval: 1m

@@ -213,6 +213,7 @@ describe('cadence: what a fleet pays for every evaluation', () => {
       'selfheal_overall_problem',
       'selfheal_subsystem_problem',
       'selfheal_safety_policy_restricted',
+      'selfheal_subsystem_flapping', // present only while a subsystem flaps
       'selfheal_recovery_circuit_open', // present only once a breaker has tripped
     ]);
     const dense = (gs: RuleGroup[]) =>

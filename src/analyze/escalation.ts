@@ -1,7 +1,8 @@
 // Stateful rules of a running service, as pure functions over a subsystem's recent history.
-// Heal before you halt: a check *error* (exception, timeout, corrupt data) is transient until it
-// repeats max_consecutive_failures times; a critical subsystem becomes failed only when its
-// automatic recovery is exhausted, never by counting checks; a high error rate is at least degraded.
+// Heal before you halt: a check *error* (exception, timeout, corrupt data) is no evidence — transient
+// until it repeats max_consecutive_failures times, then unknown (a check whose evidence is a time ages
+// instead: engine/standing.ts); a critical subsystem becomes failed only when its automatic recovery is
+// exhausted, never by counting checks; a high error rate (of a check without an age) is at least degraded.
 import type { HealthStatus } from '../types';
 
 export interface CheckHistory {
@@ -56,17 +57,20 @@ export function retrySpacingMs(intervalMs: number, maxConsecutive: number): numb
 
 /**
  * The status a subsystem is served with. `exhausted` says why its automatic recovery is used up
- * (executed and verified failed max_consecutive_failures times, or its breaker open), or null.
+ * (executed and verified failed max_consecutive_failures times), or null. `rateApplies` is false for a
+ * check whose evidence is a time: its errors age it from the last valid reading instead, so a burst of
+ * torn reads between valid ones (a moment of noise) never counts as a high error rate.
  */
 export function escalate(
   status: HealthStatus,
   h: CheckHistory,
   limits: EscalationLimits,
   exhausted: string | null = null,
+  rateApplies = true,
 ): { status: HealthStatus; reason?: string } {
   if (status === 'critical' && exhausted) return { status: 'failed', reason: `recovery exhausted: ${exhausted}` };
   const rate = errorRate(h, limits.error_rate_window);
-  if ((status === 'healthy' || status === 'unknown') && rate > limits.max_error_rate) {
+  if (rateApplies && (status === 'healthy' || status === 'unknown') && rate > limits.max_error_rate) {
     return { status: 'degraded', reason: `check error rate ${(rate * 100).toFixed(0)}% over the last ${limits.error_rate_window} checks` };
   }
   return { status };

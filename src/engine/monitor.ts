@@ -8,7 +8,7 @@ import { escalate, retrySpacingMs } from '../analyze/escalation';
 import { flapReason, nextFlaps } from '../analyze/flapping';
 import type { Config, SubsystemConfig } from '../config/types';
 import type { InvalidReason } from '../detect/check';
-import { watchedPath } from '../detect/registry';
+import { ageLimitsOf, watchedPath } from '../detect/registry';
 import type { ResourceProbe } from '../detect/resources';
 import { checkMany, type SelfFaultKind, type SubsystemResult } from '../detect/run';
 import { evaluateSteps } from './evaluate';
@@ -98,6 +98,7 @@ export class Monitor extends EventEmitter {
     super();
     this.subsystems = config.subsystems.filter((s) => s.enabled);
     this.sliced = this.subsystems.length > LARGE_PLATFORM;
+
     this.policy = new PolicyStateMachine(config.policy.hold_down_sec * 1000, deps.clock);
     this.ignoredNames = new Set([
       basename(config.report_path),
@@ -312,12 +313,13 @@ export class Monitor extends EventEmitter {
   private latest(sub: SubsystemConfig, now: number): SubsystemResult | undefined {
     const st = this.state.get(sub.name);
     if (!st) return undefined;
-    this.serve(sub.name, st, now);
+    this.serve(sub, st, now);
     return st.result;
   }
 
   /** Applies escalation and tracks the unhealthy episode; replaces (never mutates) the served result. */
-  private serve(name: string, st: SubsystemState, now: number): void {
+  private serve(sub: SubsystemConfig, st: SubsystemState, now: number): void {
+    const name = sub.name;
     const seed = this.episodeSeeds.get(name);
     if (seed !== undefined) this.episodeSeeds.delete(name);
     const started = st.checked !== 'healthy' && st.episodeStart === null;
@@ -331,7 +333,7 @@ export class Monitor extends EventEmitter {
     );
     const exhausted =
       st.checked === 'critical' && st.episodeStart !== null && this.recovery ? this.recovery.exhausted(name, st.episodeStart) : null;
-    const esc = escalate(st.checked, st.history, this.config, exhausted);
+    const esc = escalate(st.checked, st.history, this.config, exhausted, ageLimitsOf(sub.check) === null);
     const h = st.result.health;
     if (esc.status !== h.status || (esc.reason ?? undefined) !== h.details.escalation) {
       const { escalation: _old, ...details } = h.details;

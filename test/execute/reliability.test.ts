@@ -3,16 +3,14 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ConfigError } from '../../src/config/load';
 import { SqliteJournal, type JournalRecord } from '../../src/execute/journal';
 import { NOW, tempDir } from '../helpers/fs';
 import { configIn } from '../helpers/config';
 import { healthyPlatform } from '../helpers/platform';
 import { until } from '../helpers/process';
-import { delivery, postHook, startWithReceiver } from '../helpers/receiver';
+import { delivery, holdingServer, httpHandler, postHook, startWithReceiver } from '../helpers/receiver';
 import { getJson, refused } from '../helpers/service';
 
 const OP = { authorization: 'Bearer op-token' };
@@ -35,26 +33,6 @@ const critical = (subsystem: string, fingerprint = `fp-${subsystem}`, extra: Rec
   labels: { subsystem, issue_severity: 'critical', ...extra },
   fingerprint,
 });
-
-/** An HTTP handler target that holds every request until released. */
-async function holdingServer() {
-  const held: { body: Record<string, string>; res: ServerResponse }[] = [];
-  const srv = createServer((req: IncomingMessage, res) => {
-    let b = '';
-    req.on('data', (c) => (b += c));
-    req.on('end', () => held.push({ body: JSON.parse(b) as Record<string, string>, res }));
-  });
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  after(() => {
-    for (const h of held) h.res.destroy();
-    srv.closeAllConnections();
-    srv.close();
-  });
-  const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}/`;
-  return { held, url, release: (i: number) => held[i].res.end('done') };
-}
-
-const httpHandler = (action: string, url: string) => ({ action, http: { url, method: 'POST' }, timeout_sec: 120 });
 
 /** A journal record as a previous process left it (an action on data_feed unless `p` says otherwise). */
 function rec(p: Partial<JournalRecord> & Pick<JournalRecord, 'fingerprint' | 'state'>): JournalRecord {

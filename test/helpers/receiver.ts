@@ -1,3 +1,6 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after } from 'node:test';
 import type { Config } from '../../src/config/types';
 import { startService } from './service';
 
@@ -51,3 +54,23 @@ export async function postHook(url: string, body: unknown, auth = 'Bearer hook-t
   }
   return { status: res.status, body: json };
 }
+
+/** An HTTP handler target that holds every request until released. */
+export async function holdingServer() {
+  const held: { body: Record<string, string>; res: ServerResponse }[] = [];
+  const srv = createServer((req: IncomingMessage, res) => {
+    let b = '';
+    req.on('data', (c) => (b += c));
+    req.on('end', () => held.push({ body: JSON.parse(b) as Record<string, string>, res }));
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  after(() => {
+    for (const h of held) h.res.destroy();
+    srv.closeAllConnections();
+    srv.close();
+  });
+  const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}/`;
+  return { held, url, release: (i: number) => held[i].res.end('done') };
+}
+
+export const httpHandler = (action: string, url: string) => ({ action, http: { url, method: 'POST' }, timeout_sec: 120 });

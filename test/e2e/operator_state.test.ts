@@ -1,0 +1,135 @@
+// Operator state survives restarts (issue 22): an override (with its expiry), a maintenance window and
+// a protective floor are back before the restarted service is ready, after SIGTERM or kill -9; and a
+// handler that was running when selfheal died is waited for (or ended) before its re-run: two copies of
+// a pause or close-all script never run at once.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { stringify } from 'yaml';
+import { loadConfigFile } from '../../src/config/load';
+import { FixturePlatform, slowSubsystems } from '../helpers/e2e';
+import { tempDir } from '../helpers/fs';
+import { freePort, serve, until } from '../helpers/process';
+import { delivery, postHook } from '../helpers/receiver';
+
+const OP = { authorization: 'Bearer op', 'content-type': 'application/json' };
+
+function setup() {
+  const root = tempDir('selfheal-opstate-');
+  const lock = join(root, 'pause.lock');
+  const runs = join(root, 'runs.log');
+  const script = join(root, 'pause.sh');
+  // A pause handler that takes 4 s, and notices if another copy of itself is running.
+  writeFileSync(
+    script,
+    `#!/bin/sh\nmkdir '${lock}' 2>/dev/null || echo two-copies >> '${runs}'\necho start >> '${runs}'\nsleep 4\necho end >> '${runs}'\nrmdir '${lock}'\n`,
+  );
+  return { root, runs, script };
+}
+
+async function writeConfig(root: string, script: string): Promise<{ cfgPath: string; port: number }> {
+  const port = await freePort();
+  const cfgPath = join(root, 'selfheal.yml');
+  writeFileSync(
+    cfgPath,
+    stringify({
+      data_dir: 'data',
+      log_dir: 'logs',
+      models_dir: 'models',
+      database_path: 'db/quantum_trader.db',
+      port,
+      check_interval: 1,
+      critical_check_interval: 0.5,
+      max_cpu_percent: 100,
+      max_memory_percent: 100,
+      api: { token: 'op' },
+      receiver: { bearer_token: 'hook-token' },
+      policy: { hold_down_sec: 1 },
+      recovery: { handlers: [{ action: 'pause_trading', exec: ['/bin/sh', script], timeout_sec: 20 }] },
+      subsystems: slowSubsystems(),
+    }),
+  );
+  return { cfgPath, port };
+}
+
+const lines = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean) : []);
+
+describe('e2e: operator state and a running handler across a restart of selfheal', () => {
+  for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
+    it(
+      `${signal}: override, maintenance and the pause floor are back before ready; the handler never runs twice at once`,
+      { timeout: 150_000 },
+      async () => {
+        const { root, runs, script } = setup();
+        const { cfgPath, port } = await writeConfig(root, script);
+        const platform = new FixturePlatform(loadConfigFile(cfgPath));
+        platform.start();
+        after(() => platform.stop());
+        const url = `http://127.0.0.1:${port}`;
+        let child = serve(cfgPath);
+        after(() => child.kill('SIGKILL'));
+        await until('ready', async () => (await fetch(`${url}/-/ready`)).ok);
+        const ov = await fetch(`${url}/policy/override`, {
+          method: 'POST',
+          headers: OP,
+          body: JSON.stringify({ policy: 'defensive_exit', duration_sec: 600, reason: 'desk drill' }),
+        });
+        assert.equal(ov.status, 200);
+        const mw = await fetch(`${url}/recovery/maintenance`, {
+          method: 'POST',
+          headers: OP,
+          body: JSON.stringify({ subsystem: 'ai_model', duration_sec: 600, reason: 'model swap' }),
+        });
+        assert.equal(mw.status, 200);
+        const hook = await postHook(
+          url,
+          delivery([{ labels: { subsystem: 'data_feed', action: 'pause_trading', issue_severity: 'critical' }, fingerprint: 'pause-1' }]),
+        );
+        assert.equal(hook.status, 200);
+        await until('the pause handler is running', async () => lines(runs).includes('start'), 30_000);
+
+        child.kill(signal);
+        await new Promise((r) => child.once('exit', r));
+        child = serve(cfgPath);
+        // The first answer of the restarted service that says ready already serves what the operator set.
+        await until('ready again', async () => (await fetch(`${url}/-/ready`)).ok, 60_000, 20);
+        const policy = (await (await fetch(`${url}/policy`)).json()) as { policy: string; reasons: string[] };
+        assert.equal(policy.policy, 'defensive_exit');
+        assert.ok(
+          policy.reasons.some((r) => r === 'override by operator: desk drill'),
+          policy.reasons.join(' | '),
+        );
+        const windows = (await (await fetch(`${url}/recovery/maintenance`)).json()) as { maintenance: { subsystem: string }[] };
+        assert.deepEqual(
+          windows.maintenance.map((w) => w.subsystem),
+          ['ai_model'],
+        );
+        const floors = (await (await fetch(`${url}/recovery/floors`, { headers: OP })).json()) as { floors: { action: string }[] };
+        assert.deepEqual(
+          floors.floors.map((f) => f.action),
+          ['pause_trading'],
+        );
+
+        await until(
+          'the handler finished (and any re-run of it)',
+          async () => lines(runs).filter((l) => l === 'end').length === lines(runs).filter((l) => l === 'start').length,
+          60_000,
+        );
+        await until(
+          'the action settled',
+          async () => {
+            const h = (await (await fetch(`${url}/recovery/history`, { headers: OP })).json()) as { fingerprint: string; state: string }[];
+            return h.some((r) => r.fingerprint === 'pause-1' && r.state === 'succeeded');
+          },
+          60_000,
+        );
+        assert.ok(!lines(runs).includes('two-copies'), `never two copies at once: ${lines(runs).join(',')}`);
+        if (signal === 'SIGKILL')
+          assert.equal(lines(runs).filter((l) => l === 'start').length, 2, 'interrupted: run again, after the first copy ended');
+        // The override keeps its expiry: still in force, still the operator's.
+        assert.equal(((await (await fetch(`${url}/policy`)).json()) as { policy: string }).policy, 'defensive_exit');
+      },
+    );
+  }
+});

@@ -76,6 +76,11 @@ export function parseConfig(raw: unknown, baseDir: string, env: NodeJS.ProcessEn
   const apiS = root.section('api');
   const apiToken = apiS.optString('token') ?? readSecretFile(apiS, 'token_file') ?? env.SELFHEAL_API_TOKEN ?? null;
   const max_connections = apiS.number('max_connections', 1024, { min: 1, int: true });
+  const allowed_hosts = apiS.stringList('allowed_hosts', []).map((h, i) => {
+    if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(h))
+      throw new ConfigError(`${apiS.key('allowed_hosts')}[${i}]: expected a host name without port or scheme, got "${h}"`);
+    return h.toLowerCase();
+  });
   apiS.done();
 
   const polS = root.section('policy');
@@ -192,7 +197,7 @@ export function parseConfig(raw: unknown, baseDir: string, env: NodeJS.ProcessEn
     host,
     port,
     instance,
-    api: { token: apiToken, max_connections },
+    api: { token: apiToken, max_connections, allowed_hosts },
     policy,
     receiver,
     recovery,

@@ -48,6 +48,8 @@ export interface ApiConfig {
   token: string | null;
   /** Open HTTP connections at most (server.maxConnections); more are refused. */
   max_connections: number;
+  /** Host names (besides localhost, IP addresses and the instance) a loopback request may be addressed to when no token is set. */
+  allowed_hosts: string[];
 }
 
 export interface BasicAuth {

@@ -63,6 +63,8 @@ export function applyLive(running: Config, next: Config): string[] {
   }
   if (running.api.token !== next.api.token) changed.push('api.token');
   running.api.token = next.api.token;
+  if (!same(running.api.allowed_hosts, next.api.allowed_hosts)) changed.push('api.allowed_hosts');
+  running.api.allowed_hosts = next.api.allowed_hosts;
   for (const k of ['bearer_token', 'basic_auth', 'max_body_bytes'] as const) {
     if (!same(running.receiver[k], next.receiver[k])) changed.push(`receiver.${k}`);
   }

@@ -275,7 +275,7 @@ export const HTTP_HANDLER_KEYS = {
 export const HANDLER_KINDS = {
   exec: {
     exec: strings({
-      default: [],
+      required: true,
       nonEmpty: 'expected a non-empty argv list',
       reload: 'restart',
       description: 'Runs this argv (never a shell), in its own process group.',
@@ -381,7 +381,7 @@ export const SUBSYSTEM_KEYS = {
     (s, k, def) => (s.raw[k] === '*' ? (s.raw_(k), '*' as const) : s.stringList(k, def === '*' || def === undefined ? [] : def)),
     () => ({ oneOf: [{ const: '*' }, { type: 'array', items: { type: 'string', minLength: 1 } }] }),
   ),
-  timeout_sec: num({ ...timer, defaultText: '`check_timeout_sec`', reload: 'live', description: 'This check’s timeout.' }),
+  timeout_sec: num({ ...timer, defaultText: '`check_timeout_sec`', reload: 'live', description: "The check's timeout." }),
 } satisfies Keys;
 
 /** The sections below the top level, in the order the docs list them. */

@@ -265,7 +265,7 @@ export function taggedList<C extends Keys, V extends Record<string, Keys>>(
       const out: Record<string, unknown> = readKeys(e, common);
       const present = tags.filter((t) => e.has(t));
       for (const t of tags) out[t] = null;
-      if (present.length !== 1) e.fail(present[0] ?? tags[0], `${o.what} needs exactly one of ${one}`);
+      if (present.length !== 1) e.fail(present[0] ?? tags[0], `a ${o.what} needs exactly one of ${one}`);
       Object.assign(out, readKeys(e, kinds[present[0]]));
       e.done();
       return out as Tagged<C, V>;
@@ -273,7 +273,7 @@ export function taggedList<C extends Keys, V extends Record<string, Keys>>(
   const schema = () => {
     const variant = (t: string) => {
       const keys = { ...common, ...kinds[t] };
-      return objectSchema(keys, { required: [...Object.keys(keys).filter((n) => keys[n].required), t] });
+      return objectSchema(keys, { required: [...new Set([...Object.keys(keys).filter((n) => keys[n].required), t])] });
     };
     return { type: 'array', items: { oneOf: tags.map(variant) } };
   };

@@ -463,6 +463,21 @@ export class Service {
     return server.address() as AddressInfo;
   }
 
+  /**
+   * A reload changed these keys in the running config (in place): the settings that live outside it —
+   * the listener's, the policy state machine's hold-down — follow here; the policy view is re-encoded.
+   */
+  configChanged(keys: string[]): void {
+    const c = this.config;
+    this.monitor.policy.setHoldDown(c.policy.hold_down_sec * 1000);
+    const srv = this.server;
+    if (srv) {
+      srv.maxConnections = c.api.max_connections;
+      srv.requestTimeout = srv.headersTimeout = c.receiver.body_timeout_sec * 1000;
+    }
+    if (keys.length) this.encodePolicy();
+  }
+
   /** Every route the service answers, as "METHOD /path" (Express's `:param` style), once started. */
   routeList(): string[] {
     const out = new Set(this.rawRoutes);

@@ -22,7 +22,12 @@ export interface FileSetSpec {
 /** Its keys, declared once (docs, JSON Schema, validation). */
 const KEYS = {
   dir: pathKey('The directory'),
-  files: strings({ default: [], nonEmpty: 'expected a non-empty list of file names', reload: 'live', description: 'The expected files.' }),
+  files: strings({
+    required: true,
+    nonEmpty: 'expected a non-empty list of file names',
+    reload: 'live',
+    description: 'The expected files.',
+  }),
   healthy_min: num({
     min: 0,
     int: true,

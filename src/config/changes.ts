@@ -5,7 +5,7 @@
 import { CHECK_MODULES } from '../detect/registry';
 import type { Key, Keys, Reload } from '../schema/keys';
 import { isPlainObject } from '../schema/reader';
-import { API_KEYS, CONSOLE_KEYS, DEMO_KEYS, POLICY_KEYS, RECEIVER_KEYS, RECOVERY_KEYS, ROOT_KEYS, SUBSYSTEM_KEYS } from './schema';
+import { ROOT_KEYS, SECTIONS, SUBSYSTEM_KEYS } from './schema';
 import type { Config, SubsystemConfig } from './types';
 
 /** One changed key. */
@@ -23,12 +23,7 @@ type Node = { keys: Keys } | Key<unknown>;
 /** The parsed Config's top level, beside the declarations (`subsystems` is walked by name, below). */
 const TOP: Keys = {
   ...ROOT_KEYS,
-  api: declared('api', API_KEYS),
-  policy: declared('policy', POLICY_KEYS),
-  receiver: declared('receiver', RECEIVER_KEYS),
-  recovery: declared('recovery', RECOVERY_KEYS),
-  demo: declared('demo', DEMO_KEYS),
-  console: declared('console', CONSOLE_KEYS),
+  ...Object.fromEntries(Object.entries(SECTIONS).map(([name, keys]) => [name, declared(name, keys)])),
 };
 
 /** A top-level section as a key of its own (restart class: only its keys' own classes are ever used). */

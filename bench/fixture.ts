@@ -20,7 +20,17 @@ export function benchPlatform(n: number, extra: Record<string, unknown> = {}): {
     subsystems[`svc_${i}`] = { check: 'file_freshness', path: f, critical_for_trading: 'partial' };
   }
   const config = parseConfig(
-    { data_dir: 'data', log_dir: 'logs', models_dir: 'models', database_path: 'db/quantum_trader.db', subsystems, ...extra },
+    // No hold-down: the served policy is the evaluated one from the first cycle, as the naive exporter's (one-shot
+    // cycles) is, so both serve the same series (selfheal_safety_policy_restricted is absent under allow_all).
+    {
+      data_dir: 'data',
+      log_dir: 'logs',
+      models_dir: 'models',
+      database_path: 'db/quantum_trader.db',
+      policy: { hold_down_sec: 0 },
+      subsystems,
+      ...extra,
+    },
     root,
   );
   return { root, config };

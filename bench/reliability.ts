@@ -83,7 +83,7 @@ export async function sseFanout(say: Say, child: Child): Promise<void> {
         s.got?.();
       }
     });
-    sock.write('GET /policy/stream HTTP/1.1\r\nHost: bench\r\n\r\n');
+    sock.write('GET /policy/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
     subs.push(s);
   }
   while (subs.some((s) => s.seen === 0)) await new Promise((r) => setTimeout(r, 20));

@@ -1,14 +1,16 @@
 // `npm run generate` writes grafana/dashboards/*.json; a test checks the committed files match.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_RULES_CONFIG, type RulesConfig } from '../../src/deploy/rules';
 import { fleet } from './fleet';
 import { overview } from './overview';
 import { recovery } from './recovery';
 import { subsystem } from './subsystem';
 
-export function dashboards(): Record<string, unknown> {
+/** Every dashboard; the thresholds they draw are the rules pack's (`rules`). */
+export function dashboards(rules: RulesConfig = DEFAULT_RULES_CONFIG): Record<string, unknown> {
   return {
-    'selfheal-overview.json': overview(),
+    'selfheal-overview.json': overview(rules),
     'selfheal-subsystem.json': subsystem(),
     'selfheal-recovery.json': recovery(),
     'selfheal-fleet.json': fleet(),

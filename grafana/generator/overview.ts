@@ -4,6 +4,7 @@ import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { PanelBuilder as Stat } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as Table } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as TimeSeries } from '@grafana/grafana-foundation-sdk/timeseries';
+import { DEFAULT_RULES_CONFIG, pct, type RulesConfig } from '../../src/deploy/rules';
 import {
   DS,
   Layout,
@@ -31,7 +32,29 @@ const stat = (title: string, description: string) =>
     .graphMode(BigValueGraphMode.None)
     .textMode(BigValueTextMode.ValueAndName);
 
-export function overview(): Dashboard {
+/** A resource's ratio with the rules pack's warning and critical thresholds as dashed lines (the same numbers as the alerts). */
+function resource(title: string, what: string, metric: string, high: number, critical: number) {
+  return new TimeSeries()
+    .title(title)
+    .description(`${what}; dashed lines at the warning (${pct(high)}) and critical (${pct(critical)}) alert thresholds.`)
+    .datasource(DS)
+    .unit('percentunit')
+    .min(0)
+    .max(1)
+    .thresholds(
+      thresholds([
+        [null, 'green'],
+        [high, 'orange'],
+        [critical, 'red'],
+      ]),
+    )
+    .thresholdsStyle(dashedThresholds())
+    .withTarget(q(`${metric}{${SEL}}`, '{{instance}}'));
+}
+
+/** The overview dashboard; its thresholds are the rules pack's (`RulesConfig.thresholds`). */
+export function overview(rules: RulesConfig = DEFAULT_RULES_CONFIG): Dashboard {
+  const t = rules.thresholds;
   const L = new Layout();
   return baseDashboard(
     'selfheal / Overview',
@@ -104,43 +127,15 @@ export function overview(): Dashboard {
         .gridPos(L.next(8, 8)),
     )
     .withPanel(statusTimeline('Subsystems', 'Status of every subsystem over time.', SEL).gridPos(L.next(16, 8)))
+    .withPanel(resource('CPU', 'Host CPU usage', 'selfheal_cpu_usage_ratio', t.cpuHigh, t.cpuCritical).gridPos(L.next(8, 7)))
     .withPanel(
-      new TimeSeries()
-        .title('CPU')
-        .description('Host CPU usage; dashed lines at the warning (90%) and critical (95%) alert thresholds.')
-        .datasource(DS)
-        .unit('percentunit')
-        .min(0)
-        .max(1)
-        .thresholds(
-          thresholds([
-            [null, 'green'],
-            [0.9, 'orange'],
-            [0.95, 'red'],
-          ]),
-        )
-        .thresholdsStyle(dashedThresholds())
-        .withTarget(q(`selfheal_cpu_usage_ratio{${SEL}}`, '{{instance}}'))
-        .gridPos(L.next(8, 7)),
-    )
-    .withPanel(
-      new TimeSeries()
-        .title('Memory')
-        .description('Host memory usage excluding reclaimable cache; dashed lines at 85% (warning) and 90% (critical).')
-        .datasource(DS)
-        .unit('percentunit')
-        .min(0)
-        .max(1)
-        .thresholds(
-          thresholds([
-            [null, 'green'],
-            [0.85, 'orange'],
-            [0.9, 'red'],
-          ]),
-        )
-        .thresholdsStyle(dashedThresholds())
-        .withTarget(q(`selfheal_memory_usage_ratio{${SEL}}`, '{{instance}}'))
-        .gridPos(L.next(8, 7)),
+      resource(
+        'Memory',
+        'Host memory usage excluding reclaimable cache',
+        'selfheal_memory_usage_ratio',
+        t.memoryHigh,
+        t.memoryCritical,
+      ).gridPos(L.next(8, 7)),
     )
     .withPanel(
       new TimeSeries()

@@ -1,5 +1,19 @@
-// All configuration types live here (node_exporter style: one place for config).
-import type { RecoveryAction, TradingCriticality } from '../types';
+// All configuration types live here (node_exporter style: one place for config). Most are derived from
+// the declared keys (config/schema.ts), so a new key is one declaration.
+import type { TradingCriticality } from '../types';
+import type { ValueOf, Values } from '../schema/keys';
+import type {
+  API_KEYS,
+  CONSOLE_KEYS,
+  DEMO_KEYS,
+  FLAPPING_KEYS,
+  HIGH_RISK_KEYS,
+  limitKeys,
+  POLICY_KEYS,
+  RECEIVER_KEYS,
+  RECOVERY_KEYS,
+  ROOT_KEYS,
+} from './schema';
 
 // Each check type's spec lives with its module; the union is derived from the registry.
 import type { CheckSpec } from '../detect/registry';
@@ -23,126 +37,49 @@ export interface SubsystemConfig {
   check: CheckSpec;
 }
 
-export interface PolicyLimits {
-  max_leverage: number | null;
-  position_size_multiplier: number;
-}
+/** The trading limits of one policy level (`policy.normal`, `policy.safe_profile`). */
+export type PolicyLimits = Values<ReturnType<typeof limitKeys>>;
 
 /** Which positions `close_positions: "high_risk"` (defensive_exit) asks the bot to close. */
-export interface HighRiskConfig {
-  /** A position levered above this is high risk (null: leverage alone never makes it so). */
-  max_leverage: number | null;
-  /** A position the bot tagged with any of these is high risk. */
-  tags: string[];
-}
+export type HighRiskConfig = Values<typeof HIGH_RISK_KEYS>;
 
-export interface PolicyConfig {
-  hold_down_sec: number;
-  valid_for_sec: number;
-  normal: PolicyLimits;
-  safe_profile: PolicyLimits;
-  high_risk: HighRiskConfig;
-}
+/** `policy:` as parsed (keys: config/schema.ts). */
+export type PolicyConfig = Values<typeof POLICY_KEYS>;
 
-export interface ApiConfig {
-  token: string | null;
-  /** Open HTTP connections at most (server.maxConnections); more are refused. */
-  max_connections: number;
-}
+/** `api:` as parsed: `token` from itself, `token_file` or SELFHEAL_API_TOKEN. */
+export type ApiConfig = Omit<Values<typeof API_KEYS>, 'token_file'>;
 
+/** `receiver.basic_auth` as parsed (the password from itself or its file). */
 export interface BasicAuth {
   username: string;
   password: string;
 }
 
-export interface ReceiverConfig {
-  enabled: boolean;
-  bearer_token: string | null;
-  basic_auth: BasicAuth | null;
-  max_body_bytes: number;
-  /** A request (headers and body) not received in this time is answered 408 and closed. */
-  body_timeout_sec: number;
-}
+/** `receiver:` as parsed: the token from itself, its file or SELFHEAL_WEBHOOK_TOKEN. */
+export type ReceiverConfig = Omit<Values<typeof RECEIVER_KEYS>, 'bearer_token_file' | 'basic_auth'> & { basic_auth: BasicAuth | null };
 
-export interface HandlerConfig {
-  action: RecoveryAction;
-  subsystem: string | null;
-  exec: string[] | null;
-  http: { url: string; method: string; headers: Record<string, string> } | null;
-  timeout_sec: number;
-  /** Environment variables passed on to an exec handler beyond PATH, HOME, LANG, TZ and SELFHEAL_* of the action. */
-  env?: string[];
-}
+type ParsedHandler = ValueOf<(typeof RECOVERY_KEYS)['handlers']>[number];
 
-export interface RecoveryConfig {
-  /** `selfheal serve` runs the guide's auto-executable recommendations itself (false: only Alertmanager's). */
-  local: boolean;
-  dry_run: boolean;
-  dry_run_actions: RecoveryAction[];
-  journal_path: string;
-  /** normal: survives a killed process; full: also a power loss (an fsync per webhook request). */
-  journal_synchronous: 'normal' | 'full';
-  cooldown_sec: number;
-  settle_sec: number;
-  approval_ttl_sec: number;
-  backoff_initial_sec: number;
-  backoff_max_sec: number;
-  backoff_reset_sec: number;
-  breaker_max_executions: number;
-  breaker_window_sec: number;
-  lift_on_resolve: boolean;
-  require_approval: RecoveryAction[];
-  handlers: HandlerConfig[];
-  /** Handlers running at once, over all subsystems; floors never wait for a slot. */
-  max_concurrent_handlers: number;
-  /** Terminal records of resolved alerts older than this are compacted away. */
-  retention_days: number;
-}
+/**
+ * One recovery handler: the common keys and its kind's settings (`exec` or `http`; the other kinds
+ * null). `env` is optional where a handler is built by hand (the parser always sets it).
+ */
+export type HandlerConfig = Omit<ParsedHandler, 'env'> & { env?: string[] };
 
-/** Flap detection (`flapping:`): a subsystem that keeps going unhealthy holds a floor until stable. */
-export interface FlappingConfig {
-  /** Unhealthy episodes within window_sec that make a subsystem flapping. */
-  episodes: number;
-  window_sec: number;
-  /** Healthy this long, without a break, ends flapping and lifts its floor. */
-  stable_sec: number;
-}
+/** `recovery:` as parsed (`journal_path` resolved against data_dir). */
+export type RecoveryConfig = Omit<Values<typeof RECOVERY_KEYS>, 'handlers'> & { handlers: HandlerConfig[] };
 
-export interface DemoConfig {
-  /** Run the built-in platform simulator inside `selfheal serve` (the bundled demo only). */
-  enabled: boolean;
-  interval_sec: number;
-}
+/** `flapping:` as parsed: flap detection (a subsystem that keeps going unhealthy holds a floor until stable). */
+export type FlappingConfig = Values<typeof FLAPPING_KEYS>;
 
-export interface ConsoleConfig {
-  /** Base URL of Grafana; when set, the console links to the selfheal dashboards there. */
-  grafana_url: string | null;
-}
+/** `demo:` as parsed. */
+export type DemoConfig = Values<typeof DEMO_KEYS>;
+
+/** `console:` as parsed (`grafana_url` without a trailing slash). */
+export type ConsoleConfig = Values<typeof CONSOLE_KEYS>;
 
 /** The whole validated configuration (`selfheal.yml` after `loadConfigFile`/`parseConfig`). */
-export interface Config {
-  data_dir: string;
-  log_dir: string;
-  models_dir: string;
-  database_path: string;
-  check_interval: number;
-  critical_check_interval: number;
-  max_consecutive_failures: number;
-  max_error_rate: number;
-  error_rate_window: number;
-  stale_data_threshold_sec: number;
-  max_cpu_percent: number;
-  max_memory_percent: number;
-  auto_restart_enabled: boolean;
-  auto_pause_on_critical: boolean;
-  check_timeout_sec: number;
-  /** Evidence dated more than this far in the future is an error, not fresh evidence. */
-  max_clock_skew_sec: number;
-  report_path: string;
-  host: string;
-  port: number;
-  /** Prometheus's `instance` label for this exporter; set, the receiver acts only on alerts naming it (fleet mode). */
-  instance: string | null;
+export type Config = Values<typeof ROOT_KEYS> & {
   api: ApiConfig;
   policy: PolicyConfig;
   receiver: ReceiverConfig;
@@ -151,4 +88,4 @@ export interface Config {
   demo: DemoConfig;
   console: ConsoleConfig;
   subsystems: SubsystemConfig[];
-}
+};

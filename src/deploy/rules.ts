@@ -155,7 +155,8 @@ function shortDuration(sec: number): string {
 /** An alert runs in the sustained group when its time scale is at least this many sustained intervals. */
 export const SUSTAINED_FACTOR = 5;
 
-const pct = (r: number) => `${+(r * 100).toFixed(2)}%`;
+/** A ratio as the alerts and dashboards write it (0.95 → 95%). */
+export const pct = (r: number) => `${+(r * 100).toFixed(2)}%`;
 
 /** "5m" → "5 minutes", for descriptions. */
 export function humanDuration(d: string): string {

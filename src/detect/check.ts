@@ -1,3 +1,4 @@
+import type { Keys } from '../schema/keys';
 import type { Section } from '../schema/reader';
 import type { Details, HealthStatus } from '../types';
 
@@ -58,6 +59,8 @@ export interface WatchedPath {
 export interface CheckModule<S extends { type: string }> {
   /** The `check:` value in the config, and the spec's discriminant. */
   readonly type: S['type'];
+  /** This type's config keys, declared once: parse reads through them; the docs and the JSON Schema list them. */
+  readonly keys: Keys;
   /** Reads this type's keys (defaults, validation) from a subsystem's section; paths resolve against data_dir. */
   parse(section: Section, dataDir: string): S;
   /** Runs the check once. */

@@ -1,6 +1,6 @@
 // `selfheal serve`: runs until SIGTERM/SIGINT, reloads on SIGHUP, then shuts down gracefully.
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config/load';
+import { ConfigError, fileSets, loadConfig } from '../config/load';
 import type { Config } from '../config/types';
 import { systemResources } from '../detect/resources';
 import { startSimulator } from '../demo/simulator';
@@ -94,6 +94,16 @@ export function parseServeFlags(argv: string[], isTTY = Boolean(process.stdout.i
   };
 }
 
+/** The listener keys the config file sets and a command-line flag overrides with another value. */
+export function masked(c: Config, listen: ServeFlags['listen']): { key: string; file: string; flag: string; used: string }[] {
+  const out = [];
+  if (listen.host !== undefined && fileSets(c, 'host') && c.host !== listen.host)
+    out.push({ key: 'host', file: c.host, flag: '--web.listen-address/--host', used: listen.host });
+  if (listen.port !== undefined && fileSets(c, 'port') && c.port !== listen.port)
+    out.push({ key: 'port', file: String(c.port), flag: '--web.listen-address/--port', used: String(listen.port) });
+  return out;
+}
+
 /** A listener that cannot be had (port taken, unknown host): one line, exit 3 — not a log record. */
 function listenError(err: NodeJS.ErrnoException, host: string, port: number): ConfigError | null {
   const why: Record<string, string> = {
@@ -113,15 +123,17 @@ export async function serveCommand(argv: string[], out: (s: string) => void = (s
     out(SERVE_USAGE);
     return 0;
   }
+  const logger = createLogger(flags.level, undefined, flags.format);
+  // At start and on every reload: a file value a flag masks is said, not silently ignored.
   const load = (): Config => {
     const c = loadConfig(flags.configFile);
+    for (const m of masked(c, flags.listen)) logger.warn(m, `${m.key}: ${m.file} in the config file is masked by ${m.flag} (${m.used})`);
     if (flags.listen.host !== undefined) c.host = flags.listen.host;
     if (flags.listen.port !== undefined) c.port = flags.listen.port;
     return c;
   };
   const config = load();
   const web = flags.webConfigFile ? loadWebConfig(flags.webConfigFile) : null;
-  const logger = createLogger(flags.level, undefined, flags.format);
 
   const svc = new Service(config, { resources: systemResources, logger, web });
   new Reloader(svc, { loadConfig: load, webConfigFile: flags.webConfigFile });

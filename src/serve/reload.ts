@@ -1,6 +1,9 @@
 // Reload on SIGHUP and POST /-/reload: read the config and web config files again, validate them,
-// and swap in what can change live; on any error the running configuration stays as it was.
+// and apply each changed key by its declared reload class (config/schema.ts): a live key is assigned
+// into the running config in place; a restart-only one refuses the whole reload, naming it. On any
+// error the running configuration stays as it was.
 import { Gauge } from 'prom-client';
+import { applyChange, configChanges, type ConfigChange } from '../config/changes';
 import type { Config } from '../config/types';
 import type { ReloadOutcome, Service } from './service';
 import { loadWebConfig, type WebConfig } from './web_config';
@@ -13,77 +16,13 @@ export interface ReloadSources {
   webConfigFile: string | null;
 }
 
-/** Keys that need a restart: the listener, where files live, the journal, the set of subsystems, the recovery engine. */
-const RESTART_ONLY: [string, (c: Config) => unknown][] = [
-  ['host', (c) => c.host],
-  ['port', (c) => c.port],
-  ['data_dir', (c) => c.data_dir],
-  ['report_path', (c) => c.report_path],
-  ['receiver.enabled', (c) => c.receiver.enabled],
-  ['recovery', (c) => c.recovery],
-  ['auto_restart_enabled', (c) => c.auto_restart_enabled],
-  ['auto_pause_on_critical', (c) => c.auto_pause_on_critical],
-  ['demo', (c) => c.demo],
-  ['subsystems (which are enabled)', (c) => c.subsystems.map((s) => `${s.name}:${s.enabled}`)],
-];
-
-/** Top-level keys applied live (each read where it is used, on every cycle or request). */
-const LIVE_SCALARS = [
-  'check_interval',
-  'critical_check_interval',
-  'max_consecutive_failures',
-  'max_error_rate',
-  'error_rate_window',
-  'stale_data_threshold_sec',
-  'max_cpu_percent',
-  'max_memory_percent',
-  'check_timeout_sec',
-  'log_dir',
-  'models_dir',
-  'database_path',
-] as const;
-
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-
-/** The first restart-only key that differs, as an error naming it; null when none does. */
-export function needsRestart(running: Config, next: Config): string | null {
-  for (const [key, get] of RESTART_ONLY) {
-    if (!same(get(running), get(next))) return `${key}: changed, which needs a restart (the running configuration is unchanged)`;
-  }
-  return null;
-}
-
-/** Copies the live part of `next` into the running config object (everything holds a reference to it). */
-export function applyLive(running: Config, next: Config): string[] {
-  const changed: string[] = [];
-  for (const k of LIVE_SCALARS) {
-    if (running[k] === next[k]) continue;
-    changed.push(k);
-    (running as unknown as Record<string, unknown>)[k] = next[k];
-  }
-  if (running.api.token !== next.api.token) changed.push('api.token');
-  running.api.token = next.api.token;
-  for (const k of ['bearer_token', 'basic_auth', 'max_body_bytes'] as const) {
-    if (!same(running.receiver[k], next.receiver[k])) changed.push(`receiver.${k}`);
-  }
-  Object.assign(running.receiver, {
-    bearer_token: next.receiver.bearer_token,
-    basic_auth: next.receiver.basic_auth,
-    max_body_bytes: next.receiver.max_body_bytes,
-  });
-  if (!same(running.policy, next.policy)) changed.push('policy');
-  running.policy = next.policy;
-  if (!same(running.flapping, next.flapping)) changed.push('flapping');
-  running.flapping = next.flapping;
-  // The monitor holds these very objects: updating them in place changes its thresholds and paths.
-  const byName = new Map(next.subsystems.map((s) => [s.name, s]));
-  for (const sub of running.subsystems) {
-    const n = byName.get(sub.name);
-    if (!n) continue; // not reached: needsRestart refuses a change to the set of subsystems
-    if (!same(sub, n)) changed.push(`subsystems.${sub.name}`);
-    Object.assign(sub, n);
-  }
-  return changed;
+/**
+ * The reload's verdict from the declared classes: the restart-only keys that changed (refused, named),
+ * else the live ones, applied in place into the running config (everything holds that object).
+ */
+export function reloadChanges(running: Config, next: Config): { restart: string[]; live: ConfigChange[] } {
+  const changes = configChanges(running, next);
+  return { restart: changes.filter((c) => c.reload === 'restart').map((c) => c.key), live: changes.filter((c) => c.reload === 'live') };
 }
 
 /** Serializes reloads, applies them to the service and keeps the two metrics Prometheus has for this. */
@@ -124,6 +63,7 @@ export class Reloader {
     const at = new Date(svc.clock()).toISOString();
     let next: Config;
     let web: WebConfig | null = null;
+    let verdict: ReturnType<typeof reloadChanges> = { restart: [], live: [] };
     try {
       next = this.sources.loadConfig();
       if (this.sources.webConfigFile) {
@@ -134,8 +74,9 @@ export class Reloader {
           );
         }
       }
-      const restart = needsRestart(svc.config, next);
-      if (restart) throw new Error(restart);
+      verdict = reloadChanges(svc.config, next);
+      if (verdict.restart.length)
+        throw new Error(`${verdict.restart.join(', ')}: changed, which needs a restart (the running configuration is unchanged)`);
     } catch (err) {
       const error = (err as Error).message;
       this.successful.set(0);
@@ -143,8 +84,9 @@ export class Reloader {
       svc.logger.error({ err: error }, 'Error reloading config; keeping the running configuration');
       return { ok: false, error, changed: [], at };
     }
-    const changed = applyLive(svc.config, next);
-    svc.monitor.policy.setHoldDown(svc.config.policy.hold_down_sec * 1000);
+    for (const c of verdict.live) applyChange(svc.config, next, c.path);
+    const changed = verdict.live.map((c) => c.key);
+    svc.configChanged(changed);
     if (web) {
       svc.swapWeb(web);
       changed.push('web_config');

@@ -13,7 +13,8 @@ import type { PolicyChange } from '../recommend/policy_state';
 import { SAFETY_POLICIES, type SafetyPolicy } from '../types';
 import { BUILD, VERSION } from '../version';
 import { requireAuth } from '../http/auth';
-import { isJson, reasonOf } from '../http/json';
+import { FrontDoor, type Refusal } from '../http/front_door';
+import { reasonOf } from '../http/json';
 import type { Logger } from '../log/logger';
 import type { WebConfig } from './web_config';
 import { WebGate } from './web_gate';
@@ -106,6 +107,10 @@ export class Service {
   private policyBytes: Buffer | null = null;
   /** An SSE subscriber with more than this unsent is dropped (tests lower it). */
   sseMaxBufferedBytes = SSE_MAX_BUFFERED_BYTES;
+  /** The hot paths plugins serve ahead of Express ("METHOD /path"), known once started. */
+  private rawRoutes: string[] = [];
+  /** Refusals already logged (one line per distinct Host or Origin, not one per request). */
+  private readonly refusalsLogged = new Set<string>();
 
   constructor(
     /** The running configuration (a reload updates its live keys in place). */
@@ -419,23 +424,25 @@ export class Service {
     const raw = new Map<string, RawHandler>();
     for (const p of this.plugins) for (const [k, h] of Object.entries(p.raw ?? {})) raw.set(k, h);
     const timeout = this.config.receiver.body_timeout_sec * 1000;
+    this.rawRoutes = [...raw.keys()];
     const handler = (req: IncomingMessage, res: ServerResponse) => {
-      if (req.method === 'GET') {
-        if (this.fastGet(req, res)) return;
-      } else if (req.method === 'POST' && !isJson(req.headers['content-type'])) {
-        // Refused unread, before routing and auth: closes the cross-site text/plain POST.
-        return void sendBytes(res, 415, JSON_TYPE, Buffer.from('{"error":"Content-Type: expected application/json"}'), [
-          'Connection',
-          'close',
-        ]);
-      }
+      if (req.method === 'GET' && this.fastGet(req, res)) return;
       if (raw.size) {
         const hot = raw.get(`${req.method} ${req.url}`);
         if (hot) return hot(req, res);
       }
       this.app(req, res);
     };
-    const gated = this.web ? this.web.wrap(handler) : handler;
+    const inner = this.web ? this.web.wrap(handler) : handler;
+    // Ahead of everything, the web config's rate limit and basic auth included: a refused request costs them nothing.
+    const door = new FrontDoor(this.config);
+    const gated = (req: IncomingMessage, res: ServerResponse) => {
+      const no = door.check(req);
+      if (no === null) return inner(req, res);
+      this.refused(req, no);
+      // Refused unread: the connection closes after the answer.
+      sendBytes(res, no.status, JSON_TYPE, Buffer.from(JSON.stringify({ error: no.error })), ['Connection', 'close']);
+    };
     const tls = this.web?.config.tls;
     const opts = { noDelay: true, requestTimeout: timeout, headersTimeout: timeout, connectionsCheckingInterval: Math.min(1000, timeout) };
     const server = tls ? createTlsServer({ ...tls, ...opts }, gated) : createServer(opts, gated);
@@ -480,6 +487,42 @@ export class Service {
       'operator override restored after a restart',
     );
     this.monitor.setFloor('override', o.policy, `override by operator: ${o.reason}`, o.until);
+  }
+
+  /**
+   * A reload changed these keys in the running config (in place): the settings that live outside it —
+   * the listener's, the policy state machine's hold-down — follow here; the policy view is re-encoded.
+   */
+  configChanged(keys: string[]): void {
+    const c = this.config;
+    this.monitor.policy.setHoldDown(c.policy.hold_down_sec * 1000);
+    const srv = this.server;
+    if (srv) {
+      srv.maxConnections = c.api.max_connections;
+      srv.requestTimeout = srv.headersTimeout = c.receiver.body_timeout_sec * 1000;
+    }
+    if (keys.length) this.encodePolicy();
+  }
+
+  /** Every route the service answers, as "METHOD /path" (Express's `:param` style), once started. */
+  routeList(): string[] {
+    const out = new Set(this.rawRoutes);
+    for (const p of ['/metrics', '/policy', '/-/healthy', '/-/ready']) out.add(`GET ${p}`);
+    const stack = (this.app.router as unknown as { stack: { route?: { path: string; methods: Record<string, boolean> } }[] }).stack;
+    for (const layer of stack) {
+      const r = layer.route;
+      if (!r) continue;
+      for (const [m, on] of Object.entries(r.methods)) if (on && m !== '_all') out.add(`${m.toUpperCase()} ${r.path}`);
+    }
+    return [...out].sort();
+  }
+
+  /** Logs a refused request once per distinct reason (a rebinding page may send thousands). */
+  private refused(req: IncomingMessage, no: Refusal): void {
+    if (this.refusalsLogged.has(no.error)) return;
+    if (this.refusalsLogged.size >= 256) return;
+    this.refusalsLogged.add(no.error);
+    this.logger.warn({ remote: req.socket.remoteAddress, method: req.method, url: req.url, check: no.check }, no.error);
   }
 
   /** Swaps in a new web configuration (reload); TLS on/off needs a restart and is refused before this. */

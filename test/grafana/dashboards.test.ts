@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { renderDashboards } from '../../grafana/generator/generate';
+import { dashboards, renderDashboards } from '../../grafana/generator/generate';
+import { rulesConfigWith } from '../../src/deploy/generate';
+import { DEFAULT_RULES_CONFIG, rulesFile } from '../../src/deploy/rules';
 import { DASHBOARD_DIR, loadDashboards } from '../helpers/dashboards';
 
 const DIR = DASHBOARD_DIR;
@@ -20,6 +22,24 @@ describe('dashboards as code', () => {
     );
     for (const [name, text] of Object.entries(want))
       assert.equal(readFileSync(join(DIR, name), 'utf8'), text, `${name} is stale: run npm run generate`);
+  });
+
+  it("the overview draws the rules pack's CPU and memory thresholds (one source: RulesConfig.thresholds)", () => {
+    type Panel = { title: string; description: string; fieldConfig: { defaults: { thresholds: { steps: { value: number | null }[] } } } };
+    const steps = (d: unknown, title: string) => {
+      const p = (d as { panels: Panel[] }).panels.find((x) => x.title === title)!;
+      return { values: p.fieldConfig.defaults.thresholds.steps.map((x) => x.value), description: p.description };
+    };
+    const t = DEFAULT_RULES_CONFIG.thresholds;
+    const committed = loadDashboards()['selfheal-overview.json'];
+    assert.deepEqual(steps(committed, 'CPU').values, [null, t.cpuHigh, t.cpuCritical]);
+    assert.deepEqual(steps(committed, 'Memory').values, [null, t.memoryHigh, t.memoryCritical]);
+    const own = rulesConfigWith({ thresholds: { cpuHigh: 0.7, cpuCritical: 0.8, memoryHigh: 0.6, memoryCritical: 0.75 } });
+    const d = dashboards(own)['selfheal-overview.json'];
+    assert.deepEqual(steps(d, 'CPU').values, [null, 0.7, 0.8]);
+    assert.deepEqual(steps(d, 'Memory').values, [null, 0.6, 0.75]);
+    assert.match(steps(d, 'Memory').description, /warning \(60%\) and critical \(75%\)/);
+    assert.match(rulesFile(own), /selfheal_memory_usage_ratio\{?[^\n]*> 0\.75/);
   });
 
   for (const [file, d] of Object.entries(loadDashboards())) {

@@ -1,7 +1,9 @@
 // A tiny structural checker for the JSON Schema subset docs/openapi.yaml uses (OpenAPI 3.1 = JSON Schema
 // 2020-12): $ref, type (one or a list, "null" included), const, enum, required, properties,
-// additionalProperties, items, oneOf, minimum/maximum/exclusiveMinimum, minLength/maxLength, pattern, and
-// format date-time. Returns every violation with its JSON path; an empty list means it conforms.
+// additionalProperties, propertyNames (pattern), items, minItems, oneOf, minimum/maximum/exclusiveMinimum,
+// minLength/maxLength, pattern, and format date-time. docs/openapi.yaml and docs/selfheal.schema.json use
+// no more than this (test/config/schema.test.ts holds the latter to it). Returns every violation with its
+// JSON path; an empty list means it conforms.
 
 export type Schema = Record<string, unknown>;
 
@@ -58,13 +60,17 @@ export function check(doc: Schema, schema: Schema, value: unknown, path = '$'): 
     const obj = value as Record<string, unknown>;
     for (const k of (schema.required as string[] | undefined) ?? []) if (!(k in obj)) errs.push(`${path}: missing required property ${k}`);
     const props = (schema.properties as Record<string, Schema> | undefined) ?? {};
+    const names = schema.propertyNames as Schema | undefined;
     for (const [k, v] of Object.entries(obj)) {
+      if (names) errs.push(...check(doc, names, k, `${path}{${k}}`));
       if (props[k]) errs.push(...check(doc, props[k], v, `${path}.${k}`));
       else if (schema.additionalProperties === false) errs.push(`${path}: unexpected property ${k}`);
       else if (typeof schema.additionalProperties === 'object')
         errs.push(...check(doc, schema.additionalProperties as Schema, v, `${path}.${k}`));
     }
   }
+  if (got === 'array' && typeof schema.minItems === 'number' && (value as unknown[]).length < schema.minItems)
+    errs.push(`${path}: fewer than ${schema.minItems} items`);
   if (got === 'array' && schema.items)
     (value as unknown[]).forEach((v, i) => errs.push(...check(doc, schema.items as Schema, v, `${path}[${i}]`)));
   return errs;

@@ -33,17 +33,24 @@ async function raw(url: string): Promise<{ sock: Socket; text: () => string; clo
 }
 
 describe('cross-site and content type', () => {
-  it('a text/plain POST (no CORS preflight) is refused 415 unread, whatever the origin; nothing acts', async () => {
+  it('a text/plain POST (no CORS preflight) is refused unread: 403 from another origin, 415 from none; nothing acts', async () => {
     const t = setup({ receiver: { bearer_token: null } }); // no token: loopback callers pass — the browser case
     const { url, receiver } = await startWithReceiver(t.config, { clock: t.clock });
+    const table: [Record<string, string>, number, RegExp][] = [
+      [{ origin: 'http://evil.example' }, 403, /cross-origin request refused: Origin "http:\/\/evil.example" does not match Host/],
+      [{}, 415, /Content-Type: expected application\/json/],
+    ];
     for (const path of ['/alertmanager/webhook', '/policy/override', '/health/force-check', '/recovery/x/approve']) {
-      const res = await fetch(`${url}${path}`, {
-        method: 'POST',
-        headers: { 'content-type': 'text/plain', origin: 'http://evil.example' },
-        body: JSON.stringify(delivery([{ labels: { subsystem: 'orchestrator', issue_severity: 'critical' } }])),
-      });
-      assert.equal(res.status, 415, path);
-      assert.match(((await res.json()) as { error: string }).error, /Content-Type: expected application\/json/);
+      for (const [headers, status, error] of table) {
+        const res = await fetch(`${url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'text/plain', ...headers },
+          body: JSON.stringify(delivery([{ labels: { subsystem: 'orchestrator', issue_severity: 'critical' } }])),
+        });
+        assert.equal(res.status, status, path);
+        assert.equal(res.headers.get('connection'), 'close', path);
+        assert.match(((await res.json()) as { error: string }).error, error);
+      }
     }
     const bare = await fetch(`${url}/alertmanager/webhook`, { method: 'POST' }); // no-cors fetch: no content type at all
     assert.equal(bare.status, 415);
@@ -61,7 +68,9 @@ describe('bodies nobody should read', () => {
     const t = setup({ receiver: { bearer_token: 'hook-token' } });
     const { url } = await startWithReceiver(t.config, { clock: t.clock });
     const c = await raw(url);
-    c.sock.write('POST /alertmanager/webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10000000000\r\n\r\n');
+    c.sock.write(
+      'POST /alertmanager/webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 10000000000\r\n\r\n',
+    );
     const chunk = Buffer.alloc(64 * 1024, 0x20);
     let sent = 0;
     let closed = false;
@@ -83,7 +92,7 @@ describe('bodies nobody should read', () => {
     const { url, receiver } = await startWithReceiver(t.config, { clock: t.clock });
     const c = await raw(url);
     c.sock.write(
-      'POST /alertmanager/webhook HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer hook-token\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n',
+      'POST /alertmanager/webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer hook-token\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n',
     );
     let sent = 0;
     let closed = false;
@@ -116,7 +125,7 @@ describe('connection cap (api.max_connections)', () => {
       'a free connection serves /policy',
       async () => {
         const c = await raw(url);
-        c.sock.write('GET /policy HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+        c.sock.write('GET /policy HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
         await c.closed;
         return /^HTTP\/1\.1 200 /.test(c.text());
       },
@@ -132,7 +141,7 @@ describe('SSE backpressure', () => {
     const { url, svc } = await startService(t.config, { clock: t.clock });
     svc.sseMaxBufferedBytes = 64 * 1024;
     const slow = await raw(url);
-    slow.sock.write('GET /policy/stream HTTP/1.1\r\nHost: x\r\n\r\n');
+    slow.sock.write('GET /policy/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
     await until('subscribed', async () => slow.text().includes('event: policy'), 20_000, 10);
     slow.sock.pause(); // never reads again
     const streams = (svc as unknown as { streams: Set<unknown> }).streams;
@@ -152,7 +161,7 @@ describe('SSE backpressure', () => {
       { authorization: 'Bearer op-token' },
     );
     const again = await raw(url);
-    again.sock.write('GET /policy/stream HTTP/1.1\r\nHost: x\r\n\r\n');
+    again.sock.write('GET /policy/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
     await until(
       'the current policy on connect',
       async () => /event: policy\ndata: \{"policy":"no_new_trades"/.test(again.text()),

@@ -52,7 +52,7 @@ describe('reload (SIGHUP, POST /-/reload)', () => {
     t.rewrite('api: { token: new-token }\npolicy: { hold_down_sec: 0 }\nstale_data_threshold_sec: 50\n');
     const r = await t.reloader.reload();
     assert.equal(r.ok, true, r.error);
-    assert.deepEqual(r.changed.sort(), ['api.token', 'stale_data_threshold_sec', 'subsystems.data_feed']);
+    assert.deepEqual(r.changed.sort(), ['api.token', 'stale_data_threshold_sec', 'subsystems.data_feed.degraded_after_sec']);
     await t.svc.monitor.forceCheck();
     assert.equal(t.svc.monitor.report?.subsystem_health.data_feed.status, 'degraded');
     assert.equal(t.svc.policy().policy, 'no_new_trades');
@@ -82,9 +82,9 @@ describe('reload (SIGHUP, POST /-/reload)', () => {
       ['api: { token: new-token }\nport: 9999\n', /^port: changed, which needs a restart/],
       [
         'api: { token: new-token }\nsubsystems: { logging: { enabled: false } }\n',
-        /^subsystems \(which are enabled\): changed, which needs a restart/,
+        /^subsystems\.logging\.enabled: changed, which needs a restart/,
       ],
-      ['api: { token: new-token }\nrecovery: { cooldown_sec: 1 }\n', /^recovery: changed, which needs a restart/],
+      ['api: { token: new-token }\nrecovery: { cooldown_sec: 1 }\n', /^recovery\.cooldown_sec: changed, which needs a restart/],
     ];
     for (const [yaml, re] of cases) {
       t.logs.length = 0;

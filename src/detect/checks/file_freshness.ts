@@ -1,12 +1,13 @@
 // File freshness by mtime (the guide's data feed, exchange connection and state-file checks).
 import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
+import { num, optStr, readKeys } from '../../schema/keys';
 import type { Section } from '../../schema/reader';
 import type { HealthStatus } from '../../types';
 import { EvidenceError, type Checker, type CheckModule, type CheckOutcome } from '../check';
 import { evidenceAge, nextAgeTransition, statusForAge, worse } from '../thresholds';
 import { parseObject, round, statOrNull, writeWithDir } from './fsutil';
-import { ageThresholds, requiredPath, statusKey } from './params';
+import { ageKeys, checkAges, pathKey, resolvePath, statusKey } from './params';
 
 /** A file_freshness check as configured: the file, its age limits, and the statuses for a missing or empty one. */
 export interface FileFreshnessSpec {
@@ -22,17 +23,33 @@ export interface FileFreshnessSpec {
   empty_status: HealthStatus;
 }
 
+/** Its keys, declared once (docs, JSON Schema, validation). */
+const KEYS = {
+  path: pathKey('The file'),
+  ...ageKeys(300, 3600),
+  missing_status: statusKey('unknown', 'Status when the file is missing.'),
+  nonempty_field: optStr({ reload: 'live', description: 'The file is JSON and this field must be a non-empty list.' }),
+  max_evidence_bytes: num({
+    default: 16 * 1024 * 1024,
+    min: 1,
+    int: true,
+    unit: 'bytes',
+    reload: 'live',
+    description: 'The most of the file read for `nonempty_field`; a larger file is an error naming the limit.',
+  }),
+  empty_status: statusKey('critical', 'Status when `nonempty_field` is empty.'),
+};
+
 function parse(m: Section, dataDir: string): FileFreshnessSpec {
-  const path = requiredPath(m, 'path', dataDir);
-  const a = ageThresholds(m, 300, 3600);
+  const v = readKeys(m, KEYS);
   return {
     type: 'file_freshness',
-    path,
-    ...a,
-    missing_status: statusKey(m, 'missing_status', 'unknown'),
-    nonempty_field: m.optString('nonempty_field') ?? undefined,
-    max_evidence_bytes: m.number('max_evidence_bytes', 16 * 1024 * 1024, { min: 1, int: true }),
-    empty_status: statusKey(m, 'empty_status', 'critical'),
+    path: resolvePath(dataDir, v.path),
+    ...checkAges(m, v),
+    missing_status: v.missing_status,
+    nonempty_field: v.nonempty_field ?? undefined,
+    max_evidence_bytes: v.max_evidence_bytes,
+    empty_status: v.empty_status,
   };
 }
 
@@ -81,6 +98,7 @@ const run: Checker<FileFreshnessSpec> = async (spec, ctx) => {
 /** The file_freshness check type: a file's age by mtime, optionally a non-empty JSON list in it. */
 export const fileFreshness: CheckModule<FileFreshnessSpec> = {
   type: 'file_freshness',
+  keys: KEYS,
   parse,
   run,
   watches: (spec) => ({ dir: dirname(spec.path), file: basename(spec.path) }),

@@ -1,11 +1,12 @@
 // A file that must exist (the guide's database check); reports its size.
 import { existsSync, rmSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
+import { readKeys } from '../../schema/keys';
 import type { Section } from '../../schema/reader';
 import type { HealthStatus } from '../../types';
 import type { Checker, CheckModule } from '../check';
 import { round, statOrNull, writeWithDir } from './fsutil';
-import { requiredPath, statusKey } from './params';
+import { pathKey, resolvePath, statusKey } from './params';
 
 /** A file_presence check as configured: the file and the status when it is missing. */
 export interface FilePresenceSpec {
@@ -14,8 +15,12 @@ export interface FilePresenceSpec {
   missing_status: HealthStatus;
 }
 
+/** Its keys, declared once (docs, JSON Schema, validation). */
+const KEYS = { path: pathKey('The file'), missing_status: statusKey('critical', 'Status when the file is missing.') };
+
 function parse(m: Section, dataDir: string): FilePresenceSpec {
-  return { type: 'file_presence', path: requiredPath(m, 'path', dataDir), missing_status: statusKey(m, 'missing_status', 'critical') };
+  const v = readKeys(m, KEYS);
+  return { type: 'file_presence', path: resolvePath(dataDir, v.path), missing_status: v.missing_status };
 }
 
 const run: Checker<FilePresenceSpec> = async (spec) => {
@@ -29,6 +34,7 @@ const run: Checker<FilePresenceSpec> = async (spec) => {
 /** The file_presence check type: a file that must exist. */
 export const filePresence: CheckModule<FilePresenceSpec> = {
   type: 'file_presence',
+  keys: KEYS,
   parse,
   run,
   watches: (spec) => ({ dir: dirname(spec.path), file: basename(spec.path) }),

@@ -1,11 +1,12 @@
 // How many of a set of files exist (the guide's AI model files).
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { num, strings, take } from '../../schema/keys';
 import type { Section } from '../../schema/reader';
 import type { Checker, CheckModule } from '../check';
 import type { HealthStatus } from '../../types';
 import { statOrNull, writeWithDir } from './fsutil';
-import { requiredPath } from './params';
+import { pathKey, resolvePath } from './params';
 
 /** A file_set check as configured: the directory, the expected files and how many must be present. */
 export interface FileSetSpec {
@@ -18,12 +19,40 @@ export interface FileSetSpec {
   degraded_min: number;
 }
 
+/** Its keys, declared once (docs, JSON Schema, validation). */
+const KEYS = {
+  dir: pathKey('The directory'),
+  files: strings({
+    required: true,
+    nonEmpty: 'expected a non-empty list of file names',
+    reload: 'live',
+    description: 'The expected files.',
+  }),
+  healthy_min: num({
+    min: 0,
+    int: true,
+    unit: 'files',
+    defaultText: 'all of `files`',
+    reload: 'live',
+    description: 'At least this many present: healthy (at most the number of `files`).',
+  }),
+  degraded_min: num({
+    min: 0,
+    int: true,
+    unit: 'files',
+    defaultText: '`healthy_min`',
+    reload: 'live',
+    description: 'At least this many present: degraded; fewer: critical (at most `healthy_min`).',
+  }),
+};
+
 function parse(m: Section, dataDir: string): FileSetSpec {
-  const dir = requiredPath(m, 'dir', dataDir);
-  const files = m.stringList('files', []);
-  if (files.length === 0) m.fail('files', 'expected a non-empty list of file names');
-  const healthy_min = m.number('healthy_min', files.length, { min: 0, max: files.length, int: true });
-  const degraded_min = m.number('degraded_min', healthy_min, { min: 0, max: healthy_min, int: true });
+  const dir = resolvePath(dataDir, take(m, KEYS, 'dir'));
+  const files = take(m, KEYS, 'files');
+  const healthy_min = take(m, KEYS, 'healthy_min', files.length);
+  if (healthy_min > files.length) m.fail('healthy_min', `must be at most ${files.length}, got ${healthy_min}`);
+  const degraded_min = take(m, KEYS, 'degraded_min', healthy_min);
+  if (degraded_min > healthy_min) m.fail('degraded_min', `must be at most ${healthy_min}, got ${degraded_min}`);
   return { type: 'file_set', dir, files, healthy_min, degraded_min };
 }
 
@@ -47,6 +76,7 @@ const run: Checker<FileSetSpec> = async (spec) => {
 /** The file_set check type: how many of a set of files exist. */
 export const fileSet: CheckModule<FileSetSpec> = {
   type: 'file_set',
+  keys: KEYS,
   parse,
   run,
   watches: (spec) => ({ dir: spec.dir, file: null }),

@@ -1,9 +1,10 @@
 // HTTP probe: status code and latency (blackbox_exporter's http prober, minimal).
+import { custom, HTTP_URL, readKeys, str } from '../../schema/keys';
 import type { Section } from '../../schema/reader';
 import type { HealthStatus } from '../../types';
 import type { Checker, CheckModule } from '../check';
 import { round } from './fsutil';
-import { statusKey } from './params';
+import { latencyKey, statusKey } from './params';
 
 /** An http check as configured: the URL, the accepted statuses and the latency limit. */
 export interface HttpSpec {
@@ -15,26 +16,33 @@ export interface HttpSpec {
   down_status: HealthStatus;
 }
 
+const STATUS = { type: 'integer', minimum: 100, maximum: 599 };
+
+/** Its keys, declared once (docs, JSON Schema, validation). */
+const KEYS = {
+  url: str({ required: true, pattern: HTTP_URL, reload: 'live', description: 'What to request.' }),
+  method: str({ default: 'GET', reload: 'live', description: 'HTTP method.' }),
+  expect_status: custom<number[]>(
+    'HTTP status, or a list of them',
+    { defaultText: 'any 2xx or 3xx', reload: 'live', description: 'The statuses that count as up.' },
+    (m, k) => {
+      const expect = m.raw_(k);
+      if (expect === undefined || expect === null) return [];
+      const list = Array.isArray(expect) ? expect : [expect];
+      if (!list.every((x) => Number.isInteger(x) && x >= 100 && x <= 599)) {
+        m.fail(k, `expected an HTTP status or a list of them, got ${JSON.stringify(expect)}`);
+      }
+      return list as number[];
+    },
+    () => ({ oneOf: [STATUS, { type: 'array', items: STATUS }] }),
+  ),
+  degraded_latency_ms: latencyKey(),
+  down_status: statusKey('critical', 'Status when the request fails or answers another status.'),
+};
+
 function parse(m: Section): HttpSpec {
-  const url = m.string('url', '');
-  if (!/^https?:\/\//.test(url)) m.fail('url', `expected an http(s) URL, got ${JSON.stringify(url)}`);
-  const expect = m.raw_('expect_status');
-  let expect_status: number[] = [];
-  if (expect !== undefined) {
-    const list = Array.isArray(expect) ? expect : [expect];
-    if (!list.every((x) => Number.isInteger(x) && x >= 100 && x <= 599)) {
-      m.fail('expect_status', `expected an HTTP status or a list of them, got ${JSON.stringify(expect)}`);
-    }
-    expect_status = list as number[];
-  }
-  return {
-    type: 'http',
-    url,
-    method: m.string('method', 'GET').toUpperCase(),
-    expect_status,
-    degraded_latency_ms: m.number('degraded_latency_ms', 1000, { gt: 0 }),
-    down_status: statusKey(m, 'down_status', 'critical'),
-  };
+  const v = readKeys(m, KEYS);
+  return { type: 'http', ...v, method: v.method.toUpperCase() };
 }
 
 const run: Checker<HttpSpec> = async (spec, ctx) => {
@@ -64,6 +72,7 @@ const run: Checker<HttpSpec> = async (spec, ctx) => {
 /** The http check type: a request's status code and latency. */
 export const httpProbe: CheckModule<HttpSpec> = {
   type: 'http',
+  keys: KEYS,
   parse,
   run,
   watches: () => null,

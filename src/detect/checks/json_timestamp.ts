@@ -1,12 +1,13 @@
 // A heartbeat timestamp inside a JSON state file (the guide's event executor `last_cycle_timestamp`).
 import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
+import { readKeys, str } from '../../schema/keys';
 import type { Section } from '../../schema/reader';
 import type { HealthStatus } from '../../types';
 import { EvidenceError, type Checker, type CheckModule } from '../check';
 import { evidenceAge, nextAgeTransition, statusForAge } from '../thresholds';
 import { parseObject, round, writeWithDir } from './fsutil';
-import { ageThresholds, requiredPath, statusKey } from './params';
+import { ageKeys, checkAges, pathKey, resolvePath, statusKey } from './params';
 
 /** A json_timestamp check as configured: the JSON file, its timestamp field and the age limits. */
 export interface JsonTimestampSpec {
@@ -18,12 +19,23 @@ export interface JsonTimestampSpec {
   missing_status: HealthStatus;
 }
 
+/** Its keys, declared once (docs, JSON Schema, validation). */
+const KEYS = {
+  path: pathKey('The JSON file'),
+  field: str({ required: true, reload: 'live', description: 'The timestamp field: ISO-8601 (no offset = UTC) or epoch seconds/ms.' }),
+  ...ageKeys(300, 3600),
+  missing_status: statusKey('unknown', 'Status when the file or the field is missing.'),
+};
+
 function parse(m: Section, dataDir: string): JsonTimestampSpec {
-  const path = requiredPath(m, 'path', dataDir);
-  const field = m.string('field', '');
-  if (!field) m.fail('field', 'required');
-  const ages = ageThresholds(m, 300, 3600);
-  return { type: 'json_timestamp', path, field, ...ages, missing_status: statusKey(m, 'missing_status', 'unknown') };
+  const v = readKeys(m, KEYS);
+  return {
+    type: 'json_timestamp',
+    path: resolvePath(dataDir, v.path),
+    field: v.field,
+    ...checkAges(m, v),
+    missing_status: v.missing_status,
+  };
 }
 
 /** ISO-8601; a timestamp without an offset is UTC (the original platform wrote naive UTC). */
@@ -71,6 +83,7 @@ const run: Checker<JsonTimestampSpec> = async (spec, ctx) => {
 /** The json_timestamp check type: the age of a timestamp field in a JSON file. */
 export const jsonTimestamp: CheckModule<JsonTimestampSpec> = {
   type: 'json_timestamp',
+  keys: KEYS,
   parse,
   run,
   watches: (spec) => ({ dir: dirname(spec.path), file: basename(spec.path) }),

@@ -2,12 +2,13 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readKeys, str } from '../../schema/keys';
 import type { Section } from '../../schema/reader';
 import type { HealthStatus } from '../../types';
 import type { Checker, CheckModule } from '../check';
 import { evidenceAge, nextAgeTransition, statusForAge } from '../thresholds';
 import { round, statOrNull } from './fsutil';
-import { ageThresholds, requiredPath, statusKey } from './params';
+import { ageKeys, checkAges, pathKey, resolvePath, statusKey } from './params';
 
 /** A newest_file check as configured: the directory, the name pattern and the age limits. */
 export interface NewestFileSpec {
@@ -19,13 +20,22 @@ export interface NewestFileSpec {
   missing_status: HealthStatus;
 }
 
+/** Its keys, declared once (docs, JSON Schema, validation). */
+const KEYS = {
+  dir: pathKey('The directory'),
+  pattern: str({ default: '*', reload: 'live', description: 'File name pattern (`*` and `?`).' }),
+  ...ageKeys(300, 3600),
+  missing_status: statusKey('degraded', 'Status when the directory or every match is missing.'),
+};
+
 function parse(m: Section, dataDir: string): NewestFileSpec {
+  const v = readKeys(m, KEYS);
   return {
     type: 'newest_file',
-    dir: requiredPath(m, 'dir', dataDir),
-    pattern: m.string('pattern', '*'),
-    ...ageThresholds(m, 300, 3600),
-    missing_status: statusKey(m, 'missing_status', 'degraded'),
+    dir: resolvePath(dataDir, v.dir),
+    pattern: v.pattern,
+    ...checkAges(m, v),
+    missing_status: v.missing_status,
   };
 }
 
@@ -77,6 +87,7 @@ const run: Checker<NewestFileSpec> = async (spec, ctx) => {
 /** The newest_file check type: the age of the newest matching file in a directory. */
 export const newestFile: CheckModule<NewestFileSpec> = {
   type: 'newest_file',
+  keys: KEYS,
   parse,
   run,
   watches: (spec) => ({ dir: spec.dir, file: null }),

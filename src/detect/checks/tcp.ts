@@ -1,10 +1,11 @@
 // TCP connect probe.
 import { createConnection } from 'node:net';
+import { num, readKeys, str } from '../../schema/keys';
 import type { Section } from '../../schema/reader';
 import type { HealthStatus } from '../../types';
 import type { Checker, CheckModule } from '../check';
 import { round } from './fsutil';
-import { statusKey } from './params';
+import { latencyKey, statusKey } from './params';
 
 /** A tcp check as configured: the address and the latency limit. */
 export interface TcpSpec {
@@ -15,18 +16,16 @@ export interface TcpSpec {
   down_status: HealthStatus;
 }
 
+/** Its keys, declared once (docs, JSON Schema, validation). */
+const KEYS = {
+  host: str({ required: true, reload: 'live', description: 'Host to connect to.' }),
+  port: num({ required: true, min: 1, max: 65535, int: true, reload: 'live', description: 'Port to connect to.' }),
+  degraded_latency_ms: latencyKey(),
+  down_status: statusKey('critical', 'Status when the connection fails.'),
+};
+
 function parse(m: Section): TcpSpec {
-  const host = m.string('host', '');
-  if (!host) m.fail('host', 'required');
-  const port = m.number('port', 0, { min: 1, max: 65535, int: true });
-  if (!m.has('port')) m.fail('port', 'required');
-  return {
-    type: 'tcp',
-    host,
-    port,
-    degraded_latency_ms: m.number('degraded_latency_ms', 1000, { gt: 0 }),
-    down_status: statusKey(m, 'down_status', 'critical'),
-  };
+  return { type: 'tcp', ...readKeys(m, KEYS) };
 }
 
 const run: Checker<TcpSpec> = (spec, ctx) =>
@@ -60,6 +59,7 @@ const run: Checker<TcpSpec> = (spec, ctx) =>
 /** The tcp check type: a connect and its latency. */
 export const tcpProbe: CheckModule<TcpSpec> = {
   type: 'tcp',
+  keys: KEYS,
   parse,
   run,
   watches: () => null,

@@ -113,7 +113,7 @@ describe('e2e: flapping and rate limits never escalate', () => {
       const restarts = (await p.history()).filter((r) => r.action === 'restart_subsystem' && r.state !== 'cancelled');
       assert.ok(restarts.filter((r) => r.state === 'succeeded').length >= 3, 'restarts kept succeeding');
       assert.ok(!restarts.some((r) => r.state === 'failed'));
-      // Stable again: the floor lifts after flapping.stable_sec (5 s), then the hold-down.
+      // Stable again: the floor lifts after flapping.stable_sec (20 s), then the hold-down.
       flapping = false;
       p.mode = 'valid';
       await p.waitFor('allow_all once stable', (x) => x === 'allow_all', 60_000);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { CHECK_MODULES, CHECK_TYPES } from '../detect/registry';
+import { parseHandlerSpec } from '../handlers/registry';
 import { RECOVERY_ACTIONS, TRADING_CRITICALITIES, type RecoveryAction } from '../types';
 import { BUILTIN_DEFAULTS } from './builtin';
 import { ConfigError, Section, isPlainObject } from '../schema/reader';
@@ -206,26 +207,10 @@ function parseHandler(s: Section): HandlerConfig {
   const action = s.oneOf('action', RECOVERY_ACTIONS, 'restart_subsystem');
   if (!s.has('action')) s.fail('action', 'required');
   const subsystem = s.optString('subsystem');
-  const exec = s.has('exec') ? s.stringList('exec', []) : null;
-  if (exec && exec.length === 0) s.fail('exec', 'expected a non-empty argv list');
-  let http = null;
-  if (s.has('http')) {
-    const h = s.section('http');
-    const url = h.string('url', '');
-    if (!/^https?:\/\//.test(url)) h.fail('url', `expected an http(s) URL, got ${JSON.stringify(url)}`);
-    const method = h.string('method', 'POST').toUpperCase();
-    const hs = h.section('headers');
-    const headers: Record<string, string> = {};
-    for (const k of Object.keys(hs.raw)) headers[k] = hs.string(k, '');
-    hs.done();
-    h.done();
-    http = { url, method, headers };
-  }
-  if (!exec === !http) s.fail('exec', 'a handler needs exactly one of exec or http');
+  const handler = parseHandlerSpec(s, action);
   const timeout_sec = s.number('timeout_sec', 30, { gt: 0, max: TIMER_MAX_SEC });
-  const env = s.stringList('env', []);
   s.done();
-  return { action, subsystem, exec, http, timeout_sec, env };
+  return { action, subsystem, timeout_sec, handler };
 }
 
 function fill(v: unknown, top: Record<string, unknown>): unknown {

@@ -3,6 +3,12 @@ import type { RecoveryAction, TradingCriticality } from '../types';
 
 // Each check type's spec lives with its module; the union is derived from the registry.
 import type { CheckSpec } from '../detect/registry';
+import type { HandlerSpec } from '../handlers/registry';
+export type { HandlerKind, HandlerSpec } from '../handlers/registry';
+export type { DockerSpec } from '../handlers/docker';
+export type { ExecSpec } from '../handlers/exec';
+export type { HttpHandlerSpec } from '../handlers/http';
+export type { SystemdSpec } from '../handlers/systemd';
 export type { CheckSpec, CheckType } from '../detect/registry';
 export type { FileFreshnessSpec } from '../detect/checks/file_freshness';
 export type { FilePresenceSpec } from '../detect/checks/file_presence';
@@ -64,14 +70,13 @@ export interface ReceiverConfig {
   body_timeout_sec: number;
 }
 
+/** One `recovery.handlers[i]`: which action (and subsystem) it runs for, and what it runs. */
 export interface HandlerConfig {
   action: RecoveryAction;
   subsystem: string | null;
-  exec: string[] | null;
-  http: { url: string; method: string; headers: Record<string, string> } | null;
   timeout_sec: number;
-  /** Environment variables passed on to an exec handler beyond PATH, HOME, LANG, TZ and SELFHEAL_* of the action. */
-  env?: string[];
+  /** The kind's own config (exec, http, docker, systemd), discriminated by `kind`. */
+  handler: HandlerSpec;
 }
 
 export interface RecoveryConfig {

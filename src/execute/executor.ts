@@ -7,7 +7,7 @@ import { RECOVERY_ACTIONS, type HealthStatus, type RecoveryAction } from '../typ
 import { decide, foreignReason, type DecideOptions } from './decide';
 import type { Maintenance } from './maintenance';
 import type { Pipeline, Verifier } from './pipeline';
-import { findHandler, runHandler, writeFlag, type ActionContext, type EffectResult } from './effects';
+import { findHandler, runHandler, writeFlag, type ActionContext, type EffectResult, type SupervisorEvidence } from './effects';
 import { isAct, TERMINAL, type JournalRecord, type ActionRecord, type ActionState, type JournalStore } from './journal';
 import { breakerOpen, consecutiveFailures, notBefore, type StormLimits } from './limits';
 import type { AlertIn } from './webhook';
@@ -16,6 +16,8 @@ export interface ExecutorHooks {
   /** A terminal outcome for metrics: success, failure, dry_run, rejected, expired, cancelled, interrupted. */
   outcome(action: string, subsystem: string, outcome: string, durationSec?: number): void;
   changed(): void;
+  /** selfheal's own fault while acting (a handler that cannot reach or find its target): selfheal_internal_errors_total. */
+  ownFault?(kind: 'handler_config'): void;
 }
 
 export interface IntakeResult {
@@ -659,8 +661,9 @@ export class RecoveryExecutor {
     }
     const now = this.clock();
     const duration = (performance.now() - t0) / 1000;
+    if (!result.ok && result.own_fault) return this.ownFault(r, result, now, duration);
     if (!result.ok) {
-      this.finish(r, 'failed', result.detail, now, duration);
+      this.finish(r, 'failed', result.detail, now, duration, result.evidence);
       return;
     }
     if (this.verifier.needsRecheck(action, ctx.subsystem)) {
@@ -668,6 +671,7 @@ export class RecoveryExecutor {
         state: 'verifying',
         verify_at: now + this.config.recovery.settle_sec * 1000,
         detail: result.detail,
+        evidence: result.evidence ?? null,
         updated_at: now,
       });
       this.logger.info(
@@ -678,7 +682,29 @@ export class RecoveryExecutor {
       if (verifying && isAct(verifying)) await this.verify(verifying);
       return;
     }
-    this.finish(r, 'succeeded', result.detail, now, duration);
+    this.finish(r, 'succeeded', result.detail, now, duration, result.evidence);
+  }
+
+  /**
+   * The handler never reached its target (our own misconfiguration): failed, with outcome
+   * own_fault — no restart ran, so none failed verification. It is not retried and never counts
+   * towards escalation (the journal's lastFinished skips it); selfheal_internal_errors_total counts it.
+   */
+  private ownFault(r: ActionRecord, result: EffectResult, now: number, duration: number): void {
+    this.store.update(r.id, {
+      state: 'failed',
+      outcome: 'own_fault',
+      detail: result.detail,
+      evidence: result.evidence ?? null,
+      finished_at: now,
+      updated_at: now,
+    });
+    this.hooks.outcome(r.action, r.subsystem, 'own_fault', duration);
+    this.hooks.ownFault?.('handler_config');
+    this.logger.error(
+      { id: r.id, action: r.action, subsystem: r.subsystem, detail: result.detail },
+      `recovery ${r.action} for ${r.subsystem} could not run: selfheal's own fault, not counted against the platform`,
+    );
   }
 
   private async effect(ctx: ActionContext, r: ActionRecord): Promise<EffectResult> {
@@ -693,7 +719,7 @@ export class RecoveryExecutor {
       const release = await this.slot();
       try {
         const res = await runHandler(handler, ctx);
-        return { ok: res.ok, detail: [...notes, res.detail].join('; ') };
+        return { ...res, detail: [...notes, res.detail].join('; ') };
       } finally {
         release();
       }
@@ -717,8 +743,16 @@ export class RecoveryExecutor {
     this.finish(r, ok ? 'succeeded' : 'failed', detail, now, r.started_at ? (now - r.started_at) / 1000 : undefined);
   }
 
-  private finish(r: ActionRecord, state: 'succeeded' | 'failed', detail: string, now: number, duration?: number): void {
-    this.store.update(r.id, { state, outcome: state === 'succeeded' ? 'success' : 'failure', detail, finished_at: now, updated_at: now });
+  private finish(
+    r: ActionRecord,
+    state: 'succeeded' | 'failed',
+    detail: string,
+    now: number,
+    duration?: number,
+    evidence?: SupervisorEvidence,
+  ): void {
+    const outcome = state === 'succeeded' ? 'success' : 'failure';
+    this.store.update(r.id, { state, outcome, detail, ...(evidence ? { evidence } : {}), finished_at: now, updated_at: now });
     if (state === 'failed' && ACTIONS[r.action].retry_with_backoff && !this.store.isResolved(r.fingerprint, r.starts_at))
       this.retry(r, now);
     this.hooks.outcome(r.action, r.subsystem, state === 'succeeded' ? 'success' : 'failure', duration);
@@ -757,6 +791,7 @@ export class RecoveryExecutor {
         finished_at: null,
         outcome: null,
         detail: null,
+        evidence: null,
       },
     ]);
   }

@@ -423,8 +423,7 @@ describe('handlers', () => {
       {
         action: 'restart_subsystem',
         subsystem: null,
-        exec: [process.execPath, '-e', script, `; touch ${sentinel}`],
-        http: null,
+        handler: { kind: 'exec', argv: [process.execPath, '-e', script, `; touch ${sentinel}`], env: [] },
         timeout_sec: 20,
       },
     ];
@@ -458,11 +457,10 @@ describe('handlers', () => {
       {
         action: 'disable_module',
         subsystem: 'ai_model',
-        exec: [process.execPath, '-e', 'setTimeout(() => {}, 60000)'],
-        http: null,
+        handler: { kind: 'exec', argv: [process.execPath, '-e', 'setTimeout(() => {}, 60000)'], env: [] },
         timeout_sec: 0.3,
       },
-      { action: 'restart_subsystem', subsystem: null, exec: ['/nonexistent/restart'], http: null, timeout_sec: 5 },
+      { action: 'restart_subsystem', subsystem: null, handler: { kind: 'exec', argv: ['/nonexistent/restart'], env: [] }, timeout_sec: 5 },
     ];
     const { url, receiver } = await startWithReceiver(t.config, { clock: t.clock });
     await postHook(url, delivery([critical('ai_model'), critical('orchestrator')]));
@@ -493,8 +491,7 @@ describe('handlers', () => {
         {
           action: 'pause_trading',
           subsystem: null,
-          exec: null,
-          http: { url: `http://127.0.0.1:${port}/admin/pause`, method: 'POST', headers: {} },
+          handler: { kind: 'http', url: `http://127.0.0.1:${port}/admin/pause`, method: 'POST', headers: {} },
           timeout_sec: 5,
         },
       ];

@@ -3,11 +3,14 @@
 // supervisor's own API; the supervisor confirms it, the heartbeat resumes, VERIFY passes and the
 // policy returns to allow_all. No flag file, no simulator.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse } from 'yaml';
 import { describe, it } from 'node:test';
 import type { JournalRecord } from '../../src/execute/journal';
 import { docker, ensureImages, removeContainers } from '../helpers/docker';
 import { tempDir } from '../helpers/fs';
+import { check, type Schema } from '../helpers/schema';
 import { until } from '../helpers/process';
 import {
   hang,
@@ -20,6 +23,8 @@ import {
   TIMING,
   type Selfheal,
 } from '../helpers/supervisors';
+
+const OPENAPI = parse(readFileSync(resolve(__dirname, '../../../docs/openapi.yaml'), 'utf8')) as Schema;
 
 /**
  * The restart's start is due one critical interval after the heartbeat's age crosses the threshold
@@ -40,6 +45,7 @@ async function hangAndHeal(s: Selfheal, hb: string): Promise<{ record: JournalRe
   const res = await fetch(`${s.url}/recovery/history`, { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } });
   const served = ((await res.json()) as JournalRecord[]).find((r) => r.id === record.id)!;
   assert.deepEqual(served.evidence, record.evidence, 'GET /recovery/history shows the supervisor evidence');
+  assert.deepEqual(check(OPENAPI, { $ref: '#/components/schemas/JournalRecord' }, served), [], 'as docs/openapi.yaml says');
   // Never the flag-file path: nothing was written for a supervisor to read.
   assert.deepEqual(
     readdirSync(s.svc.config.data_dir).filter((f) => f.endsWith('.flag')),

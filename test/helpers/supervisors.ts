@@ -1,7 +1,7 @@
 // selfheal beside a real supervisor: a busybox container, or a unit under systemd in a container,
 // writing event_executor's heartbeat into a bind-mounted directory (HEARTBEAT_SCRIPT: it stops
 // while /hb/hang exists and forgets the hang when restarted). No flag file, no simulator.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
@@ -14,7 +14,6 @@ import { createReceiver, type Receiver } from '../../src/serve/receiver';
 import { Service } from '../../src/serve/service';
 import { configIn } from './config';
 import { docker, removeContainers, uniqueName, type TestImages } from './docker';
-import { tempDir } from './fs';
 import { until } from './process';
 
 export const OPERATOR_TOKEN = 'supervisors-operator-token';
@@ -123,12 +122,21 @@ export async function startBusyboxExecutor(images: TestImages, hb: string): Prom
 
 /**
  * A real systemd as PID 1 in a container (no network) running heartbeat.service; its D-Bus system
- * socket appears in `bus` on this host (the container's /run/dbus is bind-mounted there).
+ * socket appears in a directory of this host (the container's /run/dbus is bind-mounted there).
+ * Cleanup goes to `cleanup` (default: the current test's after hook; a suite's before hook passes
+ * its own list, as an after registered there would run before the suite's tests).
  */
-export async function startSystemdExecutor(images: TestImages, hb: string): Promise<{ name: string; address: string }> {
+export async function startSystemdExecutor(
+  images: TestImages,
+  hb: string,
+  cleanup: (fn: () => void) => void = after,
+): Promise<{ name: string; address: string }> {
   const name = uniqueName('systemd');
-  const bus = tempDir('selfheal-bus-');
-  after(() => removeContainers(name));
+  const bus = mkdtempSync(join(tmpdir(), 'selfheal-bus-'));
+  cleanup(() => {
+    removeContainers(name);
+    rmSync(bus, { recursive: true, force: true });
+  });
   docker([
     'run',
     '-d',

@@ -1,5 +1,6 @@
-// Docker cannot run here, so the stack is checked by structure: every mounted file exists and
-// every target, URL, secret and port lines up with a service defined in docker-compose.yml.
+// The stack's structure: every mounted file exists and every target, URL, secret and port lines up with
+// a service defined in docker-compose.yml. (test/deploy/image.test.ts runs its selfheal, Prometheus and
+// Alertmanager part for real; Grafana's image cannot be had here, so its provisioning is checked here only.)
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';

@@ -6,8 +6,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse } from 'yaml';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import type { JournalRecord } from '../../src/execute/journal';
+import { closeBrowser, openConsole } from '../helpers/browser';
 import { docker, ensureImages, removeContainers } from '../helpers/docker';
 import { tempDir } from '../helpers/fs';
 import { check, type Schema } from '../helpers/schema';
@@ -65,6 +66,7 @@ function assertPrompt(record: JournalRecord, lastBeat: number): void {
 }
 
 describe('e2e: recovery through real supervisors', { timeout: 170_000 }, () => {
+  after(() => closeBrowser());
   it('Docker: a hung container is restarted through the Engine API, confirmed, verified; allow_all again', async () => {
     const images = await ensureImages(['busybox']);
     const hb = tempDir('selfheal-hb-');
@@ -83,6 +85,16 @@ describe('e2e: recovery through real supervisors', { timeout: 170_000 }, () => {
     assert.match(record.detail ?? '', /restarted \(StartedAt .* → .*\); verify: (degraded|critical) → healthy/);
     assertPrompt(record, lastBeat);
     assert.equal(s.restarts().filter((r) => r.started_at !== null).length, 1, 'one restart');
+    // The console's history row shows the supervisor's before → after.
+    const c = await openConsole(s.url);
+    after(() => c.close());
+    const token = c.page.getByLabel('Operator token');
+    await token.fill(OPERATOR_TOKEN);
+    await token.dispatchEvent('change');
+    const line = c.page.locator(`#history tr[data-action-id="${record.id}"] [data-evidence="docker"]`);
+    await line.waitFor({ timeout: 30_000 });
+    assert.equal(await line.textContent(), `docker restart ${name}: StartedAt ${ev.before.started_at} → ${ev.after.started_at}`);
+    assert.deepEqual(c.problems, []);
   });
 
   it('systemd: a hung unit is restarted through D-Bus, confirmed, verified; allow_all again', async () => {

@@ -5,7 +5,18 @@
 // `docker build --network host` on top of those, with Debian's packages.
 import { execFileSync, spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { request } from 'node:http';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -181,7 +192,7 @@ async function withLock<T>(fn: () => T): Promise<T> {
     } catch {
       let holder = 0;
       try {
-        holder = Number(readdirSync(dir).includes('pid') ? execFileSync('cat', [join(dir, 'pid')], { encoding: 'utf8' }) : 0);
+        holder = Number(readdirSync(dir).includes('pid') ? readFileSync(join(dir, 'pid'), 'utf8') : 0);
         if (holder) process.kill(holder, 0);
       } catch {
         rmSync(dir, { recursive: true, force: true }); // its holder is gone

@@ -33,33 +33,36 @@ if (!TOOLS) {
 const optional = set === 'bench';
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 const missing = Object.keys(TOOLS).filter((t) => !has(t));
-if (missing.length === 0) done();
-
-const pkgs = [...new Set(missing.map((t) => TOOLS[t]))];
-const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-if (!isRoot || !has('apt-get') || process.env.SELFHEAL_NO_INSTALL) {
-  if (optional) {
-    console.error(
-      `warning: ${missing.join(', ')} missing; the scrape benchmarks fall back to a Node client, whose figures are not comparable (sudo apt-get install -y ${pkgs.join(' ')})`,
-    );
-    process.exit(0);
-  }
-  console.error(`selfheal ${set}s need ${missing.join(', ')}.\nInstall them with:  sudo apt-get install -y ${pkgs.join(' ')}`);
-  process.exit(1);
-}
-console.error(`Installing ${pkgs.join(' ')} (needed by the ${set}s: ${missing.join(', ')}) ...`);
-const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-const run = (args) => spawnSync('apt-get', args, { stdio: 'inherit', env }).status === 0;
-if (!run(['update']) || !run(['install', '-y', '--no-install-recommends', ...pkgs])) {
-  console.error(`apt-get could not install ${pkgs.join(' ')}; install them by hand and run the ${set}s again.`);
-  process.exit(optional ? 0 : 1);
-}
-const still = Object.keys(TOOLS).filter((t) => !has(t));
-if (still.length) {
-  console.error(`still missing after install: ${still.join(', ')}`);
-  process.exit(optional ? 0 : 1);
-}
+if (missing.length) install();
 done();
+
+/** Installs the missing packages with apt-get (as root on Debian), or stops with the command to run. */
+function install() {
+  const pkgs = [...new Set(missing.map((t) => TOOLS[t]))];
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!isRoot || !has('apt-get') || process.env.SELFHEAL_NO_INSTALL) {
+    if (optional) {
+      console.error(
+        `warning: ${missing.join(', ')} missing; the scrape benchmarks fall back to a Node client, whose figures are not comparable (sudo apt-get install -y ${pkgs.join(' ')})`,
+      );
+      process.exit(0);
+    }
+    console.error(`selfheal ${set}s need ${missing.join(', ')}.\nInstall them with:  sudo apt-get install -y ${pkgs.join(' ')}`);
+    process.exit(1);
+  }
+  console.error(`Installing ${pkgs.join(' ')} (needed by the ${set}s: ${missing.join(', ')}) ...`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const run = (args) => spawnSync('apt-get', args, { stdio: 'inherit', env }).status === 0;
+  if (!run(['update']) || !run(['install', '-y', '--no-install-recommends', ...pkgs])) {
+    console.error(`apt-get could not install ${pkgs.join(' ')}; install them by hand and run the ${set}s again.`);
+    process.exit(optional ? 0 : 1);
+  }
+  const still = Object.keys(TOOLS).filter((t) => !has(t));
+  if (still.length) {
+    console.error(`still missing after install: ${still.join(', ')}`);
+    process.exit(optional ? 0 : 1);
+  }
+}
 
 /** The tools are there; the tests also need a Docker Engine that answers. */
 function done() {

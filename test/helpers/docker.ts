@@ -208,10 +208,32 @@ async function withLock<T>(fn: () => T): Promise<T> {
   }
 }
 
+/**
+ * Removes test containers whose test process is gone (a test file killed by its timeout runs no
+ * after hook): their names carry the creating process's pid (uniqueName).
+ */
+function sweep(): void {
+  const names = spawnSync(DOCKER, ['ps', '-a', '--filter', 'name=selfheal-test-', '--format', '{{.Names}}'], { encoding: 'utf8' });
+  const dead = String(names.stdout ?? '')
+    .split('\n')
+    .filter((n) => {
+      const pid = Number(/^selfheal-test-.+-(\d+)-[a-z0-9]+$/.exec(n)?.[1] ?? 0);
+      if (!pid) return false;
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+  removeContainers(...dead);
+}
+
 /** Builds whichever of the test images is missing; returns their tags. */
 export async function ensureImages(which: (keyof TestImages)[] = ['busybox', 'systemd', 'nodeBase', 'prometheus']): Promise<TestImages> {
   if (!(await engineAnswers()))
     throw new Error(`no Docker Engine answers on ${DOCKER_SOCKET}: run node scripts/ensure-tools.js (as root) to start one`);
+  sweep();
   if (which.every((k) => exists(TAGS[k]))) return TAGS;
   await withLock(() => {
     const needDebian = which.some((k) => k !== 'busybox' && !exists(TAGS[k]));

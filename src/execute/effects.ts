@@ -4,12 +4,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HandlerConfig } from '../config/types';
-import type { ActionContext, EffectResult } from '../handlers/handler';
+import type { ActionContext, EffectResult, RunOptions } from '../handlers/handler';
 import { runHandlerSpec } from '../handlers/registry';
 import { flagFile } from '../recommend/actions';
 import type { RecoveryAction } from '../types';
 
-export type { ActionContext, EffectResult, SupervisorEvidence } from '../handlers/handler';
+export type { ActionContext, EffectResult, RunOptions, SupervisorEvidence } from '../handlers/handler';
 export { runExec } from '../handlers/exec';
 export { runHttp, MAX_HTTP_ANSWER_BYTES } from '../handlers/http';
 
@@ -19,8 +19,8 @@ export function findHandler(handlers: HandlerConfig[], action: RecoveryAction, s
 }
 
 /** Runs a configured handler of any kind, within its timeout_sec. */
-export function runHandler(h: HandlerConfig, ctx: ActionContext): Promise<EffectResult> {
-  return runHandlerSpec(h.handler, ctx, h.timeout_sec);
+export function runHandler(h: HandlerConfig, ctx: ActionContext, opts: RunOptions = {}): Promise<EffectResult> {
+  return runHandlerSpec(h.handler, ctx, h.timeout_sec, opts);
 }
 
 /** The original platform's mechanism, an action's default effect: a flag file its supervisor watches. */

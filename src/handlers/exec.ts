@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import type { Section } from '../schema/reader';
-import { clip, type ActionContext, type EffectResult, type HandlerModule } from './handler';
+import { clip, type ActionContext, type EffectResult, type HandlerModule, type RunOptions } from './handler';
 
 export interface ExecSpec {
   kind: 'exec';
@@ -38,7 +38,13 @@ function env(ctx: ActionContext, pass: readonly string[] = []): Record<string, s
  * handler gets its own process group (killed as a group on timeout) and a minimal environment;
  * it is done when it exits, even if a background child it forked still holds its stdout.
  */
-export function runExec(argv: string[], ctx: ActionContext, timeoutSec: number, pass: readonly string[] = []): Promise<EffectResult> {
+export function runExec(
+  argv: string[],
+  ctx: ActionContext,
+  timeoutSec: number,
+  pass: readonly string[] = [],
+  opts: RunOptions = {},
+): Promise<EffectResult> {
   return new Promise((resolve) => {
     let out = '';
     let settled = false;
@@ -54,6 +60,7 @@ export function runExec(argv: string[], ctx: ActionContext, timeoutSec: number, 
     } catch (err) {
       return done({ ok: false, detail: `could not start ${argv[0]}: ${(err as Error).message}` });
     }
+    if (child.pid) opts.onSpawn?.(child.pid);
     const group = (signal: NodeJS.Signals) => {
       try {
         if (child.pid) process.kill(-child.pid, signal);
@@ -107,8 +114,8 @@ export const execHandler: HandlerModule<ExecSpec> = {
     if (argv.length === 0) s.fail('exec', 'expected a non-empty argv list');
     return { kind: 'exec', argv, env: s.stringList('env', []) };
   },
-  run(spec, ctx, timeoutSec) {
-    return runExec(spec.argv, ctx, timeoutSec, spec.env);
+  run(spec, ctx, timeoutSec, opts) {
+    return runExec(spec.argv, ctx, timeoutSec, spec.env, opts);
   },
   async probe(spec) {
     return findProgram(spec.argv[0]) ? null : `program ${spec.argv[0]} not found or not executable`;

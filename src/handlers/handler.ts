@@ -56,6 +56,12 @@ export interface EffectResult {
   own_fault?: boolean;
 }
 
+/** What the executor learns while a handler runs. */
+export interface RunOptions {
+  /** An exec handler's process (and process group) id, as soon as it is spawned. */
+  onSpawn?: (pid: number) => void;
+}
+
 /**
  * One handler kind: its own config struct (read from the handler's section), its run, and the
  * probe `selfheal check` uses to find its target. Methods, not function properties: the registry
@@ -64,7 +70,7 @@ export interface EffectResult {
 export interface HandlerModule<S extends { kind: string }> {
   /** Reads this kind's keys of one `recovery.handlers[i]` entry; throws ConfigError naming the key. */
   parse(s: Section, action: RecoveryAction): S;
-  run(spec: S, ctx: ActionContext, timeoutSec: number): Promise<EffectResult>;
+  run(spec: S, ctx: ActionContext, timeoutSec: number, opts?: RunOptions): Promise<EffectResult>;
   /** Why the target cannot be used (unknown, unreachable), or null when it answers. Never acts. */
   probe(spec: S, timeoutSec: number): Promise<string | null>;
   /** The target in words, for messages: a container, a unit, a URL or a program. */

@@ -5,7 +5,7 @@ import { ConfigError } from '../schema/reader';
 import type { RecoveryAction } from '../types';
 import { dockerHandler } from './docker';
 import { execHandler } from './exec';
-import type { ActionContext, EffectResult, HandlerModule } from './handler';
+import type { ActionContext, EffectResult, HandlerModule, RunOptions } from './handler';
 import { httpHandler } from './http';
 import { systemdHandler } from './systemd';
 
@@ -47,8 +47,8 @@ export function parseHandlerSpec(s: Section, action: RecoveryAction): HandlerSpe
 }
 
 /** Runs a handler of any kind once. */
-export function runHandlerSpec(spec: HandlerSpec, ctx: ActionContext, timeoutSec: number): Promise<EffectResult> {
-  return moduleOf(spec).run(spec, ctx, timeoutSec);
+export function runHandlerSpec(spec: HandlerSpec, ctx: ActionContext, timeoutSec: number, opts: RunOptions = {}): Promise<EffectResult> {
+  return moduleOf(spec).run(spec, ctx, timeoutSec, opts);
 }
 
 /** Why a handler's target cannot be used, or null (what `selfheal check` reports). */

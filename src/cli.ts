@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config/load';
 import { systemResources } from './detect/resources';
-import { runCycle } from './engine/cycle';
+import { formatHandlerProbe, probeHandlers, runCycle } from './engine/cycle';
 import { exitCodeFor, formatReport } from './engine/format';
 import { writeReportAtomic } from './engine/report_file';
 import { VERSION } from './version';
@@ -50,6 +50,9 @@ const CHECK_USAGE = `Usage: selfheal check [--config.file FILE] [--json]
 
 Runs one health cycle, writes the report to data_dir and prints it. Line 1 is the monitoring-plugin status
 line with perfdata; exit 0 healthy, 1 degraded, 2 critical or failed, 3 unknown or could not run.
+Each recovery handler's target (a container, a unit, a program) is looked up, never acted on, and
+reported on stderr, one line each ("ok" or "CANNOT BE USED: why"); it does not change the exit code,
+which is the platform's health alone.
 
 Flags:
   --config.file FILE   config file (YAML); also --config. Without it the guide's defaults apply.
@@ -75,7 +78,11 @@ async function check(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   const config = loadConfig(values['config.file'] ?? values.config);
-  const { report } = await runCycle(config, { clock: Date.now, resources: systemResources });
+  const [{ report }, handlers] = await Promise.all([
+    runCycle(config, { clock: Date.now, resources: systemResources }),
+    probeHandlers(config),
+  ]);
+  for (const h of handlers) io.err(formatHandlerProbe(h));
   try {
     writeReportAtomic(config.report_path, report);
   } catch (err) {

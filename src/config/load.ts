@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { socketOf } from '../handlers/dbus';
+import type { SupervisorOp } from '../handlers/handler';
+import { supervisorOp } from '../handlers/ops';
 import { CHECK_MODULES, CHECK_TYPES } from '../detect/registry';
 import { readKeys, take, type KeyDoc, type Keys, type Values } from '../schema/keys';
 import { ConfigError, Section, isPlainObject } from '../schema/reader';
@@ -19,7 +22,7 @@ import {
   ROOT_KEYS,
   SUBSYSTEM_KEYS,
 } from './schema';
-import type { ApiConfig, CheckSpec, Config, PolicyConfig, ReceiverConfig, SubsystemConfig } from './types';
+import type { ApiConfig, CheckSpec, Config, HandlerConfig, PolicyConfig, ReceiverConfig, SubsystemConfig } from './types';
 
 export { ConfigError } from '../schema/reader';
 export { DEFAULT_PORT, TIMER_MAX_SEC } from './schema';
@@ -83,7 +86,7 @@ export function parseConfig(raw: unknown, baseDir: string, env: NodeJS.ProcessEn
   const receiver = parseReceiver(root.section('receiver'), env);
   const recovery = readSection(root, 'recovery', RECOVERY_KEYS);
   recovery.journal_path = resolve(data_dir, recovery.journal_path);
-  for (const h of recovery.handlers) if (h.http) h.http.method = h.http.method.toUpperCase();
+  recovery.handlers.forEach(checkHandler);
   const flapping = readSection(root, 'flapping', FLAPPING_KEYS);
   const demo = readSection(root, 'demo', DEMO_KEYS);
   const consoleC = readSection(root, 'console', CONSOLE_KEYS);
@@ -107,6 +110,21 @@ export function parseConfig(raw: unknown, baseDir: string, env: NodeJS.ProcessEn
   };
   givenKeys.set(config, new Set(Object.keys(root.raw).filter((k) => root.has(k))));
   return config;
+}
+
+/** What one handler entry's keys cannot say alone: the method's case, a supervisor's op for its action, a bus address. */
+function checkHandler(h: HandlerConfig, i: number): void {
+  if (h.http) h.http.method = h.http.method.toUpperCase();
+  const sup = h.docker ? { kind: 'docker', op: h.docker.op } : h.systemd ? { kind: 'systemd', op: h.systemd.op } : null;
+  if (!sup) return;
+  const where = `recovery.handlers[${i}].${sup.kind}`;
+  const r = supervisorOp(h.action, sup.op as SupervisorOp | null);
+  if ('error' in r) throw new ConfigError(`${where}.op: ${r.error}`);
+  const address = h.systemd?.address ?? null;
+  if (address !== null && socketOf(address) === null)
+    throw new ConfigError(
+      `${where}.address: expected a unix: D-Bus address (unix:path=/run/dbus/system_bus_socket), got ${JSON.stringify(address)}`,
+    );
 }
 
 function parseApi(s: Section, env: NodeJS.ProcessEnv): ApiConfig {

@@ -254,11 +254,6 @@ export const HANDLER_COMMON_KEYS = {
   action: oneOf(RECOVERY_ACTIONS, { required: true, reload: 'restart', description: 'The recovery action it carries out.' }),
   subsystem: optStr({ reload: 'restart', description: 'Only for this subsystem (none: any).' }),
   timeout_sec: num({ default: 30, ...timer, reload: 'restart', description: 'Killed (exec) or abandoned (http) after this.' }),
-  env: strings({
-    default: [],
-    reload: 'restart',
-    description: 'Environment variables passed on to an exec handler beyond PATH, HOME, LANG, TZ and its SELFHEAL_*.',
-  }),
 } satisfies Keys;
 
 /** `recovery.handlers[].http`. */
@@ -266,6 +261,48 @@ export const HTTP_HANDLER_KEYS = {
   url: str({ required: true, pattern: HTTP_URL, reload: 'restart', description: 'Where the request goes.' }),
   method: str({ default: 'POST', reload: 'restart', description: 'HTTP method.' }),
   headers: stringMap({ default: {}, reload: 'restart', description: 'Request headers.' }),
+} satisfies Keys;
+
+const SUPERVISOR_OP: Pattern = { re: /^(restart|stop)$/, expected: '"restart" or "stop"' };
+
+/** `recovery.handlers[].docker`: the Docker Engine API over its Unix socket. */
+export const DOCKER_HANDLER_KEYS = {
+  container: str({ required: true, reload: 'restart', description: 'The container to restart (or stop): a name or an id.' }),
+  socket: str({ default: '/var/run/docker.sock', reload: 'restart', description: "The Engine's Unix socket." }),
+  stop_timeout_sec: num({
+    default: 10,
+    min: 0,
+    int: true,
+    unit: 'seconds',
+    reload: 'restart',
+    description: "How long the Engine waits after SIGTERM before it kills (the API's `t`).",
+  }),
+  op: optStr({
+    pattern: SUPERVISOR_OP,
+    reload: 'restart',
+    description: '`restart` (remediation actions; the default) or `stop` (only `disable_module`, and required there).',
+  }),
+} satisfies Keys;
+
+/** `recovery.handlers[].systemd`: org.freedesktop.systemd1 over D-Bus. */
+export const SYSTEMD_HANDLER_KEYS = {
+  unit: str({
+    required: true,
+    pattern: { re: /^[\w:.@\\-]+$/, expected: 'a unit name such as event-executor.service' },
+    reload: 'restart',
+    description: 'The unit to restart (or stop).',
+  }),
+  bus: oneOf(['system', 'user'] as const, { default: 'system', reload: 'restart', description: "Which systemd manager's bus." }),
+  address: optStr({
+    pattern: { re: /(^|;)unix:/, expected: 'a unix: D-Bus address (unix:path=/run/dbus/system_bus_socket)' },
+    reload: 'restart',
+    description: "A D-Bus address instead of the bus's usual socket (e.g. a container's, bind-mounted).",
+  }),
+  op: optStr({
+    pattern: SUPERVISOR_OP,
+    reload: 'restart',
+    description: '`restart` (remediation actions; the default) or `stop` (only `disable_module`, and required there).',
+  }),
 } satisfies Keys;
 
 /**
@@ -280,8 +317,25 @@ export const HANDLER_KINDS = {
       reload: 'restart',
       description: 'Runs this argv (never a shell), in its own process group.',
     }),
+    env: strings({
+      default: [],
+      reload: 'restart',
+      description: 'Environment variables passed on to an exec handler beyond PATH, HOME, LANG, TZ and its SELFHEAL_*.',
+    }),
   },
   http: { http: section(HTTP_HANDLER_KEYS, { reload: 'restart', description: 'Sends this request.' }) },
+  docker: {
+    docker: section(DOCKER_HANDLER_KEYS, {
+      reload: 'restart',
+      description: 'Restarts a container through the Engine API and confirms a newer StartedAt (docs/supervisors.md).',
+    }),
+  },
+  systemd: {
+    systemd: section(SYSTEMD_HANDLER_KEYS, {
+      reload: 'restart',
+      description: 'Restarts a unit over D-Bus and confirms ActiveEnterTimestamp or MainPID changed (docs/supervisors.md).',
+    }),
+  },
 } satisfies Record<string, Keys>;
 
 /** `recovery:` — the executor. `handlers` is read by load.ts (a list of tagged variants). */

@@ -61,10 +61,15 @@ export type ReceiverConfig = Omit<Values<typeof RECEIVER_KEYS>, 'bearer_token_fi
 type ParsedHandler = ValueOf<(typeof RECOVERY_KEYS)['handlers']>[number];
 
 /**
- * One recovery handler: the common keys and its kind's settings (`exec` or `http`; the other kinds
- * null). `env` is optional where a handler is built by hand (the parser always sets it).
+ * One recovery handler: the common keys and its kind's settings (`exec`, `http`, `docker` or `systemd`;
+ * the other kinds null). `env` and the supervisor kinds are optional where a handler is built by hand
+ * (the parser always sets them).
  */
-export type HandlerConfig = Omit<ParsedHandler, 'env'> & { env?: string[] };
+export type HandlerConfig = Omit<ParsedHandler, 'docker' | 'systemd'> &
+  Partial<Pick<ParsedHandler, 'docker' | 'systemd'>> & {
+    /** An exec handler's `env:` (the exec kind's second key). */
+    env?: string[];
+  };
 
 /** `recovery:` as parsed (`journal_path` resolved against data_dir). */
 export type RecoveryConfig = Omit<Values<typeof RECOVERY_KEYS>, 'handlers'> & { handlers: HandlerConfig[] };

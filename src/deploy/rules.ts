@@ -375,7 +375,7 @@ function warningAlerts(c: RulesConfig): Entry[] {
       labels: { severity: 'warning', signal: 'exporter', issue_severity: 'none' },
       summary: "selfheal's own faults ({{ $labels.kind }}) on {{ $labels.instance }}",
       description:
-        'selfheal on {{ $labels.instance }} hit its own fault ({{ $labels.kind }}: file descriptors, memory or an overloaded event loop) while checking; it is not counted against the platform, but checks are not getting through and /-/ready is false.',
+        'selfheal on {{ $labels.instance }} hit its own fault ({{ $labels.kind }}); it is not counted against the platform. emfile, enfile, enomem, overload: file descriptors, memory or an overloaded event loop while checking (checks are not getting through and /-/ready is false). handler_config: a recovery handler cannot reach or find its target (no socket, permission denied, unknown container or unit), so nothing was restarted: see /recovery/history.',
     }),
     alert(c, 'SelfHealMaintenanceActive', {
       expr: 'max by (job, instance, subsystem) (selfheal_recovery_maintenance) == 1',

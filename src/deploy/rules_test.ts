@@ -316,7 +316,7 @@ tests:
         alertname: SelfHealInternalErrors
         exp_alerts:
           - exp_labels: { severity: warning, signal: exporter, issue_severity: none, job: selfheal, instance: a, kind: emfile }
-            exp_annotations: { summary: "selfheal's own faults (emfile) on a", description: "selfheal on a hit its own fault (emfile: file descriptors, memory or an overloaded event loop) while checking; it is not counted against the platform, but checks are not getting through and /-/ready is false.", runbook_url: ${rb}#selfhealinternalerrors }
+            exp_annotations: { summary: "selfheal's own faults (emfile) on a", description: "selfheal on a hit its own fault (emfile); it is not counted against the platform. emfile, enfile, enomem, overload: file descriptors, memory or an overloaded event loop while checking (checks are not getting through and /-/ready is false). handler_config: a recovery handler cannot reach or find its target (no socket, permission denied, unknown container or unit), so nothing was restarted: see /recovery/history.", runbook_url: ${rb}#selfhealinternalerrors }
       - { eval_time: 10m, alertname: SelfHealInternalErrors, exp_alerts: [] }
       - { eval_time: 3h59m, alertname: SelfHealMaintenanceActive, exp_alerts: [] }
       - eval_time: 4h

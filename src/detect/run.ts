@@ -29,8 +29,11 @@ export interface CheckOptions {
   maxSkewMs?: number;
 }
 
-/** selfheal's own faults: never evidence about the platform. */
-export const SELF_FAULT_KINDS = ['emfile', 'enfile', 'enomem', 'overload'] as const;
+/**
+ * selfheal's own faults: never evidence about the platform. handler_config is EXECUTE's: a recovery
+ * handler that cannot reach or find its target (no socket, permission denied, unknown container or unit).
+ */
+export const SELF_FAULT_KINDS = ['emfile', 'enfile', 'enomem', 'overload', 'handler_config'] as const;
 export type SelfFaultKind = (typeof SELF_FAULT_KINDS)[number];
 
 const OWN_ERRNO: Record<string, SelfFaultKind> = { EMFILE: 'emfile', ENFILE: 'enfile', ENOMEM: 'enomem' };

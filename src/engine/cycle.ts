@@ -2,6 +2,7 @@
 import type { Config } from '../config/types';
 import type { ResourceProbe } from '../detect/resources';
 import { mapLimit } from '../detect/limit';
+import { handlerTarget, probeHandler, specOf } from '../handlers/registry';
 import { CHECK_CONCURRENCY, checkWithRetries, type Clock, type SubsystemResult } from '../detect/run';
 import type { HealthReport, ResourceUsage } from '../types';
 import { evaluateSteps } from './evaluate';
@@ -43,4 +44,39 @@ export async function runCycle(config: Config, deps: CycleDeps): Promise<CycleRe
   const enabled = config.subsystems.filter((s) => s.enabled);
   const report = runToEnd(evaluateSteps(config, enabled, (sub) => results.get(sub.name), resources, deps.clock()));
   return { report, results };
+}
+
+/** One configured recovery handler as `selfheal check` found it. */
+export interface HandlerProbe {
+  action: string;
+  subsystem: string | null;
+  kind: string;
+  target: string;
+  /** Why the target cannot be used (unknown container or unit, no socket, permission denied), or null. */
+  problem: string | null;
+}
+
+/**
+ * Looks for every handler's target without acting on it (a Docker inspect, a systemd LoadUnit),
+ * so a misconfigured handler is found before an incident needs it.
+ */
+export async function probeHandlers(config: Config): Promise<HandlerProbe[]> {
+  return mapLimit(config.recovery.handlers, CHECK_CONCURRENCY, async (h) => {
+    const spec = specOf(h);
+    return {
+      action: h.action,
+      subsystem: h.subsystem,
+      kind: spec.kind,
+      target: handlerTarget(spec),
+      problem: await probeHandler(spec, Math.min(h.timeout_sec, config.check_timeout_sec)).catch((err: Error) => err.message),
+    };
+  });
+}
+
+/** One line per handler for `selfheal check` (stderr: stdout stays the monitoring plugin's). */
+export function formatHandlerProbe(p: HandlerProbe): string {
+  const which = `${p.action} for ${p.subsystem ?? 'any subsystem'}`;
+  return p.problem === null
+    ? `handler ${which}: ${p.kind} ${p.target}: ok\n`
+    : `handler ${which}: ${p.kind}: CANNOT BE USED: ${p.problem}\n`;
 }

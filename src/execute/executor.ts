@@ -8,7 +8,7 @@ import type { Logger } from '../log/logger';
 import { ACTIONS } from '../recommend/actions';
 import { Semaphore } from '../util/semaphore';
 import type { DecideOptions } from './decide';
-import { findHandler, runHandler, writeFlag, type ActionContext, type EffectResult } from './effects';
+import { findHandler, runHandler, writeFlag, type ActionContext, type EffectResult, type SupervisorEvidence } from './effects';
 import { Floors, protectiveFloor, type RecoveryFloor } from './floors';
 import { Exhaustion, Gates, type GatePass } from './gates';
 import { isAct, type ActionRecord, type JournalRecord, type JournalStore } from './journal';
@@ -26,6 +26,8 @@ export interface ExecutorHooks {
   /** A terminal outcome for metrics: success, failure, dry_run, rejected, expired, cancelled, interrupted. */
   outcome(action: string, subsystem: string, outcome: string, durationSec?: number): void;
   changed(): void;
+  /** selfheal's own fault while acting (a handler that cannot reach or find its target): selfheal_internal_errors_total. */
+  ownFault?(kind: 'handler_config'): void;
 }
 
 export interface IntakeResult {
@@ -377,18 +379,44 @@ export class RecoveryExecutor {
     } catch (err) {
       result = { ok: false, detail: `effect failed: ${(err as Error).message}` };
     }
-    if (!result.ok) return this.finish(r, 'failed', result.detail);
-    if (!this.verifier.needsRecheck(r.action, r.subsystem)) return this.finish(r, 'succeeded', result.detail);
+    if (!result.ok && result.own_fault) return this.ownFault(r, result);
+    if (!result.ok) return this.finish(r, 'failed', result.detail, result.evidence);
+    if (!this.verifier.needsRecheck(r.action, r.subsystem)) return this.finish(r, 'succeeded', result.detail, result.evidence);
     const settle = this.config.recovery.settle_sec;
+    // A restart counts as executed only once its supervisor confirmed it (the handler said ok); VERIFY judges health next.
     const verifying = this.records.transition(r, 'verifying', `executed; verifying after ${settle}s`, {
       verify_at: this.clock() + settle * 1000,
       detail: result.detail,
+      evidence: result.evidence ?? null,
     });
     this.logger.info(
       { id: r.id, action: r.action, subsystem: r.subsystem, detail: result.detail },
       `executed ${r.action}; verifying after ${settle}s`,
     );
     if (settle === 0) await this.verify(verifying);
+  }
+
+  /**
+   * The handler never reached its target (our own misconfiguration): failed, with outcome own_fault —
+   * no restart ran, so none failed verification. Not retried, never counted towards escalation (the
+   * journal's lastFinished skips it); selfheal_internal_errors_total{kind="handler_config"} counts it.
+   */
+  private ownFault(r: ActionRecord, result: EffectResult): void {
+    this.records.transition(
+      r,
+      'failed',
+      "selfheal's own fault: the handler could not reach its target",
+      {
+        detail: result.detail,
+        evidence: result.evidence ?? null,
+      },
+      true,
+    );
+    this.hooks.ownFault?.('handler_config');
+    this.logger.error(
+      { id: r.id, action: r.action, subsystem: r.subsystem, detail: result.detail },
+      `recovery ${r.action} for ${r.subsystem} could not run: selfheal's own fault, not counted against the platform`,
+    );
   }
 
   /**
@@ -420,7 +448,7 @@ export class RecoveryExecutor {
       const release = info.policy_floor ? () => undefined : await this.slots.acquire();
       try {
         const res = await runHandler(handler, ctx, { onSpawn: (pid) => this.noteHandler(r, pid) });
-        return { ok: res.ok, detail: [...notes, res.detail].join('; ') };
+        return { ...res, detail: [...notes, res.detail].join('; ') };
       } finally {
         release();
       }
@@ -440,8 +468,8 @@ export class RecoveryExecutor {
     this.finish(r, ok ? 'succeeded' : 'failed', `${r.detail ?? ''}; ${note}`);
   }
 
-  private finish(r: ActionRecord, state: 'succeeded' | 'failed', detail: string): void {
-    this.records.transition(r, state, '', { detail });
+  private finish(r: ActionRecord, state: 'succeeded' | 'failed', detail: string, evidence?: SupervisorEvidence): void {
+    this.records.transition(r, state, '', { detail, ...(evidence ? { evidence } : {}) });
     if (state === 'failed' && ACTIONS[r.action].retry_with_backoff && !this.store.isResolved(r.fingerprint, r.starts_at)) this.retry(r);
     this.outcomeChanged(r.subsystem);
     const log = state === 'succeeded' ? this.logger.info.bind(this.logger) : this.logger.error.bind(this.logger);
@@ -481,6 +509,7 @@ export class RecoveryExecutor {
         detail: null,
         handler_pgid: null,
         handler_start: null,
+        evidence: null,
       },
     ]);
   }

@@ -4,6 +4,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from '
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ConfigError } from '../config/load';
+import type { SupervisorEvidence } from '../handlers/handler';
 import type { RecoveryAction } from '../types';
 
 /** The states of an action decided for a subsystem: waiting, running, verified, or ended without running. */
@@ -53,6 +54,8 @@ interface RecordBase {
   /** The process group of the exec handler running this action, and its start (ticks since boot): found again after a crash. */
   handler_pgid?: number | null;
   handler_start?: number | null;
+  /** A supervisor's account of the action (docker, systemd handlers): the target before and after. */
+  evidence?: SupervisorEvidence | null;
 }
 
 /** A firing alert that decided an action for a subsystem, whatever became of it since. */
@@ -108,7 +111,7 @@ export interface JournalStore {
   firingOf(fingerprint: string, startsAt: string): (ActionRecord | IgnoredRecord)[];
   /** Executions started since `since` for (subsystem, action). */
   startedSince(subsystem: string, action: string, since: number): ActionRecord[];
-  /** The latest finished executions for (subsystem, action), newest first. */
+  /** The latest finished executions for (subsystem, action), newest first; own faults (nothing ran) are not among them. */
   lastFinished(subsystem: string, action: string, limit: number): ActionRecord[];
   history(limit: number, offset?: number): JournalRecord[];
   /** Whether a resolved delivery of this alert instance has been recorded. */
@@ -192,6 +195,7 @@ const COLUMNS = [
   'floor_at',
   'handler_pgid',
   'handler_start',
+  'evidence',
 ] as const;
 
 type Row = Record<(typeof COLUMNS)[number], unknown>;
@@ -205,6 +209,7 @@ function toRow(r: JournalRecord): Row {
     floor_at: r.floor_at ?? null,
     handler_pgid: r.handler_pgid ?? null,
     handler_start: r.handler_start ?? null,
+    evidence: r.evidence ? JSON.stringify(r.evidence) : null,
   } as Row;
 }
 
@@ -213,6 +218,7 @@ function fromRow(row: Row): JournalRecord {
     ...(row as unknown as JournalRecord),
     labels: JSON.parse(row.labels as string) as Record<string, string>,
     approved: row.approved === 1,
+    evidence: typeof row.evidence === 'string' ? (JSON.parse(row.evidence) as SupervisorEvidence) : null,
   };
 }
 
@@ -285,6 +291,7 @@ export class SqliteJournal implements JournalStore {
     // Columns added since the first release: a journal written by an older selfheal gains them.
     for (const col of ['floor_cleared_at', 'floor_at', 'handler_pgid', 'handler_start'])
       if (!cols.includes(col)) this.db.exec(`ALTER TABLE actions ADD COLUMN ${col} INTEGER`);
+    if (!cols.includes('evidence')) this.db.exec('ALTER TABLE actions ADD COLUMN evidence TEXT');
     // Indexes that match the hot queries, so an alert storm costs O(alerts), not O(alerts × history).
     this.db.exec(`
       -- Partial: an insert or update touches them only for rows in that state (intake stays lean).
@@ -313,7 +320,8 @@ export class SqliteJournal implements JournalStore {
       ),
       started: this.db.prepare('SELECT * FROM actions WHERE subsystem = ? AND action = ? AND started_at >= ? ORDER BY started_at'),
       finished: this.db.prepare(
-        "SELECT * FROM actions WHERE subsystem = ? AND action = ? AND state IN ('succeeded','failed') ORDER BY finished_at DESC LIMIT ?",
+        // A handler that never reached its supervisor (outcome own_fault) ran nothing: not a verified outcome.
+        "SELECT * FROM actions WHERE subsystem = ? AND action = ? AND state IN ('succeeded','failed') AND coalesce(outcome, '') != 'own_fault' ORDER BY finished_at DESC LIMIT ?",
       ),
       count: this.db.prepare('SELECT COUNT(*) AS n FROM actions WHERE state = ?'),
       resolved: this.db.prepare("SELECT 1 FROM actions WHERE fingerprint = ? AND starts_at = ? AND status = 'resolved' LIMIT 1"),
@@ -369,7 +377,8 @@ export class SqliteJournal implements JournalStore {
     if (keys.length === 0) return;
     const row = toRow({ ...({} as JournalRecord), ...patch } as JournalRecord);
     const params: Record<string, unknown> = { id };
-    for (const k of keys) params[k] = k === 'labels' || k === 'approved' ? row[k as keyof Row] : (patch as Record<string, unknown>)[k];
+    for (const k of keys)
+      params[k] = k === 'labels' || k === 'approved' || k === 'evidence' ? row[k as keyof Row] : (patch as Record<string, unknown>)[k];
     const sig = keys.join(',');
     let stmt = this.updates.get(sig);
     if (!stmt) {

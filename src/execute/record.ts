@@ -60,8 +60,18 @@ export class IllegalTransition extends Error {
 
 /** What else a move may set on the record (never its state, reason or times: the move sets those). */
 export type TransitionPatch = Partial<
-  Pick<ActionRecord, 'not_before' | 'expires_at' | 'verify_at' | 'detail' | 'approved' | 'floor_at' | 'handler_pgid' | 'handler_start'>
+  Pick<
+    ActionRecord,
+    'not_before' | 'expires_at' | 'verify_at' | 'detail' | 'approved' | 'floor_at' | 'handler_pgid' | 'handler_start' | 'evidence'
+  >
 >;
+
+/**
+ * A failure that was selfheal's own (a handler that could not reach or find its target): the record
+ * ends `failed` with this outcome. Nothing ran, so it is no verified failure (the journal's lastFinished
+ * skips it: it never counts towards backoff or escalation).
+ */
+export const OWN_FAULT = 'own_fault';
 
 /** What a move tells the outside: the outcome metric. */
 export interface RecordHooks {
@@ -82,12 +92,12 @@ export class Records {
    * finished_at and outcome when terminal), writing the journal and emitting the outcome. A crash
    * move (running → recorded/pending_approval) emits `interrupted`. Returns the record as written.
    */
-  transition(r: ActionRecord, to: ActionState, why: string, patch: TransitionPatch = {}): ActionRecord {
+  transition(r: ActionRecord, to: ActionState, why: string, patch: TransitionPatch = {}, ownFault = false): ActionRecord {
     if (!allowed(r.state, to)) throw new IllegalTransition(r.id, r.state, to);
     const now = this.clock();
     const change: Partial<ActionRecord> = { ...patch, state: to, reason: why ? `${r.reason}; ${why}` : r.reason, updated_at: now };
     if (to === 'running') change.started_at = now;
-    const outcome = OUTCOME[to];
+    const outcome = ownFault && to === 'failed' ? OWN_FAULT : OUTCOME[to];
     if (outcome) {
       change.outcome = outcome;
       change.finished_at = now;

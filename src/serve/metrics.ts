@@ -189,7 +189,7 @@ export class Metrics {
 
   readonly internalErrors = new Counter({
     name: 'selfheal_internal_errors_total',
-    help: "selfheal's own faults while checking (out of file descriptors or memory, an overloaded event loop): never counted against the platform",
+    help: "selfheal's own faults (out of file descriptors or memory, an overloaded event loop while checking; a recovery handler that cannot reach or find its target): never counted against the platform",
     labelNames: ['kind'],
     registers: [this.registry],
   });

@@ -51,6 +51,10 @@ export function createReceiver(svc: Service, opts: ReceiverOptions = {}): Receiv
   const hooks = {
     outcome: (action: string, subsystem: string, outcome: string, seconds?: number) => metrics.outcome(action, subsystem, outcome, seconds),
     changed: () => metrics.recoveryChanged(store.countByState('pending_approval'), executor?.openCircuits ?? new Set<string>()),
+    ownFault: (kind: 'handler_config') => {
+      svc.metrics.internalErrors.inc({ kind });
+      svc.metrics.invalidate();
+    },
   };
   const built = new RecoveryExecutor(
     cfg,

@@ -6,6 +6,8 @@ import { describe, it } from 'node:test';
 import { tempDir, writeAged } from '../helpers/fs';
 import { healthyPlatform } from '../helpers/platform';
 import { BUILTIN_SUBSYSTEMS } from '../../src/types';
+import { ensureImages } from '../helpers/docker';
+import { startBusyboxExecutor, startSystemdExecutor } from '../helpers/supervisors';
 
 const BIN = resolve(__dirname, '../../../bin/selfheal.js');
 
@@ -108,5 +110,44 @@ describe('selfheal check', () => {
     assert.equal(r.code, 3);
     assert.match(r.err, /Unknown option '--bogus'/);
     assert.match(r.err, /^Usage:\n {2}selfheal check /m);
+  });
+});
+
+describe('selfheal check: recovery handler targets (the real Docker Engine and systemd)', () => {
+  it('each target is looked up and reported on stderr; the exit code stays the platform health', async () => {
+    const images = await ensureImages(['busybox', 'systemd']);
+    const hb = tempDir();
+    const container = await startBusyboxExecutor(images, hb);
+    const { address } = await startSystemdExecutor(images, hb);
+    const gone = join(tempDir(), 'docker.sock');
+    const { cfg } = platform(
+      [
+        'recovery:',
+        '  handlers:',
+        `    - { action: restart_subsystem, subsystem: event_executor, docker: { container: ${container} } }`,
+        `    - { action: restart_subsystem, subsystem: orchestrator, docker: { container: no-such-container } }`,
+        `    - { action: restart_subsystem, subsystem: position_monitor, docker: { container: x, socket: ${gone} } }`,
+        `    - { action: restart_subsystem, subsystem: risk_guard, systemd: { unit: heartbeat.service, address: "unix:path=${address.slice(10)}" } }`,
+        `    - { action: restart_subsystem, subsystem: universe_os, systemd: { unit: no-such.service, address: "unix:path=${address.slice(10)}" } }`,
+        `    - { action: disable_module, subsystem: ai_model, exec: [/nonexistent/disable] }`,
+        '',
+      ].join('\n'),
+    );
+    const r = run(['check', '--config', cfg]);
+    assert.equal(r.code, 0, 'the platform is healthy: handler findings do not change the exit code');
+    assert.match(r.out, /^SELFHEAL OK/);
+    const lines = r.err.trim().split('\n');
+    assert.deepEqual(lines, [
+      `handler restart_subsystem for event_executor: docker container ${container}: ok`,
+      'handler restart_subsystem for orchestrator: docker: CANNOT BE USED: container no-such-container (Docker Engine at /var/run/docker.sock): no such container',
+      `handler restart_subsystem for position_monitor: docker: CANNOT BE USED: container x (Docker Engine at ${gone}): no such socket (ENOENT)`,
+      'handler restart_subsystem for risk_guard: systemd unit heartbeat.service: ok',
+      `handler restart_subsystem for universe_os: systemd: CANNOT BE USED: unit no-such.service (systemd on ${address.slice(10)}): no such unit`,
+      'handler disable_module for ai_model: exec: CANNOT BE USED: program /nonexistent/disable not found or not executable',
+    ]);
+    // --json: stdout is the report alone; the findings stay on stderr.
+    const j = run(['check', '--config', cfg, '--json']);
+    assert.equal(JSON.parse(j.out).overall_status, 'healthy');
+    assert.equal(j.err.trim().split('\n').length, 6);
   });
 });

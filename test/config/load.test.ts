@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfigFile, parseConfig } from '../../src/config/load';
+import { specOf } from '../../src/handlers/registry';
 import { CHECK_TYPES } from '../../src/detect/registry';
 import { BUILTIN_SUBSYSTEMS } from '../../src/types';
 import { tempDir } from '../helpers/fs';
@@ -158,4 +159,84 @@ describe('timers Node cannot hold are rejected at load', () => {
     const c = parseConfig({}, '/');
     assert.deepEqual([c.max_clock_skew_sec, c.recovery.local], [30, true]);
   });
+});
+
+describe('recovery.handlers: one kind each, its own keys, defaults and validation', () => {
+  const handlers = (...h: unknown[]) => ({ recovery: { handlers: h } });
+  const one = (h: Record<string, unknown>) => parseConfig(handlers({ action: 'restart_subsystem', ...h }), '/').recovery.handlers[0];
+
+  it('docker and systemd: defaults, and the spec each runs', () => {
+    const d = one({ docker: { container: 'executor' } });
+    assert.deepEqual(d.docker, { container: 'executor', socket: '/var/run/docker.sock', stop_timeout_sec: 10, op: null });
+    assert.deepEqual([d.exec, d.http, d.systemd, d.timeout_sec], [null, null, null, 30]);
+    assert.deepEqual(specOf(d), {
+      kind: 'docker',
+      container: 'executor',
+      socket: '/var/run/docker.sock',
+      stop_timeout_sec: 10,
+      op: 'restart',
+    });
+    assert.deepEqual(specOf(one({ systemd: { unit: 'executor.service' } })), {
+      kind: 'systemd',
+      unit: 'executor.service',
+      bus: 'system',
+      address: null,
+      op: 'restart',
+    });
+    assert.deepEqual(specOf(one({ exec: ['/bin/true'], env: ['X'] })), { kind: 'exec', argv: ['/bin/true'], env: ['X'] });
+  });
+
+  it('disable_module may stop a container or unit, only when op: stop says so', () => {
+    const h = parseConfig(handlers({ action: 'disable_module', systemd: { unit: 'ai.service', op: 'stop' } }), '/').recovery.handlers[0];
+    const spec = specOf(h);
+    assert.equal(spec.kind === 'systemd' && spec.op, 'stop');
+  });
+
+  const cases: [string, unknown, string][] = [
+    [
+      'two kinds',
+      { action: 'restart_subsystem', exec: ['/bin/true'], docker: { container: 'x' } },
+      'recovery.handlers[0].exec: a handler needs exactly one of exec, http, docker or systemd',
+    ],
+    ['no kind', { action: 'restart_subsystem' }, 'recovery.handlers[0].exec: a handler needs exactly one of exec, http, docker or systemd'],
+    ['no container', { action: 'restart_subsystem', docker: {} }, 'recovery.handlers[0].docker.container: required'],
+    [
+      'unknown docker key',
+      { action: 'restart_subsystem', docker: { container: 'x', sock: '/s' } },
+      'recovery.handlers[0].docker.sock: unknown key',
+    ],
+    ['no unit', { action: 'restart_subsystem', systemd: { bus: 'system' } }, 'recovery.handlers[0].systemd.unit: required'],
+    [
+      'bad bus',
+      { action: 'restart_subsystem', systemd: { unit: 'a.service', bus: 'session' } },
+      'recovery.handlers[0].systemd.bus: expected one of system, user, got "session"',
+    ],
+    [
+      'bad address',
+      { action: 'restart_subsystem', systemd: { unit: 'a.service', address: 'tcp:host=x' } },
+      'recovery.handlers[0].systemd.address: expected a unix: D-Bus address (unix:path=/run/dbus/system_bus_socket), got "tcp:host=x"',
+    ],
+    [
+      'stop without op for disable_module',
+      { action: 'disable_module', docker: { container: 'x' } },
+      'recovery.handlers[0].docker.op: required for disable_module: "stop" (a supervisor handler stops the module only when told so)',
+    ],
+    [
+      'stop for a restart',
+      { action: 'restart_subsystem', docker: { container: 'x', op: 'stop' } },
+      'recovery.handlers[0].docker.op: restart_subsystem restarts its target: "restart" (or leave it out), got "stop"',
+    ],
+    [
+      'a supervisor for a trading action',
+      { action: 'close_all_positions', docker: { container: 'bot' } },
+      "recovery.handlers[0].docker.op: a supervisor handler never runs for close_all_positions: stopping or restarting a trading bot leaves its positions open (the policy floor is this action's effect)",
+    ],
+    [
+      'a supervisor for defensive_exit',
+      { action: 'defensive_exit', systemd: { unit: 'bot.service', op: 'stop' } },
+      "recovery.handlers[0].systemd.op: a supervisor handler never runs for defensive_exit: stopping or restarting a trading bot leaves its positions open (the policy floor is this action's effect)",
+    ],
+    ['env on docker', { action: 'restart_subsystem', docker: { container: 'x' }, env: ['X'] }, 'recovery.handlers[0].env: unknown key'],
+  ];
+  for (const [what, h, message] of cases) it(`${what} → names the key`, () => bad(handlers(h), message));
 });

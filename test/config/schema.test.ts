@@ -181,11 +181,11 @@ describe('the schema and the parser agree', () => {
     [{ recovery: { journal_synchronous: 'extra' } }, /^recovery\.journal_synchronous: expected one of normal, full/],
     [
       { recovery: { handlers: [{ action: 'pause_trading' }] } },
-      /^recovery\.handlers\[0\]\.exec: a handler needs exactly one of exec or http$/,
+      /^recovery\.handlers\[0\]\.exec: a handler needs exactly one of exec, http, docker or systemd$/,
     ],
     [
       { recovery: { handlers: [{ action: 'pause_trading', exec: ['x'], http: { url: 'http://x/' } }] } },
-      /^recovery\.handlers\[0\]\.exec: a handler needs exactly one of exec or http$/,
+      /^recovery\.handlers\[0\]\.exec: a handler needs exactly one of exec, http, docker or systemd$/,
     ],
     [{ recovery: { handlers: [{ exec: ['x'] }] } }, /^recovery\.handlers\[0\]\.action: required$/],
     [

@@ -61,6 +61,18 @@ export function fullRawConfig(root: string): Record<string, unknown> {
       handlers: [
         { action: 'restart_subsystem', subsystem: 'event_executor', exec: ['/bin/true', '--graceful'], timeout_sec: 5, env: ['TZ'] },
         { action: 'pause_trading', http: { url: 'http://127.0.0.1:9/pause', method: 'POST', headers: { 'X-Desk': 'a' } }, timeout_sec: 5 },
+        {
+          action: 'restart_subsystem',
+          subsystem: 'orchestrator',
+          docker: { container: 'orch', socket: '/run/d.sock', stop_timeout_sec: 5, op: 'restart' },
+          timeout_sec: 20,
+        },
+        {
+          action: 'restart_subsystem',
+          subsystem: 'risk_guard',
+          systemd: { unit: 'risk.service', bus: 'system', address: 'unix:path=/run/dbus/system_bus_socket', op: 'restart' },
+          timeout_sec: 20,
+        },
       ],
       max_concurrent_handlers: 4,
       retention_days: 30,

@@ -100,7 +100,8 @@ function candidates(k: Key<unknown>, cur: unknown, root: string, name: string): 
   }
   if (k.type === 'mapping of strings') return [{ ...(c as object), 'X-New': 'y' }];
   if (schema.pattern?.includes('https')) return ['http://127.0.0.1:9/other'];
-  return [typeof c === 'string' ? `${c}2` : 'other', 'trader-9:8477'];
+  // Last: leave it out (an optional key whose only other valid value is none, e.g. a supervisor's `op`).
+  return [typeof c === 'string' ? `${c}2` : 'other', 'trader-9:8477', undefined];
 }
 
 async function setup(rawBase: (root: string) => Raw) {

@@ -74,6 +74,15 @@ interface ActionRec {
   finished_at: number | null;
   outcome: string | null;
   detail: string | null;
+  evidence: Evidence | null;
+}
+/** A supervisor's account of a docker or systemd handler's action (docs/openapi.yaml SupervisorEvidence). */
+interface Evidence {
+  kind: 'docker' | 'systemd';
+  op: string;
+  target: string;
+  before: Record<string, string | number | boolean | null> | null;
+  after: Record<string, string | number | boolean | null> | null;
 }
 interface PolicyState {
   latched: boolean;
@@ -429,6 +438,14 @@ function approvalItem(p: ActionRec): HTMLElement {
   );
 }
 
+/** The supervisor's before → after in one line: StartedAt for a container; MainPID and ActiveEnterTimestamp for a unit. */
+function evidenceLine(e: Evidence): string {
+  const at = (k: string, x: Evidence['before']) => String(x?.[k] ?? '?');
+  const keys = e.kind === 'docker' ? ['started_at'] : ['main_pid', 'active_enter_timestamp'];
+  const label: Record<string, string> = { started_at: 'StartedAt', main_pid: 'MainPID', active_enter_timestamp: 'ActiveEnterTimestamp' };
+  return `${e.kind} ${e.op} ${e.target}: ${keys.map((k) => `${label[k]} ${at(k, e.before)} → ${at(k, e.after)}`).join(', ')}`;
+}
+
 function renderHistory(): void {
   const sub = $<HTMLSelectElement>('filter-subsystem').value;
   const state = $<HTMLSelectElement>('filter-state').value;
@@ -451,7 +468,12 @@ function renderHistory(): void {
         h('td', {}, r.action ?? '–'),
         h('td', {}, r.state),
         h('td', {}, r.outcome ?? '–'),
-        h('td', {}, r.detail ?? '–'),
+        h(
+          'td',
+          {},
+          r.detail ?? '–',
+          ...(r.evidence ? [h('br'), h('small', { 'data-evidence': r.evidence.kind }, evidenceLine(r.evidence))] : []),
+        ),
         h('td', {}, took),
         h('td', {}, `${r.alertname} (${r.issue_severity ?? '–'})`, h('br'), h('small', { class: 'muted' }, r.fingerprint), link),
         h('td', {}, h('small', {}, r.reason)),

@@ -1,6 +1,6 @@
 // Check types registered by name (blackbox_exporter's Probers map): the one list of check types.
 // Config parsing, running, the monitor's file watches, the console and the demo all dispatch here.
-import type { CheckContext, CheckModule, CheckOutcome, WatchedPath } from './check';
+import type { CheckContext, CheckModule, CheckOutcome, FaultEffect, WatchedPath } from './check';
 import { fileFreshness } from './checks/file_freshness';
 import { filePresence } from './checks/file_presence';
 import { fileSet } from './checks/file_set';
@@ -54,6 +54,11 @@ export function watchedPath(spec: CheckSpec): WatchedPath | null {
 /** The limits a check's evidence is judged against, for display. */
 export function thresholdsOf(spec: CheckSpec): Record<string, number> {
   return moduleOf(spec).thresholds(spec);
+}
+
+/** What the demo's fault breaks in a check's evidence and when the check sees it; null for network checks. */
+export function faultEffect(spec: CheckSpec): FaultEffect | null {
+  return moduleOf(spec).fault(spec);
 }
 
 /** The demo platform's step for one check: refresh its evidence, or withhold it while faulted. */

@@ -4,7 +4,7 @@ import { basename, dirname } from 'node:path';
 import type { Section } from '../../schema/reader';
 import type { HealthStatus } from '../../types';
 import type { Checker, CheckModule, CheckOutcome } from '../check';
-import { evidenceAge, nextAgeTransition, statusForAge, worse } from '../thresholds';
+import { ageOnset, evidenceAge, nextAgeTransition, statusForAge, worse } from '../thresholds';
 import { round, statOrNull, writeWithDir } from './fsutil';
 import { ageThresholds, requiredPath, statusKey } from './params';
 
@@ -90,4 +90,5 @@ export const fileFreshness: CheckModule<FileFreshnessSpec> = {
     const symbols = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'];
     writeWithDir(spec.path, field ? JSON.stringify({ [field]: symbols, updated: new Date(now).toISOString() }) : '{}');
   },
+  fault: (spec) => ({ broken: `${basename(spec.path)} is no longer written (it goes stale)`, onset: ageOnset(spec) }),
 };

@@ -4,7 +4,7 @@ import { basename, dirname } from 'node:path';
 import type { Section } from '../../schema/reader';
 import type { HealthStatus } from '../../types';
 import type { Checker, CheckModule } from '../check';
-import { evidenceAge, nextAgeTransition, statusForAge } from '../thresholds';
+import { ageOnset, evidenceAge, nextAgeTransition, statusForAge } from '../thresholds';
 import { round, writeWithDir } from './fsutil';
 import { ageThresholds, requiredPath, statusKey } from './params';
 
@@ -79,4 +79,5 @@ export const jsonTimestamp: CheckModule<JsonTimestampSpec> = {
   simulate(spec, faulted, now) {
     if (!faulted) writeWithDir(spec.path, JSON.stringify({ [spec.field]: new Date(now).toISOString() }));
   },
+  fault: (spec) => ({ broken: `heartbeat stopped: ${basename(spec.path)}'s ${spec.field} no longer advances`, onset: ageOnset(spec) }),
 };

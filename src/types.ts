@@ -31,6 +31,9 @@ export const SAFETY_POLICIES = ['allow_all', 'safe_risk_profile', 'no_new_trades
 /** A safety policy: one of SAFETY_POLICIES; a higher level protects more. */
 export type SafetyPolicy = (typeof SAFETY_POLICIES)[number];
 
+/** The policies an operator override may impose: each stricter than allow_all (an override never loosens). */
+export const OVERRIDE_POLICIES = SAFETY_POLICIES.filter((p) => p !== 'allow_all');
+
 /** The policy's level: 0 (allow_all) to 4 (emergency_shutdown). */
 export function policyLevel(p: SafetyPolicy): number {
   return SAFETY_POLICIES.indexOf(p);

@@ -1,5 +1,5 @@
 // All configuration types live here (node_exporter style: one place for config).
-import type { RecoveryAction, TradingCriticality } from '../types';
+import type { HighRiskDefinition, PolicyLimits, RecoveryAction, TradingCriticality } from '../types';
 
 // Each check type's spec lives with its module; the union is derived from the registry.
 import type { CheckSpec } from '../detect/registry';
@@ -23,18 +23,11 @@ export interface SubsystemConfig {
   check: CheckSpec;
 }
 
-export interface PolicyLimits {
-  max_leverage: number | null;
-  position_size_multiplier: number;
-}
-
+// The policy's limits and high-risk shapes are the public vocabulary (types.ts): the bots' client uses
+// them without the config.
+export type { PolicyLimits } from '../types';
 /** Which positions `close_positions: "high_risk"` (defensive_exit) asks the bot to close. */
-export interface HighRiskConfig {
-  /** A position levered above this is high risk (null: leverage alone never makes it so). */
-  max_leverage: number | null;
-  /** A position the bot tagged with any of these is high risk. */
-  tags: string[];
-}
+export type HighRiskConfig = HighRiskDefinition;
 
 export interface PolicyConfig {
   hold_down_sec: number;

@@ -300,6 +300,9 @@ export class Service {
       config: this.config,
       version: VERSION,
       policy: this.monitor.policy,
+      view: () => this.policy(),
+      overall: () => this.monitor.report?.overall_status ?? null,
+      clock: this.clock,
       webBasicAuth: () => (this.web?.config.users.size ?? 0) > 0,
     });
     app.get('/metrics', async (req, res) => {

@@ -3,6 +3,8 @@
 // command parses is in its help — a command (or a flag) cannot be added without it.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { COMMANDS } from '../../src/cli';
 import { cli } from '../helpers/cli';
@@ -65,6 +67,14 @@ describe('help on every command and subcommand (from the CLI table)', () => {
     }
     const fault = spawnSync(process.execPath, [BIN, 'demo', 'fault', '--help'], { encoding: 'utf8' });
     assert.match(fault.stdout, /--stubborn +restarts do not help/);
+  });
+
+  it('docs/cli.md names every command of the table and each of its subcommands', () => {
+    const doc = readFileSync(join(__dirname, '../../../docs/cli.md'), 'utf8');
+    for (const [name, c] of Object.entries(COMMANDS)) {
+      assert.ok(doc.includes(`selfheal ${name}`), `selfheal ${name}`);
+      for (const sub of c.help.subcommands) assert.match(doc, new RegExp(`\\b${sub.command.split(' ').at(-1)}\\b`), sub.command);
+    }
   });
 
   it('help COMMAND [SUBCOMMAND] prints the same text; an unknown command exits 3 with the list', async () => {

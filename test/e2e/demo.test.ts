@@ -71,7 +71,7 @@ async function startDemo(config: string) {
 type Demo = Awaited<ReturnType<typeof startDemo>>;
 
 /** Runs one step: its command, then waits for `done`; records the policies (polled every 100 ms) and the actions since. */
-async function step(d: Demo, name: string, command: () => void, done: () => Promise<boolean>, timeoutMs = 90_000): Promise<Step> {
+async function step(d: Demo, name: string, command: () => void, done: (t0: number) => Promise<boolean>, timeoutMs = 90_000): Promise<Step> {
   const t0 = Date.now();
   const policies: Step['policies'] = [];
   let on = true;
@@ -83,7 +83,7 @@ async function step(d: Demo, name: string, command: () => void, done: () => Prom
     }
   })();
   command();
-  await until(`${name}: done`, done, timeoutMs, 100);
+  await until(`${name}: done`, () => done(t0), timeoutMs, 100);
   on = false;
   await poller;
   const last = await d.policy();
@@ -104,16 +104,16 @@ async function step(d: Demo, name: string, command: () => void, done: () => Prom
 async function readmeDemo(d: Demo): Promise<Step[]> {
   await until('the demo steps down to allow_all', async () => (await d.policy()) === 'allow_all', 60_000, 200);
   const allowAll = async () => (await d.policy()) === 'allow_all';
-  const restarts = async () => (await d.history()).filter((r) => r.action === 'restart_subsystem' && r.started_at !== null);
+  /** This step's actions only: what an earlier run or step left must not satisfy a wait. */
+  const since = async (t0: number) => (await d.history()).filter((r) => r.created_at >= t0);
+  const restarts = async (t0: number) => (await since(t0)).filter((r) => r.action === 'restart_subsystem' && r.started_at !== null);
   const steps: Step[] = [];
 
   const healed = await step(
     d,
     'fault event_executor',
     () => d.demo('fault', 'event_executor'),
-    async () => {
-      return (await restarts()).some((r) => r.state === 'succeeded') && (await allowAll());
-    },
+    async (t0) => (await restarts(t0)).some((r) => r.state === 'succeeded') && (await allowAll()),
   );
   steps.push(healed);
   const critical = healed.policies.find((p) => p.policy === 'defensive_exit');
@@ -153,26 +153,26 @@ async function readmeDemo(d: Demo): Promise<Step[]> {
   };
   steps.push(await step(d, 'policy reset', reset, allowAll));
 
-  const pauses = async () => (await d.history()).some((r) => r.subsystem === 'data_feed' && r.action === 'pause_trading');
+  const pauses = async (t0: number) => (await since(t0)).some((r) => r.subsystem === 'data_feed' && r.action === 'pause_trading');
   steps.push(
     await step(
       d,
       'fault data_feed',
       () => d.demo('fault', 'data_feed'),
-      async () => (await pauses()) && (await d.policy()) === 'defensive_exit',
+      async (t0) => (await pauses(t0)) && (await d.policy()) === 'defensive_exit',
     ),
   );
   const feed = steps.at(-1)!.policies.map((p) => p.policy);
   assert.deepEqual(feed.slice(feed.indexOf('no_new_trades')), ['no_new_trades', 'defensive_exit'], 'data_feed: degraded, then critical');
   steps.push(await step(d, 'heal data_feed', () => d.demo('heal', 'data_feed'), allowAll));
 
-  const disabled = async () => (await d.history()).some((r) => r.subsystem === 'ai_model' && r.action === 'disable_module');
+  const disabled = async (t0: number) => (await since(t0)).some((r) => r.subsystem === 'ai_model' && r.action === 'disable_module');
   steps.push(
     await step(
       d,
       'fault ai_model',
       () => d.demo('fault', 'ai_model'),
-      async () => (await disabled()) && (await d.policy()) === 'no_new_trades',
+      async (t0) => (await disabled(t0)) && (await d.policy()) === 'no_new_trades',
     ),
   );
   assert.deepEqual(

@@ -17,6 +17,8 @@ const SETS = {
     amtool: 'prometheus-alertmanager',
     'prometheus-alertmanager': 'prometheus-alertmanager',
     python3: 'python3',
+    // pip with setuptools and wheel (Debian's python3-pip depends on both): the Python client's build test.
+    pip3: 'python3-pip',
     chromium: 'chromium',
     dockerd: 'docker.io',
     debootstrap: 'debootstrap',

@@ -1,4 +1,4 @@
-// `selfheal` command line: check, serve, demo.
+// `selfheal` command line: one table of commands (COMMANDS), each with its help, options and runner.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config/load';
 import { systemResources } from './detect/resources';
@@ -6,77 +6,103 @@ import { formatHandlerProbe, probeHandlers, runCycle } from './engine/cycle';
 import { exitCodeFor, formatReport } from './engine/format';
 import { writeReportAtomic } from './engine/report_file';
 import { VERSION } from './version';
-import { serveCommand } from './serve/main';
-import { demoCommand } from './demo/command';
-import { policyCommand } from './ops/policy';
-import { recoveryCommand } from './ops/recovery';
-import { fleetCommand } from './ops/fleet';
-import { generateCommand } from './ops/generate';
+import { serveCommand, SERVE_HELP, SERVE_OPTIONS } from './serve/main';
+import { DEMO_HELP, DEMO_OPTIONS, demoCommand } from './demo/command';
+import { POLICY_HELP, POLICY_OPTIONS, policyCommand } from './ops/policy';
+import { RECOVERY_HELP, RECOVERY_OPTIONS, recoveryCommand } from './ops/recovery';
+import { FLEET_HELP, FLEET_OPTIONS, fleetCommand } from './ops/fleet';
+import { GENERATE_HELP, GENERATE_OPTIONS, generateCommand } from './ops/generate';
+import type { Options } from './ops/common';
+import { helpFor, scanArgs, type CommandHelp } from './ops/help';
 
 export const EXIT_CONFIG = 3;
 
-const USAGE = `selfheal ${VERSION}
+/** The options `selfheal check` parses. */
+const CHECK_OPTIONS = {
+  config: { type: 'string' },
+  'config.file': { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
-Usage:
-  selfheal check [--config.file FILE] [--json]   run one health cycle; exit 0 healthy, 1 degraded, 2 critical/failed, 3 unknown/error
-  selfheal serve [--config.file FILE] [--web.listen-address HOST:PORT] [--web.config.file FILE]
-                 [--log.level LEVEL] [--log.format logfmt|json]
-                                                  run the exporter, policy API and recovery receiver (SIGHUP reloads)
-  selfheal demo fault SUBSYSTEM [--config FILE]  stop one simulated subsystem's heartbeat (demo only)
-  selfheal demo heal [SUBSYSTEM] [--config FILE] resume simulated heartbeats
-  selfheal demo status [--config FILE]           which simulated subsystems are faulted
-  selfheal demo simulate [--config FILE]         run the platform simulator alone (for the compose stack)
-  selfheal COMMAND --help                         usage of one command
+const CHECK_HELP: CommandHelp = {
+  help: {
+    command: 'check',
+    summary:
+      'Runs one health cycle, writes the report to data_dir and prints it. Line 1 is the monitoring-plugin status line with perfdata.',
+    usage: ['check [--config.file FILE] [--json]'],
+    flags: [
+      ['--config.file, --config FILE', "config file (YAML). Without it the guide's defaults apply"],
+      ['--json', 'print the report JSON alone'],
+    ],
+    examples: ['check --config demo/selfheal.yml', 'check --config demo/selfheal.yml --json'],
+    notes: [
+      'Exit: 0 healthy, 1 degraded, 2 critical or failed, 3 unknown or could not run (bad config: the message names the key)',
+      'Each recovery handler\'s target (a container, a unit, a program) is looked up, never acted on, and reported on stderr, one line each ("ok" or "CANNOT BE USED: why"); it does not change the exit code',
+    ],
+  },
+  subcommands: [],
+};
 
-Operator commands (talk to a running service: --url URL, default http://127.0.0.1:8477; token from env
-SELFHEAL_API_TOKEN or --token-file FILE; --json for the raw JSON; exit 0 done, 1 refused by the service (4xx,
-message shown), 2 unreachable or 5xx, 3 usage):
-  selfheal policy [status]                        the served policy
-  selfheal policy reset --reason TEXT             release a latched emergency_shutdown
-  selfheal policy override --policy P --duration 10m --reason TEXT | --lift
-  selfheal recovery pending | history [--limit N]
-  selfheal recovery approve|reject ID --reason TEXT
-  selfheal recovery maintenance list | start [--subsystem X] --duration 10m --reason TEXT | stop [--subsystem X]
+const VERSION_HELP: CommandHelp = {
+  help: { command: 'version', summary: 'Prints the version.', usage: ['version', '--version'], flags: [], examples: ['version'] },
+  subcommands: [],
+};
 
-Fleet (an inventory of instances; see README "Fleet"):
-  selfheal generate fleet --inventory FILE --out DIR   Alertmanager routes per instance, Prometheus file_sd targets
-  selfheal fleet policy status|override|reset --inventory FILE [--match label=value]...
-                                                  every matching host at once; a row per host; exit non-zero unless all confirmed
+const HELP_HELP: CommandHelp = {
+  help: {
+    command: 'help',
+    summary: "Lists every command, or prints one command's help.",
+    usage: ['help [COMMAND [SUBCOMMAND]]'],
+    flags: [],
+    examples: ['help', 'help demo fault'],
+  },
+  subcommands: [],
+};
 
-The original flags still work: --config, --host, --port, --log-level.
-`;
+/** One command of the CLI: its help, the options it parses, and what runs it. */
+export interface Command {
+  help: CommandHelp;
+  options: Options;
+  run(argv: string[], io: Io): Promise<number>;
+}
 
-const CHECK_USAGE = `Usage: selfheal check [--config.file FILE] [--json]
+/**
+ * Every command, in the order the usage lists them. The help test walks this table (and each
+ * command's subcommands), so a command cannot be added without its help.
+ */
+export const COMMANDS: Record<string, Command> = {
+  check: { help: CHECK_HELP, options: CHECK_OPTIONS, run: (argv, io) => check(argv, io) },
+  serve: { help: SERVE_HELP, options: SERVE_OPTIONS, run: (argv, io) => serveCommand(argv, io.out) },
+  demo: { help: DEMO_HELP, options: DEMO_OPTIONS, run: (argv, io) => demoCommand(argv, io) },
+  policy: { help: POLICY_HELP, options: POLICY_OPTIONS, run: (argv, io) => policyCommand(argv, io) },
+  recovery: { help: RECOVERY_HELP, options: RECOVERY_OPTIONS, run: (argv, io) => recoveryCommand(argv, io) },
+  fleet: { help: FLEET_HELP, options: FLEET_OPTIONS, run: (argv, io) => fleetCommand(argv, io) },
+  generate: { help: GENERATE_HELP, options: GENERATE_OPTIONS, run: (argv, io) => generateCommand(argv, io) },
+  version: { help: VERSION_HELP, options: { help: { type: 'boolean', short: 'h' } }, run: (argv, io) => version(argv, io) },
+  help: { help: HELP_HELP, options: { help: { type: 'boolean', short: 'h' } }, run: (argv, io) => help(argv, io) },
+};
 
-Runs one health cycle, writes the report to data_dir and prints it. Line 1 is the monitoring-plugin status
-line with perfdata; exit 0 healthy, 1 degraded, 2 critical or failed, 3 unknown or could not run.
-Each recovery handler's target (a container, a unit, a program) is looked up, never acted on, and
-reported on stderr, one line each ("ok" or "CANNOT BE USED: why"); it does not change the exit code,
-which is the platform's health alone.
-
-Flags:
-  --config.file FILE   config file (YAML); also --config. Without it the guide's defaults apply.
-  --json               print the report JSON alone
-  -h, --help           this text
-`;
+/** The global usage, from the table: every command's and subcommand's summary. */
+function usage(): string {
+  const lines = [`selfheal ${VERSION}`, '', 'Usage: selfheal COMMAND [SUBCOMMAND] [flags]', '', 'Commands:'];
+  const all = Object.values(COMMANDS).flatMap((c) => [c.help.help, ...c.help.subcommands]);
+  const width = Math.max(...all.map((h) => h.command.length));
+  for (const h of all) lines.push(`  selfheal ${h.command.padEnd(width)}  ${h.summary.split('. ')[0].replace(/\.$/, '')}`);
+  lines.push(
+    '',
+    'Run "selfheal COMMAND --help" (or -h) for its flags and an example, e.g. selfheal demo fault --help.',
+    'Operator commands (policy, recovery) talk to a running service: --url (default http://127.0.0.1:8477), token from',
+    'env SELFHEAL_API_TOKEN or --token-file FILE. The original serve/check flags still work: --config, --host, --port, --log-level.',
+  );
+  return lines.join('\n') + '\n';
+}
 
 type Io = { out: (s: string) => void; err: (s: string) => void };
 const stdio: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
 
 async function check(argv: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      config: { type: 'string' },
-      'config.file': { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
-    io.out(CHECK_USAGE);
-    return 0;
-  }
+  const { values } = parseArgs({ args: argv, options: CHECK_OPTIONS });
   const config = loadConfig(values['config.file'] ?? values.config);
   const [{ report }, handlers] = await Promise.all([
     runCycle(config, { clock: Date.now, resources: systemResources }),
@@ -92,38 +118,48 @@ async function check(argv: string[], io: Io): Promise<number> {
   return exitCodeFor(report.overall_status);
 }
 
+async function version(argv: string[], io: Io): Promise<number> {
+  if (argv.length) throw Object.assign(new Error(`version takes no arguments, got "${argv[0]}"`), { code: 'ERR_PARSE_ARGS_UNEXPECTED' });
+  io.out(`${VERSION}\n`);
+  return 0;
+}
+
+async function help(argv: string[], io: Io): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined) {
+    io.out(usage());
+    return 0;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    io.err(`selfheal: unknown command "${name}"\n\n${usage()}`);
+    return EXIT_CONFIG;
+  }
+  io.out(helpFor(cmd.help, rest));
+  return 0;
+}
+
+/** Runs `selfheal ARGV`; returns the exit code. `-h`/`--help` after any command prints that command's help, exit 0. */
 export async function main(argv: string[], io: Io = stdio): Promise<number> {
   const [cmd, ...rest] = argv;
+  if (cmd === undefined) {
+    io.out(usage());
+    return EXIT_CONFIG;
+  }
+  if (cmd === '--help' || cmd === '-h') return help([], io);
+  if (cmd === '--version') return version([], io);
+  const command = Object.hasOwn(COMMANDS, cmd) ? COMMANDS[cmd] : undefined;
+  if (!command) {
+    io.err(`selfheal: unknown command "${cmd}"\n\n${usage()}`);
+    return EXIT_CONFIG;
+  }
+  const asked = scanArgs(rest, command.options);
   try {
-    switch (cmd) {
-      case 'check':
-        return await check(rest, io);
-      case 'serve':
-        return await serveCommand(rest, io.out);
-      case 'demo':
-        return await demoCommand(rest, io);
-      case 'policy':
-        return await policyCommand(rest, io);
-      case 'recovery':
-        return await recoveryCommand(rest, io);
-      case 'fleet':
-        return await fleetCommand(rest, io);
-      case 'generate':
-        return await generateCommand(rest, io);
-      case 'version':
-      case '--version':
-        io.out(`${VERSION}\n`);
-        return 0;
-      case undefined:
-      case 'help':
-      case '--help':
-      case '-h':
-        io.out(USAGE);
-        return cmd === undefined ? EXIT_CONFIG : 0;
-      default:
-        io.err(`selfheal: unknown command "${cmd}"\n\n${USAGE}`);
-        return EXIT_CONFIG;
+    if (asked.help) {
+      io.out(helpFor(command.help, asked.words));
+      return 0;
     }
+    return await command.run(rest, io);
   } catch (err) {
     if (err instanceof ConfigError) {
       io.err(`selfheal: ${err.message}\n`);
@@ -131,7 +167,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     }
     const code = (err as { code?: string }).code;
     if (code && code.startsWith('ERR_PARSE_ARGS')) {
-      io.err(`selfheal: ${(err as Error).message}\n\n${USAGE}`);
+      io.err(`selfheal: ${(err as Error).message}\n\n${helpFor(command.help, asked.words)}`);
       return EXIT_CONFIG;
     }
     throw err;

@@ -1,7 +1,13 @@
 // What a trading bot asks before every order: may I trade, and how much?
-import type { PolicyConfig } from './config/types';
-import { directivesFor, type Directives, type HighRiskDefinition } from './recommend/directives';
-import { policyLevel, type SafetyPolicy } from './types';
+// No config import (the bots' client is built from this file): the view takes the policy section's shape.
+import { directivesFor, type Directives, type ProfileLimits } from './recommend/directives';
+import { policyLevel, type HighRiskDefinition, type SafetyPolicy } from './types';
+
+/** What a view needs of the config's `policy` section. */
+export interface PolicyViewConfig extends ProfileLimits {
+  high_risk: HighRiskDefinition;
+  valid_for_sec: number;
+}
 
 export type { ClosePositions, Directives, HighRiskDefinition } from './recommend/directives';
 
@@ -31,7 +37,7 @@ export function policyView(
   tradingShouldContinue: boolean,
   reasons: string[],
   evaluatedAt: number,
-  cfg: PolicyConfig,
+  cfg: PolicyViewConfig,
   latched = false,
 ): PolicyView {
   const directives = directivesFor(policy, cfg);

@@ -31,6 +31,23 @@ export const SAFETY_POLICIES = ['allow_all', 'safe_risk_profile', 'no_new_trades
 /** A safety policy: one of SAFETY_POLICIES; a higher level protects more. */
 export type SafetyPolicy = (typeof SAFETY_POLICIES)[number];
 
+/** Leverage and size limits for new and increased positions (config `policy.normal`, `policy.safe_profile`). */
+export interface PolicyLimits {
+  max_leverage: number | null;
+  position_size_multiplier: number;
+}
+
+/** Which positions `close_positions: "high_risk"` (defensive_exit) asks the bot to close (config `policy.high_risk`). */
+export interface HighRiskDefinition {
+  /** A position levered above this is high risk (null: leverage alone never makes it so). */
+  max_leverage: number | null;
+  /** A position the bot tagged with any of these is high risk. */
+  tags: string[];
+}
+
+/** The policies an operator override may impose: each stricter than allow_all (an override never loosens). */
+export const OVERRIDE_POLICIES = SAFETY_POLICIES.filter((p) => p !== 'allow_all');
+
 /** The policy's level: 0 (allow_all) to 4 (emergency_shutdown). */
 export function policyLevel(p: SafetyPolicy): number {
   return SAFETY_POLICIES.indexOf(p);

@@ -1,7 +1,9 @@
 // A client for trading bots: follows /policy/stream (Server-Sent Events), polls /policy while the
-// stream is down, and FAILS CLOSED — when the policy is older than valid_until or the service cannot
-// be reached, it answers as if the policy were no_new_trades (or stricter, if the last one was).
-// Exits are never blocked: canReduce() is true whatever happens.
+// stream is down, and FAILS CLOSED at once — when a request to selfheal fails (connection refused, a
+// timeout, an error status), when the stream ends and cannot be re-established, when the policy is
+// past valid_until, or before the first policy — it answers as if the policy were no_new_trades (or
+// stricter, if the last one was), until selfheal answers again. Exits are never blocked: canReduce()
+// is true whatever happens. Published on its own as `selfheal-client` (clients/typescript).
 import { EventEmitter } from 'node:events';
 import {
   DEFAULT_HIGH_RISK,
@@ -47,6 +49,8 @@ export class PolicyClient extends EventEmitter {
   /** Bumped on every accepted view: a poll answer that raced a stream event must not overwrite it. */
   private generation = 0;
   private lastEffective: string | null = null;
+  /** The last contact with selfheal: a failed one fails closed until the next succeeds (null: none yet). */
+  private contact: { ok: true } | { ok: false; since: number; why: string } | null = null;
   private running = false;
   private streaming = false;
   private abort: AbortController | null = null;
@@ -65,7 +69,7 @@ export class PolicyClient extends EventEmitter {
   current(): PolicyView {
     const now = this.clock();
     const last = this.last;
-    if (last && Date.parse(last.valid_until) >= now) return last;
+    if (last && this.contact?.ok !== false && Date.parse(last.valid_until) >= now) return last;
     const policy = failClosedPolicy(last?.policy ?? null);
     return {
       policy,
@@ -77,10 +81,60 @@ export class PolicyClient extends EventEmitter {
       directives: failClosedDirectives(last?.policy ?? null),
       high_risk: last?.high_risk ?? { ...DEFAULT_HIGH_RISK, tags: [...DEFAULT_HIGH_RISK.tags] },
       manual_intervention_required: policy === 'emergency_shutdown' && last?.manual_intervention_required === true,
-      reasons: [last ? `policy expired at ${last.valid_until}; selfheal not heard from since` : 'no policy received from selfheal yet'],
+      reasons: [this.failClosedReason()],
       timestamp: new Date(now).toISOString(),
       valid_until: new Date(now).toISOString(),
     };
+  }
+
+  /** Whether current() is selfheal's own answer (reachable, in time), not the client's fail-closed one. */
+  live(): boolean {
+    const last = this.last;
+    return last !== null && this.contact?.ok !== false && Date.parse(last.valid_until) >= this.clock();
+  }
+
+  /**
+   * Resolves with the first policy the effective view satisfies (checked at once and on every change),
+   * or null after timeoutMs. Before a bot's first order: `await policy.waitForPolicy(10_000)`.
+   */
+  waitFor(predicate: (p: PolicyView) => boolean, timeoutMs: number): Promise<PolicyView | null> {
+    if (predicate(this.current())) return Promise.resolve(this.current());
+    return new Promise((resolve) => {
+      const onChange = (p: PolicyView) => {
+        if (!predicate(p)) return;
+        done();
+        resolve(p);
+      };
+      const timer = setTimeout(() => {
+        done();
+        resolve(null);
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        this.off('change', onChange);
+      };
+      this.on('change', onChange);
+    });
+  }
+
+  /** Resolves with selfheal's first policy (not the fail-closed answer), or null after timeoutMs. */
+  waitForPolicy(timeoutMs: number): Promise<PolicyView | null> {
+    return this.waitFor(() => this.live(), timeoutMs);
+  }
+
+  /** Why current() fails closed now, in words. */
+  private failClosedReason(): string {
+    const c = this.contact;
+    if (c && !c.ok) return `selfheal unreachable since ${new Date(c.since).toISOString()} (${c.why}): failing closed until it answers`;
+    if (this.last) return `policy expired at ${this.last.valid_until} (valid_until) with no word from selfheal since: failing closed`;
+    return 'no policy received from selfheal yet: failing closed';
+  }
+
+  /** Records the outcome of a contact with selfheal; a failure takes effect at once. */
+  private contacted(err: unknown): void {
+    if (err === null) this.contact = { ok: true };
+    else if (this.contact?.ok !== false) this.contact = { ok: false, since: this.clock(), why: asError(err).message };
+    this.emitIfChanged();
   }
 
   /** What the bot may do now (the fail-closed row when the policy is stale or selfheal unreachable). */
@@ -119,12 +173,20 @@ export class PolicyClient extends EventEmitter {
     return { max_leverage: p.max_leverage, position_size_multiplier: p.position_size_multiplier };
   }
 
-  /** Fetches /policy once. */
+  /** Fetches /policy once; a failure fails closed at once (and is thrown) until selfheal answers again. */
   async refresh(): Promise<PolicyView> {
     const since = this.generation;
-    const res = await fetch(`${this.base}/policy`, { headers: this.opts.headers, signal: AbortSignal.timeout(5000) });
-    if (!res.ok) throw new Error(`GET /policy: HTTP ${res.status}`);
-    this.accept((await res.json()) as PolicyView, since);
+    let view: PolicyView;
+    try {
+      const res = await fetch(`${this.base}/policy`, { headers: this.opts.headers, signal: AbortSignal.timeout(5000) });
+      if (!res.ok) throw new Error(`GET /policy: HTTP ${res.status}`);
+      view = (await res.json()) as PolicyView;
+    } catch (err) {
+      this.contacted(causeOf(err, 'GET /policy'));
+      throw err;
+    }
+    this.contact = { ok: true };
+    this.accept(view, since);
     return this.current();
   }
 
@@ -198,9 +260,15 @@ export class PolicyClient extends EventEmitter {
         });
         if (!res.ok || !res.body) throw new Error(`GET /policy/stream: HTTP ${res.status}`);
         this.streaming = true;
+        this.contacted(null);
         await this.readEvents(res.body);
       } catch (err) {
-        if (this.running && !this.abort.signal.aborted) this.emit('error', asError(err));
+        if (this.running && !this.abort.signal.aborted) {
+          // Could not (re-)establish the stream: fail closed now. A stream that ends after it was up is no
+          // failure by itself: the poll that follows at once (below) and the reconnect decide.
+          if (!this.streaming) this.contacted(causeOf(err, 'GET /policy/stream'));
+          this.emit('error', asError(err));
+        }
       } finally {
         this.streaming = false;
       }
@@ -274,6 +342,13 @@ function normalize(view: PolicyView): PolicyView | null {
     high_risk: view.high_risk ?? { ...DEFAULT_HIGH_RISK, tags: [...DEFAULT_HIGH_RISK.tags] },
     manual_intervention_required: view.manual_intervention_required === true,
   };
+}
+
+/** A failed request as one line: fetch's "fetch failed" says nothing; its cause (ECONNREFUSED…) does. */
+function causeOf(err: unknown, what: string): Error {
+  const e = asError(err) as Error & { cause?: { code?: string; message?: string } };
+  const why = e.name === 'TimeoutError' ? 'no answer in time' : (e.cause?.code ?? e.cause?.message ?? e.message);
+  return new Error(why.startsWith(what) ? why : `${what}: ${why}`);
 }
 
 /** `error` listeners always get an Error, whatever was thrown. */

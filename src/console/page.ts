@@ -1,10 +1,16 @@
-// The console's static page and stylesheet. No data is rendered here: the script fills the page
-// from the API, so the HTML is one constant and nothing in it needs escaping but the version.
+// The console's page and stylesheet. The server renders the first paint (the served policy, its
+// reasons and timers, the overall status: first_paint.ts); the script then fills and updates every
+// [id] below from the API. Everything rendered from data is escaped.
+import { esc, firstPaint, type FirstPaint } from './first_paint';
 
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
-/** The page shell; app.js fills every [id] below. */
-export function consoleHtml(version: string): string {
+/** The page; with `first`, the policy card and the overall status are filled in as the script would fill them. */
+export function consoleHtml(version: string, first: FirstPaint | null = null): string {
+  const fp = first ? firstPaint(first) : {};
+  /** An element the first paint may fill (its data-testid is its id): the first paint's attributes and content, else the shell's. */
+  const el = (tag: string, id: string, attrs: string, html: string) =>
+    `<${tag} ${[`id="${id}"`, fp[id]?.attrs ?? attrs, `data-testid="${id}"`].filter(Boolean).join(' ')}>${fp[id]?.html ?? html}</${tag}>`;
+  const latched = first?.state.latched === true;
+  const overridden = first !== null && first.state.override !== null;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -15,7 +21,7 @@ export function consoleHtml(version: string): string {
 </head><body>
 <header>
   <h1>selfheal <small>${esc(version)}</small></h1>
-  <p class="overall">Overall: <span id="overall" class="badge" data-testid="overall">loading…</span></p>
+  <p class="overall">Overall: ${el('span', 'overall', 'class="badge"', 'loading…')}</p>
   <p id="live" class="live" role="status" data-testid="live">connecting…</p>
   <form id="token-form" class="token" autocomplete="off">
     <label for="token">Operator token</label>
@@ -28,23 +34,23 @@ export function consoleHtml(version: string): string {
 <main>
 <section aria-labelledby="h-policy" class="card policy-card">
   <h2 id="h-policy">Served policy</h2>
-  <p class="policy-line"><span id="policy" class="policy" data-testid="policy">…</span>
-    <span id="trading" class="muted" data-testid="trading"></span></p>
-  <p id="manual" class="alert" data-testid="manual" hidden>Manual intervention required</p>
+  <p class="policy-line">${el('span', 'policy', 'class="policy"', '…')}
+    ${el('span', 'trading', 'class="muted"', '')}</p>
+  ${el('p', 'manual', 'class="alert" hidden', 'Manual intervention required')}
   <dl class="facts">
-    <dt>Valid until</dt><dd id="valid-until" data-testid="valid-until">–</dd>
+    <dt>Valid until</dt>${el('dd', 'valid-until', '', '–')}
     <dt>Stage</dt><dd id="stage" data-testid="stage">–</dd>
-    <dt>Hold-down</dt><dd id="hold-down" data-testid="hold-down">–</dd>
-    <dt>Latch</dt><dd id="latch" data-testid="latch">–</dd>
-    <dt>Override</dt><dd id="override" data-testid="override">none</dd>
-    <dt>Directives</dt><dd id="directives" data-testid="directives">–</dd>
+    <dt>Hold-down</dt>${el('dd', 'hold-down', '', '–')}
+    <dt>Latch</dt>${el('dd', 'latch', '', '–')}
+    <dt>Override</dt>${el('dd', 'override', '', 'none')}
+    <dt>Directives</dt>${el('dd', 'directives', '', '–')}
   </dl>
   <h3>Reasons</h3>
-  <ul id="reasons" data-testid="reasons"></ul>
+  ${el('ul', 'reasons', '', '')}
 </section>
 <section aria-labelledby="h-act" class="card act-card">
   <h2 id="h-act">Act</h2>
-  <form id="reset-form" class="row" hidden>
+  <form id="reset-form" class="row"${latched ? '' : ' hidden'}>
     <label for="reset-reason">Reason for releasing the emergency latch</label>
     <input id="reset-reason" aria-required="true" maxlength="500">
     <button type="submit">Reset latch</button>
@@ -57,7 +63,7 @@ export function consoleHtml(version: string): string {
     <label for="override-reason">Override reason</label>
     <input id="override-reason" aria-required="true" maxlength="500">
     <button type="submit">Impose override</button>
-    <button type="button" id="override-lift">Lift override</button>
+    <button type="button" id="override-lift"${first && !overridden ? ' disabled' : ''}>Lift override</button>
   </form>
   <form id="maint-form" class="row">
     <label for="maint-subsystem">Maintenance of</label>

@@ -10,12 +10,19 @@ import { thresholdsOf } from '../detect/registry';
 import { SAFETY_POLICIES } from '../types';
 import type { PolicyStateMachine } from '../recommend/policy_state';
 import { CONSOLE_CSS, consoleHtml, FAVICON_SVG } from './page';
+import type { ConsoleState } from './first_paint';
+import type { PolicyView } from '../policy_view';
 
 /** What the console needs from the service (kept narrow so the console does not reach into it). */
 export interface ConsoleHost {
   config: Config;
   version: string;
   policy: PolicyStateMachine;
+  /** The policy a bot gets now (GET /policy), for the page's first paint. */
+  view(): PolicyView;
+  /** The last report's overall status; null before the first cycle. */
+  overall(): string | null;
+  clock(): number;
   /** Whether web-config basic auth guards every request (the browser's Authorization header is then taken). */
   webBasicAuth(): boolean;
 }
@@ -76,7 +83,7 @@ export function consoleConfig(host: ConsoleHost) {
 }
 
 /** GET /console/state: the served policy's timers (hold-down, latch, operator override). */
-export function consoleState(policy: PolicyStateMachine) {
+export function consoleState(policy: PolicyStateMachine): ConsoleState {
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   const hold = policy.holdDown();
   const override = policy.floor('override');
@@ -90,13 +97,18 @@ export function consoleState(policy: PolicyStateMachine) {
 }
 
 export function mountConsole(app: express.Express, host: ConsoleHost): void {
-  const html = consoleHtml(host.version);
   const script = loadScript();
   const page = (type: string, body: string) => (_req: unknown, res: Response) => {
     securityHeaders(res);
     res.type(type).send(body);
   };
-  app.get('/', page('text/html; charset=utf-8', html));
+  // Rendered per request: the first paint shows the policy served now (a screenshot without the script shows it too).
+  app.get('/', (_req, res) => {
+    securityHeaders(res);
+    res.set('Cache-Control', 'no-store');
+    const first = { view: host.view(), overall: host.overall(), state: consoleState(host.policy), now: host.clock() };
+    res.type('text/html; charset=utf-8').send(consoleHtml(host.version, first));
+  });
   app.get('/console/app.js', page('text/javascript; charset=utf-8', script));
   app.get('/console/app.css', page('text/css; charset=utf-8', CONSOLE_CSS));
   app.get('/console/favicon.svg', page('image/svg+xml', FAVICON_SVG));

@@ -5,8 +5,17 @@ import { join } from 'node:path';
 import type { Config, SubsystemConfig } from '../config/types';
 import { simulateCheck } from '../detect/registry';
 import { flagFile } from '../recommend/actions';
+import type { RecoveryAction } from '../types';
+import { markRunning } from './reset';
 
 export const FAULTS_FILE = 'demo_faults.json';
+
+/**
+ * The flags the simulated supervisor obeys: a restart brings a faulted subsystem back (unless it is
+ * stubborn). It carries out no other action, so a subsystem whose action is another stays broken
+ * until `selfheal demo heal` (what `demo fault` says, from this list).
+ */
+export const SIMULATED_SUPERVISOR: readonly RecoveryAction[] = ['restart_subsystem'];
 
 /** The demo's fault switches: faulted subsystems stop their evidence; stubborn ones ignore restarts. */
 export interface DemoFaults {
@@ -50,11 +59,13 @@ export function simulateOnce(config: Config, now = Date.now()): void {
   // Obey restart requests the way the real platform's supervisor would: the restarted subsystem is
   // healthy again — unless it is stubborn, when the restart does not help.
   const names = config.subsystems.map((s) => s.name);
-  const restarted = names.filter((n) => existsSync(join(config.data_dir, flagFile('restart_subsystem', n))));
+  const flags = names.flatMap((n) => SIMULATED_SUPERVISOR.map((a) => ({ n, path: join(config.data_dir, flagFile(a, n)) })));
+  const obeyed = flags.filter((f) => existsSync(f.path));
+  const restarted = [...new Set(obeyed.map((f) => f.n))];
   if (restarted.length) {
-    for (const n of restarted) {
-      rmSync(join(config.data_dir, flagFile('restart_subsystem', n)), { force: true });
-      state.restarts[n] = (state.restarts[n] ?? 0) + 1;
+    for (const f of obeyed) {
+      rmSync(f.path, { force: true });
+      state.restarts[f.n] = (state.restarts[f.n] ?? 0) + 1;
     }
     state.faults = state.faults.filter((f) => !restarted.includes(f) || state.stubborn.includes(f));
     writeDemoFaults(config.data_dir, state);
@@ -67,8 +78,13 @@ export function simulate(sub: SubsystemConfig, faulted: boolean, now: number): v
   simulateCheck(sub.check, faulted, now);
 }
 
+/** Runs the simulator every demo.interval_sec, marked in data_dir so `demo reset` knows the demo is running; returns the stopper. */
 export function startSimulator(config: Config): () => void {
+  const unmark = markRunning(config);
   simulateOnce(config);
   const t = setInterval(() => simulateOnce(config), config.demo.interval_sec * 1000);
-  return () => clearInterval(t);
+  return () => {
+    clearInterval(t);
+    unmark();
+  };
 }

@@ -42,6 +42,14 @@ export interface CheckOutcome {
 
 export type Checker<S> = (spec: S, ctx: CheckContext) => Promise<CheckOutcome>;
 
+/** What the demo's fault does to a check's evidence, for `selfheal demo fault` to say (and nothing else). */
+export interface FaultEffect {
+  /** What is broken, as a clause: "event_executor_state.json's last_cycle_timestamp stops advancing". */
+  broken: string;
+  /** The statuses the check reaches, in order, and how long after the fault (0: at its next check). */
+  onset: { status: HealthStatus; after_sec: number }[];
+}
+
 /** A directory to watch for a check's evidence, and the one file in it (null: any file in it). */
 export interface WatchedPath {
   dir: string;
@@ -71,4 +79,6 @@ export interface CheckModule<S extends { type: string }> {
   thresholds(spec: S): Record<string, number>;
   /** The demo platform: refreshes the evidence, or withholds (breaks) it while faulted. */
   simulate(spec: S, faulted: boolean, now: number): void;
+  /** What `simulate` breaks while faulted, and when the check sees it; null when the demo cannot break it (network checks). */
+  fault(spec: S): FaultEffect | null;
 }

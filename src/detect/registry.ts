@@ -1,6 +1,6 @@
 // Check types registered by name (blackbox_exporter's Probers map): the one list of check types.
 // Config parsing, running, the monitor's file watches, the console and the demo all dispatch here.
-import type { CheckContext, CheckModule, CheckOutcome, WatchedPath } from './check';
+import type { CheckContext, CheckModule, CheckOutcome, FaultEffect, WatchedPath } from './check';
 import type { AgeThresholds } from './thresholds';
 import { fileFreshness } from './checks/file_freshness';
 import { filePresence } from './checks/file_presence';
@@ -66,6 +66,11 @@ export function ageLimitsOf(spec: CheckSpec): AgeThresholds | null {
   return t.degraded_after_sec !== undefined && t.critical_after_sec !== undefined
     ? { degraded_after_sec: t.degraded_after_sec, critical_after_sec: t.critical_after_sec }
     : null;
+}
+
+/** What the demo's fault breaks in a check's evidence and when the check sees it; null for network checks. */
+export function faultEffect(spec: CheckSpec): FaultEffect | null {
+  return moduleOf(spec).fault(spec);
 }
 
 /** The demo platform's step for one check: refresh its evidence, or withhold it while faulted. */

@@ -17,6 +17,14 @@ export function statusForAge(ageSec: number, t: AgeThresholds): HealthStatus {
   return 'healthy';
 }
 
+/** When evidence that stops being refreshed turns degraded, then critical (a demo fault's onset). */
+export function ageOnset(t: AgeThresholds): { status: HealthStatus; after_sec: number }[] {
+  const out: { status: HealthStatus; after_sec: number }[] = [];
+  if (t.degraded_after_sec < t.critical_after_sec) out.push({ status: 'degraded', after_sec: t.degraded_after_sec });
+  out.push({ status: 'critical', after_sec: t.critical_after_sec });
+  return out;
+}
+
 /** The first instant (ms) at which the status for evidence of this time gets worse, if ever. */
 export function nextAgeTransition(evidenceMs: number, nowMs: number, t: AgeThresholds): number | undefined {
   for (const limit of [t.degraded_after_sec, t.critical_after_sec]) {

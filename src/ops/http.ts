@@ -15,12 +15,14 @@ export interface Target {
   url: string;
   token: string | null;
   timeoutMs: number;
+  /** Where the token came from, for the hint after a 401 (see tokenSource). */
+  tokenFrom?: string;
 }
 
 export type CallResult =
   | { kind: 'ok'; status: number; body: unknown }
   /** The service answered 4xx: it understood and said no (auth, validation, conflict). */
-  | { kind: 'refused'; status: number; message: string; body: unknown }
+  | { kind: 'refused'; status: number; message: string; body: unknown; tokenFrom?: string }
   /** No answer, a timeout, or a 5xx: the service could not do it. */
   | { kind: 'unreachable'; status: number | null; message: string };
 
@@ -44,6 +46,12 @@ export function resolveToken(tokenFile: string | undefined, env: NodeJS.ProcessE
   }
   const fromEnv = env.SELFHEAL_API_TOKEN?.trim();
   return fromEnv ? fromEnv : null;
+}
+
+/** Where resolveToken takes the token from, in words: the hint a 401 prints names it. */
+export function tokenSource(tokenFile: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (tokenFile !== undefined) return `--token-file ${tokenFile}`;
+  return env.SELFHEAL_API_TOKEN?.trim() ? 'env SELFHEAL_API_TOKEN' : 'none';
 }
 
 /** Checks a base URL given on the command line or in an inventory; returns it without a trailing slash. */
@@ -89,14 +97,18 @@ export async function call(t: Target, method: 'GET' | 'POST' | 'DELETE', path: s
   const said = (parsed as { error?: unknown } | null)?.error;
   const message = typeof said === 'string' ? said : typeof parsed === 'string' ? parsed.slice(0, 200) : `HTTP ${res.status}`;
   if (res.status >= 200 && res.status < 300) return { kind: 'ok', status: res.status, body: parsed };
-  if (res.status >= 400 && res.status < 500) return { kind: 'refused', status: res.status, message, body: parsed };
+  if (res.status >= 400 && res.status < 500) return { kind: 'refused', status: res.status, message, body: parsed, tokenFrom: t.tokenFrom };
   return { kind: 'unreachable', status: res.status, message: `${t.url}: HTTP ${res.status}: ${message}` };
 }
 
-/** "90", "90s", "10m", "1h30m", "2d" → seconds. */
+/**
+ * "90s", "10m", "1h30m", "2d" → seconds. A bare number is refused: "30" meant seconds here and minutes
+ * in the console's field, and a 30 s override taken for 30 minutes ends while the operator is away.
+ */
 export function parseDuration(raw: string, what = '--duration'): number {
   const s = raw.trim();
-  if (/^\d+(\.\d+)?$/.test(s)) return Number(s);
+  if (/^\d+(\.\d+)?$/.test(s))
+    throw new UsageError(`${what}: "${s}" has no unit: write ${s}s, ${s}m or ${s}h (the console's field is in minutes: ${s}m)`);
   const re = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/g;
   const unit: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 };
   let total = 0;

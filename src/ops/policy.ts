@@ -1,18 +1,65 @@
 // `selfheal policy [status|reset|override]`: the served policy of one running selfheal.
-import { EXIT, UsageError, call, parseDuration, type Target } from './http';
+import { UsageError, call, parseDuration, type Target } from './http';
 import { parseArgs } from 'node:util';
+import { OVERRIDE_POLICIES } from '../types';
 import { COMMON_OPTIONS, guard, report, required, targetOf, when, withUsage, type Io } from './common';
+import { OPERATOR_EXIT, OPERATOR_FLAGS, type CommandHelp } from './help';
 
-export const POLICY_USAGE = `Usage:
-  selfheal policy [status]                             the served policy
-  selfheal policy reset --reason TEXT                  release a latched emergency_shutdown
-  selfheal policy override --policy P --duration 10m --reason TEXT
-                                                       impose a stricter policy for a time
-  selfheal policy override --lift  (or: override lift) lift the override
-Flags: --url URL (default http://127.0.0.1:8477), --token-file FILE (else env SELFHEAL_API_TOKEN),
-       --timeout 5s, --json (the service's JSON as is)
-Exit: 0 done, 1 refused by the service (4xx, its message shown), 2 unreachable or 5xx, 3 usage
-`;
+/** The options `selfheal policy` parses (every one appears in a help text: test/ops/help.test.ts). */
+export const POLICY_OPTIONS = {
+  ...COMMON_OPTIONS,
+  reason: { type: 'string' },
+  policy: { type: 'string' },
+  duration: { type: 'string' },
+  lift: { type: 'boolean' },
+} as const;
+
+/** `selfheal policy` and its subcommands' help. */
+export const POLICY_HELP: CommandHelp = {
+  help: {
+    command: 'policy',
+    summary: 'The served policy of one running selfheal: show it, override it for a time, release a latched emergency.',
+    usage: ['policy [status|reset|override] [flags]'],
+    flags: OPERATOR_FLAGS,
+    examples: ['policy', 'policy --url http://trader-1:8477 --json'],
+    notes: [OPERATOR_EXIT],
+  },
+  subcommands: [
+    {
+      command: 'policy status',
+      summary: 'The served policy, its limits and its reasons (the default command).',
+      usage: ['policy status [flags]', 'policy [flags]   (status is the default)'],
+      flags: OPERATOR_FLAGS,
+      examples: ['policy status', 'policy --json'],
+      notes: [OPERATOR_EXIT],
+    },
+    {
+      command: 'policy reset',
+      summary: 'Release a latched emergency_shutdown once the cause is fixed (the platform must be healthy again).',
+      usage: ['policy reset --reason TEXT [flags]'],
+      flags: [['--reason TEXT', 'why (required; logged with the release)'], ...OPERATOR_FLAGS],
+      examples: ['policy reset --reason "executor repaired"'],
+      notes: [OPERATOR_EXIT + ' (1 also when nothing is latched)'],
+    },
+    {
+      command: 'policy override',
+      summary: 'Impose a stricter policy for a time, or lift it. It can only make the served policy stricter, never looser.',
+      usage: [
+        'policy override --policy P --duration DURATION --reason TEXT [flags]',
+        'policy override --lift   (or: policy override lift)',
+      ],
+      flags: [
+        ['--policy P', `one of ${OVERRIDE_POLICIES.join(', ')}`],
+        ['--duration DURATION', 'with its unit: 30s, 15m, 1h, 1h30m (at most 7d)'],
+        ['--reason TEXT', "why (required; shown in the policy's reasons)"],
+        ['--lift', 'lift the override instead'],
+        ...OPERATOR_FLAGS,
+      ],
+      examples: ['policy override --policy no_new_trades --duration 30m --reason "venue maintenance"', 'policy override lift'],
+      notes: [OPERATOR_EXIT],
+    },
+  ],
+};
 
 /** What GET /policy and the mutating policy endpoints answer. */
 export interface PolicyBody {
@@ -39,35 +86,29 @@ export function formatPolicy(b: unknown): string {
   return lines.join('\n') + '\n';
 }
 
+/** An override's policy: one stricter than allow_all (an override that cannot tighten anything is a mistake). */
+export function overridePolicy(p: string): string {
+  if (p === 'allow_all')
+    throw new UsageError(
+      '--policy: allow_all is not stricter than allow_all, so an override to it would change nothing; to end an override: selfheal policy override --lift',
+    );
+  if (!(OVERRIDE_POLICIES as readonly string[]).includes(p))
+    throw new UsageError(`--policy: expected one of ${OVERRIDE_POLICIES.join(', ')}, got ${JSON.stringify(p)}`);
+  return p;
+}
+
 /** The request an override (or its lift) makes; shared with `selfheal fleet policy override`. */
 export function overrideRequest(v: { policy?: string; duration?: string; reason?: string; lift?: boolean }, lift: boolean) {
   if (lift) return { method: 'DELETE' as const, path: '/policy/override', body: undefined };
-  const policy = required(v.policy, 'policy');
+  const policy = overridePolicy(required(v.policy, 'policy'));
   const duration_sec = parseDuration(required(v.duration, 'duration'));
   return { method: 'POST' as const, path: '/policy/override', body: { policy, duration_sec, reason: required(v.reason, 'reason') } };
 }
 
 /** `selfheal policy ...`; returns the exit code. */
 export async function policyCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  return withUsage(io, POLICY_USAGE, async () => {
-    const { values, positionals } = guard(() =>
-      parseArgs({
-        args: argv,
-        allowPositionals: true,
-        strict: true,
-        options: {
-          ...COMMON_OPTIONS,
-          reason: { type: 'string' },
-          policy: { type: 'string' },
-          duration: { type: 'string' },
-          lift: { type: 'boolean' },
-        },
-      }),
-    );
-    if (values.help) {
-      io.out(POLICY_USAGE);
-      return EXIT.ok;
-    }
+  return withUsage(io, POLICY_HELP, argv, POLICY_OPTIONS, async () => {
+    const { values, positionals } = guard(() => parseArgs({ args: argv, allowPositionals: true, strict: true, options: POLICY_OPTIONS }));
     const [sub = 'status', ...extra] = positionals;
     const lift = values.lift === true || (sub === 'override' && extra[0] === 'lift');
     if (extra.length > (sub === 'override' && extra[0] === 'lift' ? 1 : 0)) throw new UsageError(`unexpected argument "${extra.at(-1)}"`);

@@ -1,20 +1,106 @@
 // `selfheal recovery [pending|approve|reject|history|maintenance]`: the recovery receiver of one running selfheal.
-import { EXIT, UsageError, call, parseDuration } from './http';
+import { UsageError, call, parseDuration } from './http';
 import { parseArgs } from 'node:util';
 import { COMMON_OPTIONS, guard, report, required, table, targetOf, when, withUsage, type Io } from './common';
+import { OPERATOR_EXIT, OPERATOR_FLAGS, type CommandHelp, type Help } from './help';
 
-export const RECOVERY_USAGE = `Usage:
-  selfheal recovery pending                            actions waiting for approval
-  selfheal recovery approve ID --reason TEXT           run a pending action
-  selfheal recovery reject ID --reason TEXT            drop a pending action
-  selfheal recovery history [--limit N]                recent actions, newest first
-  selfheal recovery maintenance list                   maintenance windows (auto-recovery suspended)
-  selfheal recovery maintenance start [--subsystem X] --duration 10m --reason TEXT
-  selfheal recovery maintenance stop [--subsystem X]   end that window (no --subsystem: all of them)
-Flags: --url URL (default http://127.0.0.1:8477), --token-file FILE (else env SELFHEAL_API_TOKEN),
-       --timeout 5s, --json (the service's JSON as is)
-Exit: 0 done, 1 refused by the service (4xx, its message shown), 2 unreachable or 5xx, 3 usage
-`;
+/** The options `selfheal recovery` parses (every one appears in a help text: test/ops/help.test.ts). */
+export const RECOVERY_OPTIONS = {
+  ...COMMON_OPTIONS,
+  reason: { type: 'string' },
+  limit: { type: 'string' },
+  subsystem: { type: 'string' },
+  duration: { type: 'string' },
+} as const;
+
+const withReason = (verb: string): Help => ({
+  command: `recovery ${verb}`,
+  summary:
+    verb === 'approve'
+      ? 'Run an action that waits for approval (its ID from "recovery pending").'
+      : 'Drop an action that waits for approval.',
+  usage: [`recovery ${verb} ID --reason TEXT [flags]`],
+  flags: [['--reason TEXT', 'why (required; recorded with the decision)'], ...OPERATOR_FLAGS],
+  examples: [`recovery ${verb} 3f2a9c1e --reason "${verb === 'approve' ? 'desk agrees' : 'not now: market open'}"`],
+  notes: [OPERATOR_EXIT],
+});
+
+/** `selfheal recovery` and its subcommands' help. */
+export const RECOVERY_HELP: CommandHelp = {
+  help: {
+    command: 'recovery',
+    summary: 'The recovery receiver of one running selfheal: where each subsystem stands, approvals, history, maintenance.',
+    usage: ['recovery status|pending|history|approve|reject|maintenance [flags]'],
+    flags: OPERATOR_FLAGS,
+    examples: ['recovery status', 'recovery pending'],
+    notes: [OPERATOR_EXIT],
+  },
+  subcommands: [
+    {
+      command: 'recovery status',
+      summary: 'Where each subsystem stands on the ladder (healthy, protecting, healing, verifying, escalated, maintenance).',
+      usage: ['recovery status [flags]'],
+      flags: OPERATOR_FLAGS,
+      examples: ['recovery status', 'recovery status --json'],
+      notes: [OPERATOR_EXIT],
+    },
+    {
+      command: 'recovery pending',
+      summary: 'Actions waiting for approval, with their IDs.',
+      usage: ['recovery pending [flags]'],
+      flags: OPERATOR_FLAGS,
+      examples: ['recovery pending'],
+      notes: [OPERATOR_EXIT],
+    },
+    {
+      command: 'recovery history',
+      summary: 'Recent actions, newest first.',
+      usage: ['recovery history [--limit N] [flags]'],
+      flags: [['--limit N', 'how many (1 to 1000, default 50)'], ...OPERATOR_FLAGS],
+      examples: ['recovery history --limit 20'],
+      notes: [OPERATOR_EXIT],
+    },
+    withReason('approve'),
+    withReason('reject'),
+    {
+      command: 'recovery maintenance',
+      summary: 'Maintenance windows: auto-recovery suspended for one subsystem or all (protection still applies).',
+      usage: ['recovery maintenance [list|start|stop] [flags]'],
+      flags: OPERATOR_FLAGS,
+      examples: ['recovery maintenance list'],
+      notes: [OPERATOR_EXIT],
+    },
+    {
+      command: 'recovery maintenance list',
+      summary: 'The maintenance windows (the default).',
+      usage: ['recovery maintenance list [flags]', 'recovery maintenance [flags]   (list is the default)'],
+      flags: OPERATOR_FLAGS,
+      examples: ['recovery maintenance list'],
+      notes: [OPERATOR_EXIT],
+    },
+    {
+      command: 'recovery maintenance start',
+      summary: 'Suspend auto-recovery for a time, for one subsystem (or all without --subsystem).',
+      usage: ['recovery maintenance start [--subsystem X] --duration DURATION --reason TEXT [flags]'],
+      flags: [
+        ['--subsystem X', 'one subsystem (default: all of them)'],
+        ['--duration DURATION', 'with its unit: 30s, 15m, 1h, 1h30m'],
+        ['--reason TEXT', 'why (required)'],
+        ...OPERATOR_FLAGS,
+      ],
+      examples: ['recovery maintenance start --subsystem event_executor --duration 10m --reason "deploy"'],
+      notes: [OPERATOR_EXIT],
+    },
+    {
+      command: 'recovery maintenance stop',
+      summary: 'End a maintenance window (without --subsystem: all of them).',
+      usage: ['recovery maintenance stop [--subsystem X] [flags]'],
+      flags: [['--subsystem X', 'end only this window'], ...OPERATOR_FLAGS],
+      examples: ['recovery maintenance stop --subsystem event_executor'],
+      notes: [OPERATOR_EXIT],
+    },
+  ],
+};
 
 interface ActionRow {
   id: string;
@@ -71,33 +157,49 @@ export const formatWindows = (b: unknown): string => {
   );
 };
 
+interface StatusBody {
+  local: boolean;
+  stage: string;
+  maintenance: Window[];
+  subsystems: Record<
+    string,
+    {
+      status: string;
+      stage: string;
+      episode_start: string | null;
+      recovery_failures: number;
+      last_action: { id: string; action: string | null; state: string; outcome: string | null; updated_at: string } | null;
+    }
+  >;
+}
+
+/** Human view of GET /recovery/status: the overall stage, then one row per subsystem. */
+export const formatStatus = (b: unknown): string => {
+  const s = b as StatusBody;
+  const head =
+    `stage: ${s.stage}; local recovery path: ${s.local ? 'on' : 'off (Alertmanager alerts only)'}; ` +
+    `maintenance: ${s.maintenance.length ? s.maintenance.map((w) => `${w.subsystem ?? 'all'} until ${when(w.until)}`).join(', ') : 'none'}\n`;
+  const rows = Object.entries(s.subsystems).map(([name, v]) => {
+    const a = v.last_action;
+    const last = a ? `${a.action ?? '-'} ${a.outcome && a.outcome !== a.state ? `${a.state} (${a.outcome})` : a.state} (${a.id})` : '-';
+    return [name, v.status, v.stage, v.episode_start ?? '-', String(v.recovery_failures), last];
+  });
+  return head + table(['SUBSYSTEM', 'STATUS', 'STAGE', 'EPISODE SINCE', 'FAILURES', 'LAST ACTION'], rows);
+};
+
 /** `selfheal recovery ...`; returns the exit code. */
 export async function recoveryCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  return withUsage(io, RECOVERY_USAGE, async () => {
-    const { values, positionals } = guard(() =>
-      parseArgs({
-        args: argv,
-        allowPositionals: true,
-        strict: true,
-        options: {
-          ...COMMON_OPTIONS,
-          reason: { type: 'string' },
-          limit: { type: 'string' },
-          subsystem: { type: 'string' },
-          duration: { type: 'string' },
-        },
-      }),
-    );
-    if (values.help) {
-      io.out(RECOVERY_USAGE);
-      return EXIT.ok;
-    }
+  return withUsage(io, RECOVERY_HELP, argv, RECOVERY_OPTIONS, async () => {
+    const { values, positionals } = guard(() => parseArgs({ args: argv, allowPositionals: true, strict: true, options: RECOVERY_OPTIONS }));
     const [sub, ...args] = positionals;
     const arity = (n: number) => {
       if (args.length !== n)
         throw new UsageError(n ? `${sub}: expected ${n} argument(s), got ${args.length}` : `${sub}: unexpected argument "${args[0]}"`);
     };
     switch (sub) {
+      case 'status':
+        arity(0);
+        return report(await call(targetOf(values, env), 'GET', '/recovery/status'), io, values.json, formatStatus);
       case 'pending': {
         arity(0);
         return report(

@@ -1,7 +1,13 @@
 // What each safety policy lets a trading bot do, order by order: the guide's "Policy Effects" as one
 // table. Every policy view (the API, the stream, /health/system, both clients) is derived from it.
-import type { HighRiskConfig, PolicyConfig, PolicyLimits } from '../config/types';
-import { stricterPolicy, type SafetyPolicy } from '../types';
+// No config import: the bots' client (clients/typescript) is built from this file and must not pull the config in.
+import { stricterPolicy, type HighRiskDefinition, type PolicyLimits, type SafetyPolicy } from '../types';
+
+/** The configured limits of the two policies that allow new positions (config `policy.normal`, `policy.safe_profile`). */
+export interface ProfileLimits {
+  normal: PolicyLimits;
+  safe_profile: PolicyLimits;
+}
 
 /** Which existing positions the bot must close now. */
 export const CLOSE_POSITIONS = ['none', 'high_risk', 'all'] as const;
@@ -73,8 +79,7 @@ export const POLICY_DIRECTIVES: Readonly<Record<SafetyPolicy, Readonly<Directive
 /** The policy a client falls back to when it cannot trust what it has (stale or unreachable). */
 export const FAIL_CLOSED_POLICY: SafetyPolicy = 'no_new_trades';
 
-/** What `close_positions: "high_risk"` means, so that no bot has to guess (config `policy.high_risk`). */
-export type HighRiskDefinition = HighRiskConfig;
+export type { HighRiskDefinition } from '../types';
 
 /** The default of `policy.high_risk` under the default safe profile (what a client assumes before it hears). */
 export const DEFAULT_HIGH_RISK: Readonly<HighRiskDefinition> = { max_leverage: 5, tags: ['high_risk'] };
@@ -82,14 +87,14 @@ export const DEFAULT_HIGH_RISK: Readonly<HighRiskDefinition> = { max_leverage: 5
 const NO_LIMITS: PolicyLimits = { max_leverage: 0, position_size_multiplier: 0 };
 
 /** The limits of a policy: the configured profile where positions may be opened, zero elsewhere. */
-export function policyLimits(policy: SafetyPolicy, cfg: Pick<PolicyConfig, 'normal' | 'safe_profile'>): PolicyLimits {
+export function policyLimits(policy: SafetyPolicy, cfg: ProfileLimits): PolicyLimits {
   if (policy === 'allow_all') return { ...cfg.normal };
   if (policy === 'safe_risk_profile') return { ...cfg.safe_profile };
   return { ...NO_LIMITS };
 }
 
 /** The directives of a policy under a config. */
-export function directivesFor(policy: SafetyPolicy, cfg: Pick<PolicyConfig, 'normal' | 'safe_profile'>): Directives {
+export function directivesFor(policy: SafetyPolicy, cfg: ProfileLimits): Directives {
   return { ...POLICY_DIRECTIVES[policy], ...policyLimits(policy, cfg) };
 }
 

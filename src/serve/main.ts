@@ -4,24 +4,48 @@ import { ConfigError, fileSets, loadConfig } from '../config/load';
 import type { Config } from '../config/types';
 import { systemResources } from '../detect/resources';
 import { startSimulator } from '../demo/simulator';
+import { formatHelp, scanArgs, type CommandHelp } from '../ops/help';
 import { createLogger, defaultLogFormat, LOG_FORMATS, LOG_LEVELS, type LogFormat } from '../log/logger';
 import { createReceiver } from './receiver';
 import { Reloader } from './reload';
 import { Service } from './service';
 import { loadWebConfig } from './web_config';
 
-export const SERVE_USAGE = `Usage: selfheal serve [flags]
+/** The options `selfheal serve` parses (every one appears in its help: test/ops/help.test.ts). */
+export const SERVE_OPTIONS = {
+  config: { type: 'string' },
+  'config.file': { type: 'string' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'web.listen-address': { type: 'string' },
+  'web.config.file': { type: 'string' },
+  'log-level': { type: 'string' },
+  'log.level': { type: 'string' },
+  'log.format': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
-Runs the exporter, the policy API and the recovery receiver until SIGTERM/SIGINT; SIGHUP reloads.
-
-Flags:
-  --config.file FILE         config file (YAML); also --config
-  --web.listen-address H:P   where to listen, e.g. 127.0.0.1:8477 or :8477 (all interfaces); also --host, --port
-  --web.config.file FILE     exporter-toolkit web config: TLS, client certificates, basic_auth_users, headers
-  --log.level LEVEL          fatal, error, warn, info (default), debug, trace, silent; also --log-level
-  --log.format FORMAT        logfmt (default at a terminal) or json (default otherwise)
-  -h, --help                 this text
-`;
+/** `selfheal serve --help`. */
+export const SERVE_HELP: CommandHelp = {
+  help: {
+    command: 'serve',
+    summary: 'Runs the exporter, the policy API and the recovery receiver until SIGTERM/SIGINT; SIGHUP reloads the config.',
+    usage: [
+      'serve [--config.file FILE] [--web.listen-address HOST:PORT] [--web.config.file FILE] [--log.level LEVEL] [--log.format FORMAT]',
+    ],
+    flags: [
+      ['--config.file, --config FILE', "config file (YAML). Without it the guide's defaults apply"],
+      ['--web.listen-address H:P', 'where to listen, e.g. 127.0.0.1:8477 or :8477 (all interfaces)'],
+      ['--host HOST, --port PORT', 'the same, the original flags (not with --web.listen-address)'],
+      ['--web.config.file FILE', 'exporter-toolkit web config: TLS, client certificates, basic_auth_users, headers'],
+      ['--log.level, --log-level LEVEL', 'fatal, error, warn, info (default), debug, trace, silent'],
+      ['--log.format FORMAT', 'logfmt (default at a terminal) or json (default otherwise)'],
+    ],
+    examples: ['serve --config.file /etc/selfheal/selfheal.yml --web.listen-address 127.0.0.1:8477', 'serve --config demo/selfheal.yml'],
+    notes: ['Exit: 0 after SIGTERM/SIGINT, 1 could not start, 3 bad config or flags (the message names the key)'],
+  },
+  subcommands: [],
+};
 
 export interface ServeFlags {
   configFile: string | undefined;
@@ -51,21 +75,7 @@ export function parseListenAddress(s: string): { host: string; port: number } {
 
 /** Parses the serve flags (Prometheus-style beside the original ones). Throws ConfigError naming the flag. */
 export function parseServeFlags(argv: string[], isTTY = Boolean(process.stdout.isTTY)): ServeFlags {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      config: { type: 'string' },
-      'config.file': { type: 'string' },
-      port: { type: 'string' },
-      host: { type: 'string' },
-      'web.listen-address': { type: 'string' },
-      'web.config.file': { type: 'string' },
-      'log-level': { type: 'string' },
-      'log.level': { type: 'string' },
-      'log.format': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  const { values } = parseArgs({ args: argv, options: SERVE_OPTIONS });
   const listen: ServeFlags['listen'] = {};
   if (values['web.listen-address'] !== undefined) {
     if (values.host !== undefined || values.port !== undefined)
@@ -118,11 +128,11 @@ function listenError(err: NodeJS.ErrnoException, host: string, port: number): Co
 }
 
 export async function serveCommand(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
-  const flags = parseServeFlags(argv);
-  if (flags.help) {
-    out(SERVE_USAGE);
+  if (scanArgs(argv, SERVE_OPTIONS).help) {
+    out(formatHelp(SERVE_HELP.help));
     return 0;
   }
+  const flags = parseServeFlags(argv);
   const logger = createLogger(flags.level, undefined, flags.format);
   // At start and on every reload: a file value a flag masks is said, not silently ignored.
   const load = (): Config => {

@@ -10,7 +10,7 @@ import type { ResourceProbe } from '../detect/resources';
 import { jsonChunks, writeFileAtomicAsync } from '../engine/report_file';
 import { LARGE_PLATFORM, runSliced } from '../engine/slices';
 import type { PolicyChange } from '../recommend/policy_state';
-import { SAFETY_POLICIES, type SafetyPolicy } from '../types';
+import { OVERRIDE_POLICIES, type SafetyPolicy } from '../types';
 import { BUILD, VERSION } from '../version';
 import { requireAuth } from '../http/auth';
 import { FrontDoor, type Refusal } from '../http/front_door';
@@ -314,6 +314,9 @@ export class Service {
       config: this.config,
       version: VERSION,
       policy: this.monitor.policy,
+      view: () => this.policy(),
+      overall: () => this.monitor.report?.overall_status ?? null,
+      clock: this.clock,
       webBasicAuth: () => (this.web?.config.users.size ?? 0) > 0,
     });
     app.get('/metrics', async (req, res) => {
@@ -378,8 +381,13 @@ export class Service {
       const reason = reasonOf(body);
       const policy = body.policy;
       const duration = body.duration_sec;
-      if (typeof policy !== 'string' || !(SAFETY_POLICIES as readonly string[]).includes(policy)) {
-        return void res.status(400).json({ error: `policy: expected one of ${SAFETY_POLICIES.join(', ')}` });
+      // An override only tightens (the served policy is the stricter of the two): one to allow_all would do nothing.
+      if (policy === 'allow_all')
+        return void res
+          .status(400)
+          .json({ error: 'policy: allow_all is not stricter than allow_all; DELETE /policy/override lifts an override' });
+      if (typeof policy !== 'string' || !(OVERRIDE_POLICIES as readonly string[]).includes(policy)) {
+        return void res.status(400).json({ error: `policy: expected one of ${OVERRIDE_POLICIES.join(', ')}` });
       }
       if (typeof duration !== 'number' || !(duration > 0) || duration > 7 * 86400) {
         return void res.status(400).json({ error: 'duration_sec: expected a number of seconds, more than 0 and at most 604800' });

@@ -53,7 +53,7 @@ describe('selfheal CLI: help and usage', () => {
       assert.ok(s.out.includes(flag), flag);
     const c = run(['check', '-h']);
     assert.equal(c.code, 0, c.err);
-    assert.match(c.out, /^Usage: selfheal check/);
+    assert.match(c.out, /^Usage:\n {2}selfheal check /);
   });
   it('the usage lists every command, demo status and simulate included', () => {
     const h = run(['--help']);

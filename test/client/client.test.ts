@@ -8,6 +8,8 @@ import { tempDir } from '../helpers/fs';
 import { configIn } from '../helpers/config';
 import { healthyPlatform } from '../helpers/platform';
 import { getJson, post, startService } from '../helpers/service';
+import { serveHealthy } from '../helpers/serve_cli';
+import { freePort } from '../helpers/process';
 
 function platform() {
   const root = tempDir();
@@ -76,23 +78,53 @@ describe('PolicyClient', () => {
     }
   });
 
-  it('fails closed once the last policy is older than valid_until (server gone)', async () => {
+  it('a killed real server: fails closed at once (long before valid_until), and follows it again once it is back', async () => {
+    const svc = await serveHealthy(); // valid_for_sec: 60
+    const client = new PolicyClient({ baseUrl: svc.url, pollIntervalMs: 200, reconnectMs: 200 });
+    client.on('error', () => undefined);
+    client.start();
+    try {
+      const first = await client.waitForPolicy(30_000);
+      assert.ok(first && client.live(), "selfheal's first policy, before the first order");
+      await client.waitFor((p) => p.policy === 'allow_all', 30_000);
+      const validUntil = Date.parse(client.current().valid_until);
+      const killed = Date.now();
+      await svc.kill();
+      const closed = await client.waitFor((p) => p.policy === 'no_new_trades', 30_000);
+      const after = Date.now();
+      console.log(`fail closed ${after - killed} ms after SIGKILL (valid_until was ${validUntil - killed} ms away)`);
+      assert.ok(closed, 'no_new_trades');
+      assert.ok(after < validUntil - 30_000, 'at once: not by the expiry of the last policy');
+      assert.match(
+        closed.reasons[0],
+        /^selfheal unreachable since \S+ \(GET \/policy(\/stream)?: [A-Z_]+\): failing closed until it answers$/,
+      );
+      assert.deepEqual([client.canOpenPosition(), client.canIncrease(), client.canReduce(), client.live()], [false, false, true, false]);
+      assert.deepEqual(client.limits(), { max_leverage: 0, position_size_multiplier: 0 });
+      await svc.restart();
+      assert.ok(await client.waitFor((p) => p.policy === 'allow_all', 30_000), 'back to the served policy once selfheal answers');
+      assert.equal(client.live(), true);
+    } finally {
+      client.stop();
+    }
+  });
+
+  it('fails closed once the last policy is older than valid_until, the service still up', async () => {
     let now = Date.now();
-    const { url, stop } = await startService(platform());
-    const client = new PolicyClient({ baseUrl: url, clock: () => now, pollIntervalMs: 50, reconnectMs: 50 });
+    const { url } = await startService(platform());
+    const client = new PolicyClient({ baseUrl: url, clock: () => now, pollIntervalMs: 3_600_000, reconnectMs: 50 });
     client.on('error', () => undefined);
     client.start();
     try {
       await changeTo(client, (p) => p.policy === 'allow_all');
-      await stop();
-      assert.equal(client.canOpenPosition(), true, 'still valid until valid_until');
+      assert.equal(client.canOpenPosition(), true, 'valid until valid_until');
       now = Date.parse(client.current().valid_until) + 1;
       const p = client.current();
       assert.equal(p.policy, 'no_new_trades');
       assert.equal(client.canOpenPosition(), false);
       assert.deepEqual(client.limits(), { max_leverage: 0, position_size_multiplier: 0 });
       assert.deepEqual([client.canIncrease(), client.canReduce(), client.mustClose()], [false, true, 'none'], 'exits stay allowed');
-      assert.match(p.reasons[0], /expired/);
+      assert.match(p.reasons[0], /^policy expired at \S+ \(valid_until\) with no word from selfheal since: failing closed$/);
     } finally {
       client.stop();
     }
@@ -116,7 +148,7 @@ describe('PolicyClient', () => {
   });
 
   it('with nothing reachable from the start, it refuses new positions', async () => {
-    const client = new PolicyClient({ baseUrl: 'http://127.0.0.1:9', pollIntervalMs: 20, reconnectMs: 20 });
+    const client = new PolicyClient({ baseUrl: `http://127.0.0.1:${await freePort()}`, pollIntervalMs: 20, reconnectMs: 20 });
     const errors: unknown[] = [];
     client.on('error', (e) => errors.push(e));
     client.start();
@@ -125,6 +157,8 @@ describe('PolicyClient', () => {
       assert.equal(client.current().policy, 'no_new_trades');
       assert.deepEqual([client.canIncrease(), client.canReduce(), client.mustClose()], [false, true, 'none']);
       await assert.rejects(client.refresh());
+      assert.match(client.current().reasons[0], /^selfheal unreachable since .* \(GET \/policy(\/stream)?: ECONNREFUSED\)/);
+      assert.equal(await client.waitForPolicy(200), null, 'no first policy: the bot does not trade');
     } finally {
       client.stop();
     }

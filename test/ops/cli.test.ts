@@ -46,12 +46,25 @@ describe('selfheal policy / recovery against a running service', () => {
     assert.equal(JSON.parse(j.out).policy, 'allow_all');
   });
 
-  const refused: [string, string[], Record<string, string>, RegExp][] = [
-    ['no token', [], {}, /refused by the service \(HTTP 401\): missing Authorization header/],
-    ['wrong token (env)', [], { SELFHEAL_API_TOKEN: 'wrong' }, /HTTP 401\): invalid credentials/],
-    ['wrong token (file)', ['--token-file', '<wrong>'], {}, /HTTP 401\): invalid credentials/],
+  // A 401 names where the CLI reads the token, and which one it sent.
+  const refused: [string, string[], Record<string, string>, RegExp, string][] = [
+    ['no token', [], {}, /refused by the service \(HTTP 401\): missing Authorization header/, 'this command sent none'],
+    [
+      'wrong token (env)',
+      [],
+      { SELFHEAL_API_TOKEN: 'wrong' },
+      /HTTP 401\): invalid credentials/,
+      'this command sent the one from env SELFHEAL_API_TOKEN',
+    ],
+    [
+      'wrong token (file)',
+      ['--token-file', '<wrong>'],
+      {},
+      /HTTP 401\): invalid credentials/,
+      'this command sent the one from --token-file <wrong>',
+    ],
   ];
-  for (const [name, extra, env, msg] of refused) {
+  for (const [name, extra, env, msg, sent] of refused) {
     it(`override with ${name} → exit 1, the service's message, nothing changed`, async () => {
       ({ url, tokenFile, wrongFile, svcPolicy } = await running());
       const args = extra.map((a) => (a === '<wrong>' ? wrongFile : a));
@@ -61,6 +74,12 @@ describe('selfheal policy / recovery against a running service', () => {
       );
       assert.equal(r.code, 1);
       assert.match(r.err, msg);
+      assert.ok(
+        r.err.includes(
+          `The operator token (the service's api.token) is read from --token-file FILE, else env SELFHEAL_API_TOKEN; ${sent.replace('<wrong>', wrongFile)}.`,
+        ),
+        r.err,
+      );
       assert.equal(svcPolicy().policy, 'allow_all');
     });
   }
@@ -145,9 +164,9 @@ describe('selfheal policy / recovery against a running service', () => {
       'policy',
       'override',
       '--policy',
-      'all_in',
+      'no_new_trades',
       '--duration',
-      '1m',
+      '8d',
       '--reason',
       'x',
       '--token-file',
@@ -155,7 +174,7 @@ describe('selfheal policy / recovery against a running service', () => {
       ...u(),
     ]);
     assert.equal(bad.code, 1);
-    assert.match(bad.err, /HTTP 400\): policy: expected one of allow_all/);
+    assert.match(bad.err, /HTTP 400\): duration_sec: expected a number of seconds, more than 0 and at most 604800/);
     const reset = await cli(['policy', 'reset', '--reason', 'x', '--token-file', tokenFile, ...u()]);
     assert.equal(reset.code, 1);
     assert.match(reset.err, /HTTP 409\): emergency_shutdown is not latched/);
@@ -188,12 +207,39 @@ describe('selfheal policy / recovery against a running service', () => {
     assert.match(h.out, /defensive_exit/);
   });
 
+  it('recovery status: the overall stage and one row per subsystem, human and --json (no token needed)', async () => {
+    ({ url, tokenFile, wrongFile, svcPolicy } = await running());
+    const h = await cli(['recovery', 'status', ...u()]);
+    assert.equal(h.code, 0, h.err);
+    assert.match(h.out, /^stage: healthy; local recovery path: on; maintenance: none$/m);
+    assert.match(h.out, /^SUBSYSTEM +STATUS +STAGE +EPISODE SINCE +FAILURES +LAST ACTION$/m);
+    assert.match(h.out, /^event_executor +healthy +healthy +- +0 +-$/m);
+    assert.equal(h.out.trim().split('\n').length, 2 + 13, 'the head, the header and the 13 subsystems');
+    const j = await cli(['recovery', 'status', '--json', ...u()]);
+    assert.equal(j.code, 0, j.err);
+    const body = JSON.parse(j.out) as { stage: string; subsystems: Record<string, { stage: string }> };
+    assert.equal(body.stage, 'healthy');
+    assert.equal(body.subsystems.data_feed.stage, 'healthy');
+  });
+
   const usage: [string[], RegExp][] = [
+    [['recovery', 'status', 'extra'], /status: unexpected argument "extra"/],
     [['policy', 'override', '--policy', 'no_new_trades', '--duration', '10m'], /--reason: required/],
     [
       ['policy', 'override', '--policy', 'no_new_trades', '--duration', 'soon', '--reason', 'x'],
       /--duration: expected a duration like 90s/,
     ],
+    [
+      ['policy', 'override', '--policy', 'no_new_trades', '--duration', '30', '--reason', 'x'],
+      /--duration: "30" has no unit: write 30s, 30m or 30h \(the console's field is in minutes: 30m\)/,
+    ],
+    [
+      ['policy', 'override', '--policy', 'allow_all', '--duration', '10m', '--reason', 'x'],
+      /--policy: allow_all is not stricter than allow_all/,
+    ],
+    [['policy', 'override', '--policy', 'all_in', '--duration', '10m', '--reason', 'x'], /--policy: expected one of safe_risk_profile, /],
+    [['policy', '--timeout', '5'], /--timeout: "5" has no unit: write 5s, 5m or 5h/],
+    [['recovery', 'maintenance', 'start', '--duration', '15', '--reason', 'x'], /--duration: "15" has no unit/],
     [['policy', 'reset'], /--reason: required/],
     [['policy', 'pause'], /unknown policy command "pause"/],
     [['policy', '--frobnicate'], /Unknown option '--frobnicate'/],

@@ -180,6 +180,10 @@ describe('selfheal fleet policy', () => {
     );
     assert.equal(refused.code, 1, 'refused: exit 1');
     assert.match(rows(refused.out).h1.result, /^refused: HTTP 401: invalid credentials/);
+    assert.match(
+      refused.err,
+      /read from --token-file FILE, else env SELFHEAL_API_TOKEN; this command sent the one from env SELFHEAL_API_TOKEN\./,
+    );
   });
 
   it('reset: a host that is not latched is confirmed as "not latched"', async () => {
@@ -196,7 +200,15 @@ describe('selfheal fleet policy', () => {
     [['fleet', 'policy', 'status'], /--inventory: required/],
     [
       ['fleet', 'policy', 'override', '--inventory', 'x', '--policy', 'all_in', '--duration', '1m', '--reason', 'x'],
-      /--policy: expected one of allow_all/,
+      /--policy: expected one of safe_risk_profile, no_new_trades, defensive_exit, emergency_shutdown, got "all_in"/,
+    ],
+    [
+      ['fleet', 'policy', 'override', '--inventory', 'x', '--policy', 'allow_all', '--duration', '1m', '--reason', 'x'],
+      /--policy: allow_all is not stricter than allow_all/,
+    ],
+    [
+      ['fleet', 'policy', 'override', '--inventory', 'x', '--policy', 'no_new_trades', '--duration', '30', '--reason', 'x'],
+      /--duration: "30" has no unit/,
     ],
     [['fleet', 'policy', 'status', '--inventory', '/nonexistent.yml'], /--inventory: cannot read \/nonexistent.yml: ENOENT/],
     [['fleet', 'policy', 'status', '--inventory', 'x', '--match', 'venue'], /--match: expected label=value/],

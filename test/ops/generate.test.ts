@@ -90,6 +90,40 @@ describe('selfheal generate fleet', () => {
     }
   });
 
+  it("the README's check commands, run as it says with this host's real amtool: the right file per version, the routes it states", async () => {
+    const g = await generate(INVENTORY);
+    const readme = readFileSync(join(g.out, 'README.md'), 'utf8');
+    const version = /version (\d+)\.(\d+)/.exec(amtool(['--version']).out);
+    assert.ok(version, 'amtool --version');
+    const minor = Number(version[1]) * 1000 + Number(version[2]);
+    // The README's sh lines: a command, then "# " and what it says about it.
+    const lines = [...readme.matchAll(/^(amtool [^#\n]+?) +# (.+)$/gm)].map((m) => ({ args: m[1].split(/\s+/).slice(1), says: m[2] }));
+    const checks = lines.filter((l) => l.args[0] === 'check-config');
+    assert.deepEqual(
+      checks.map((l) => [l.args[1], l.says]),
+      [
+        ['alertmanager.yml', 'Alertmanager and amtool >= 0.28'],
+        ['alertmanager-0.25.yml', 'Alertmanager and amtool 0.25 to 0.27'],
+      ],
+    );
+    const mine = minor >= 28 ? 'alertmanager.yml' : 'alertmanager-0.25.yml';
+    for (const l of checks) {
+      const r = spawnSync('amtool', l.args, { cwd: g.out, encoding: 'utf8' });
+      if (l.args[1] === mine) assert.equal(r.status, 0, `${l.args.join(' ')}: ${r.stdout}${r.stderr}`);
+      else if (minor < 28)
+        assert.match(`${r.stdout}${r.stderr}`, /field timeout not found/, 'the README names the error older amtool gives');
+    }
+    const routes = lines.filter((l) => l.args[0] === 'config');
+    assert.equal(routes.length, 4);
+    assert.match(readme, /critical one through `pager` \(its route matches first\), any other\s+through `fleet-unrouted`/);
+    for (const l of routes) {
+      const args = l.args.map((a) => (a === '--config.file=alertmanager.yml' ? `--config.file=${mine}` : a));
+      const r = spawnSync('amtool', args, { cwd: g.out, encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout.trim(), l.says, args.join(' '));
+    }
+  });
+
   const bad: [string, unknown, RegExp][] = [
     [
       'duplicate instance',

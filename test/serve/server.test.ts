@@ -264,8 +264,19 @@ describe('HTTP API', () => {
     );
     assert.deepEqual(
       [bad.status, bad.body.error],
-      [400, 'policy: expected one of allow_all, safe_risk_profile, no_new_trades, defensive_exit, emergency_shutdown'],
+      [400, 'policy: expected one of safe_risk_profile, no_new_trades, defensive_exit, emergency_shutdown'],
     );
+    // An override to allow_all would change nothing (an override only tightens): refused, naming the field.
+    const loose = await post(
+      `${url}/policy/override`,
+      { policy: 'allow_all', duration_sec: 60, reason: 'x' },
+      { authorization: 'Bearer op-secret' },
+    );
+    assert.deepEqual(
+      [loose.status, loose.body.error],
+      [400, 'policy: allow_all is not stricter than allow_all; DELETE /policy/override lifts an override'],
+    );
+    assert.equal((await getJson(`${url}/policy`)).body.policy, 'no_new_trades', 'the override in place is untouched');
     await refused(
       post(`${url}/policy/override`, { policy: 'no_new_trades', duration_sec: 5 }, { authorization: 'Bearer op-secret' }),
       400,

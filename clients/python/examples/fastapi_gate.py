@@ -2,8 +2,10 @@
 
     SELFHEAL_URL=http://127.0.0.1:8477 uvicorn fastapi_gate:app
 
-Entries and increases depend on the policy; exits never do. If selfheal is unreachable or its answer
-is stale, the client fails closed (no new positions) and exits still go through.
+Entries and increases depend on the policy; exits never do. The client fails closed at once (no new
+positions, exits still go through) when selfheal cannot be reached, when its stream cannot be
+re-established, when the policy is past valid_until, and before the first policy: the service waits
+for the first one at start-up and refuses entries until then.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ policy = PolicyClient(os.environ.get("SELFHEAL_URL", "http://127.0.0.1:8477"))
 @asynccontextmanager
 async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     policy.start()  # follows /policy/stream; polls /policy while the stream is down
+    # The first-order pattern: no entry before selfheal's first policy (until then every answer is no_new_trades).
+    if policy.wait_for_policy(timeout=10) is None:
+        print("selfheal not heard from yet: entries refused until it answers")
     try:
         yield
     finally:

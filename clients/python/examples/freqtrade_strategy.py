@@ -2,8 +2,10 @@
 
 Copy this file and `selfheal_client/` into `user_data/strategies/`. The gate:
 
-- `confirm_trade_entry` returns False unless selfheal allows new positions (fails closed when selfheal
-  is unreachable or its policy is stale);
+- `bot_start` waits for selfheal's first policy (the first-order pattern); until it arrives every answer
+  is no_new_trades;
+- `confirm_trade_entry` returns False unless selfheal allows new positions (fails closed at once when
+  selfheal cannot be reached or its stream cannot be re-established, and when its policy is stale);
 - `adjust_trade_position` adds to a position only when increases are allowed;
 - `leverage` and `custom_stake_amount` apply the policy's limits (safe_risk_profile: 5x, half size);
 - `custom_exit` closes what the policy says must close (defensive_exit: high-risk trades; emergency_shutdown: all);
@@ -46,6 +48,11 @@ class SelfhealGatedStrategy(IStrategy):
         return dataframe
 
     # --- the selfheal gate -------------------------------------------------------------------
+
+    def bot_start(self, **kwargs: Any) -> None:
+        # The first-order pattern: wait for selfheal's first policy before trading (entries stay refused until it comes).
+        if POLICY.wait_for_policy(timeout=10) is None:
+            self.dp.send_msg("selfheal not heard from yet: entries refused until it answers")
 
     def confirm_trade_entry(
         self,

@@ -1,11 +1,13 @@
 """A selfheal policy client for trading bots, standard library only.
 
 It follows ``GET /policy/stream`` (Server-Sent Events), polls ``GET /policy`` while the stream is
-down, and FAILS CLOSED: when the last policy is past its ``valid_until`` or selfheal cannot be
-reached, it answers as ``no_new_trades`` (or the stricter last-known policy) — no new positions, no
-increases, zero limits — and exits allowed. ``can_reduce()`` is ``True`` whatever happens.
+down, and FAILS CLOSED at once: when a request to selfheal fails (connection refused, a timeout, an
+error status), when the stream ends and cannot be re-established, when the last policy is past its
+``valid_until``, or before the first policy, it answers as ``no_new_trades`` (or the stricter
+last-known policy) — no new positions, no increases, zero limits — and exits allowed, until selfheal
+answers again. ``can_reduce()`` is ``True`` whatever happens.
 
-The same semantics as the TypeScript client (``selfheal/client``).
+The same semantics as the TypeScript client (``selfheal-client`` on npm, clients/typescript).
 """
 
 from __future__ import annotations
@@ -189,11 +191,23 @@ class PolicyView:
         )
 
 
-def fail_closed(last: Optional[PolicyView], now: float) -> PolicyView:
-    """The answer when the policy cannot be trusted: no_new_trades's row or the stricter last-known one."""
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def fail_closed(last: Optional[PolicyView], now: float, reason: Optional[str] = None) -> PolicyView:
+    """The answer when the policy cannot be trusted: no_new_trades's row or the stricter last-known one.
+
+    ``reason`` says why (selfheal unreachable); without it, the policy expired or none was received yet.
+    """
     policy = stricter(last.policy, FAIL_CLOSED_POLICY) if last else FAIL_CLOSED_POLICY
-    stamp = datetime.fromtimestamp(now, timezone.utc).isoformat().replace("+00:00", "Z")
-    why = f"policy expired at {last.valid_until}; selfheal not heard from since" if last else "no policy received from selfheal yet"
+    stamp = _iso(now)
+    if reason is not None:
+        why = reason
+    elif last is not None:
+        why = f"policy expired at {last.valid_until} (valid_until) with no word from selfheal since: failing closed"
+    else:
+        why = "no policy received from selfheal yet: failing closed"
     return PolicyView(
         policy=policy,
         level=policy_level(policy),
@@ -262,6 +276,8 @@ class PolicyClient:
         # Bumped on every accepted view: a poll answer that raced a stream event must not overwrite it.
         self._generation = 0
         self._last_key: Optional[Tuple[Any, ...]] = None
+        # The last contact with selfheal: a failed one fails closed at once, until the next succeeds.
+        self._unreachable: Optional[Tuple[float, str]] = None  # (since, why) while it fails
         self._running = threading.Event()
         self._stopped = threading.Event()
         self._wake_poll = threading.Event()
@@ -274,11 +290,17 @@ class PolicyClient:
     def current(self) -> PolicyView:
         """The policy to obey now. Never raises; never more permissive than what selfheal last said."""
         with self._lock:
+            return self._effective_locked()
+
+    def live(self) -> bool:
+        """Is current() selfheal's own answer (reachable, in time), not the client's fail-closed one?"""
+        with self._lock:
             last = self._last
-        now = self._clock()
-        if last is not None and last.valid_until_ts >= now:
-            return last
-        return fail_closed(last, now)
+            return last is not None and self._unreachable is None and last.valid_until_ts >= self._clock()
+
+    def wait_for_policy(self, timeout: float) -> Optional[PolicyView]:
+        """Blocks until selfheal's first policy is held (returns it) or timeout (returns None): before the first order."""
+        return self.wait_for(lambda _p: self._live_locked(), timeout)
 
     def directives(self) -> Directives:
         return self.current().directives
@@ -328,7 +350,12 @@ class PolicyClient:
     # --- talking to selfheal -----------------------------------------------------------------
 
     def refresh(self) -> PolicyView:
-        """Fetches /policy once. Raises SelfhealUnavailable (and keeps what it had) on failure."""
+        """Fetches /policy once. Raises SelfhealUnavailable on failure.
+
+        A request that fails (refused, timed out, an error status) fails closed at once, until selfheal
+        answers again; an answer this client cannot trust (an unknown policy) is refused and the last
+        good view kept, until its valid_until.
+        """
         with self._lock:
             generation = self._generation
         conn = self._connection(self._timeout)
@@ -338,11 +365,17 @@ class PolicyClient:
             body = res.read()
             if res.status != 200:
                 raise SelfhealUnavailable(f"GET /policy: HTTP {res.status}")
-            view = PolicyView.from_json(json.loads(body))
-        except (OSError, http.client.HTTPException, ValueError) as err:
-            raise SelfhealUnavailable(f"GET /policy: {err}") from err
+        except (OSError, http.client.HTTPException, SelfhealUnavailable) as err:
+            failure = err if isinstance(err, SelfhealUnavailable) else SelfhealUnavailable(f"GET /policy: {err}")
+            self._contacted(failure)
+            raise failure from err
         finally:
             conn.close()
+        self._contacted(None)
+        try:
+            view = PolicyView.from_json(json.loads(body))
+        except ValueError as err:
+            raise SelfhealUnavailable(f"GET /policy: {err}") from err
         self._accept(view, generation)
         return self.current()
 
@@ -390,10 +423,26 @@ class PolicyClient:
     def _path(self, p: str) -> str:
         return self._url.path.rstrip("/") + p
 
+    def _live_locked(self) -> bool:
+        last = self._last
+        return last is not None and self._unreachable is None and last.valid_until_ts >= self._clock()
+
     def _effective_locked(self) -> PolicyView:
         last = self._last
         now = self._clock()
+        if self._unreachable is not None:
+            since, why = self._unreachable
+            return fail_closed(last, now, f"selfheal unreachable since {_iso(since)} ({why}): failing closed until it answers")
         return last if last is not None and last.valid_until_ts >= now else fail_closed(last, now)
+
+    def _contacted(self, err: Optional[Exception]) -> None:
+        """Records the outcome of a contact with selfheal; a failure takes effect at once."""
+        with self._lock:
+            if err is None:
+                self._unreachable = None
+            elif self._unreachable is None:
+                self._unreachable = (self._clock(), str(err))
+        self._emit_if_changed()
 
     def _accept(self, view: PolicyView, since: Optional[int] = None) -> None:
         """Takes a view; one fetched since generation `since` is dropped if the stream delivered a newer one meanwhile."""
@@ -443,6 +492,7 @@ class PolicyClient:
         while self._running.is_set():
             conn = self._connection(self._stream_timeout)
             res: Optional[http.client.HTTPResponse] = None
+            streamed = False
             try:
                 conn.connect()
                 with self._lock:
@@ -453,11 +503,17 @@ class PolicyClient:
                 res = conn.getresponse()
                 if res.status != 200:
                     raise SelfhealUnavailable(f"GET /policy/stream: HTTP {res.status}")
-                self._streaming = True
+                self._streaming = streamed = True
+                self._contacted(None)
                 self._read_events(res)
             except Exception as err:  # whatever the stream did, this thread must live on
                 if self._running.is_set():
-                    self._error(err if isinstance(err, SelfhealUnavailable) else SelfhealUnavailable(f"GET /policy/stream: {err}"))
+                    failure = err if isinstance(err, SelfhealUnavailable) else SelfhealUnavailable(f"GET /policy/stream: {err}")
+                    # Could not (re-)establish the stream: fail closed now. A stream that ends after it was
+                    # up is no failure by itself: the poll that follows at once and the reconnect decide.
+                    if not streamed:
+                        self._contacted(failure)
+                    self._error(failure)
             finally:
                 self._streaming = False
                 if res is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -34,6 +35,8 @@ from selfheal_client import (  # noqa: E402
 
 URL = os.environ.get("SELFHEAL_URL", "")
 TOKEN = os.environ.get("SELFHEAL_TOKEN", "")
+#: A second selfheal this suite starts, kills and restarts itself: {"argv": [...], "url": "..."}.
+KILLABLE = os.environ.get("SELFHEAL_KILLABLE", "")
 WAIT = 30.0  # generous: a loaded 2-core machine
 
 # Issue 17's table: policy -> (open, increase, reduce, adjust_stops, close_positions)
@@ -47,8 +50,23 @@ TABLE: Dict[str, Tuple[bool, bool, bool, bool, str]] = {
 
 
 def setUpModule() -> None:
-    if not URL:
-        raise RuntimeError("SELFHEAL_URL is not set: these tests run against a live selfheal (npm test starts one)")
+    if not URL or not KILLABLE:
+        raise RuntimeError("SELFHEAL_URL or SELFHEAL_KILLABLE is not set: these tests run against a live selfheal (npm test starts one)")
+
+
+def ready(url: str) -> None:
+    """Waits (generously: a loaded machine) until a selfheal answers /-/ready."""
+    deadline = time.time() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/-/ready", timeout=5) as res:
+                if res.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.time() > deadline:
+            raise RuntimeError(f"{url} not ready within 60 s")
+        time.sleep(0.1)
 
 
 def operator(method: str, path: str, body: Optional[Dict[str, Any]] = None) -> Tuple[int, Dict[str, Any]]:
@@ -241,8 +259,40 @@ class FailClosed(unittest.TestCase):
                 (client.can_open_position(), client.can_increase(), client.can_reduce(), client.must_close()),
                 (False, False, True, "none"),
             )
-            self.assertIn("no policy received", view.reasons[0])
+            self.assertRegex(view.reasons[0], r"^selfheal unreachable since \S+ \(GET /policy(/stream)?: .*\): failing closed until it answers$")
+            self.assertFalse(client.live())
+            self.assertIsNone(client.wait_for_policy(0.2), "no first policy: the bot does not trade")
         self.assertTrue(errors)
+
+    def test_a_killed_server_fails_closed_at_once_and_is_followed_again_once_back(self) -> None:
+        # A selfheal of this test's own (KILLABLE: its command line and URL, valid_for_sec 60), killed with
+        # SIGKILL: no goodbye on the stream, connection refused from then on.
+        spec = json.loads(KILLABLE)
+        serve = lambda: subprocess.Popen(spec["argv"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: E731
+        proc = serve()
+        self.addCleanup(lambda: (proc.kill(), proc.wait()))
+        ready(spec["url"])
+        with PolicyClient(spec["url"], poll_interval=0.2, reconnect_delay=0.2) as client:
+            first = client.wait_for_policy(WAIT)
+            self.assertIsNotNone(first, "selfheal's first policy, before the first order")
+            served = client.wait_for(lambda p: p.policy == "allow_all", WAIT)
+            assert served is not None
+            killed = time.time()
+            proc.kill()
+            proc.wait()
+            closed = client.wait_for(lambda p: p.policy == "no_new_trades", WAIT)
+            at = time.time()
+            print(f"fail closed {1000 * (at - killed):.0f} ms after SIGKILL (valid_until was {served.valid_until_ts - killed:.0f} s away)")
+            assert closed is not None
+            self.assertLess(at, served.valid_until_ts - 30, "at once: not by the expiry of the last policy")
+            self.assertRegex(closed.reasons[0], r"^selfheal unreachable since \S+ \(GET /policy(/stream)?: .*\): failing closed until it answers$")
+            self.assertEqual(
+                (client.can_open_position(), client.can_increase(), client.can_reduce(), client.live()), (False, False, True, False)
+            )
+            proc = serve()
+            ready(spec["url"])
+            self.assertIsNotNone(client.wait_for(lambda p: p.policy == "allow_all", WAIT), "back once selfheal answers")
+            self.assertTrue(client.live())
 
     def test_expiry_of_a_stricter_policy_keeps_it(self) -> None:
         restore()

@@ -5,7 +5,7 @@ import { num, optStr, readKeys } from '../../schema/keys';
 import type { Section } from '../../schema/reader';
 import type { HealthStatus } from '../../types';
 import { EvidenceError, type Checker, type CheckModule, type CheckOutcome } from '../check';
-import { evidenceAge, nextAgeTransition, statusForAge, worse } from '../thresholds';
+import { ageOnset, evidenceAge, nextAgeTransition, statusForAge, worse } from '../thresholds';
 import { parseObject, round, statOrNull, writeWithDir } from './fsutil';
 import { ageKeys, checkAges, pathKey, resolvePath, statusKey } from './params';
 
@@ -109,4 +109,5 @@ export const fileFreshness: CheckModule<FileFreshnessSpec> = {
     const symbols = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'];
     writeWithDir(spec.path, field ? JSON.stringify({ [field]: symbols, updated: new Date(now).toISOString() }) : '{}');
   },
+  fault: (spec) => ({ broken: `${basename(spec.path)} is no longer written (it goes stale)`, onset: ageOnset(spec) }),
 };

@@ -43,4 +43,5 @@ export const filePresence: CheckModule<FilePresenceSpec> = {
     if (faulted) rmSync(spec.path, { force: true });
     else if (!existsSync(spec.path)) writeWithDir(spec.path, 'SQLite format 3\u0000');
   },
+  fault: (spec) => ({ broken: `${basename(spec.path)} removed`, onset: [{ status: spec.missing_status, after_sec: 0 }] }),
 };

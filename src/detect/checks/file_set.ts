@@ -1,6 +1,6 @@
 // How many of a set of files exist (the guide's AI model files).
 import { existsSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { num, strings, take } from '../../schema/keys';
 import type { Section } from '../../schema/reader';
 import type { Checker, CheckModule } from '../check';
@@ -82,10 +82,22 @@ export const fileSet: CheckModule<FileSetSpec> = {
   watches: (spec) => ({ dir: spec.dir, file: null }),
   thresholds: (spec) => ({ healthy_min: spec.healthy_min, degraded_min: spec.degraded_min, expected: spec.files.length }),
   simulate(spec, faulted) {
-    spec.files.forEach((f, i) => {
+    const removed = faulted ? faultRemoves(spec) : [];
+    for (const f of spec.files) {
       const p = join(spec.dir, f);
-      if (faulted && i > 0) rmSync(p, { force: true });
+      if (removed.includes(f)) rmSync(p, { force: true });
       else if (!existsSync(p)) writeWithDir(p, 'model');
-    });
+    }
+  },
+  fault(spec) {
+    const removed = faultRemoves(spec);
+    const left = spec.files.length - removed.length;
+    return {
+      broken: `${removed.length} of ${spec.files.length} files removed from ${basename(spec.dir)}/ (${removed.join(', ')}; ${left} left)`,
+      onset: [{ status: statusForCount(left, spec), after_sec: 0 }],
+    };
   },
 };
+
+/** The demo's fault keeps the first file and removes the rest. */
+const faultRemoves = (spec: FileSetSpec): string[] => spec.files.slice(1);

@@ -79,4 +79,5 @@ export const httpProbe: CheckModule<HttpSpec> = {
   thresholds: (spec) => ({ degraded_latency_ms: spec.degraded_latency_ms }),
   // The demo has no HTTP endpoints of its own to keep up or take down.
   simulate: () => undefined,
+  fault: () => null,
 };

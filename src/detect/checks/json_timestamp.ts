@@ -5,7 +5,7 @@ import { readKeys, str } from '../../schema/keys';
 import type { Section } from '../../schema/reader';
 import type { HealthStatus } from '../../types';
 import { EvidenceError, type Checker, type CheckModule } from '../check';
-import { evidenceAge, nextAgeTransition, statusForAge } from '../thresholds';
+import { ageOnset, evidenceAge, nextAgeTransition, statusForAge } from '../thresholds';
 import { parseObject, round, writeWithDir } from './fsutil';
 import { ageKeys, checkAges, pathKey, resolvePath, statusKey } from './params';
 
@@ -91,4 +91,5 @@ export const jsonTimestamp: CheckModule<JsonTimestampSpec> = {
   simulate(spec, faulted, now) {
     if (!faulted) writeWithDir(spec.path, JSON.stringify({ [spec.field]: new Date(now).toISOString() }));
   },
+  fault: (spec) => ({ broken: `heartbeat stopped: ${basename(spec.path)}'s ${spec.field} no longer advances`, onset: ageOnset(spec) }),
 };

@@ -1,12 +1,12 @@
 // Age of the newest file matching a pattern in a directory (the guide's logging check).
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { readKeys, str } from '../../schema/keys';
 import type { Section } from '../../schema/reader';
 import type { HealthStatus } from '../../types';
 import type { Checker, CheckModule } from '../check';
-import { evidenceAge, nextAgeTransition, statusForAge } from '../thresholds';
+import { ageOnset, evidenceAge, nextAgeTransition, statusForAge } from '../thresholds';
 import { round, statOrNull } from './fsutil';
 import { ageKeys, checkAges, pathKey, resolvePath, statusKey } from './params';
 
@@ -97,4 +97,5 @@ export const newestFile: CheckModule<NewestFileSpec> = {
     mkdirSync(spec.dir, { recursive: true });
     appendFileSync(join(spec.dir, 'trader.log'), `${new Date(now).toISOString()} demo heartbeat\n`);
   },
+  fault: (spec) => ({ broken: `nothing new is written to ${basename(spec.dir)}/${spec.pattern}`, onset: ageOnset(spec) }),
 };

@@ -66,4 +66,5 @@ export const tcpProbe: CheckModule<TcpSpec> = {
   thresholds: (spec) => ({ degraded_latency_ms: spec.degraded_latency_ms }),
   // The demo has no TCP endpoints of its own to keep up or take down.
   simulate: () => undefined,
+  fault: () => null,
 };

@@ -420,8 +420,9 @@ export function policyReasons(report: HealthReport): string[] {
   const causes = new Map(report.detected_issues.map((i) => [i.subsystem, i.root_cause]));
   for (const h of Object.values(report.subsystem_health)) {
     if (h.status === 'healthy') continue;
-    const why = (h.details.error ?? h.details.warning ?? h.details.escalation ?? causes.get(h.subsystem) ?? undefined) as
-      string | undefined;
+    // An escalation says why it is failed; the evidence's own error or warning says what the check saw.
+    const seen = (h.details.error ?? h.details.warning ?? causes.get(h.subsystem) ?? undefined) as string | undefined;
+    const why = [h.details.escalation as string | undefined, seen].filter(Boolean).join('; ');
     reasons.push(`${h.subsystem} ${h.status}${why ? `: ${why}` : ''}`);
   }
   if (reasons.length === 0 && report.overall_status !== 'healthy') reasons.push(`overall status ${report.overall_status}`);

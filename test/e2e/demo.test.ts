@@ -58,14 +58,20 @@ async function startDemo(config: string) {
     assert.equal(r.status, 0, r.stderr);
     return r.stdout;
   };
-  const policy = async () => (await get<{ policy: string }>('/policy')).policy;
+  /** Every view served while the demo ran whose reasons were empty (there must be none: every policy says why). */
+  const unexplained: string[] = [];
+  const policy = async () => {
+    const v = await get<{ policy: string; reasons: string[] }>('/policy');
+    if (!v.reasons?.length) unexplained.push(v.policy);
+    return v.policy;
+  };
   const history = async () => (await get<Rec[]>('/recovery/history?limit=500')).reverse();
   const stop = async () => {
     const exited = new Promise((r) => proc.once('exit', r));
     proc.kill('SIGTERM');
     await exited;
   };
-  return { url, proc, demo, policy, history, get, stop };
+  return { url, proc, demo, policy, history, get, stop, unexplained };
 }
 
 type Demo = Awaited<ReturnType<typeof startDemo>>;
@@ -182,6 +188,7 @@ async function readmeDemo(d: Demo): Promise<Step[]> {
   );
   steps.push(await step(d, 'heal ai_model', () => d.demo('heal', 'ai_model'), allowAll));
   assert.match(d.demo('status'), /^faulted: none$/m);
+  assert.deepEqual(d.unexplained, [], 'every policy served during the demo names its reasons');
   return steps;
 }
 

@@ -74,8 +74,11 @@ describe('e2e: persistently implausible evidence ages like a stopped heartbeat',
       assert.equal(p.restarts, 3, 'three restarts ran');
       assert.equal(failed.length, 3, 'and three failed verification');
       assert.ok(failed.every((r) => (r.finished_at ?? Infinity) <= at));
-      const reasons = p.samples.at(-1)!.reasons.join(' ');
-      assert.match(reasons, /recovery exhausted: 3 restart_subsystem attempts in a row verified as failed/);
+      const served = (await (await fetch(`${p.url}/policy`)).json()) as { reasons: string[] };
+      assert.match(
+        served.reasons[0],
+        /^emergency_shutdown latched: .*recovery exhausted: 3 restart_subsystem attempts in a row verified as failed/,
+      );
     },
   );
 });

@@ -88,7 +88,8 @@ describe('e2e: flapping and rate limits never escalate', () => {
     'a heartbeat that flaps for a minute: restarts succeed, a floor holds, the policy does not swing, never an emergency',
     { timeout: 180_000 },
     async () => {
-      const p = await startNoisy();
+      // Stable means 20 s healthy without a break: longer than one flap's healthy phase (4 s writing + 2 s to degraded).
+      const p = await startNoisy({ config: { flapping: { episodes: 3, window_sec: 120, stable_sec: 20 } } });
       // Each restart brings the executor back for 4 s; then it hangs again (stopped) and goes critical after 4 s.
       let flapping = true;
       p.onRestart = () => {

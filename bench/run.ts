@@ -14,6 +14,7 @@ import { benchPlatform } from './fixture';
 import { hasWrk, headersOnly, load, wrk, type LoadResult } from './load';
 import { NaiveExporter } from './naive';
 import { policyVsMetrics, sseFanout, stormPolicy } from './reliability';
+import { stormSpread } from './hostile';
 
 const out: string[] = [];
 const say = (s = '') => {
@@ -388,6 +389,7 @@ async function main() {
   if (want('policy')) await policyVsMetrics(say, child);
   if (want('sse')) await sseFanout(say, child);
   if (want('storm')) await stormPolicy(say, child);
+  if (want('storm-spread')) await stormSpread(say, child);
   writeFileSync(join(process.cwd(), 'bench-results.md'), out.join('\n') + '\n');
 }
 

@@ -1,5 +1,6 @@
 // Child process for the benchmarks: `ours` (selfheal serve), `naive` (bench/naive.ts: the same series,
 // rendered by prom-client on every scrape) or `receiver` (ours with the webhook).
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { fixedResources } from '../src/detect/resources';
 import { createReceiver } from '../src/serve/receiver';
 import { silentLogger } from '../src/log/logger';
@@ -31,6 +32,7 @@ async function main() {
   }
   process.send?.({ port });
   process.on('disconnect', () => process.exit(0)); // the bench died: do not linger, cycling, on a shared machine
+  let eld: IntervalHistogram | null = null;
   let cpu0 = process.cpuUsage();
   let t0 = performance.now();
   process.on('message', (m) => {
@@ -42,6 +44,15 @@ async function main() {
     if (m === 'cpu') {
       const u = process.cpuUsage(cpu0);
       process.send?.({ cpu_ratio: (u.user + u.system) / ((performance.now() - t0) * 1000) });
+    }
+    // The longest event-loop turn in a window (the histogram's max, in ms; 1 ms resolution).
+    if (m === 'eld-start') {
+      eld = monitorEventLoopDelay({ resolution: 1 });
+      eld.enable();
+    }
+    if (m === 'eld' && eld) {
+      eld.disable();
+      process.send?.({ eld_max_ms: eld.max / 1e6, eld_p99_ms: eld.percentile(99) / 1e6 });
     }
     if (m === 'exit') process.exit(0);
   });

@@ -8,7 +8,7 @@ import { decide, foreignReason, type DecideOptions } from './decide';
 import type { Maintenance } from './maintenance';
 import type { Pipeline, Verifier } from './pipeline';
 import { findHandler, runHandler, writeFlag, type ActionContext, type EffectResult } from './effects';
-import { isAct, TERMINAL, type JournalRecord, type ActionRecord, type ActionState, type JournalStore } from './journal';
+import { isAct, TERMINAL, type DueCursor, type JournalRecord, type ActionRecord, type ActionState, type JournalStore } from './journal';
 import { breakerOpen, consecutiveFailures, notBefore, type StormLimits } from './limits';
 import type { AlertIn } from './webhook';
 
@@ -532,15 +532,16 @@ export class RecoveryExecutor {
     while (this.store.inTransaction(() => this.expireSlice(now)) === SLICE) await turn();
     const busy = new Set(this.store.byState(['running', 'verifying']).map(laneOf));
     const cache = new Map<string, Gates>();
-    // Rows skipped (their lane is busy) stay due; the others leave the due set as they are decided.
-    for (let skipped = 0; ; await turn()) {
-      const rows = this.store.dueRecorded(now, SLICE, skipped);
+    // Rows skipped (their lane is busy) stay due; the cursor moves past them, never reading them twice in a pass.
+    for (let after: DueCursor | null = null; ; await turn()) {
+      const { rows, next } = this.store.dueRecorded(now, SLICE, after);
+      after = next;
       const admitted = this.store.inTransaction(() => {
         const out: ActionRecord[] = [];
         for (const r of rows) {
           const lane = laneOf(r);
           const window = busy.has(lane) || r.approved ? undefined : this.maintenance?.active(r.subsystem);
-          if (busy.has(lane)) skipped++;
+          if (busy.has(lane)) continue;
           else if (window) {
             // Held until the window ends: due again exactly then (not before, so the worker does not spin);
             // released() restores it if the window is ended early.

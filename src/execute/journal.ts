@@ -112,8 +112,12 @@ export interface JournalStore {
   openAlerts(prefix: string): ActionRecord[];
   /** The newest record about a subsystem that did something (not `ignored` or `resolved`). */
   latestFor(subsystem: string): ActionRecord | null;
-  /** Recorded actions whose not_before has passed, oldest first, a slice at a time. */
-  dueRecorded(now: number, limit?: number, offset?: number): ActionRecord[];
+  /**
+   * Recorded actions whose not_before has passed, oldest first, a page at a time: the page after
+   * `after` (the `next` of the page before; null for the first). A cursor, not an OFFSET: a pass
+   * that skips thousands of rows of busy lanes must not re-read them for every page (issue 25).
+   */
+  dueRecorded(now: number, limit: number, after: DueCursor | null): { rows: ActionRecord[]; next: DueCursor | null };
   /** Records of one state whose deadline column (expires_at / verify_at) has passed, at most `limit`. */
   due(state: 'pending_approval' | 'verifying', now: number, limit?: number): ActionRecord[];
   /** The earliest deadline of anything waiting (not_before, verify_at, expires_at), or null. */
@@ -128,6 +132,12 @@ export interface JournalStore {
   /** Why the journal cannot record right now (file removed or replaced under us), or null. */
   problem(): string | null;
   close(): void;
+}
+
+/** Where a page of due records ended: the last row's created_at and rowid. */
+export interface DueCursor {
+  created_at: number;
+  rowid: number;
 }
 
 const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
@@ -303,7 +313,8 @@ export class SqliteJournal implements JournalStore {
         "SELECT * FROM actions WHERE subsystem = ? AND state NOT IN ('ignored','resolved') ORDER BY updated_at DESC, rowid DESC LIMIT 1",
       ),
       dueRecorded: this.db.prepare(
-        "SELECT * FROM actions INDEXED BY actions_recorded WHERE state = 'recorded' AND coalesce(not_before, 0) <= ? ORDER BY created_at, rowid LIMIT ? OFFSET ?",
+        `SELECT rowid AS cursor_rowid, * FROM actions INDEXED BY actions_recorded WHERE state = 'recorded' AND coalesce(not_before, 0) <= @now
+           AND (created_at, rowid) > (@created_at, @rowid) ORDER BY created_at, rowid LIMIT @limit`,
       ),
       duePending: this.db.prepare(
         "SELECT * FROM actions INDEXED BY actions_expires WHERE state = 'pending_approval' AND expires_at <= ? ORDER BY expires_at LIMIT ?",
@@ -401,8 +412,12 @@ export class SqliteJournal implements JournalStore {
     return actRow(this.stmts.latest.get(subsystem) as Row | undefined);
   }
 
-  dueRecorded(now: number, limit = -1, offset = 0): ActionRecord[] {
-    return actRows(this.stmts.dueRecorded.all(now, limit, offset) as Row[]);
+  dueRecorded(now: number, limit: number, after: DueCursor | null): { rows: ActionRecord[]; next: DueCursor | null } {
+    const from = after ?? { created_at: -Infinity, rowid: 0 };
+    const raw = this.stmts.dueRecorded.all({ now, limit, ...from }) as (Row & { cursor_rowid: number })[];
+    const last = raw[raw.length - 1];
+    const rows = raw.map(({ cursor_rowid: _, ...row }) => row);
+    return { rows: actRows(rows), next: last ? { created_at: last.created_at as number, rowid: last.cursor_rowid } : after };
   }
 
   due(state: 'pending_approval' | 'verifying', now: number, limit = -1): ActionRecord[] {

@@ -76,6 +76,12 @@ export function parseConfig(raw: unknown, baseDir: string, env: NodeJS.ProcessEn
   const apiS = root.section('api');
   const apiToken = apiS.optString('token') ?? readSecretFile(apiS, 'token_file') ?? env.SELFHEAL_API_TOKEN ?? null;
   const max_connections = apiS.number('max_connections', 1024, { min: 1, int: true });
+  // Streams are their own connection class, capped below the connection limit: /policy, the operator
+  // and the webhook keep the rest (issue 25).
+  const max_streams = apiS.number('max_streams', Math.floor(max_connections / 2), { min: 0, int: true });
+  if (max_streams >= max_connections)
+    apiS.fail('max_streams', `must be below api.max_connections (${max_connections}): /policy, the operator and the webhook need room`);
+  const max_streams_per_client = apiS.number('max_streams_per_client', Math.min(32, max_streams), { min: 0, int: true });
   apiS.done();
 
   const polS = root.section('policy');
@@ -192,7 +198,7 @@ export function parseConfig(raw: unknown, baseDir: string, env: NodeJS.ProcessEn
     host,
     port,
     instance,
-    api: { token: apiToken, max_connections },
+    api: { token: apiToken, max_connections, max_streams, max_streams_per_client },
     policy,
     receiver,
     recovery,

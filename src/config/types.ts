@@ -48,6 +48,10 @@ export interface ApiConfig {
   token: string | null;
   /** Open HTTP connections at most (server.maxConnections); more are refused. */
   max_connections: number;
+  /** Open /policy/stream subscribers at most, below max_connections; more are refused 503. */
+  max_streams: number;
+  /** Open /policy/stream subscribers per client address at most; more are refused 503. */
+  max_streams_per_client: number;
 }
 
 export interface BasicAuth {

@@ -17,6 +17,7 @@ export interface ReloadSources {
 const RESTART_ONLY: [string, (c: Config) => unknown][] = [
   ['host', (c) => c.host],
   ['port', (c) => c.port],
+  ['api.max_connections', (c) => c.api.max_connections],
   ['data_dir', (c) => c.data_dir],
   ['report_path', (c) => c.report_path],
   ['receiver.enabled', (c) => c.receiver.enabled],
@@ -63,6 +64,11 @@ export function applyLive(running: Config, next: Config): string[] {
   }
   if (running.api.token !== next.api.token) changed.push('api.token');
   running.api.token = next.api.token;
+  // Read on every subscription: a lower cap refuses new subscribers, never drops open ones.
+  for (const k of ['max_streams', 'max_streams_per_client'] as const) {
+    if (running.api[k] !== next.api[k]) changed.push(`api.${k}`);
+    running.api[k] = next.api[k];
+  }
   for (const k of ['bearer_token', 'basic_auth', 'max_body_bytes'] as const) {
     if (!same(running.receiver[k], next.receiver[k])) changed.push(`receiver.${k}`);
   }

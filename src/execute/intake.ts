@@ -163,6 +163,9 @@ export class Intake {
       const problem = this.deps.store.problem();
       if (problem) throw new Error(problem);
       const out = record();
+      // And after: a journal lost while this turn recorded acknowledges nothing of it (issue 25).
+      const lost = this.deps.store.problem();
+      if (lost) throw new Error(lost);
       this.recordError = null;
       return out;
     } catch (err) {

@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ConfigError } from '../config/load';
 import type { RecoveryAction } from '../types';
+import { checkIdentity, JournalFiles, RECHECK_MS, refuseEmptyJournalOverTraces, refuseNewJournalOverTraces } from './journal_files';
 
 /** The states of an action decided for a subsystem: waiting, running, verified, or ended without running. */
 export type ActionState =
@@ -221,8 +222,10 @@ export class SqliteJournal implements JournalStore {
   private readonly db: Database.Database;
   private readonly stmts: Record<string, Database.Statement>;
   private readonly updates = new Map<string, Database.Statement>();
-  /** The journal file's identity when opened: a different dev/inode (or none) means it was replaced. */
-  private readonly identity: string | null;
+  /** The database and WAL files as opened (removed or replaced under us: see journal_files.ts); null in memory. */
+  private readonly files: JournalFiles | null;
+  /** Told once when the files are lost (the receiver logs and pages), with whether what was committed was saved. */
+  onLost: (problem: string, rescued: boolean) => void = () => undefined;
 
   constructor(
     private readonly path: string,
@@ -230,31 +233,38 @@ export class SqliteJournal implements JournalStore {
   ) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     checkJournalFile(path);
+    refuseNewJournalOverTraces(path);
+    let db: Database.Database | null = null;
     try {
-      this.db = new Database(path);
+      db = this.db = new Database(path);
+      const fresh = !db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'actions'").get();
+      refuseEmptyJournalOverTraces(path, fresh);
       this.init(synchronous);
+      checkIdentity(db, path);
     } catch (err) {
+      db?.close();
+      if (err instanceof ConfigError) throw err;
       throw new ConfigError(`recovery.journal_path: ${path}: cannot open the journal: ${(err as Error).message}`);
     }
-    this.identity = this.fileId();
+    this.files =
+      path === ':memory:'
+        ? null
+        : new JournalFiles(
+            path,
+            () => this.db.pragma('wal_checkpoint(TRUNCATE)'),
+            (p, rescued) => this.onLost(p, rescued),
+          );
     this.stmts = this.prepare();
   }
 
-  private fileId(): string | null {
-    if (this.path === ':memory:') return null;
-    try {
-      const st = statSync(this.path);
-      return `${st.dev}:${st.ino}`;
-    } catch {
-      return 'missing';
-    }
+  problem(): string | null {
+    return this.files?.problem() ?? null;
   }
 
-  problem(): string | null {
-    if (this.identity === null) return null;
-    const now = this.fileId();
-    if (now === this.identity) return null;
-    return now === 'missing' ? `journal ${this.path} was removed while running` : `journal ${this.path} was replaced while running`;
+  /** Writes are refused once the files are lost: nothing may look recorded that a restart would not find. */
+  private writable(): void {
+    const p = this.files?.problem(RECHECK_MS);
+    if (p) throw new Error(`the journal cannot record: ${p}`);
   }
 
   private init(synchronous: 'normal' | 'full'): void {
@@ -337,6 +347,7 @@ export class SqliteJournal implements JournalStore {
   }
 
   insertMany(recs: JournalRecord[]): { inserted: JournalRecord[]; duplicates: number } {
+    this.writable();
     const inserted: JournalRecord[] = [];
     this.db.transaction(() => {
       for (const r of recs) if (this.stmts.insert.run(toRow(r)).changes === 1) inserted.push(r);
@@ -345,10 +356,12 @@ export class SqliteJournal implements JournalStore {
   }
 
   inTransaction<T>(fn: () => T): T {
+    this.writable();
     return this.db.transaction(fn)();
   }
 
   update(id: string, patch: Partial<JournalRecord>): void {
+    this.writable();
     const keys = Object.keys(patch).filter((k) => k !== 'id');
     if (keys.length === 0) return;
     const row = toRow({ ...({} as JournalRecord), ...patch } as JournalRecord);
@@ -438,5 +451,6 @@ export class SqliteJournal implements JournalStore {
 
   close(): void {
     this.db.close();
+    this.files?.close();
   }
 }

@@ -214,6 +214,7 @@ describe('cadence: what a fleet pays for every evaluation', () => {
       'selfheal_subsystem_problem',
       'selfheal_safety_policy_restricted',
       'selfheal_recovery_circuit_open', // present only once a breaker has tripped
+      'selfheal_recovery_journal_problem', // present only while the journal cannot record
     ]);
     const dense = (gs: RuleGroup[]) =>
       gs

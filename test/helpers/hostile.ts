@@ -26,18 +26,23 @@ export interface ServeChild {
   stop(): Promise<void>;
 }
 
+/** How serveChild runs it: a web config file, headers for the readiness probe, the root of an earlier run. */
+export interface ServeOptions {
+  web?: Record<string, unknown>;
+  /** Sent with the readiness probe (basic auth of the web config). */
+  headers?: Record<string, string>;
+  /** Start again on the files of an earlier run (its platform and journal). */
+  root?: string;
+}
+
 /**
  * `selfheal serve` on a healthy platform (no hold-down, no resource limits), config `extra` merged
- * over the defaults; `web` is written as the web config file when given.
+ * over the defaults.
  */
-export async function serveChild(
-  extra: Record<string, unknown> = {},
-  web?: Record<string, unknown>,
-  /** Sent with the readiness probe (basic auth of the web config). */
-  headers: Record<string, string> = {},
-): Promise<ServeChild> {
-  const root = tempDir();
-  healthyPlatform(root, Date.now());
+export async function serveChild(extra: Record<string, unknown> = {}, opts: ServeOptions = {}): Promise<ServeChild> {
+  const { web, headers = {} } = opts;
+  const root = opts.root ?? tempDir();
+  if (!opts.root) healthyPlatform(root, Date.now());
   const port = await freePort();
   const config = {
     data_dir: join(root, 'data'),

@@ -114,11 +114,8 @@ describe('a password flood: 32 clients with wrong passwords (basic auth in the w
     const [aliceHash, bobHash] = ['s3cret', 'b0b'].map((p) => bcrypt.hashSync(p, 10)); // cost 10, as htpasswd -nBC 10
     const basic = (u: string, p: string) => ({ authorization: `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}` });
     const alice = basic('alice', 's3cret'); // verified by the readiness probe, then cached
-    const s = await serveChild(
-      {},
-      { basic_auth_users: { alice: aliceHash, bob: bobHash }, rate_limit: { interval: '1s', burst: 5 } },
-      alice,
-    );
+    const web = { basic_auth_users: { alice: aliceHash, bob: bobHash }, rate_limit: { interval: '1s', burst: 5 } };
+    const s = await serveChild({}, { web, headers: alice });
     await policyLatencies(s.url, 200, 4, alice); // warm-up, and far beyond rate_limit's burst: never limited
 
     // 32 clients from two addresses, each trying a new wrong password 10 times a second (320/s in all;

@@ -39,7 +39,8 @@ export async function demoCommand(argv: string[], io: { out: (s: string) => void
   }
   if (verb === 'simulate') {
     // The platform simulator on its own (the docker-compose stack runs it as a separate service).
-    const stop = startSimulator(config);
+    const line = (o: object, msg: string) => io.err(`selfheal demo: ${msg} ${JSON.stringify(o)}\n`);
+    const stop = startSimulator(config, { error: line, info: line });
     io.out(`simulating the platform in ${config.data_dir} every ${config.demo.interval_sec}s; Ctrl-C to stop\n`);
     await new Promise<void>((resolve) => {
       process.once('SIGTERM', resolve);

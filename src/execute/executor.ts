@@ -39,6 +39,8 @@ const floorKey = (r: Pick<JournalRecord, 'fingerprint' | 'starts_at'>) => `recov
 
 /** Records decided per transaction and event-loop turn: a storm never holds the loop for long. */
 const SLICE = 250;
+/** A pass's page of due records shrinks (to 16 at least) when reading and deciding one took longer than this. */
+const PAGE_MS = 3;
 
 /** A protective action: it imposes a policy floor (pause_trading, no_new_trades, …). */
 const protective = (r: Pick<JournalRecord, 'action'>) => (r.action ? ACTIONS[r.action].policy_floor : undefined);
@@ -533,8 +535,9 @@ export class RecoveryExecutor {
     const busy = new Set(this.store.byState(['running', 'verifying']).map(laneOf));
     const cache = new Map<string, Gates>();
     // Rows skipped (their lane is busy) stay due; the cursor moves past them, never reading them twice in a pass.
-    for (let after: DueCursor | null = null; ; await turn()) {
-      const { rows, next } = this.store.dueRecorded(now, SLICE, after);
+    for (let after: DueCursor | null = null, page = SLICE; ; await turn()) {
+      const started = performance.now();
+      const { rows, next } = this.store.dueRecorded(now, page, after);
       after = next;
       const admitted = this.store.inTransaction(() => {
         const out: ActionRecord[] = [];
@@ -555,7 +558,8 @@ export class RecoveryExecutor {
         return out;
       });
       for (const r of admitted) this.launch(this.execute(r));
-      if (rows.length < SLICE) break;
+      if (rows.length < page) break;
+      page = Math.max(16, Math.min(SLICE, Math.floor((page * PAGE_MS) / Math.max(performance.now() - started, 0.05))));
     }
     for (const r of this.store.due('verifying', now)) {
       if (this.verifyingIds.has(r.id)) continue;

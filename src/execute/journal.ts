@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ConfigError } from '../config/load';
 import type { RecoveryAction } from '../types';
+import { BACKSTOP_PAGES, Checkpointer } from './checkpointer';
 import { checkIdentity, JournalFiles, RECHECK_MS, refuseEmptyJournalOverTraces, refuseNewJournalOverTraces } from './journal_files';
 
 /** The states of an action decided for a subsystem: waiting, running, verified, or ended without running. */
@@ -224,6 +225,8 @@ export class SqliteJournal implements JournalStore {
   private readonly updates = new Map<string, Database.Statement>();
   /** The database and WAL files as opened (removed or replaced under us: see journal_files.ts); null in memory. */
   private readonly files: JournalFiles | null;
+  /** Checkpoints the WAL in a worker thread (none for an in-memory journal). */
+  private readonly checkpointer: Checkpointer | null;
   /** Told once when the files are lost (the receiver logs and pages), with whether what was committed was saved. */
   onLost: (problem: string, rescued: boolean) => void = () => undefined;
 
@@ -254,6 +257,8 @@ export class SqliteJournal implements JournalStore {
             () => this.db.pragma('wal_checkpoint(TRUNCATE)'),
             (p, rescued) => this.onLost(p, rescued),
           );
+    if (path !== ':memory:') this.db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
+    this.checkpointer = path === ':memory:' ? null : new Checkpointer(path);
     this.stmts = this.prepare();
   }
 
@@ -450,6 +455,7 @@ export class SqliteJournal implements JournalStore {
   }
 
   close(): void {
+    this.checkpointer?.stop();
     this.db.close();
     this.files?.close();
   }

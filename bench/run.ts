@@ -14,7 +14,7 @@ import { benchPlatform } from './fixture';
 import { hasWrk, headersOnly, load, wrk, type LoadResult } from './load';
 import { NaiveExporter } from './naive';
 import { policyVsMetrics, sseFanout, stormPolicy } from './reliability';
-import { stormSpread } from './hostile';
+import { passwordFlood, streamFlood, stormSpread } from './hostile';
 
 const out: string[] = [];
 const say = (s = '') => {
@@ -25,7 +25,7 @@ const f = (n: number, d = 2) => n.toFixed(d);
 const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
 
-async function child(mode: 'ours' | 'naive' | 'receiver', n: number): Promise<{ proc: ChildProcess; port: number }> {
+async function child(mode: 'ours' | 'naive' | 'receiver' | 'web', n: number): Promise<{ proc: ChildProcess; port: number }> {
   const proc = fork(join(__dirname, 'server.js'), [mode, String(n)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const [msg] = (await once(proc, 'message')) as [{ port: number }];
   return { proc, port: msg.port };
@@ -390,6 +390,8 @@ async function main() {
   if (want('sse')) await sseFanout(say, child);
   if (want('storm')) await stormPolicy(say, child);
   if (want('storm-spread')) await stormSpread(say, child);
+  if (want('streams')) await streamFlood(say, child);
+  if (want('passwords')) await passwordFlood(say, child);
   writeFileSync(join(process.cwd(), 'bench-results.md'), out.join('\n') + '\n');
 }
 

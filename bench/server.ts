@@ -1,7 +1,10 @@
 // Child process for the benchmarks: `ours` (selfheal serve), `naive` (bench/naive.ts: the same series,
-// rendered by prom-client on every scrape) or `receiver` (ours with the webhook).
+// rendered by prom-client on every scrape), `receiver` (ours with the webhook) or `web` (the receiver
+// behind a web config with basic auth — alice:s3cret, bcrypt cost 10 — and rate_limit 5/s).
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import bcrypt from 'bcryptjs';
 import { fixedResources } from '../src/detect/resources';
+import { parseWebConfig } from '../src/serve/web_config';
 import { createReceiver } from '../src/serve/receiver';
 import { silentLogger } from '../src/log/logger';
 import { Service } from '../src/serve/service';
@@ -11,18 +14,22 @@ import { NaiveExporter } from './naive';
 async function main() {
   const [mode, nArg] = process.argv.slice(2);
   const n = Number(nArg);
-  const { config } = benchPlatform(n);
+  const { root, config } = benchPlatform(n);
   let port: number;
-  if (mode === 'receiver') {
+  const web =
+    mode === 'web'
+      ? parseWebConfig({ basic_auth_users: { alice: bcrypt.hashSync('s3cret', 10) }, rate_limit: { interval: '1s', burst: 5 } }, root)
+      : null;
+  if (mode === 'receiver' || mode === 'web') {
     config.receiver.bearer_token = 'bench-token';
     // The reliability figures: operator override without hold-down, and a 10,000-alert delivery.
     config.api.token = 'bench-token';
     config.policy.hold_down_sec = 0;
     config.receiver.max_body_bytes = 16 * 1024 * 1024;
   }
-  if (mode === 'ours' || mode === 'receiver') {
-    const svc = new Service(config, { resources: fixedResources(), logger: silentLogger(), watchFiles: false });
-    if (mode === 'receiver') svc.use(createReceiver(svc));
+  if (mode === 'ours' || mode === 'receiver' || mode === 'web') {
+    const svc = new Service(config, { resources: fixedResources(), logger: silentLogger(), watchFiles: false, web });
+    if (mode !== 'ours') svc.use(createReceiver(svc));
     port = (await svc.start('127.0.0.1', 0)).port;
   } else {
     const naive = new NaiveExporter(config, fixedResources());

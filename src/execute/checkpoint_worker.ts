@@ -5,23 +5,21 @@ import Database from 'better-sqlite3';
 /** What the journal hands the worker. */
 export interface CheckpointWorkerData {
   path: string;
-  intervalMs: number;
 }
 
-const { path, intervalMs } = workerData as CheckpointWorkerData;
+const { path } = workerData as CheckpointWorkerData;
 const db = new Database(path, { fileMustExist: true });
 db.pragma('busy_timeout = 1000');
-// PASSIVE: copies what it can without ever blocking the writer; a no-op when nothing is new.
-const timer = setInterval(() => {
-  try {
-    db.pragma('wal_checkpoint(PASSIVE)');
-  } catch {
-    /* busy or gone: the next tick tries again, and SQLite's own auto-checkpoint is the backstop */
-  }
-}, intervalMs);
 parentPort?.on('message', (m: unknown) => {
-  if (m !== 'close') return;
-  clearInterval(timer);
-  db.close();
-  parentPort?.close();
+  if (m === 'checkpoint') {
+    try {
+      // PASSIVE: copies what it can without ever blocking the writer.
+      db.pragma('wal_checkpoint(PASSIVE)');
+    } catch {
+      /* busy or gone: the next one tries again, and SQLite's own auto-checkpoint is the backstop */
+    }
+  } else if (m === 'close') {
+    db.close();
+    parentPort?.close();
+  }
 });

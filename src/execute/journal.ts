@@ -270,6 +270,7 @@ export class SqliteJournal implements JournalStore {
   private writable(): void {
     const p = this.files?.problem(RECHECK_MS);
     if (p) throw new Error(`the journal cannot record: ${p}`);
+    this.checkpointer?.written();
   }
 
   private init(synchronous: 'normal' | 'full'): void {

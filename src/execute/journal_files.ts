@@ -19,8 +19,11 @@ import { ConfigError } from '../config/load';
 
 /** The file beside the journal that names it (its identity and when it was created). */
 export const IDENTITY_FILE = 'selfheal_identity.json';
-/** Other state beside the journal that only a previous run leaves behind (serve/latch.ts, maintenance.ts). */
-const PREVIOUS_LIFE = ['selfheal_latch.json', 'selfheal_maintenance.json'];
+/**
+ * Other state beside the journal that only a previous run leaves behind: the emergency_shutdown latch and the
+ * operator's override (serve/latch.ts), maintenance windows (maintenance.ts).
+ */
+const PREVIOUS_LIFE = ['selfheal_latch.json', 'selfheal_override.json', 'selfheal_maintenance.json'];
 /** How long a check of the files is trusted by the journal's writes (the intake always checks afresh). */
 export const RECHECK_MS = 250;
 

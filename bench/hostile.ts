@@ -8,7 +8,7 @@ import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 
 type Say = (s?: string) => void;
-type Child = (mode: 'receiver' | 'web', n: number) => Promise<{ proc: ChildProcess; port: number }>;
+type Child = (mode: 'receiver' | 'streams' | 'web', n: number) => Promise<{ proc: ChildProcess; port: number }>;
 
 const f = (n: number, d = 2) => n.toFixed(d);
 const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
@@ -163,7 +163,7 @@ async function policyRound(port: number, n: number, concurrency: number, headers
 export async function streamFlood(say: Say, child: Child): Promise<void> {
   say('## A stream flood: 2,000 subscribers that never read (issue 25)');
   say();
-  const { proc, port } = await child('receiver', 13);
+  const { proc, port } = await child('streams', 13);
   const pid = proc.pid ?? 0;
   await policyRound(port, 500, 4); // warm-up
   const rss0 = rssMiB(pid);

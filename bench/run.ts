@@ -25,7 +25,7 @@ const f = (n: number, d = 2) => n.toFixed(d);
 const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
 
-async function child(mode: 'ours' | 'naive' | 'receiver' | 'web', n: number): Promise<{ proc: ChildProcess; port: number }> {
+async function child(mode: 'ours' | 'naive' | 'receiver' | 'streams' | 'web', n: number): Promise<{ proc: ChildProcess; port: number }> {
   const proc = fork(join(__dirname, 'server.js'), [mode, String(n)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const [msg] = (await once(proc, 'message')) as [{ port: number }];
   return { proc, port: msg.port };

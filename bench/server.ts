@@ -1,5 +1,6 @@
 // Child process for the benchmarks: `ours` (selfheal serve), `naive` (bench/naive.ts: the same series,
-// rendered by prom-client on every scrape), `receiver` (ours with the webhook) or `web` (the receiver
+// rendered by prom-client on every scrape), `receiver` (ours with the webhook; room for the SSE fan-out's
+// 1,000 subscribers), `streams` (the receiver with the default connection limits) or `web` (the receiver
 // behind a web config with basic auth — alice:s3cret, bcrypt cost 10 — and rate_limit 5/s).
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import bcrypt from 'bcryptjs';
@@ -20,14 +21,18 @@ async function main() {
     mode === 'web'
       ? parseWebConfig({ basic_auth_users: { alice: bcrypt.hashSync('s3cret', 10) }, rate_limit: { interval: '1s', burst: 5 } }, root)
       : null;
-  if (mode === 'receiver' || mode === 'web') {
+  if (mode === 'receiver') {
+    // The SSE fan-out: 1,000 subscribers from one address, beyond the per-client default (32).
+    Object.assign(config.api, { max_connections: 4096, max_streams: 2048, max_streams_per_client: 2048 });
+  }
+  if (mode === 'receiver' || mode === 'web' || mode === 'streams') {
     config.receiver.bearer_token = 'bench-token';
     // The reliability figures: operator override without hold-down, and a 10,000-alert delivery.
     config.api.token = 'bench-token';
     config.policy.hold_down_sec = 0;
     config.receiver.max_body_bytes = 16 * 1024 * 1024;
   }
-  if (mode === 'ours' || mode === 'receiver' || mode === 'web') {
+  if (mode !== 'naive') {
     const svc = new Service(config, { resources: fixedResources(), logger: silentLogger(), watchFiles: false, web });
     if (mode !== 'ours') svc.use(createReceiver(svc));
     port = (await svc.start('127.0.0.1', 0)).port;

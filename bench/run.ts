@@ -14,6 +14,7 @@ import { benchPlatform } from './fixture';
 import { hasWrk, headersOnly, load, wrk, type LoadResult } from './load';
 import { NaiveExporter } from './naive';
 import { policyVsMetrics, sseFanout, stormPolicy } from './reliability';
+import { passwordFlood, streamFlood, stormSpread } from './hostile';
 
 const out: string[] = [];
 const say = (s = '') => {
@@ -24,7 +25,7 @@ const f = (n: number, d = 2) => n.toFixed(d);
 const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
 
-async function child(mode: 'ours' | 'naive' | 'receiver', n: number): Promise<{ proc: ChildProcess; port: number }> {
+async function child(mode: 'ours' | 'naive' | 'receiver' | 'streams' | 'web', n: number): Promise<{ proc: ChildProcess; port: number }> {
   const proc = fork(join(__dirname, 'server.js'), [mode, String(n)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const [msg] = (await once(proc, 'message')) as [{ port: number }];
   return { proc, port: msg.port };
@@ -388,6 +389,9 @@ async function main() {
   if (want('policy')) await policyVsMetrics(say, child);
   if (want('sse')) await sseFanout(say, child);
   if (want('storm')) await stormPolicy(say, child);
+  if (want('storm-spread')) await stormSpread(say, child);
+  if (want('streams')) await streamFlood(say, child);
+  if (want('passwords')) await passwordFlood(say, child);
   writeFileSync(join(process.cwd(), 'bench-results.md'), out.join('\n') + '\n');
 }
 

@@ -128,7 +128,12 @@ function checkHandler(h: HandlerConfig, i: number): void {
 }
 
 function parseApi(s: Section, env: NodeJS.ProcessEnv): ApiConfig {
-  const { token, token_file, ...rest } = readKeys(s, API_KEYS);
+  const max_connections = take(s, API_KEYS, 'max_connections');
+  const max_streams = take(s, API_KEYS, 'max_streams', Math.floor(max_connections / 2));
+  if (max_streams >= max_connections)
+    s.fail('max_streams', `must be below api.max_connections (${max_connections}): /policy, the operator and the webhook need room`);
+  const max_streams_per_client = take(s, API_KEYS, 'max_streams_per_client', Math.min(32, max_streams));
+  const { token, token_file, ...rest } = readKeys(s, API_KEYS, { max_connections, max_streams, max_streams_per_client });
   s.done();
   return {
     token: token ?? readSecretFile(s, 'token_file', token_file) ?? fromEnv(env, API_KEYS.token) ?? null,

@@ -158,6 +158,23 @@ export const API_KEYS = {
     reload: 'live',
     description: 'Open HTTP connections at most (SSE subscribers and idle keep-alive ones count); more are closed at once.',
   }),
+  max_streams: num({
+    min: 0,
+    int: true,
+    unit: 'subscribers',
+    defaultText: 'half of `api.max_connections`',
+    reload: 'live',
+    description:
+      'Open `/policy/stream` subscribers at most, below `max_connections` so /policy, the operator and the webhook keep room; more are refused 503 with Retry-After (a lower value never drops open ones).',
+  }),
+  max_streams_per_client: num({
+    min: 0,
+    int: true,
+    unit: 'subscribers',
+    defaultText: 'min(32, `max_streams`)',
+    reload: 'live',
+    description: 'Open `/policy/stream` subscribers per client address at most; more are refused 503 (behind a proxy, raise it).',
+  }),
   allowed_hosts: strings({
     default: [],
     pattern: HOST_NAME,

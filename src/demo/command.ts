@@ -128,7 +128,8 @@ function status(config: Config, io: Io): number {
 
 async function simulate(config: Config, io: Io): Promise<number> {
   // The platform simulator on its own (the docker-compose stack runs it as a separate service).
-  const stop = startSimulator(config);
+  const line = (o: object, msg: string) => io.err(`selfheal demo: ${msg} ${JSON.stringify(o)}\n`);
+  const stop = startSimulator(config, { error: line, info: line });
   io.out(`simulating the platform in ${config.data_dir} every ${config.demo.interval_sec}s; Ctrl-C to stop\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);

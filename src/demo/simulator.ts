@@ -78,11 +78,37 @@ export function simulate(sub: SubsystemConfig, faulted: boolean, now: number): v
   simulateCheck(sub.check, faulted, now);
 }
 
-/** Runs the simulator every demo.interval_sec, marked in data_dir so `demo reset` knows the demo is running; returns the stopper. */
-export function startSimulator(config: Config): () => void {
+/** Where the simulator says that it stalled and recovered (the service's logger, or the CLI's stderr). */
+export interface SimulatorLog {
+  error(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+}
+
+/**
+ * Runs the simulator every `demo.interval_sec` until the returned function is called. A tick that
+ * fails — out of file descriptors (EMFILE), a full disk — is logged and tried again at the next
+ * tick: the demo platform stalls, the service it runs inside never crashes (issue 25). One error
+ * line when it starts failing, one when it recovers, not one a second.
+ */
+export function startSimulator(config: Config, logger?: SimulatorLog): () => void {
+  // Marked in data_dir while it runs, so `demo reset` knows the demo is running.
   const unmark = markRunning(config);
-  simulateOnce(config);
-  const t = setInterval(() => simulateOnce(config), config.demo.interval_sec * 1000);
+  let failing: { since: number; ticks: number } | null = null;
+  const tick = () => {
+    try {
+      simulateOnce(config);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (!failing)
+        logger?.error({ err: e.message, code: e.code }, 'demo simulator could not write the platform files; retrying every tick');
+      failing = { since: failing?.since ?? Date.now(), ticks: (failing?.ticks ?? 0) + 1 };
+      return;
+    }
+    if (failing) logger?.info({ failed_ticks: failing.ticks, since: new Date(failing.since).toISOString() }, 'demo simulator recovered');
+    failing = null;
+  };
+  tick();
+  const t = setInterval(tick, config.demo.interval_sec * 1000);
   return () => {
     clearInterval(t);
     unmark();

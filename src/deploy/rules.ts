@@ -299,6 +299,14 @@ function criticalAlerts(c: RulesConfig): Entry[] {
       summary: 'Alerts about other hosts keep reaching this selfheal',
       description: `selfheal on {{ $labels.instance }} received {{ $value | printf "%.0f" }} alert(s) about another instance (or none) in the last ${humanDuration(t.foreignWindow)}: Alertmanager routes them to the wrong host, so the right host is not healing. Recorded here, never acted on.`,
     }),
+    alert(c, 'SelfHealJournalProblem', {
+      comment: 'The sparse series exists only while the journal cannot record: nothing is acknowledged meanwhile.',
+      expr: 'selfheal_recovery_journal_problem == 1',
+      labels: { severity: 'critical', signal: 'journal', issue_severity: 'none' },
+      summary: 'selfheal cannot record recovery ({{ $labels.problem }})',
+      description:
+        "selfheal's recovery journal on {{ $labels.instance }} cannot record ({{ $labels.problem }}): every webhook delivery is answered 503 and /-/ready is false until it is fixed and selfheal restarted.",
+    }),
   ];
 }
 

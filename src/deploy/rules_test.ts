@@ -303,6 +303,19 @@ tests:
             exp_annotations: { summary: Alerts about other hosts keep reaching this selfheal, description: "selfheal on a received 1 alert(s) about another instance (or none) in the last 15 minutes: Alertmanager routes them to the wrong host, so the right host is not healing. Recorded here, never acted on.", runbook_url: ${rb}#selfhealforeignalerts }
       - { eval_time: 20m, alertname: SelfHealForeignAlerts, exp_alerts: [] }
 
+  # ---- The journal cannot record: pages at once, only the instance with the problem ---------------
+  - interval: 1m
+    input_series:
+      - { series: 'selfheal_recovery_journal_problem{job="selfheal",instance="a",problem="removed"}', values: '_ 1 1 1' }
+      - { series: 'up{job="selfheal",instance="b"}', values: '1 1 1 1' }
+    alert_rule_test:
+      - { eval_time: 0m, alertname: SelfHealJournalProblem, exp_alerts: [] }
+      - eval_time: 1m
+        alertname: SelfHealJournalProblem
+        exp_alerts:
+          - exp_labels: { severity: critical, signal: journal, issue_severity: none, job: selfheal, instance: a, problem: removed }
+            exp_annotations: { summary: "selfheal cannot record recovery (removed)", description: "selfheal's recovery journal on a cannot record (removed): every webhook delivery is answered 503 and /-/ready is false until it is fixed and selfheal restarted.", runbook_url: ${rb}#selfhealjournalproblem }
+
   # ---- selfheal's own faults; maintenance windows left open -----------------------------------------
   - interval: 1m
     input_series:

@@ -11,7 +11,7 @@ import type { DecideOptions } from './decide';
 import { findHandler, runHandler, writeFlag, type ActionContext, type EffectResult, type SupervisorEvidence } from './effects';
 import { Floors, protectiveFloor, type RecoveryFloor } from './floors';
 import { Exhaustion, Gates, type GatePass } from './gates';
-import { isAct, type ActionRecord, type JournalRecord, type JournalStore } from './journal';
+import { isAct, type ActionRecord, type DueCursor, type JournalRecord, type JournalStore } from './journal';
 import type { Maintenance } from './maintenance';
 import type { Pipeline, Verifier } from './pipeline';
 import { settleGroup, startTicks } from './process_group';
@@ -46,6 +46,8 @@ export interface Recorded {
 
 /** Records decided per transaction and event-loop turn: a storm never holds the loop for long. */
 const SLICE = 250;
+/** A pass's page of due records shrinks (to 16 at least) when reading and deciding one took longer than this. */
+const PAGE_MS = 3;
 
 /**
  * Lanes: protective actions never queue behind remediation (a slow restart handler), and each
@@ -296,19 +298,18 @@ export class RecoveryExecutor {
     while (this.store.inTransaction(() => this.expireSlice(now)) === SLICE) await turn();
     const busy = new Set(this.store.byState(['running', 'verifying']).map(laneOf));
     const gates = this.gates.pass(now);
-    // Rows skipped (their lane is busy) stay due; the others leave the due set as they are decided.
-    for (let skipped = 0; ; await turn()) {
-      const rows = this.store.dueRecorded(now, SLICE, skipped);
+    // Rows skipped (their lane is busy) stay due; the cursor moves past them, never reading them twice in a pass.
+    for (let after: DueCursor | null = null, page = SLICE; ; await turn()) {
+      const started = performance.now();
+      const { rows, next } = this.store.dueRecorded(now, page, after);
+      after = next;
       const admitted: ActionRecord[] = [];
       this.store.inTransaction(() => {
-        for (const r of rows) {
-          const verdict = this.admitOne(r, busy, gates, now);
-          if (verdict === 'run') admitted.push(r);
-          else if (verdict === 'busy') skipped++;
-        }
+        for (const r of rows) if (this.admitOne(r, busy, gates, now) === 'run') admitted.push(r);
       });
       for (const r of admitted) this.launch(this.execute(r));
-      if (rows.length < SLICE) break;
+      if (rows.length < page) break;
+      page = Math.max(16, Math.min(SLICE, Math.floor((page * PAGE_MS) / Math.max(performance.now() - started, 0.05))));
     }
     for (const r of this.store.due('verifying', now)) {
       if (this.verifyingIds.has(r.id)) continue;

@@ -6,6 +6,8 @@ import Database from 'better-sqlite3';
 import { ConfigError } from '../config/load';
 import type { SupervisorEvidence } from '../handlers/handler';
 import type { RecoveryAction } from '../types';
+import { BACKSTOP_PAGES, Checkpointer } from './checkpointer';
+import { checkIdentity, JournalFiles, RECHECK_MS, refuseEmptyJournalOverTraces, refuseNewJournalOverTraces } from './journal_files';
 
 /** The states of an action decided for a subsystem: waiting, running, verified, or ended without running. */
 export type ActionState =
@@ -122,8 +124,12 @@ export interface JournalStore {
   openAlerts(prefix: string): ActionRecord[];
   /** The newest record about a subsystem that did something (not `ignored` or `resolved`). */
   latestFor(subsystem: string): ActionRecord | null;
-  /** Recorded actions whose not_before has passed, oldest first, a slice at a time. */
-  dueRecorded(now: number, limit?: number, offset?: number): ActionRecord[];
+  /**
+   * Recorded actions whose not_before has passed, oldest first, a page at a time: the page after
+   * `after` (the `next` of the page before; null for the first). A cursor, not an OFFSET: a pass
+   * that skips thousands of rows of busy lanes must not re-read them for every page (issue 25).
+   */
+  dueRecorded(now: number, limit: number, after: DueCursor | null): { rows: ActionRecord[]; next: DueCursor | null };
   /** Records of one state whose deadline column (expires_at / verify_at) has passed, at most `limit`. */
   due(state: 'pending_approval' | 'verifying', now: number, limit?: number): ActionRecord[];
   /** The earliest deadline of anything waiting (not_before, verify_at, expires_at), or null. */
@@ -138,6 +144,12 @@ export interface JournalStore {
   /** Why the journal cannot record right now (file removed or replaced under us), or null. */
   problem(): string | null;
   close(): void;
+}
+
+/** Where a page of due records ended: the last row's created_at and rowid. */
+export interface DueCursor {
+  created_at: number;
+  rowid: number;
 }
 
 const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
@@ -235,8 +247,12 @@ export class SqliteJournal implements JournalStore {
   private readonly db: Database.Database;
   private readonly stmts: Record<string, Database.Statement>;
   private readonly updates = new Map<string, Database.Statement>();
-  /** The journal file's identity when opened: a different dev/inode (or none) means it was replaced. */
-  private readonly identity: string | null;
+  /** The database and WAL files as opened (removed or replaced under us: see journal_files.ts); null in memory. */
+  private readonly files: JournalFiles | null;
+  /** Checkpoints the WAL in a worker thread (none for an in-memory journal). */
+  private readonly checkpointer: Checkpointer | null;
+  /** Told once when the files are lost (the receiver logs and pages), with whether what was committed was saved. */
+  onLost: (problem: string, rescued: boolean) => void = () => undefined;
 
   constructor(
     private readonly path: string,
@@ -244,31 +260,41 @@ export class SqliteJournal implements JournalStore {
   ) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     checkJournalFile(path);
+    refuseNewJournalOverTraces(path);
+    let db: Database.Database | null = null;
     try {
-      this.db = new Database(path);
+      db = this.db = new Database(path);
+      const fresh = !db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'actions'").get();
+      refuseEmptyJournalOverTraces(path, fresh);
       this.init(synchronous);
+      checkIdentity(db, path);
     } catch (err) {
+      db?.close();
+      if (err instanceof ConfigError) throw err;
       throw new ConfigError(`recovery.journal_path: ${path}: cannot open the journal: ${(err as Error).message}`);
     }
-    this.identity = this.fileId();
+    this.files =
+      path === ':memory:'
+        ? null
+        : new JournalFiles(
+            path,
+            () => this.db.pragma('wal_checkpoint(TRUNCATE)'),
+            (p, rescued) => this.onLost(p, rescued),
+          );
+    if (path !== ':memory:') this.db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
+    this.checkpointer = path === ':memory:' ? null : new Checkpointer(path);
     this.stmts = this.prepare();
   }
 
-  private fileId(): string | null {
-    if (this.path === ':memory:') return null;
-    try {
-      const st = statSync(this.path);
-      return `${st.dev}:${st.ino}`;
-    } catch {
-      return 'missing';
-    }
+  problem(): string | null {
+    return this.files?.problem() ?? null;
   }
 
-  problem(): string | null {
-    if (this.identity === null) return null;
-    const now = this.fileId();
-    if (now === this.identity) return null;
-    return now === 'missing' ? `journal ${this.path} was removed while running` : `journal ${this.path} was replaced while running`;
+  /** Writes are refused once the files are lost: nothing may look recorded that a restart would not find. */
+  private writable(): void {
+    const p = this.files?.problem(RECHECK_MS);
+    if (p) throw new Error(`the journal cannot record: ${p}`);
+    this.checkpointer?.written();
   }
 
   private init(synchronous: 'normal' | 'full'): void {
@@ -338,7 +364,8 @@ export class SqliteJournal implements JournalStore {
         "SELECT * FROM actions WHERE subsystem = ? AND state NOT IN ('ignored','resolved') ORDER BY updated_at DESC, rowid DESC LIMIT 1",
       ),
       dueRecorded: this.db.prepare(
-        "SELECT * FROM actions INDEXED BY actions_recorded WHERE state = 'recorded' AND coalesce(not_before, 0) <= ? ORDER BY created_at, rowid LIMIT ? OFFSET ?",
+        `SELECT rowid AS cursor_rowid, * FROM actions INDEXED BY actions_recorded WHERE state = 'recorded' AND coalesce(not_before, 0) <= @now
+           AND (created_at, rowid) > (@created_at, @rowid) ORDER BY created_at, rowid LIMIT @limit`,
       ),
       duePending: this.db.prepare(
         "SELECT * FROM actions INDEXED BY actions_expires WHERE state = 'pending_approval' AND expires_at <= ? ORDER BY expires_at LIMIT ?",
@@ -361,6 +388,7 @@ export class SqliteJournal implements JournalStore {
   }
 
   insertMany(recs: JournalRecord[]): { inserted: JournalRecord[]; duplicates: number } {
+    this.writable();
     const inserted: JournalRecord[] = [];
     this.db.transaction(() => {
       for (const r of recs) if (this.stmts.insert.run(toRow(r)).changes === 1) inserted.push(r);
@@ -369,10 +397,12 @@ export class SqliteJournal implements JournalStore {
   }
 
   inTransaction<T>(fn: () => T): T {
+    this.writable();
     return this.db.transaction(fn)();
   }
 
   update(id: string, patch: Partial<JournalRecord>): void {
+    this.writable();
     const keys = Object.keys(patch).filter((k) => k !== 'id');
     if (keys.length === 0) return;
     const row = toRow({ ...({} as JournalRecord), ...patch } as JournalRecord);
@@ -441,8 +471,12 @@ export class SqliteJournal implements JournalStore {
     return actRow(this.stmts.latest.get(subsystem) as Row | undefined);
   }
 
-  dueRecorded(now: number, limit = -1, offset = 0): ActionRecord[] {
-    return actRows(this.stmts.dueRecorded.all(now, limit, offset) as Row[]);
+  dueRecorded(now: number, limit: number, after: DueCursor | null): { rows: ActionRecord[]; next: DueCursor | null } {
+    const from = after ?? { created_at: -Infinity, rowid: 0 };
+    const raw = this.stmts.dueRecorded.all({ now, limit, ...from }) as (Row & { cursor_rowid: number })[];
+    const last = raw[raw.length - 1];
+    const rows = raw.map(({ cursor_rowid: _, ...row }) => row);
+    return { rows: actRows(rows), next: last ? { created_at: last.created_at as number, rowid: last.cursor_rowid } : after };
   }
 
   due(state: 'pending_approval' | 'verifying', now: number, limit = -1): ActionRecord[] {
@@ -462,6 +496,8 @@ export class SqliteJournal implements JournalStore {
   }
 
   close(): void {
+    this.checkpointer?.stop();
     this.db.close();
+    this.files?.close();
   }
 }

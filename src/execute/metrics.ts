@@ -31,8 +31,11 @@ export class RecoveryMetrics {
   private readonly circuitOpen: Gauge<'subsystem' | 'action'>;
   private readonly foreignTotal: Counter;
   private readonly maintenance: Gauge<'subsystem'>;
+  private readonly journalProblem: Gauge<'problem'>;
   /** Breakers ever reported: a closed one stays exposed, at 0. */
   private readonly shownCircuits = new Set<string>();
+  /** The journal problem exposed now (removed, replaced, unwritable), or null. */
+  private journalKind: string | null = null;
 
   constructor(
     registry: Registry,
@@ -83,6 +86,22 @@ export class RecoveryMetrics {
       registers,
     });
     this.maintenance.set({ subsystem: 'all' }, 0);
+    this.journalProblem = new Gauge({
+      name: 'selfheal_recovery_journal_problem',
+      help: 'Present (1) only while the journal cannot record: its database or write-ahead log was removed or replaced, or commits fail',
+      labelNames: ['problem'],
+      registers,
+    });
+  }
+
+  /** Why the journal cannot record now (intake.notReady()), or null: the sparse problem series follows it. */
+  journal(problem: string | null): void {
+    const kind = problem === null ? null : (/ was (removed|replaced) while running/.exec(problem)?.[1] ?? 'unwritable');
+    if (kind === this.journalKind) return;
+    this.journalKind = kind;
+    this.journalProblem.reset();
+    if (kind) this.journalProblem.set({ problem: kind }, 1);
+    this.changed();
   }
 
   /** A terminal outcome of an action (the executor's hook). */

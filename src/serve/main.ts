@@ -149,7 +149,7 @@ export async function serveCommand(argv: string[], out: (s: string) => void = (s
   new Reloader(svc, { loadConfig: load, webConfigFile: flags.webConfigFile });
   // Before the simulator starts: a journal that is not one is a ConfigError (exit 3), and nothing may keep the process alive.
   await attachReceiver(svc);
-  const stopSim = config.demo.enabled ? startSimulator(config) : null;
+  const stopSim = config.demo.enabled ? startSimulator(config, logger.child({ component: 'demo-simulator' })) : null;
   let addr;
   try {
     addr = await svc.start();

@@ -37,6 +37,16 @@ export function createReceiver(svc: Service, opts: ReceiverOptions = {}): Receiv
   const { config: cfg, clock, logger, monitor } = svc;
   const metrics = new RecoveryMetrics(svc.metrics.registry, svc.metrics.recoveryActions, () => svc.metrics.invalidate());
   const store = opts.store ?? new SqliteJournal(cfg.recovery.journal_path, cfg.recovery.journal_synchronous);
+  if (store instanceof SqliteJournal)
+    store.onLost = (problem, rescued) => {
+      logger.error(
+        { problem, rescued },
+        rescued
+          ? 'the journal lost its write-ahead log: what was recorded is saved in the database file; recording nothing until a restart'
+          : 'the journal files were removed or replaced: recording nothing until a restart (see the runbook SelfHealJournalProblem)',
+      );
+      metrics.journal(problem);
+    };
   // The executor needs the maintenance windows and the hooks, which call back into it: null until built,
   // so a callback fired during construction is a no-op, not a ReferenceError.
   let executor: RecoveryExecutor | null = null;
@@ -78,6 +88,8 @@ export function createReceiver(svc: Service, opts: ReceiverOptions = {}): Receiv
     instance: () => cfg.instance,
     changed: () => svc.metrics.invalidate(),
   });
+  // Once a cycle (not at scrape time): whether the journal can record, for the page.
+  monitor.on('cycle', () => metrics.journal(intake.notReady()));
   const retention = new Retention(store, cfg.recovery, clock, logger);
   const operator = requireAuth(() => ({ bearer: cfg.api.token, basic: null })); // read per request: reloadable
   return {

@@ -21,6 +21,7 @@ import { WebGate } from './web_gate';
 import { CONTENT_TYPE, negotiate, type Want } from './exposition';
 import { encoded, Metrics, type Encoded } from './metrics';
 import { LatchFile, OverrideFile, type OverrideRecord } from './latch';
+import { PolicyStreams } from './streams';
 import { Monitor, type InvalidEvidence, type SelfFault, type ServedReport } from '../engine/monitor';
 import { policyView, type PolicyView } from '../policy_view';
 
@@ -46,9 +47,6 @@ export interface ServicePlugin {
   /** Why the service cannot do its job right now (the journal cannot record), or null: `/-/ready` answers 503. */
   notReady?(): string | null;
 }
-
-/** An SSE subscriber with more than this unsent is dropped; it reconnects and gets the current policy. */
-export const SSE_MAX_BUFFERED_BYTES = 1024 * 1024;
 
 const TEXT = 'text/plain; charset=utf-8';
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -83,7 +81,8 @@ export class Service {
   readonly web: WebGate | null;
   /** Set by `selfheal serve`: re-reads the files and applies them (SIGHUP, POST /-/reload). */
   reloader: (() => Promise<ReloadOutcome>) | null = null;
-  private readonly streams = new Set<Response>();
+  /** The subscribers of /policy/stream: their own connection class (caps, refusals, dropping who does not read). */
+  readonly streams: PolicyStreams;
   private keepAlive: NodeJS.Timeout | null = null;
   private writing: Promise<void> | null = null;
   private writePending = false;
@@ -105,8 +104,6 @@ export class Service {
   private stopping = false;
   /** GET /policy as bytes, re-encoded on every policy or cycle change (null before the first cycle). */
   private policyBytes: Buffer | null = null;
-  /** An SSE subscriber with more than this unsent is dropped (tests lower it). */
-  sseMaxBufferedBytes = SSE_MAX_BUFFERED_BYTES;
   /** The hot paths plugins serve ahead of Express ("METHOD /path"), known once started. */
   private rawRoutes: string[] = [];
   /** Refusals already logged (one line per distinct Host or Origin, not one per request). */
@@ -123,6 +120,7 @@ export class Service {
     this.latch = LatchFile.beside(config.recovery.journal_path);
     this.override = OverrideFile.beside(config.recovery.journal_path);
     this.restored = this.override.read(); // an unreadable one refuses the start here (exit 3), before anything listens
+    this.streams = new PolicyStreams(() => config.api, deps.logger);
     this.monitor = new Monitor(config, {
       clock: this.clock,
       resources: deps.resources,
@@ -294,15 +292,7 @@ export class Service {
   }
 
   private writeStreams(msg: Buffer): void {
-    for (const res of this.streams) {
-      if (res.writableLength > this.sseMaxBufferedBytes) {
-        this.streams.delete(res);
-        this.logger.warn({ remote: res.req.socket.remoteAddress, buffered: res.writableLength }, 'SSE subscriber too slow: dropped');
-        res.destroy();
-        continue;
-      }
-      res.write(msg);
-    }
+    this.streams.write(msg);
   }
 
   private routes(): void {
@@ -356,15 +346,7 @@ export class Service {
     });
     app.get('/policy/stream', (req, res) => {
       if (this.stopping) return void res.status(503).json({ error: 'shutting down' });
-      res.writeHead(200, {
-        'Content-Type': 'text/event-stream',
-        'Cache-Control': 'no-store',
-        Connection: 'keep-alive',
-        'X-Accel-Buffering': 'no',
-      });
-      res.write(`retry: 1000\nevent: policy\ndata: ${JSON.stringify(this.policy())}\n\n`);
-      this.streams.add(res);
-      req.on('close', () => this.streams.delete(res));
+      this.streams.open(req, res, Buffer.from(`retry: 1000\nevent: policy\ndata: ${JSON.stringify(this.policy())}\n\n`));
     });
     app.post('/policy/reset', operator, json, (req, res) => {
       const reason = reasonOf(req.body);
@@ -587,8 +569,7 @@ export class Service {
     this.started = false;
     this.monitor.stop();
     if (this.keepAlive) clearInterval(this.keepAlive);
-    for (const res of this.streams) res.end();
-    this.streams.clear();
+    this.streams.endAll();
     for (const p of this.plugins) await p.stop?.();
     const srv = this.server;
     if (srv) {
@@ -600,6 +581,7 @@ export class Service {
       });
     }
     if (this.writing) await this.writing;
+    await this.web?.close();
   }
 }
 

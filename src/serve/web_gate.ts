@@ -1,34 +1,53 @@
 // Applies the web configuration to every request ahead of all routing: response headers, the rate
 // limit, bcrypt basic auth (verifications cached, so a scrape costs a hash lookup, not a bcrypt), and
 // the client-certificate policies Node's TLS server does not enforce by itself.
+//
+// A password flood cannot be turned against the service (issue 25): bcrypt runs in a worker thread
+// with a bounded queue (BcryptQueue), an address that keeps failing is answered 429 without any
+// bcrypt (FAILURES_*), and the web config's rate_limit applies per client address to requests that
+// are not already authenticated by a cached verification — a caller whose credentials were verified
+// is never rate limited or queued behind an attacker.
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import bcrypt from 'bcryptjs';
+import { BcryptBusy, BcryptQueue, Buckets } from './auth_limits';
+import { clientOf } from './streams';
 import type { WebConfig } from './web_config';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** Compared against when the user is unknown, so unknown and known users cost the same (exporter-toolkit does this). */
 const DUMMY_HASH = '$2b$10$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DUmpZ/VcEd00UAV/LDeSi';
+/** Verified credentials remembered (the oldest forgotten first); failed ones, apart, so a flood cannot evict them. */
 const CACHE_MAX = 1024;
+/** Failed password checks an address may have at once, then one per FAILURES_INTERVAL_MS (10 a minute). */
+export const FAILURES_BURST = 10;
+export const FAILURES_INTERVAL_MS = 6000;
+/** bcrypt comparisons waiting or running at most (one worker thread); beyond, 429 at once. */
+export const BCRYPT_QUEUE = 4;
 
+/** The web configuration applied to requests: headers, rate limit, basic auth, client certificates. */
 export class WebGate {
-  private cache = new Map<string, boolean>();
+  private good = new Map<string, true>();
+  private bad = new Set<string>();
   private readonly inflight = new Map<string, Promise<boolean>>();
-  private tokens = 0;
-  private refilledAt = 0;
+  private limiter: Buckets | null;
+  private readonly failures: Buckets;
+  private readonly bcrypt = new BcryptQueue(BCRYPT_QUEUE);
   /** bcrypt comparisons run so far (the cache keeps this at one per distinct credential). */
   verifications = 0;
+  /** Requests answered 429: rate limited, an address that failed too often, or the bcrypt queue full. */
+  refused = 0;
 
   constructor(
     private web: WebConfig,
     private readonly clock: () => number = Date.now,
   ) {
-    this.tokens = web.rateLimit?.burst ?? 0;
-    this.refilledAt = clock();
+    this.limiter = this.limiterFor(web);
+    this.failures = new Buckets(FAILURES_BURST, FAILURES_INTERVAL_MS, clock);
   }
 
+  /** The web configuration in force. */
   get config(): WebConfig {
     return this.web;
   }
@@ -36,9 +55,18 @@ export class WebGate {
   /** A new configuration (reload): cached verifications belong to the old one and are dropped. */
   swap(web: WebConfig): void {
     this.web = web;
-    this.cache = new Map();
-    this.tokens = web.rateLimit?.burst ?? 0;
-    this.refilledAt = this.clock();
+    this.good = new Map();
+    this.bad = new Set();
+    this.limiter = this.limiterFor(web);
+  }
+
+  /** Stops the password worker (the service stops). */
+  close(): Promise<void> {
+    return this.bcrypt.close();
+  }
+
+  private limiterFor(web: WebConfig): Buckets | null {
+    return web.rateLimit ? new Buckets(web.rateLimit.burst, web.rateLimit.intervalMs, this.clock) : null;
   }
 
   /** Wraps the server's request handler. */
@@ -46,24 +74,36 @@ export class WebGate {
     return (req, res) => {
       const web = this.web;
       for (const [k, v] of web.headers) res.setHeader(k, v);
-      if (web.rateLimit && !this.take(web.rateLimit)) {
-        res.writeHead(429, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Too Many Requests\n');
-        return;
-      }
+      const client = clientOf(req);
+      const cred = web.users.size ? parseBasic(req.headers.authorization) : null;
+      const hash = cred ? web.users.get(cred.user) : undefined;
+      const key = cred
+        ? createHash('sha256')
+            .update(`${cred.user}\0${hash ?? ''}\0${cred.pass}`)
+            .digest('base64')
+        : '';
+      // Already verified: a hash lookup, never limited.
+      if (cred && this.good.has(key)) return next(req, res);
+      if (this.limiter && !this.limiter.take(client)) return this.tooMany(res, this.limiter.waitMs(client));
       if (web.users.size === 0) return next(req, res);
-      const cred = parseBasic(req.headers.authorization);
-      if (!cred) return unauthorized(res);
-      const hash = web.users.get(cred.user);
-      const key = createHash('sha256')
-        .update(`${cred.user}\0${hash ?? ''}\0${cred.pass}`)
-        .digest('base64');
-      const known = this.cache.get(key);
-      if (known !== undefined) return known ? next(req, res) : unauthorized(res);
+      if (!cred || this.bad.has(key)) return unauthorized(res);
+      if (!this.failures.has(client)) return this.tooMany(res, this.failures.waitMs(client));
       this.verify(key, hash, cred.pass).then(
-        (ok) => (ok ? next(req, res) : unauthorized(res)),
-        () => unauthorized(res),
+        (ok) => {
+          if (ok) return next(req, res);
+          this.failures.take(client);
+          unauthorized(res);
+        },
+        (err: unknown) => (err instanceof BcryptBusy ? this.tooMany(res, 1000) : unauthorized(res)),
       );
     };
+  }
+
+  private tooMany(res: ServerResponse, waitMs: number): void {
+    this.refused++;
+    res
+      .writeHead(429, { 'Content-Type': 'text/plain; charset=utf-8', 'Retry-After': String(Math.max(1, Math.ceil(waitMs / 1000))) })
+      .end('Too Many Requests\n');
   }
 
   /** Client-certificate policies checked once the handshake is done (Go refuses these in the handshake). */
@@ -85,28 +125,24 @@ export class WebGate {
   private verify(key: string, hash: string | undefined, pass: string): Promise<boolean> {
     let p = this.inflight.get(key);
     if (!p) {
-      const cache = this.cache;
-      this.verifications++;
+      const { good, bad } = this;
       // $2y$ (htpasswd) is the same algorithm as $2b$; bcryptjs knows only the latter spellings.
-      p = bcrypt.compare(pass, (hash ?? DUMMY_HASH).replace(/^\$2y\$/, '$2b$')).then((match) => {
+      p = this.bcrypt.compare(pass, (hash ?? DUMMY_HASH).replace(/^\$2y\$/, '$2b$')).then((match) => {
+        this.verifications++;
         const ok = match && hash !== undefined;
-        if (cache.size >= CACHE_MAX) cache.clear();
-        cache.set(key, ok);
+        if (ok) {
+          if (good.size >= CACHE_MAX) good.delete(good.keys().next().value as string);
+          good.set(key, true);
+        } else {
+          if (bad.size >= CACHE_MAX) bad.clear();
+          bad.add(key);
+        }
         return ok;
       });
       p.finally(() => this.inflight.delete(key)).catch(() => undefined);
       this.inflight.set(key, p);
     }
     return p;
-  }
-
-  private take(rl: { intervalMs: number; burst: number }): boolean {
-    const now = this.clock();
-    this.tokens = Math.min(rl.burst, this.tokens + (now - this.refilledAt) / rl.intervalMs);
-    this.refilledAt = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
   }
 }
 

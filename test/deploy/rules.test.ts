@@ -215,6 +215,7 @@ describe('cadence: what a fleet pays for every evaluation', () => {
       'selfheal_safety_policy_restricted',
       'selfheal_subsystem_flapping', // present only while a subsystem flaps
       'selfheal_recovery_circuit_open', // present only once a breaker has tripped
+      'selfheal_recovery_journal_problem', // present only while the journal cannot record
     ]);
     const dense = (gs: RuleGroup[]) =>
       gs

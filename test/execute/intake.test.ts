@@ -40,11 +40,13 @@ function setup() {
   );
   const registry = new Registry();
   const metrics = new RecoveryMetrics(registry, recoveryActionsCounter(registry), () => undefined);
-  /** Each group commit: how many deliveries it recorded together. */
+  /** Each group commit: how many deliveries it recorded together, and how many alerts. */
   const commits: number[] = [];
+  const commitAlerts: number[] = [];
   const recorder = {
     recordMany: (deliveries: AlertIn[][]) => {
       commits.push(deliveries.length);
+      commitAlerts.push(deliveries.reduce((n, d) => n + d.length, 0));
       return executor.recordMany(deliveries);
     },
     afterRecord: (r: Recorded) => executor.afterRecord(r),
@@ -54,7 +56,7 @@ function setup() {
     const m = (await registry.getSingleMetric(name)?.get())?.values ?? [];
     return m.reduce((n, v) => n + v.value, 0);
   };
-  return { intake, store, commits, counter };
+  return { intake, store, commits, commitAlerts, counter };
 }
 
 const alert = (fingerprint: string, subsystem = 'orchestrator'): TestAlert => ({
@@ -163,7 +165,48 @@ describe('intake (no HTTP)', () => {
     const n = 2 * SLICE_ALERTS + 100;
     const alerts = Array.from({ length: n }, (_, i) => alert(`big${i}`, 'logging'));
     assert.deepEqual(await t.intake.receive(body(...alerts)), ok(n, 0));
-    assert.deepEqual(t.commits, [1, 1, 1]);
+    assert.ok(t.commits.length >= 3, `${t.commits.length} commits`);
+    assert.ok(
+      t.commitAlerts.every((a) => a <= SLICE_ALERTS),
+      `at most ${SLICE_ALERTS} a commit: ${t.commitAlerts.join(', ')}`,
+    );
+    assert.equal(
+      t.commitAlerts.reduce((a, b) => a + b, 0),
+      n,
+    );
     assert.equal(t.store.history(1000).length, n);
+  });
+
+  it('many large deliveries at once share the per-turn bound: no commit holds more than a slice', async () => {
+    const t = setup();
+    const bodies = Array.from({ length: 8 }, (_, d) => body(...Array.from({ length: 200 }, (_, i) => alert(`d${d}a${i}`, 'logging'))));
+    const answers = await Promise.all(bodies.map((b) => t.intake.receive(b)));
+    assert.deepEqual(
+      answers,
+      Array.from({ length: 8 }, () => ok(200, 0)),
+    );
+    assert.ok(
+      t.commitAlerts.every((a) => a <= SLICE_ALERTS),
+      `at most ${SLICE_ALERTS} a commit: ${t.commitAlerts.join(', ')}`,
+    );
+    assert.equal(t.store.history(2000).length, 1600);
+  });
+
+  it('a large delivery whose slice fails is answered 503; what was durable before dedups on the retry', async () => {
+    const t = setup();
+    const n = 3 * SLICE_ALERTS;
+    const big = body(...Array.from({ length: n }, (_, i) => alert(`r${i}`, 'logging')));
+    const insertMany = t.store.insertMany.bind(t.store);
+    let calls = 0;
+    t.store.insertMany = (recs) => {
+      if (++calls === 2) throw new Error('disk full');
+      return insertMany(recs);
+    };
+    assert.deepEqual(await t.intake.receive(big), NOT_RECORDED);
+    const durable = t.store.history(2000).length;
+    assert.ok(durable > 0 && durable < n, `${durable} durable after the failed slice`);
+    t.store.insertMany = insertMany;
+    assert.deepEqual(await t.intake.receive(big), ok(n - durable, durable));
+    assert.equal(t.store.history(2000).length, n);
   });
 });

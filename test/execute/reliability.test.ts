@@ -114,10 +114,12 @@ describe('a large delivery is recorded in slices', () => {
       return insertMany(recs);
     };
     await refused(postHook(url, body), 503, /^could not record the alerts; retry$/);
-    assert.equal(receiver.store.history(1000).length, 500, 'the first two slices of 250 are durable');
+    // Slices are at most 250 alerts, fewer when the host is slow: the first two of them are durable.
+    const durable = receiver.store.history(1000).length;
+    assert.ok(durable >= 32 && durable <= 500, `the first two slices are durable (${durable} alerts)`);
     receiver.store.insertMany = insertMany;
     const retry = await postHook(url, body);
-    assert.deepEqual([retry.status, retry.body], [200, { received: 1000, recorded: 500, deduplicated: 500 }]);
+    assert.deepEqual([retry.status, retry.body], [200, { received: 1000, recorded: 1000 - durable, deduplicated: durable }]);
     assert.equal(receiver.store.history(1000).length, 1000);
   });
 });

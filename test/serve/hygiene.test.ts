@@ -139,12 +139,11 @@ describe('SSE backpressure', () => {
   it('a subscriber that never reads is dropped once it falls behind; reconnecting gets the current policy', async () => {
     const t = setup({ api: { token: 'op-token' } });
     const { url, svc } = await startService(t.config, { clock: t.clock });
-    svc.sseMaxBufferedBytes = 64 * 1024;
     const slow = await raw(url);
     slow.sock.write('GET /policy/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
     await until('subscribed', async () => slow.text().includes('event: policy'), 20_000, 10);
     slow.sock.pause(); // never reads again
-    const streams = (svc as unknown as { streams: Set<unknown> }).streams;
+    const streams = svc.streams;
     assert.equal(streams.size, 1);
     const big = { filler: 'x'.repeat(256 * 1024) };
     // Bounded: at most 400 × 256 KiB are offered before the subscriber must have been dropped.

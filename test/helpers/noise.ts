@@ -10,7 +10,7 @@ import { stringify } from 'yaml';
 import { loadConfigFile } from '../../src/config/load';
 import { FixturePlatform, slowSubsystems } from './e2e';
 import { tempDir } from './fs';
-import { freePort, ready, serve, until } from './process';
+import { freePort, ready, serve, until as untilProcess } from './process';
 
 export type Mode = 'valid' | 'stopped' | 'torn' | 'future' | 'bad_date' | 'year_2099';
 
@@ -118,7 +118,7 @@ export class NoisyPlatform {
   }
 
   async waitFor(what: string, check: (policy: string) => boolean, timeoutMs = 60_000): Promise<void> {
-    await until(what, async () => check(await this.policy()), timeoutMs, 50);
+    await untilProcess(what, async () => check(await this.policy()), timeoutMs, 50);
   }
 }
 
@@ -178,4 +178,16 @@ export async function startNoisy(o: NoiseOptions = {}): Promise<NoisyPlatform> {
   await p.start(port);
   await p.waitFor('allow_all after the start-up hold-down', (x) => x === 'allow_all');
   return p;
+}
+
+/** Pauses the test for `ms`. */
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `check` every 50 ms until it holds, or fails naming `what` after `timeoutMs`. */
+export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
 }

@@ -112,8 +112,8 @@ describe('reload classes: the parsed Config against the declarations', () => {
     (b as unknown as Record<string, unknown>).undeclared = 1;
     assert.throws(() => configChanges(a, b), /^Error: undeclared: a configuration value with no declared key/);
     const c = full();
-    (c.api as unknown as Record<string, unknown>).max_streams = 8;
-    assert.throws(() => configChanges(a, c), /^Error: api\.max_streams: a configuration value with no declared key/);
+    (c.api as unknown as Record<string, unknown>).undeclared_limit = 8;
+    assert.throws(() => configChanges(a, c), /^Error: api\.undeclared_limit: a configuration value with no declared key/);
   });
 
   it('every declaration has a class, and the classes are the ones docs/configuration.md lists', () => {

@@ -2,21 +2,19 @@
 // Orchestration only: a record's states and moves are `record.ts`, what a delivery becomes is
 // `recording.ts`, the gates `gates.ts`, floors `floors.ts`, crash recovery `recover.ts`, and the
 // verdict on a re-check is VERIFY's (handed in as a `Verifier`).
-import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/types';
 import type { Logger } from '../log/logger';
 import { ACTIONS } from '../recommend/actions';
-import { Semaphore } from '../util/semaphore';
 import type { DecideOptions } from './decide';
-import { findHandler, runHandler, writeFlag, type ActionContext, type EffectResult, type SupervisorEvidence } from './effects';
+import type { EffectResult, SupervisorEvidence } from './effects';
 import { Floors, protectiveFloor, type RecoveryFloor } from './floors';
 import { Exhaustion, Gates, type GatePass } from './gates';
 import { isAct, type ActionRecord, type DueCursor, type JournalRecord, type JournalStore } from './journal';
 import type { Maintenance } from './maintenance';
 import type { Pipeline, Verifier } from './pipeline';
-import { settleGroup, startTicks } from './process_group';
 import { Records } from './record';
-import { recordsOf, type RecordingDeps } from './recording';
+import { recordsOf, retryOf, type RecordingDeps } from './recording';
+import { ActionRunner } from './run';
 import { recoverAfterCrash } from './recover';
 import type { AlertIn } from './webhook';
 
@@ -63,8 +61,8 @@ export class RecoveryExecutor {
   private readonly gates: Gates;
   private readonly exhaustion: Exhaustion;
   private readonly recording: RecordingDeps;
-  /** Remediation handlers running at once (recovery.max_concurrent_handlers); protective ones have capacity of their own. */
-  private readonly slots: Semaphore;
+  /** Runs admitted actions' effects (handlers, slots, a crashed run's leftover handler). */
+  private readonly runner: ActionRunner;
   private running: Promise<void> | null = null;
   private rerun = false;
   private timer: NodeJS.Timeout | null = null;
@@ -98,7 +96,7 @@ export class RecoveryExecutor {
     const limits = { ...config.recovery, max_consecutive_failures: config.max_consecutive_failures };
     this.gates = new Gates(store, limits, (sub) => this.outcomeChanged(sub));
     this.exhaustion = new Exhaustion(store, config.max_consecutive_failures);
-    this.slots = new Semaphore(() => this.config.recovery.max_concurrent_handlers);
+    this.runner = new ActionRunner(config, store, this.floorSet, clock, logger);
   }
 
   /** Circuit breakers currently open, by "subsystem|action". */
@@ -257,7 +255,7 @@ export class RecoveryExecutor {
 
   /** Remediation handlers running now and actions waiting for a handler slot. */
   handlers(): { running: number; waiting: number } {
-    return this.slots.usage();
+    return this.runner.usage();
   }
 
   /** One pass at a time; a pass asked for meanwhile runs right after. */
@@ -357,29 +355,11 @@ export class RecoveryExecutor {
     return due.length;
   }
 
-  private ctx(r: ActionRecord): ActionContext {
-    return {
-      action: r.action,
-      subsystem: r.subsystem,
-      severity: r.issue_severity ?? '',
-      alertname: r.alertname,
-      fingerprint: r.fingerprint,
-      startsAt: r.starts_at,
-      labels: r.labels,
-    };
-  }
-
   private async execute(admitted: ActionRecord): Promise<void> {
-    const prior = await this.settlePriorHandler(admitted);
+    const prior = await this.runner.settlePrior(admitted);
     // Durable before the effect: after a crash this action is known to have started.
     const r = this.records.transition(admitted, 'running', prior ?? '');
-    const ctx = this.ctx(r);
-    let result: EffectResult;
-    try {
-      result = await this.effect(ctx, r);
-    } catch (err) {
-      result = { ok: false, detail: `effect failed: ${(err as Error).message}` };
-    }
+    const result = await this.runner.effect(r);
     if (!result.ok && result.own_fault) return this.ownFault(r, result);
     if (!result.ok) return this.finish(r, 'failed', result.detail, result.evidence);
     if (!this.verifier.needsRecheck(r.action, r.subsystem)) return this.finish(r, 'succeeded', result.detail, result.evidence);
@@ -420,49 +400,6 @@ export class RecoveryExecutor {
     );
   }
 
-  /**
-   * A re-run after a crash: the old handler's process group may still be running. Wait for it (up to
-   * the handler's timeout from when it started), or end it; never two copies at once.
-   */
-  private async settlePriorHandler(r: ActionRecord): Promise<string | null> {
-    if (r.handler_pgid == null) return null;
-    const h = findHandler(this.config.recovery.handlers, r.action, r.subsystem);
-    const deadline = (r.started_at ?? this.clock()) + (h?.timeout_sec ?? 30) * 1000;
-    const what = await settleGroup(r.handler_pgid, r.handler_start ?? null, deadline, this.clock);
-    if (what === 'gone') return null;
-    this.logger.warn({ id: r.id, pgid: r.handler_pgid, what }, 'the interrupted handler was still running');
-    return what === 'finished'
-      ? 'waited for the interrupted handler to finish'
-      : 'ended the interrupted handler, still running past its timeout';
-  }
-
-  private async effect(ctx: ActionContext, r: ActionRecord): Promise<EffectResult> {
-    const info = ACTIONS[ctx.action];
-    const notes: string[] = [];
-    if (info.policy_floor) {
-      this.floorSet.impose(r);
-      notes.push(`policy floor ${info.policy_floor}`);
-    }
-    const handler = findHandler(this.config.recovery.handlers, ctx.action, ctx.subsystem);
-    if (handler) {
-      // Protective handlers (what pauses bots that do not read /policy) never wait behind restarts.
-      const release = info.policy_floor ? () => undefined : await this.slots.acquire();
-      try {
-        const res = await runHandler(handler, ctx, { onSpawn: (pid) => this.noteHandler(r, pid) });
-        return { ...res, detail: [...notes, res.detail].join('; ') };
-      } finally {
-        release();
-      }
-    }
-    if (!info.policy_floor) return writeFlag(this.config.data_dir, ctx, this.clock());
-    return { ok: true, detail: notes.join('; ') };
-  }
-
-  /** The handler's process group, durable at once: a restart finds it again. */
-  private noteHandler(r: ActionRecord, pid: number): void {
-    this.store.update(r.id, { handler_pgid: pid, handler_start: startTicks(pid) });
-  }
-
   private async verify(r: ActionRecord): Promise<void> {
     const after = await this.pipeline.recheck(r.subsystem);
     const { ok, note } = this.verifier.judge(r.before_status as Parameters<Verifier['judge']>[0], after);
@@ -471,7 +408,10 @@ export class RecoveryExecutor {
 
   private finish(r: ActionRecord, state: 'succeeded' | 'failed', detail: string, evidence?: SupervisorEvidence): void {
     this.records.transition(r, state, '', { detail, ...(evidence ? { evidence } : {}) });
-    if (state === 'failed' && ACTIONS[r.action].retry_with_backoff && !this.store.isResolved(r.fingerprint, r.starts_at)) this.retry(r);
+    // A still-firing alert is delivered once, so a restart that did not help is retried here; the next
+    // attempt passes the same gates (backoff from this failure, escalation, breaker).
+    if (state === 'failed' && ACTIONS[r.action].retry_with_backoff && !this.store.isResolved(r.fingerprint, r.starts_at))
+      this.store.insertMany([retryOf(r, this.clock())]);
     this.outcomeChanged(r.subsystem);
     const log = state === 'succeeded' ? this.logger.info.bind(this.logger) : this.logger.error.bind(this.logger);
     log({ id: r.id, action: r.action, subsystem: r.subsystem, detail }, `recovery ${r.action} for ${r.subsystem}: ${state}`);
@@ -481,38 +421,6 @@ export class RecoveryExecutor {
   private outcomeChanged(subsystem: string): void {
     this.exhaustion.forget(subsystem);
     void this.pipeline.reevaluate().catch((err) => this.logger.error({ err }, 're-evaluation after a recovery outcome failed'));
-  }
-
-  /**
-   * A still-firing alert is delivered once, so a restart that did not help is retried here:
-   * the next attempt passes the same gates (backoff from this failure, escalation, breaker).
-   */
-  private retry(r: ActionRecord): void {
-    const now = this.clock();
-    const attempt = Number(/#(\d+)$/.exec(r.dedup_key)?.[1] ?? 1) + 1;
-    const base = r.dedup_key.replace(/#\d+$/, '');
-    this.store.insertMany([
-      {
-        ...r,
-        id: randomUUID(),
-        dedup_key: `${base}#${attempt}`,
-        state: 'recorded',
-        approved: false,
-        reason: `retry ${attempt} of ${r.action} for ${r.subsystem}: the last attempt did not help`,
-        not_before: null,
-        verify_at: null,
-        expires_at: null,
-        created_at: now,
-        updated_at: now,
-        started_at: null,
-        finished_at: null,
-        outcome: null,
-        detail: null,
-        handler_pgid: null,
-        handler_start: null,
-        evidence: null,
-      },
-    ]);
   }
 
   private reschedule(): void {

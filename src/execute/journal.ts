@@ -1,13 +1,21 @@
 // Every decision and outcome, durably. The store interface lets a shared database replace the
 // embedded SQLite later; SQLite in WAL mode survives a killed process with nothing lost.
-import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ConfigError } from '../config/load';
 import type { SupervisorEvidence } from '../handlers/handler';
 import type { RecoveryAction } from '../types';
 import { BACKSTOP_PAGES, Checkpointer } from './checkpointer';
-import { checkIdentity, JournalFiles, RECHECK_MS, refuseEmptyJournalOverTraces, refuseNewJournalOverTraces } from './journal_files';
+import {
+  checkIdentity,
+  checkJournalFile,
+  JournalFiles,
+  RECHECK_MS,
+  refuseEmptyJournalOverTraces,
+  refuseNewJournalOverTraces,
+} from './journal_files';
+import { actRow, actRows, COLUMNS, fromRow, toRow, type Row } from './journal_rows';
 
 /** The states of an action decided for a subsystem: waiting, running, verified, or ended without running. */
 export type ActionState =
@@ -150,97 +158,6 @@ export interface JournalStore {
 export interface DueCursor {
   created_at: number;
   rowid: number;
-}
-
-const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
-
-/**
- * Refuses what is not a journal, naming the path: a garbage header would otherwise surface as a
- * raw SqliteError, and a file truncated to 0 bytes would silently start an empty journal (every
- * record lost, floors and pending approvals forgotten). A new journal is a path that does not exist.
- */
-export function checkJournalFile(path: string): void {
-  if (path === ':memory:' || !existsSync(path)) return;
-  const st = statSync(path);
-  const where = `recovery.journal_path: ${path}`;
-  if (!st.isFile()) throw new ConfigError(`${where}: not a regular file`);
-  if (st.size === 0) {
-    throw new ConfigError(
-      `${where}: the file is empty (0 bytes) — truncated? Refusing to start a new journal over it; move it away to start afresh`,
-    );
-  }
-  const head = Buffer.alloc(16);
-  const fd = openSync(path, 'r');
-  try {
-    readSync(fd, head, 0, 16, 0);
-  } finally {
-    closeSync(fd);
-  }
-  if (!head.equals(SQLITE_HEADER)) throw new ConfigError(`${where}: not a SQLite database (bad header)`);
-}
-
-const COLUMNS = [
-  'id',
-  'dedup_key',
-  'alertname',
-  'fingerprint',
-  'starts_at',
-  'status',
-  'subsystem',
-  'action',
-  'issue_severity',
-  'labels',
-  'state',
-  'reason',
-  'not_before',
-  'expires_at',
-  'verify_at',
-  'before_status',
-  'approved',
-  'created_at',
-  'updated_at',
-  'started_at',
-  'finished_at',
-  'outcome',
-  'detail',
-  'floor_cleared_at',
-  'floor_at',
-  'handler_pgid',
-  'handler_start',
-  'evidence',
-] as const;
-
-type Row = Record<(typeof COLUMNS)[number], unknown>;
-
-function toRow(r: JournalRecord): Row {
-  return {
-    ...r,
-    labels: JSON.stringify(r.labels),
-    approved: r.approved ? 1 : 0,
-    floor_cleared_at: r.floor_cleared_at ?? null,
-    floor_at: r.floor_at ?? null,
-    handler_pgid: r.handler_pgid ?? null,
-    handler_start: r.handler_start ?? null,
-    evidence: r.evidence ? JSON.stringify(r.evidence) : null,
-  } as Row;
-}
-
-function fromRow(row: Row): JournalRecord {
-  return {
-    ...(row as unknown as JournalRecord),
-    labels: JSON.parse(row.labels as string) as Record<string, string>,
-    approved: row.approved === 1,
-    evidence: typeof row.evidence === 'string' ? (JSON.parse(row.evidence) as SupervisorEvidence) : null,
-  };
-}
-
-/** Rows of a query whose WHERE selects actions only (an action state, or not ignored/resolved). */
-function actRows(rows: Row[]): ActionRecord[] {
-  return rows.map(fromRow) as ActionRecord[];
-}
-
-function actRow(row: Row | undefined): ActionRecord | null {
-  return row ? (fromRow(row) as ActionRecord) : null;
 }
 
 export class SqliteJournal implements JournalStore {

@@ -12,7 +12,7 @@
 // or maintenance windows say selfheal ran here before is refused — as PostgreSQL refuses a data
 // directory that does not match — and so is a journal whose identity is not the one on record.
 import { randomUUID } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { ConfigError } from '../config/load';
@@ -194,4 +194,31 @@ export function checkIdentity(db: Database.Database, path: string): void {
     db.pragma('wal_checkpoint(TRUNCATE)');
   }
   if (!recorded) writeIdentity(file, id, createdAt);
+}
+
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
+
+/**
+ * Refuses what is not a journal, naming the path: a garbage header would otherwise surface as a
+ * raw SqliteError, and a file truncated to 0 bytes would silently start an empty journal (every
+ * record lost, floors and pending approvals forgotten). A new journal is a path that does not exist.
+ */
+export function checkJournalFile(path: string): void {
+  if (path === ':memory:' || !existsSync(path)) return;
+  const st = statSync(path);
+  const where = `recovery.journal_path: ${path}`;
+  if (!st.isFile()) throw new ConfigError(`${where}: not a regular file`);
+  if (st.size === 0) {
+    throw new ConfigError(
+      `${where}: the file is empty (0 bytes) — truncated? Refusing to start a new journal over it; move it away to start afresh`,
+    );
+  }
+  const head = Buffer.alloc(16);
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, head, 0, 16, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (!head.equals(SQLITE_HEADER)) throw new ConfigError(`${where}: not a SQLite database (bad header)`);
 }

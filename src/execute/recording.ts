@@ -6,7 +6,7 @@ import type { Config } from '../config/types';
 import type { RecoveryAction } from '../types';
 import { decide, foreignReason, type DecideOptions } from './decide';
 import { protectiveFloor } from './floors';
-import type { ActionState, JournalRecord, JournalStore } from './journal';
+import type { ActionRecord, ActionState, JournalRecord, JournalStore } from './journal';
 import type { Maintenance } from './maintenance';
 import type { Pipeline } from './pipeline';
 import { isTerminal } from './record';
@@ -121,4 +121,32 @@ function skipReason(d: RecordingDeps, subsystem: string, action: RecoveryAction,
   if (done && done.fingerprint !== fingerprint)
     return `${action} for ${subsystem} already handled in this episode by ${done.id} (${done.alertname}): recorded, handler not run`;
   return null;
+}
+
+/**
+ * The next attempt of a restart that did not help (its alert still fires): a new record in the same
+ * alert instance, keyed `…#N`, that passes the gates again (backoff from this failure, escalation, breaker).
+ */
+export function retryOf(r: ActionRecord, now: number): ActionRecord {
+  const attempt = Number(/#(\d+)$/.exec(r.dedup_key)?.[1] ?? 1) + 1;
+  return {
+    ...r,
+    id: randomUUID(),
+    dedup_key: `${r.dedup_key.replace(/#\d+$/, '')}#${attempt}`,
+    state: 'recorded',
+    approved: false,
+    reason: `retry ${attempt} of ${r.action} for ${r.subsystem}: the last attempt did not help`,
+    not_before: null,
+    verify_at: null,
+    expires_at: null,
+    created_at: now,
+    updated_at: now,
+    started_at: null,
+    finished_at: null,
+    outcome: null,
+    detail: null,
+    handler_pgid: null,
+    handler_start: null,
+    evidence: null,
+  };
 }

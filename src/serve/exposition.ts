@@ -1,6 +1,7 @@
 // The two exposition formats and the content negotiation of a scrape. A scrape's answer is chosen
 // from bytes made once per change of the metrics (see Exposition in metrics.ts); nothing here renders.
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import { writeParts, type Encoded } from '../http/send';
 
 /** `text`: Prometheus text format 0.0.4; `openmetrics`: OpenMetrics 1.0.0. */
 export type Format = 'text' | 'openmetrics';
@@ -125,3 +126,10 @@ export function toOpenMetrics(text: string): string {
 }
 
 export const EOF = '# EOF\n';
+
+/** A scrape's answer in the negotiated format and encoding. */
+export function sendScrape(res: ServerResponse, want: Want, body: Encoded): void {
+  const head = ['Content-Type', CONTENT_TYPE[want.format], 'Content-Length', String(body.length), 'Vary', 'Accept, Accept-Encoding'];
+  if (want.gzip) head.push('Content-Encoding', 'gzip');
+  writeParts(res, head, body);
+}

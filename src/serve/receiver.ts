@@ -2,7 +2,7 @@
 // execute/ — the executor, the journal, the intake, the routes, the metrics — and see the running
 // pipeline only as execute/pipeline.ts describes it.
 import { requireAuth } from '../http/auth';
-import { RecoveryExecutor } from '../execute/executor';
+import { RecoveryExecutor, type ExecutorHooks } from '../execute/executor';
 import { Intake } from '../execute/intake';
 import { SqliteJournal, type JournalStore } from '../execute/journal';
 import { episodeSeeds, LOCAL_PREFIX, LocalRecovery } from '../execute/local';
@@ -32,21 +32,48 @@ export interface Receiver extends ServicePlugin {
   compact(): number;
 }
 
+/** The journal of `recovery.journal_path`; losing its files is logged and paged (SelfHealJournalProblem). */
+function openJournal(svc: Service, metrics: RecoveryMetrics): SqliteJournal {
+  const { recovery } = svc.config;
+  const store = new SqliteJournal(recovery.journal_path, recovery.journal_synchronous);
+  store.onLost = (problem, rescued) => {
+    svc.logger.error(
+      { problem, rescued },
+      rescued
+        ? 'the journal lost its write-ahead log: what was recorded is saved in the database file; recording nothing until a restart'
+        : 'the journal files were removed or replaced: recording nothing until a restart (see the runbook SelfHealJournalProblem)',
+    );
+    metrics.journal(problem);
+  };
+  return store;
+}
+
+/** What the executor tells the metrics: outcomes, the approvals waiting and breakers open, our own faults. */
+function executorHooks(svc: Service, metrics: RecoveryMetrics, store: JournalStore, circuits: () => ReadonlySet<string>): ExecutorHooks {
+  return {
+    outcome: (action, subsystem, outcome, seconds) => metrics.outcome(action, subsystem, outcome, seconds),
+    changed: () => metrics.recoveryChanged(store.countByState('pending_approval'), circuits()),
+    ownFault: (kind) => {
+      svc.metrics.internalErrors.inc({ kind });
+      svc.metrics.invalidate();
+    },
+  };
+}
+
+/**
+ * In-flight actions get a short grace period; one still running is journaled as `running` and comes
+ * back after a restart as interrupted (never re-run blindly). The journal closes once nothing runs.
+ */
+async function closeWhenIdle(executor: RecoveryExecutor, store: JournalStore): Promise<void> {
+  const grace = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 5000).unref());
+  if ((await Promise.race([executor.idle().then(() => 'idle' as const), grace])) === 'idle') store.close();
+}
+
 /** Builds the receiver's parts around the service's monitor, metrics and log, and plugs them in. */
 export function createReceiver(svc: Service, opts: ReceiverOptions = {}): Receiver {
   const { config: cfg, clock, logger, monitor } = svc;
   const metrics = new RecoveryMetrics(svc.metrics.registry, svc.metrics.recoveryActions, () => svc.metrics.invalidate());
-  const store = opts.store ?? new SqliteJournal(cfg.recovery.journal_path, cfg.recovery.journal_synchronous);
-  if (store instanceof SqliteJournal)
-    store.onLost = (problem, rescued) => {
-      logger.error(
-        { problem, rescued },
-        rescued
-          ? 'the journal lost its write-ahead log: what was recorded is saved in the database file; recording nothing until a restart'
-          : 'the journal files were removed or replaced: recording nothing until a restart (see the runbook SelfHealJournalProblem)',
-      );
-      metrics.journal(problem);
-    };
+  const store = opts.store ?? openJournal(svc, metrics);
   // The executor needs the maintenance windows and the hooks, which call back into it: null until built,
   // so a callback fired during construction is a no-op, not a ReferenceError.
   let executor: RecoveryExecutor | null = null;
@@ -58,14 +85,7 @@ export function createReceiver(svc: Service, opts: ReceiverOptions = {}): Receiv
   });
   metrics.windows(maintenance.list(), false);
   svc.addReasons(() => maintenance.reasons());
-  const hooks = {
-    outcome: (action: string, subsystem: string, outcome: string, seconds?: number) => metrics.outcome(action, subsystem, outcome, seconds),
-    changed: () => metrics.recoveryChanged(store.countByState('pending_approval'), executor?.openCircuits ?? new Set<string>()),
-    ownFault: (kind: 'handler_config') => {
-      svc.metrics.internalErrors.inc({ kind });
-      svc.metrics.invalidate();
-    },
-  };
+  const hooks = executorHooks(svc, metrics, store, () => executor?.openCircuits ?? new Set<string>());
   const built = new RecoveryExecutor(
     cfg,
     store,
@@ -124,10 +144,7 @@ export function createReceiver(svc: Service, opts: ReceiverOptions = {}): Receiv
       maintenance.stop();
       executor.stop();
       retention.stop();
-      // Give in-flight actions a short grace period; one still running is journaled as `running`
-      // and comes back as "interrupted, needs approval" — never re-run blindly.
-      const grace = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 5000).unref());
-      if ((await Promise.race([executor.idle().then(() => 'idle' as const), grace])) === 'idle') store.close();
+      await closeWhenIdle(executor, store);
     },
   };
 }

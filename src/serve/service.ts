@@ -1,26 +1,24 @@
 // The long-running service: monitor + metrics + HTTP API (+ the recovery receiver when enabled).
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
-import type { TLSSocket } from 'node:tls';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Server as TlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Config } from '../config/types';
 import { mountConsole } from '../console/routes';
 import type { ResourceProbe } from '../detect/resources';
-import { jsonChunks, writeFileAtomicAsync } from '../engine/report_file';
-import { LARGE_PLATFORM, runSliced } from '../engine/slices';
 import type { PolicyChange } from '../recommend/policy_state';
-import { OVERRIDE_POLICIES, type SafetyPolicy } from '../types';
 import { BUILD, VERSION } from '../version';
 import { requireAuth } from '../http/auth';
-import { FrontDoor, type Refusal } from '../http/front_door';
-import { reasonOf } from '../http/json';
+import type { Refusal } from '../http/front_door';
+import { JSON_TYPE, sendBytes, sendParts, TEXT_TYPE } from '../http/send';
 import type { Logger } from '../log/logger';
 import type { WebConfig } from './web_config';
 import { WebGate } from './web_gate';
-import { CONTENT_TYPE, negotiate, type Want } from './exposition';
-import { encoded, Metrics, type Encoded } from './metrics';
-import { LatchFile, OverrideFile, type OverrideRecord } from './latch';
+import { negotiate, sendScrape } from './exposition';
+import { listen } from './listener';
+import { Metrics } from './metrics';
+import { OperatorState } from './operator';
+import { ReportWriter } from './report_writer';
 import { PolicyStreams } from './streams';
 import { Monitor, type InvalidEvidence, type SelfFault, type ServedReport } from '../engine/monitor';
 import { policyView, type PolicyView } from '../policy_view';
@@ -47,9 +45,6 @@ export interface ServicePlugin {
   /** Why the service cannot do its job right now (the journal cannot record), or null: `/-/ready` answers 503. */
   notReady?(): string | null;
 }
-
-const TEXT = 'text/plain; charset=utf-8';
-const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** What a reload (SIGHUP, `POST /-/reload`) answers; `serve/reload.ts` does the reloading. */
 export interface ReloadOutcome {
@@ -84,21 +79,15 @@ export class Service {
   /** The subscribers of /policy/stream: their own connection class (caps, refusals, dropping who does not read). */
   readonly streams: PolicyStreams;
   private keepAlive: NodeJS.Timeout | null = null;
-  private writing: Promise<void> | null = null;
-  private writePending = false;
-  /** The last report as written to report_path, to answer GET /report without serializing again. */
-  private reportBytes: { report: ServedReport; body: Encoded } | null = null;
+  /** Writes every cycle's report to report_path, and keeps its bytes for GET /report. */
+  private readonly reports: ReportWriter;
   private lastCritical = '';
   private readonly plugins: ServicePlugin[] = [];
   /** Extra lines for the served policy's reasons (maintenance windows), from plugins. */
   private readonly reasonSources: (() => string[])[] = [];
   private started = false;
-  /** Where a latched emergency_shutdown is written down (fail closed across a crash). */
-  private readonly latch: LatchFile;
-  /** Where the operator's override is written down (it survives a restart, with its expiry). */
-  private readonly override: OverrideFile;
-  /** The override a previous process left, applied at start. */
-  private readonly restored: OverrideRecord | null;
+  /** The latch and the override: their routes, and their files (they survive a restart). */
+  private readonly operatorState: OperatorState;
   /** The evaluation time of the last `policy` event sent to subscribers. */
   private policyEventAt = '';
   private stopping = false;
@@ -117,9 +106,6 @@ export class Service {
     this.clock = deps.clock ?? Date.now;
     this.logger = deps.logger;
     this.web = deps.web ? new WebGate(deps.web, this.clock) : null;
-    this.latch = LatchFile.beside(config.recovery.journal_path);
-    this.override = OverrideFile.beside(config.recovery.journal_path);
-    this.restored = this.override.read(); // an unreadable one refuses the start here (exit 3), before anything listens
     this.streams = new PolicyStreams(() => config.api, deps.logger);
     this.monitor = new Monitor(config, {
       clock: this.clock,
@@ -128,6 +114,14 @@ export class Service {
       watchFiles: deps.watchFiles,
       schedule: deps.schedule,
     });
+    // An unreadable override file refuses the start here (exit 3), before anything listens.
+    this.reports = new ReportWriter(
+      () => this.config.report_path,
+      () => this.monitor.report,
+      this.monitor.subsystems.length,
+      deps.logger,
+    );
+    this.operatorState = new OperatorState(config.recovery.journal_path, this.monitor, this.clock, deps.logger);
     this.metrics = new Metrics(
       BUILD,
       this.monitor.subsystems.map((s) => s.name),
@@ -238,11 +232,11 @@ export class Service {
     // one event per subscriber, not two (1,000 subscribers read half as much).
     if (view.timestamp !== this.policyEventAt)
       this.broadcast('refresh', { timestamp: view.timestamp, valid_until: view.valid_until, policy: view.policy });
-    void this.writeReport();
+    void this.reports.write();
   }
 
   private onPolicyChange(c: PolicyChange): void {
-    if (c.to === 'emergency_shutdown') this.persistLatch(c);
+    this.operatorState.changed(c);
     this.encodePolicy();
     this.metrics.policyChanges.inc();
     this.metrics.invalidate();
@@ -250,40 +244,6 @@ export class Service {
     const view = this.policy();
     this.policyEventAt = view.timestamp;
     this.broadcast('policy', view);
-  }
-
-  private persistLatch(c: PolicyChange): void {
-    try {
-      this.latch.write(c.at, c.reasons);
-    } catch (err) {
-      this.logger.error({ err: (err as Error).message, path: this.latch.path }, 'could not persist the emergency_shutdown latch');
-    }
-  }
-
-  private async writeReport(): Promise<void> {
-    if (this.writing) {
-      this.writePending = true;
-      return;
-    }
-    const path = this.config.report_path;
-    this.writing = (async () => {
-      const report = this.monitor.report;
-      if (!report) return;
-      // In the background: the metrics and the next cycle matter more than the file.
-      const parts = await runSliced(jsonChunks(report, 2), this.monitor.subsystems.length > LARGE_PLATFORM, true);
-      this.reportBytes = { report, body: encoded(parts, true) };
-      try {
-        await writeFileAtomicAsync(path, parts);
-      } catch (err) {
-        this.logger.warn({ err: (err as Error).message, path }, 'could not write the health report');
-      }
-    })();
-    await this.writing;
-    this.writing = null;
-    if (this.writePending) {
-      this.writePending = false;
-      await this.writeReport();
-    }
   }
 
   /** One encoding for every subscriber; one that falls behind is dropped (memory stays bounded). */
@@ -298,8 +258,6 @@ export class Service {
   private routes(): void {
     const app = this.app;
     const operator = requireAuth(() => ({ bearer: this.config.api.token, basic: null }));
-    const json = express.json({ limit: '16kb' });
-
     mountConsole(app, {
       config: this.config,
       version: VERSION,
@@ -325,8 +283,8 @@ export class Service {
     });
     app.get('/report', (_req, res) => {
       if (!this.monitor.report) return void res.status(503).json({ error: 'first check cycle has not completed' });
-      const bytes = this.reportBytes;
-      if (bytes && bytes.report === this.monitor.report) return void sendParts(res, 'application/json; charset=utf-8', bytes.body);
+      const bytes = this.reports.bytes(this.monitor.report);
+      if (bytes) return void sendParts(res, JSON_TYPE, bytes);
       res.json(this.monitor.report);
     });
     app.get('/health/system', (_req, res) => {
@@ -348,50 +306,11 @@ export class Service {
       if (this.stopping) return void res.status(503).json({ error: 'shutting down' });
       this.streams.open(req, res, Buffer.from(`retry: 1000\nevent: policy\ndata: ${JSON.stringify(this.policy())}\n\n`));
     });
-    app.post('/policy/reset', operator, json, (req, res) => {
-      const reason = reasonOf(req.body);
-      if (!reason) return void res.status(400).json({ error: 'reason: required, a non-empty string' });
-      if (!this.monitor.policy.isLatched)
-        return void res.status(409).json({ error: 'emergency_shutdown is not latched', policy: this.policy() });
-      this.logger.warn({ reason, remote: req.socket.remoteAddress }, 'emergency_shutdown latch reset by operator');
-      this.monitor.resetLatch(reason);
-      this.latch.clear();
-      res.json(this.policy());
-    });
-    app.post('/policy/override', operator, json, (req, res) => {
-      const body = (req.body ?? {}) as Record<string, unknown>;
-      const reason = reasonOf(body);
-      const policy = body.policy;
-      const duration = body.duration_sec;
-      // An override only tightens (the served policy is the stricter of the two): one to allow_all would do nothing.
-      if (policy === 'allow_all')
-        return void res
-          .status(400)
-          .json({ error: 'policy: allow_all is not stricter than allow_all; DELETE /policy/override lifts an override' });
-      if (typeof policy !== 'string' || !(OVERRIDE_POLICIES as readonly string[]).includes(policy)) {
-        return void res.status(400).json({ error: `policy: expected one of ${OVERRIDE_POLICIES.join(', ')}` });
-      }
-      if (typeof duration !== 'number' || !(duration > 0) || duration > 7 * 86400) {
-        return void res.status(400).json({ error: 'duration_sec: expected a number of seconds, more than 0 and at most 604800' });
-      }
-      if (!reason) return void res.status(400).json({ error: 'reason: required, a non-empty string' });
-      this.logger.warn({ policy, duration_sec: duration, reason, remote: req.socket.remoteAddress }, 'operator override');
-      const until = this.clock() + duration * 1000;
-      // Durable first: an override acknowledged is an override a restart still serves.
-      this.override.write({ policy: policy as SafetyPolicy, reason, until });
-      this.monitor.setFloor('override', policy as SafetyPolicy, `override by operator: ${reason}`, until);
-      res.json(this.policy());
-    });
+    this.operatorState.mount(app, operator, () => this.policy());
     app.post('/-/reload', operator, async (_req, res) => {
       if (!this.reloader) return void res.status(501).json({ error: 'reload is only available in selfheal serve' });
       const r = await this.reloader();
       res.status(r.ok ? 200 : 400).json(r);
-    });
-    app.delete('/policy/override', operator, (req, res) => {
-      this.logger.warn({ remote: req.socket.remoteAddress }, 'operator override lifted');
-      this.override.clear();
-      this.monitor.clearFloor('override');
-      res.json(this.policy());
     });
   }
 
@@ -399,67 +318,19 @@ export class Service {
   async start(host = this.config.host, port = this.config.port): Promise<AddressInfo> {
     this.routes();
     for (const p of this.plugins) p.mount(this.app, this);
-    this.app.use((_req: Request, res: Response) => {
-      res.status(404).json({ error: 'not found' });
+    finalHandlers(this.app, this.logger);
+    const server = await listen({
+      host,
+      port,
+      config: this.config,
+      web: this.web,
+      handler: this.handler(),
+      refused: (req, no) => this.refused(req, no),
     });
-    this.app.use((err: Error & { status?: number; type?: string }, _req: Request, res: Response, _next: NextFunction) => {
-      const status = err.status && err.status >= 400 && err.status < 600 ? err.status : 500;
-      if (status >= 500) this.logger.error({ err }, 'request failed');
-      res.status(status).json({
-        error:
-          status === 413 ? 'request body too large' : err.type === 'entity.parse.failed' ? `malformed JSON: ${err.message}` : err.message,
-      });
-    });
-    // Scrapes are answered from the cached bytes ahead of Express routing: the hot path stays tiny.
-    const raw = new Map<string, RawHandler>();
-    for (const p of this.plugins) for (const [k, h] of Object.entries(p.raw ?? {})) raw.set(k, h);
-    const timeout = this.config.receiver.body_timeout_sec * 1000;
-    this.rawRoutes = [...raw.keys()];
-    const handler = (req: IncomingMessage, res: ServerResponse) => {
-      if (req.method === 'GET' && this.fastGet(req, res)) return;
-      if (raw.size) {
-        const hot = raw.get(`${req.method} ${req.url}`);
-        if (hot) return hot(req, res);
-      }
-      this.app(req, res);
-    };
-    const inner = this.web ? this.web.wrap(handler) : handler;
-    // Ahead of everything, the web config's rate limit and basic auth included: a refused request costs them nothing.
-    const door = new FrontDoor(this.config);
-    const gated = (req: IncomingMessage, res: ServerResponse) => {
-      const no = door.check(req);
-      if (no === null) return inner(req, res);
-      this.refused(req, no);
-      // Refused unread: the connection closes after the answer.
-      sendBytes(res, no.status, JSON_TYPE, Buffer.from(JSON.stringify({ error: no.error })), ['Connection', 'close']);
-    };
-    const tls = this.web?.config.tls;
-    const opts = { noDelay: true, requestTimeout: timeout, headersTimeout: timeout, connectionsCheckingInterval: Math.min(1000, timeout) };
-    const server = tls ? createTlsServer({ ...tls, ...opts }, gated) : createServer(opts, gated);
-    const web = this.web;
-    if (tls && web) server.on('secureConnection', (socket: TLSSocket) => web.checkPeer(socket));
-    server.maxConnections = this.config.api.max_connections;
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
     this.keepAlive = setInterval(() => this.writeStreams(KEEP_ALIVE), 15_000);
     this.keepAlive.unref();
-    this.restoreOverride();
-    const left = this.latch.read();
-    if (left) {
-      this.logger.error(
-        { since: left.since, reasons: left.reasons },
-        'emergency_shutdown was latched before this start: serving it until POST /policy/reset',
-      );
-      this.monitor.restoreLatch(
-        `emergency_shutdown latched since ${left.since}, before a restart of selfheal${left.reasons.length ? `: ${left.reasons.join('; ')}` : ''}`,
-      );
-    }
+    this.operatorState.restore();
     for (const p of this.plugins) await p.start?.();
     await this.monitor.start();
     await this.metrics.render(); // ready means the first cycle is in the metrics too
@@ -467,16 +338,17 @@ export class Service {
     return server.address() as AddressInfo;
   }
 
-  /** An override a previous process acknowledged, back before the first cycle is served (unless it expired meanwhile). */
-  private restoreOverride(): void {
-    const o = this.restored;
-    if (!o) return;
-    if (o.until <= this.clock()) return void this.override.clear();
-    this.logger.warn(
-      { policy: o.policy, until: new Date(o.until).toISOString(), reason: o.reason },
-      'operator override restored after a restart',
-    );
-    this.monitor.setFloor('override', o.policy, `override by operator: ${o.reason}`, o.until);
+  /** Scrapes and /policy answered from cached bytes ahead of Express routing (the hot path stays tiny), then the plugins' hot paths. */
+  private handler(): (req: IncomingMessage, res: ServerResponse) => void {
+    const raw = new Map<string, RawHandler>();
+    for (const p of this.plugins) for (const [k, h] of Object.entries(p.raw ?? {})) raw.set(k, h);
+    this.rawRoutes = [...raw.keys()];
+    return (req, res) => {
+      if (req.method === 'GET' && this.fastGet(req, res)) return;
+      const hot = raw.size ? raw.get(`${req.method} ${req.url}`) : undefined;
+      if (hot) return hot(req, res);
+      this.app(req, res);
+    };
   }
 
   /**
@@ -550,12 +422,12 @@ export class Service {
       }
       case '/-/healthy':
         res.sendDate = false;
-        sendBytes(res, 200, TEXT, HEALTHY);
+        sendBytes(res, 200, TEXT_TYPE, HEALTHY);
         return true;
       case '/-/ready': {
         const why = this.notReady();
         res.sendDate = false;
-        sendBytes(res, why ? 503 : 200, TEXT, why ? Buffer.from(`${why}\n`) : READY);
+        sendBytes(res, why ? 503 : 200, TEXT_TYPE, why ? Buffer.from(`${why}\n`) : READY);
         return true;
       }
       default:
@@ -580,7 +452,7 @@ export class Service {
         setTimeout(() => srv.closeAllConnections(), 2000).unref();
       });
     }
-    if (this.writing) await this.writing;
+    await this.reports.idle();
     await this.web?.close();
   }
 }
@@ -589,30 +461,18 @@ const HEALTHY = Buffer.from('OK\n');
 const READY = Buffer.from('Ready\n');
 const KEEP_ALIVE = Buffer.from(': keep-alive\n\n');
 
-function sendBytes(res: ServerResponse, status: number, contentType: string, body: Buffer, extra: string[] = []): void {
-  res.writeHead(status, ['Content-Type', contentType, 'Content-Length', String(body.length), ...extra]);
-  res.end(body);
-}
-
-/** A scrape's answer in the negotiated format and encoding. */
-function sendScrape(res: ServerResponse, want: Want, body: Encoded): void {
-  const head = ['Content-Type', CONTENT_TYPE[want.format], 'Content-Length', String(body.length), 'Vary', 'Accept, Accept-Encoding'];
-  if (want.gzip) head.push('Content-Encoding', 'gzip');
-  writeParts(res, head, body);
-}
-
-/** Encoded bytes, whole or in parts, under one Content-Length. */
-function sendParts(res: ServerResponse, contentType: string, body: Encoded): void {
-  writeParts(res, ['Content-Type', contentType, 'Content-Length', String(body.length)], body);
-}
-
-function writeParts(res: ServerResponse, head: string[], body: Encoded): void {
-  res.writeHead(200, head);
-  if (body.parts.length === 1) return void res.end(body.parts[0]);
-  res.cork();
-  for (const p of body.parts) res.write(p);
-  res.end();
-  res.uncork();
+/** After every route: 404 for what none answered, and errors as JSON naming what was wrong. */
+function finalHandlers(app: express.Express, logger: Logger): void {
+  app.use((_req: Request, res: Response) => {
+    res.status(404).json({ error: 'not found' });
+  });
+  app.use((err: Error & { status?: number; type?: string }, _req: Request, res: Response, _next: NextFunction) => {
+    const status = err.status && err.status >= 400 && err.status < 600 ? err.status : 500;
+    if (status >= 500) logger.error({ err }, 'request failed');
+    const error =
+      status === 413 ? 'request body too large' : err.type === 'entity.parse.failed' ? `malformed JSON: ${err.message}` : err.message;
+    res.status(status).json({ error });
+  });
 }
 
 /** The guide's GET /health/system shape, plus the served policy's directives. */

@@ -12,7 +12,7 @@ import { call, p99Within, policyLatencies, rawClient, serveChild } from '../help
 import { until } from '../helpers/process';
 import { delivery } from '../helpers/receiver';
 
-const STREAM = 'GET /policy/stream HTTP/1.1\r\nHost: x\r\n\r\n';
+const STREAM = 'GET /policy/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n';
 const OP = { authorization: 'Bearer op-token' };
 const f = (n: number) => n.toFixed(1);
 
@@ -126,7 +126,7 @@ describe('a password flood: 32 clients with wrong passwords (basic auth in the w
     const attackers = Array.from({ length: 32 }, async (_, i) => {
       for (let k = 0; attacking; k++) {
         const paced = new Promise((r) => setTimeout(r, 100));
-        const head = `GET /policy HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: ${basic('alice', `guess-${i}-${k}`).authorization}\r\n\r\n`;
+        const head = `GET /policy HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nAuthorization: ${basic('alice', `guess-${i}-${k}`).authorization}\r\n\r\n`;
         const code = await rawClient(s.port, `127.0.${210 + (i % 2)}.1`, head).then(
           (c) => (c.sock.destroy(), Number(/^HTTP\/1\.1 (\d+)/.exec(c.first)?.[1] ?? 0)),
           () => 0,

@@ -262,7 +262,12 @@ describe('the keys issue 22 found answering ok and ignored, now applied where th
 
   it('api.max_connections: lowered to 2, a third connection is closed at once', async () => {
     const t = await setup(minimal);
-    assert.deepEqual((await t.reload(set(t.base, ['api', 'max_connections'], 2))).changed, ['api.max_connections']);
+    // The stream caps' defaults follow it (half of it, and at most that per client): changed with it, and said so.
+    assert.deepEqual((await t.reload(set(t.base, ['api', 'max_connections'], 2))).changed, [
+      'api.max_connections',
+      'api.max_streams',
+      'api.max_streams_per_client',
+    ]);
     const held = [await raw(t.url), await raw(t.url)];
     const third = await raw(t.url);
     await third.closed;

@@ -12,6 +12,7 @@ const SRC = join(ROOT, 'src');
 /** The top-level test directories that mirror no part of src/, and why. */
 const NOT_MIRRORS: Record<string, string> = {
   architecture: 'rules over the whole of src/',
+  docs: 'README.md, BENCHMARKS.md and docs/: links resolve, the README stays short',
   e2e: 'end to end: real processes, Prometheus and Alertmanager',
   fixtures: 'data the tests read',
   helpers: 'code the tests share',

@@ -15,7 +15,7 @@ export type { ClosePositions, Directives, HighRiskDefinition } from './recommend
 export interface PolicyView {
   policy: SafetyPolicy;
   level: number;
-  /** The guide's trading_should_continue on the served policy (see README): not an order gate. */
+  /** The guide's trading_should_continue on the served policy (see docs/bots.md): not an order gate. */
   trading_allowed: boolean;
   new_positions_allowed: boolean;
   max_leverage: number | null;

@@ -60,7 +60,7 @@ export const ROOT_KEYS = {
     unit: 'count',
     reload: 'live',
     description:
-      'This many check errors in a row make a subsystem failed; this many verified failures of its automatic recovery exhaust it.',
+      "Verified failures of a subsystem's automatic recovery in a row that exhaust it (then failed; no other count makes a subsystem failed); also how many check errors in a row a check without an age keeps its last status before it is unknown.",
   }),
   max_error_rate: num({
     default: 0.2,

@@ -29,7 +29,7 @@ export async function detectAll(
 ): Promise<{ results: Map<string, SubsystemResult>; resources: ResourceUsage }> {
   const enabled = config.subsystems.filter((s) => s.enabled);
   // One-shot: an errored check is retried at once (a torn read is not a failure); one that keeps
-  // erroring max_consecutive_failures times reports failed, as the service would.
+  // erroring max_consecutive_failures times is no evidence: unknown, never failed.
   const opts = { attempts: config.max_consecutive_failures, pauseMs: ONE_SHOT_RETRY_MS, maxSkewMs: config.max_clock_skew_sec * 1000 };
   const [resources, results] = await Promise.all([
     deps.resources().catch(() => UNMEASURED),

@@ -26,7 +26,7 @@ export const FLEET_OPTIONS = {
 } as const;
 
 const FLEET_FLAGS: readonly (readonly [string, string])[] = [
-  ['--inventory FILE', 'the instances (required; see docs: README "Fleet")'],
+  ['--inventory FILE', 'the instances (required; see docs/fleet.md)'],
   ['--match label=value', 'only the instances with this label (repeatable; all must match)'],
   ['--token-file FILE', 'the operator token, the same on every host; else env SELFHEAL_API_TOKEN'],
   ['--timeout DURATION', 'per host (default 5s)'],

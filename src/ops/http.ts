@@ -2,7 +2,7 @@
 // exit code reports (done, refused by the service, unreachable). Shared by the single-host and fleet commands.
 import { readFileSync } from 'node:fs';
 
-/** Exit codes of the operator commands (documented in the CLI usage and the README). */
+/** Exit codes of the operator commands (documented in the CLI usage and docs/cli.md). */
 export const EXIT = { ok: 0, refused: 1, unreachable: 2, usage: 3 } as const;
 
 /** A usage problem (bad flag, missing value, unreadable token file): exit 3, message shown. */

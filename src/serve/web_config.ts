@@ -209,7 +209,7 @@ function parseTls(s: Section, baseDir: string): Pick<WebConfig, 'tls' | 'clientA
 }
 
 function parseHttp(s: Section): [string, string][] {
-  s.bool('http2', true); // accepted for compatibility; we serve HTTP/1.1 (see README)
+  s.bool('http2', true); // accepted for compatibility; we serve HTTP/1.1 (see docs/deployment.md)
   const out: [string, string][] = [];
   if (s.has('headers')) {
     const h = s.section('headers');

@@ -9,7 +9,7 @@ import type { Config } from '../src/config/types';
 import type { ResourceProbe } from '../src/detect/resources';
 import { runCycle } from '../src/engine/cycle';
 import { writeReportAtomic } from '../src/engine/report_file';
-import { Metrics } from '../src/serve/metrics';
+import { Metrics } from '../src/metrics/metrics';
 import { HEALTH_STATUSES, type HealthReport } from '../src/types';
 import { BUILD } from '../src/version';
 

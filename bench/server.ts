@@ -5,7 +5,7 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import bcrypt from 'bcryptjs';
 import { fixedResources } from '../src/detect/resources';
-import { parseWebConfig } from '../src/serve/web_config';
+import { parseWebConfig } from '../src/http/web_config';
 import { createReceiver } from '../src/serve/receiver';
 import { silentLogger } from '../src/log/logger';
 import { Service } from '../src/serve/service';

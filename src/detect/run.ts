@@ -3,7 +3,7 @@
 // details.error and its reason; it never delays or breaks the others, and never says `failed`.
 import type { SubsystemHealth } from '../types';
 import { EvidenceError, type CheckOutcome, type InvalidReason } from './check';
-import { mapLimit } from './limit';
+import { mapLimit } from '../util/limit';
 import { runChecker, type CheckSpec } from './registry';
 
 /** What a check needs of a subsystem's configuration (config's SubsystemConfig is one). */

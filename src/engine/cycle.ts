@@ -1,12 +1,12 @@
 // One full DETECT → ANALYZE → RECOMMEND cycle, one-shot (`selfheal check`).
 import type { Config } from '../config/types';
 import type { ResourceProbe } from '../detect/resources';
-import { mapLimit } from '../detect/limit';
+import { mapLimit } from '../util/limit';
 import { handlerTarget, probeHandler, specOf } from '../handlers/registry';
 import { CHECK_CONCURRENCY, checkWithRetries, type Clock, type SubsystemResult } from '../detect/run';
 import type { HealthReport, ResourceUsage } from '../types';
 import { evaluateSteps } from './evaluate';
-import { runToEnd } from './slices';
+import { runToEnd } from '../util/slices';
 
 export interface CycleDeps {
   clock: Clock;

@@ -5,7 +5,7 @@ import type { Config, SubsystemConfig } from '../config/types';
 import type { SubsystemResult } from '../detect/run';
 import type { HealthReport, ResourceUsage } from '../types';
 import { reportSteps, type Observed } from './report';
-import type { Steps } from './slices';
+import type { Steps } from '../util/slices';
 
 /** A subsystem's latest result as it should be evaluated, or undefined when it has none yet. */
 export type LatestResult = (sub: SubsystemConfig) => SubsystemResult | undefined;

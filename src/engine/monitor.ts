@@ -12,7 +12,7 @@ import { ageLimitsOf, watchedPath } from '../detect/registry';
 import type { ResourceProbe } from '../detect/resources';
 import { checkMany, type SelfFaultKind, type SubsystemResult } from '../detect/run';
 import { evaluateSteps } from './evaluate';
-import { LARGE_PLATFORM, runSliced, type Steps } from './slices';
+import { LARGE_PLATFORM, runSliced, type Steps } from '../util/slices';
 import { absorbResult, firstState, type SubsystemState } from './standing';
 import { policyForSubsystem, tradingShouldContinue } from '../recommend/policy';
 import { PolicyStateMachine, type PolicyChange } from '../recommend/policy_state';

@@ -12,7 +12,7 @@ import {
   type SafetyPolicy,
   type SubsystemHealth,
 } from '../types';
-import { runToEnd, type Steps } from './slices';
+import { runToEnd, type Steps } from '../util/slices';
 
 export interface Observed {
   sub: SubsystemConfig;

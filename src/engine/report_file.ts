@@ -1,7 +1,7 @@
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { open, rename, unlink, writeFile } from 'node:fs/promises';
 import type { HealthReport } from '../types';
-import type { Steps } from './slices';
+import type { Steps } from '../util/slices';
 
 /** Temp file + fsync + rename: readers see the old report or the new one, never a torn file. */
 export function writeReportAtomic(path: string, report: HealthReport): void {

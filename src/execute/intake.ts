@@ -6,7 +6,7 @@
 // was most of the intake's CPU (every commit writes the touched index pages to the WAL). A turn
 // records a bounded number of alerts, whatever the deliveries: forty deliveries of 250 alerts
 // arriving together held the loop 600 ms in one commit (issue 25).
-import { runSliced, runToEnd, type Steps } from '../engine/slices';
+import { runSliced, runToEnd, type Steps } from '../util/slices';
 import type { Logger } from '../log/logger';
 import type { IntakeResult, Recorded, RecoveryExecutor } from './executor';
 import type { JournalStore } from './journal';

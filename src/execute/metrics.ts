@@ -1,6 +1,6 @@
 // The recovery metrics contract: every selfheal_recovery_* and selfheal_webhook_* family EXECUTE
 // moves, defined here once. (selfheal_recovery_recommendations is RECOMMEND's, set from the report
-// with the other report gauges in serve/metrics.ts.)
+// with the other report gauges in metrics/metrics.ts.)
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Window } from './maintenance';
 import type { AlertIn } from './webhook';

@@ -11,6 +11,12 @@ export function safeEqual(a: string, b: string): boolean {
   return timingSafeEqual(ha, hb);
 }
 
+/** A request's client, by address: `::ffff:10.1.2.3` and `10.1.2.3` are one client. */
+export function clientOf(req: Pick<IncomingMessage, 'socket'>): string {
+  const a = req.socket.remoteAddress ?? 'unknown';
+  return a.startsWith('::ffff:') ? a.slice(7) : a;
+}
+
 /** Whether a peer address is the loopback interface (IPv4, IPv6, or IPv4-mapped IPv6). */
 export function isLoopback(addr: string | undefined): boolean {
   if (!addr) return false;

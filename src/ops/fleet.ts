@@ -1,7 +1,7 @@
 // `selfheal fleet policy status|override|reset`: the firm-level kill switch. Fans one operator action
 // out to every matching instance of the inventory, concurrently and with a timeout each, and prints
 // one row per host; the exit code says whether every host confirmed.
-import { mapLimit } from '../detect/limit';
+import { mapLimit } from '../util/limit';
 import { OVERRIDE_POLICIES, SAFETY_POLICIES } from '../types';
 import { EXIT, UsageError, call, resolveToken, tokenSource, type CallResult, type Target } from './http';
 import { parseArgs } from 'node:util';

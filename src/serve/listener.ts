@@ -7,7 +7,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Config } from '../config/types';
 import { FrontDoor, type Refusal } from '../http/front_door';
 import { JSON_TYPE, sendBytes } from '../http/send';
-import type { WebGate } from './web_gate';
+import type { WebGate } from '../http/web_gate';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 

@@ -9,7 +9,7 @@ import { createLogger, defaultLogFormat, LOG_FORMATS, LOG_LEVELS, type LogFormat
 import { createReceiver } from './receiver';
 import { Reloader } from './reload';
 import { Service } from './service';
-import { loadWebConfig } from './web_config';
+import { loadWebConfig } from '../http/web_config';
 
 /** The options `selfheal serve` parses (every one appears in its help: test/ops/help.test.ts). */
 export const SERVE_OPTIONS = {

@@ -6,7 +6,7 @@ import { Gauge } from 'prom-client';
 import { applyChange, configChanges, type ConfigChange } from '../config/changes';
 import type { Config } from '../config/types';
 import type { ReloadOutcome, Service } from './service';
-import { loadWebConfig, type WebConfig } from './web_config';
+import { loadWebConfig, type WebConfig } from '../http/web_config';
 
 export type { ReloadOutcome } from './service';
 

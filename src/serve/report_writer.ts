@@ -2,7 +2,7 @@
 // next cycle matter more than the file), and keeps its bytes for GET /report. Writes coalesce: one at
 // a time, and one more for whatever arrived meanwhile.
 import { jsonChunks, writeFileAtomicAsync } from '../engine/report_file';
-import { LARGE_PLATFORM, runSliced } from '../engine/slices';
+import { LARGE_PLATFORM, runSliced } from '../util/slices';
 import { encoded, type Encoded } from '../http/send';
 import type { Logger } from '../log/logger';
 import type { ServedReport } from '../engine/monitor';

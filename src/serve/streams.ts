@@ -7,9 +7,10 @@
 // Memory per subscriber stays small: one encoding of each event for everybody, and a subscriber
 // that does not read is dropped as soon as it is behind — something written to it still unsent a
 // second later (the kernel's socket buffer is full), or more than SSE_MAX_BUFFERED_BYTES queued.
+import { clientOf } from '../http/auth';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../log/logger';
-import { procKey, unackedByPeer } from './tcp_queues';
+import { procKey, unackedByPeer } from '../http/tcp_queues';
 
 /** An SSE subscriber with more than this unsent (in the process, beyond the kernel's socket buffer) is dropped. */
 export const SSE_MAX_BUFFERED_BYTES = 64 * 1024;
@@ -38,12 +39,6 @@ interface Subscriber {
   peer: string | null;
   /** Since when something written to it has been waiting unsent (ms, the service clock), or null. */
   pendingSince: number | null;
-}
-
-/** `::ffff:10.1.2.3` and `10.1.2.3` are one client. */
-export function clientOf(req: IncomingMessage): string {
-  const a = req.socket.remoteAddress ?? 'unknown';
-  return a.startsWith('::ffff:') ? a.slice(7) : a;
 }
 
 /** The open policy streams, their caps, and the one write path to all of them. */

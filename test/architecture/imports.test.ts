@@ -12,7 +12,9 @@ const SRC = resolve(__dirname, '../../../src');
 
 /** The pipeline's pure stages, and what runs them: a stage knows nothing of who runs it. */
 const STAGES = ['detect', 'analyze', 'recommend', 'verify'];
-const RUNNERS = ['execute', 'serve', 'engine', 'console', 'ops'];
+const RUNNERS = ['execute', 'serve', 'engine', 'console', 'ops', 'metrics'];
+/** Every directory of src/ (for the rooms below the pipeline, which import none of them). */
+const DIRS = readdirSync(SRC).filter((d) => statSync(join(SRC, d)).isDirectory());
 /** The guide's loop, in order: a stage may import the ones before it, never one after it. */
 const PIPELINE = ['detect', 'analyze', 'recommend', 'execute', 'verify'];
 
@@ -32,6 +34,13 @@ const RULES: { from: string; never: string[]; why: string }[] = [
     never: ['serve', 'engine/monitor', 'console'],
     why: 'EXECUTE sees the running pipeline only through execute/pipeline.ts; serve/ wires it',
   },
+  { from: 'util', never: DIRS.filter((d) => d !== 'util'), why: 'general utilities sit below everything: they import nothing of src/' },
+  {
+    from: 'http',
+    never: ['serve', 'engine', 'execute', 'console', 'ops', 'metrics'],
+    why: 'HTTP plumbing (gate, TLS, auth, sending bytes) knows no service, stage or exposition',
+  },
+  { from: 'metrics', never: ['serve', 'console', 'ops'], why: 'the exposition renders what it is handed; the service wires it' },
 ];
 
 interface Import {

@@ -10,7 +10,7 @@ import { delivery, postHook } from '../helpers/receiver';
 import { getJson, startService } from '../helpers/service';
 import { thresholdsOf } from '../../src/console/routes';
 import type { CheckSpec } from '../../src/config/types';
-import { parseWebConfig, type WebConfig } from '../../src/serve/web_config';
+import { parseWebConfig, type WebConfig } from '../../src/http/web_config';
 import bcrypt from 'bcryptjs';
 
 const TOKEN = 'op-token';

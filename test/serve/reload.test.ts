@@ -6,7 +6,7 @@ import bcrypt from 'bcryptjs';
 import { loadConfigFile } from '../../src/config/load';
 import { createLogger } from '../../src/log/logger';
 import { Reloader } from '../../src/serve/reload';
-import { loadWebConfig } from '../../src/serve/web_config';
+import { loadWebConfig } from '../../src/http/web_config';
 import { tempDir, writeAged } from '../helpers/fs';
 import { healthyPlatform } from '../helpers/platform';
 import { startService } from '../helpers/service';

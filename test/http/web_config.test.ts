@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import bcrypt from 'bcryptjs';
 import { stringify } from 'yaml';
 import { ConfigError } from '../../src/schema/reader';
-import { loadWebConfig, parseGoDuration, parseWebConfig, type WebConfig } from '../../src/serve/web_config';
+import { loadWebConfig, parseGoDuration, parseWebConfig, type WebConfig } from '../../src/http/web_config';
 import { configIn } from '../helpers/config';
 import { tempDir } from '../helpers/fs';
 import { healthyPlatform } from '../helpers/platform';

@@ -1,10 +1,10 @@
-// The kernel's view of a connection a peer stopped reading (serve/tcp_queues.ts): real sockets on
+// The kernel's view of a connection a peer stopped reading (http/tcp_queues.ts): real sockets on
 // IPv4 and IPv6 loopback, read back from /proc/net/tcp{,6} under the names Node gives the peer.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, connect, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
-import { procKey, unackedByPeer } from '../../src/serve/tcp_queues';
+import { procKey, unackedByPeer } from '../../src/http/tcp_queues';
 import { until } from '../helpers/process';
 
 describe('procKey: an address as /proc/net/tcp spells it', () => {

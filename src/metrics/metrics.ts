@@ -3,7 +3,7 @@
 // file or network I/O and costs almost nothing.
 import { createGzip, gzipSync } from 'node:zlib';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { LARGE_PLATFORM, runSliced, type Steps } from '../engine/slices';
+import { LARGE_PLATFORM, runSliced, type Steps } from '../util/slices';
 import { SELF_FAULT_KINDS } from '../detect/run';
 import { recoveryActionsCounter } from '../execute/metrics';
 

@@ -2,7 +2,7 @@
 // prom-client's generic path spent ~170 ms rendering these synchronously on every change; here each
 // family is cached as encoded blocks of CHUNK subsystems, and a cycle re-encodes only the blocks
 // whose values changed, one block per step.
-import type { Steps } from '../engine/slices';
+import type { Steps } from '../util/slices';
 import { HEALTH_STATUSES, type HealthStatus } from '../types';
 
 const LAST = ' (as of the last check cycle; scrapes do no I/O)';

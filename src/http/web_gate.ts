@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { BcryptBusy, BcryptQueue, Buckets } from './auth_limits';
-import { clientOf } from './streams';
+import { clientOf } from './auth';
 import type { WebConfig } from './web_config';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { fixedResources } from '../../src/detect/resources';
 import { runCycle } from '../../src/engine/cycle';
 import { jsonChunks, jsonPieces } from '../../src/engine/report_file';
-import { runSliced, runToEnd, SLICE_MS, type Steps } from '../../src/engine/slices';
+import { runSliced, runToEnd, SLICE_MS, type Steps } from '../../src/util/slices';
 import { configIn } from '../helpers/config';
 import { NOW, clockAt, tempDir, writeAged } from '../helpers/fs';
 

@@ -55,14 +55,3 @@ export function evidenceAge(evidenceMs: number, nowMs: number, maxSkewMs = DEFAU
   }
   return ageSeconds(evidenceMs, nowMs);
 }
-
-const RANK: Record<HealthStatus, number> = { healthy: 0, unknown: 1, degraded: 1, critical: 2, failed: 3 };
-
-export function worse(a: HealthStatus, b: HealthStatus): HealthStatus {
-  return RANK[b] > RANK[a] ? b : a;
-}
-
-/** Statuses ordered for "worst of" decisions; unknown ranks with degraded. */
-export function statusRank(s: HealthStatus): number {
-  return RANK[s];
-}

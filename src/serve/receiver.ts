@@ -98,6 +98,7 @@ export function createReceiver(svc: Service, opts: ReceiverOptions = {}): Receiv
         operator,
         policy: () => svc.policy().policy,
         logger,
+        clock,
       });
     },
     async start() {

@@ -1,7 +1,6 @@
 // VERIFY: did the action help? A re-check after the settle time must find the subsystem better.
 // Pure: the executor re-checks and asks here what the result means.
-import { SYSTEM_SUBSYSTEM, type HealthStatus, type RecoveryAction } from '../types';
-import { statusRank } from '../detect/thresholds';
+import { SYSTEM_SUBSYSTEM, statusRank, type HealthStatus, type RecoveryAction } from '../types';
 import { ACTIONS } from '../recommend/actions';
 
 /**

@@ -1,5 +1,12 @@
 // Overall status: the worst subsystem, with each subsystem's say capped by its trading criticality.
-import { HEALTH_STATUSES, statusRank, type HealthStatus, type HealthSummary, type SubsystemHealth, type TradingCriticality } from '../types';
+import {
+  HEALTH_STATUSES,
+  statusRank,
+  type HealthStatus,
+  type HealthSummary,
+  type SubsystemHealth,
+  type TradingCriticality,
+} from '../types';
 
 /** Our choice: a subsystem not critical for trading lifts the overall status at most to degraded,
  *  a partially critical one at most to critical; only a trading-critical one can make it failed. */

@@ -199,12 +199,7 @@ export async function recoveryCommand(
         arity(1);
         const reason = required(values.reason, 'reason');
         const path = `/recovery/${encodeURIComponent(args[0])}/${sub}`;
-        return report(
-          await call(targetOf(values, env), 'POST', path, { reason }),
-          io,
-          values.json,
-          one(clock),
-        );
+        return report(await call(targetOf(values, env), 'POST', path, { reason }), io, values.json, one(clock));
       }
       case 'maintenance':
         return maintenance(args, values, io, env);

@@ -193,7 +193,9 @@ describe('selfheal policy / recovery against a running service', () => {
     const human = await cli(['recovery', 'pending', '--token-file', tokenFile, ...u()]);
     assert.match(
       human.out,
-      new RegExp(`${pending.id}\\s+SelfHealSubsystemCritical\\s+data_feed\\s+defensive_exit\\s+waiting for approval \\(expires \\d\\d:\\d\\d:\\d\\d UTC\\)`),
+      new RegExp(
+        `${pending.id}\\s+SelfHealSubsystemCritical\\s+data_feed\\s+defensive_exit\\s+waiting for approval \\(expires \\d\\d:\\d\\d:\\d\\d UTC\\)`,
+      ),
     );
     const a = await cli(['recovery', 'approve', pending.id, '--reason', 'desk agrees', '--token-file', tokenFile, ...u()]);
     assert.equal(a.code, 0, a.err);

@@ -17,7 +17,7 @@ import {
   type Rule,
   type RuleGroup,
 } from '../../src/deploy/rules';
-import { rulesTestFile } from '../../src/deploy/rules_test';
+import { promtoolTestFile } from '../../src/deploy/promtool_tests';
 import { BUILTIN_SUBSYSTEMS } from '../../src/types';
 import { tempDir } from '../helpers/fs';
 
@@ -308,9 +308,9 @@ describe('rules as a mixin: one config object', () => {
     assert.equal(byName.SelfHealWatchdog, undefined);
     assert.equal(parsed.filter((r) => r.alert).length, alerts.length - 1);
     for (const r of parsed.filter((x) => x.alert)) assert.match(r.annotations!.runbook_url!, /^https:\/\/wiki\.example\/selfheal#[a-z]+$/);
-    assert.equal(rulesTestFile(c), null, 'the promtool tests are written for the default thresholds');
+    assert.equal(promtoolTestFile(c), null, 'the promtool tests are written for the default thresholds');
     assert.equal(
-      rulesTestFile({ ...DEFAULT_RULES_CONFIG, runbookBase: 'https://wiki.example/x' })?.includes('https://wiki.example/x#selfhealcpuhigh'),
+      promtoolTestFile({ ...DEFAULT_RULES_CONFIG, runbookBase: 'https://wiki.example/x' })?.includes('https://wiki.example/x#selfhealcpuhigh'),
       true,
     );
     const file = join(tempDir(), 'rules.yml');

@@ -9,7 +9,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml, stringify } from 'yaml';
 import { fleetAlertmanagerConfig, fleetTargets } from '../src/deploy/fleet';
-import { durationSeconds } from '../src/deploy/rules';
+import { durationSeconds } from '../src/deploy/rules_config';
 import { createReceiver } from '../src/serve/receiver';
 import { fixedResources } from '../src/detect/resources';
 import { silentLogger } from '../src/log/logger';

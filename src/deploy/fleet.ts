@@ -2,7 +2,7 @@
 // instance's alerts to that instance's own receiver, and the Prometheus file_sd target list.
 import { stringify } from 'yaml';
 import { inhibitRules, pagerReceivers, pagerRoutes, routeTiming, selfhealWebhook, type AlertmanagerOptions } from './alertmanager';
-import { DEFAULT_RULES_CONFIG } from './rules';
+import { DEFAULT_RULES_CONFIG } from './rules_config';
 
 /** One instance of the fleet inventory (`ops/inventory.ts` reads and validates the file). */
 export interface InventoryEntry {

@@ -6,7 +6,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { EXAMPLE, alertmanagerConfig, alertmanagerRouteSnippet } from './alertmanager';
-import { DEFAULT_RULES_CONFIG, durationSeconds, prometheusRuleFile, rulesFile, type RulesConfig } from './rules';
+import { prometheusRuleFile, rulesFile } from './rules';
+import { DEFAULT_RULES_CONFIG, durationSeconds, type RulesConfig } from './rules_config';
 import { promtoolTestFile } from './promtool_tests';
 
 const HEADER =

@@ -2,7 +2,7 @@
 // past the default thresholds and \`for:\` durations, so they are written for DEFAULT_RULES_CONFIG's
 // job selector, thresholds and durations; the runbook base and the heartbeat's name are filled in.
 import { isDeepStrictEqual } from 'node:util';
-import { DEFAULT_RULES_CONFIG, type RulesConfig } from './rules';
+import { DEFAULT_RULES_CONFIG, type RulesConfig } from './rules_config';
 
 /** The tests for this config, or null when it changes what they test (thresholds, durations, cadence, job selector). */
 export function promtoolTestFile(c: RulesConfig = DEFAULT_RULES_CONFIG): string | null {

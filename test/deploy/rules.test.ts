@@ -7,16 +7,8 @@ import { describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { alertmanagerRouteSnippet, dependencyMap, EXAMPLE } from '../../src/deploy/alertmanager';
 import { generatedFiles, rulesConfigWith } from '../../src/deploy/generate';
-import {
-  DEFAULT_RULES_CONFIG,
-  SUSTAINED_FACTOR,
-  durationSeconds,
-  ruleGroups,
-  rulesFile,
-  withFor,
-  type Rule,
-  type RuleGroup,
-} from '../../src/deploy/rules';
+import { SUSTAINED_FACTOR, ruleGroups, rulesFile, type Rule, type RuleGroup } from '../../src/deploy/rules';
+import { DEFAULT_RULES_CONFIG, durationSeconds, withFor } from '../../src/deploy/rules_config';
 import { promtoolTestFile } from '../../src/deploy/promtool_tests';
 import { BUILTIN_SUBSYSTEMS } from '../../src/types';
 import { tempDir } from '../helpers/fs';
@@ -310,7 +302,9 @@ describe('rules as a mixin: one config object', () => {
     for (const r of parsed.filter((x) => x.alert)) assert.match(r.annotations!.runbook_url!, /^https:\/\/wiki\.example\/selfheal#[a-z]+$/);
     assert.equal(promtoolTestFile(c), null, 'the promtool tests are written for the default thresholds');
     assert.equal(
-      promtoolTestFile({ ...DEFAULT_RULES_CONFIG, runbookBase: 'https://wiki.example/x' })?.includes('https://wiki.example/x#selfhealcpuhigh'),
+      promtoolTestFile({ ...DEFAULT_RULES_CONFIG, runbookBase: 'https://wiki.example/x' })?.includes(
+        'https://wiki.example/x#selfhealcpuhigh',
+      ),
       true,
     );
     const file = join(tempDir(), 'rules.yml');

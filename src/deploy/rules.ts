@@ -87,7 +87,12 @@ const byRecoveryAction = (agg: string, inner: string) => `${agg} by (job, instan
   label_replace(${inner}, "recovery_action", "$1", "action", "(.*)")
 )`;
 
+/** The critical page level: the platform's own state, then selfheal's (exporter, checks, flapping, routing). */
 function criticalAlerts(c: RulesConfig): Entry[] {
+  return [...platformCritical(c), ...selfhealCritical(c)];
+}
+
+function platformCritical(c: RulesConfig): Entry[] {
   const f = c.for;
   const t = c.thresholds;
   return [
@@ -129,6 +134,13 @@ function criticalAlerts(c: RulesConfig): Entry[] {
       summary: `Host memory above ${pct(t.memoryCritical)}`,
       description: `Memory usage on {{ $labels.instance }} is {{ $value | humanizePercentage }} (critical above ${pct(t.memoryCritical)}).`,
     }),
+  ];
+}
+
+function selfhealCritical(c: RulesConfig): Entry[] {
+  const f = c.for;
+  const t = c.thresholds;
+  return [
     alert(c, 'SelfHealExporterDown', {
       expr: `up{${c.jobSelector}} == 0`,
       for: f.exporterDown,
@@ -170,7 +182,12 @@ function criticalAlerts(c: RulesConfig): Entry[] {
   ];
 }
 
+/** The warning page level: the platform's state, then recovery's (failures, approvals, breakers, own faults, maintenance). */
 function warningAlerts(c: RulesConfig): Entry[] {
+  return [...platformWarning(c), ...recoveryWarning(c)];
+}
+
+function platformWarning(c: RulesConfig): Entry[] {
   const f = c.for;
   const t = c.thresholds;
   return [
@@ -217,6 +234,13 @@ function warningAlerts(c: RulesConfig): Entry[] {
       summary: `Host memory above ${pct(t.memoryHigh)}`,
       description: `Memory usage on {{ $labels.instance }} is {{ $value | humanizePercentage }} (warning above ${pct(t.memoryHigh)}).`,
     }),
+  ];
+}
+
+function recoveryWarning(c: RulesConfig): Entry[] {
+  const f = c.for;
+  const t = c.thresholds;
+  return [
     alert(c, 'SelfHealRecoveryActionFailed', {
       comment: "The counter's `action` label is renamed so the receiver never mistakes it for an order to act.",
       expr: `${byRecoveryAction('sum', `increase(selfheal_recovery_actions_total{outcome="failure"}[${t.recoveryFailedWindow}])`)} > 0\n`,

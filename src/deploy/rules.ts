@@ -4,7 +4,7 @@
 // promtool tests from it. To add a rule: add one entry to recording() or to criticalAlerts(),
 // warningAlerts() or infoAlerts() (its page level; an alert measured over 5 minutes or more, by its `for:`
 // or its expression's window, lands in selfheal.sustained by itself), give it a runbook section in docs/runbooks.md and a
-// promtool test (src/deploy/promtool_tests.ts). An alert that runs every evaluation may read only liveness
+// promtool case (src/deploy/promtool_cases.ts). An alert that runs every evaluation may read only liveness
 // and sparse series (test/deploy/rules.test.ts says which).
 import { Document, isMap, isSeq, type YAMLMap } from 'yaml';
 import { DEFAULT_RULES_CONFIG, durationSeconds, humanDuration, pct, shortDuration, type RulesConfig } from './rules_config';

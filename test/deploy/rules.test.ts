@@ -272,7 +272,7 @@ describe('generated files', () => {
 
 describe('rules as a mixin: one config object', () => {
   it('the runbook base and the job selector are written once, in the config', () => {
-    const src = readFileSync(join(ROOT, 'src/deploy/rules.ts'), 'utf8');
+    const src = ['rules.ts', 'rules_config.ts'].map((f) => readFileSync(join(ROOT, 'src/deploy', f), 'utf8')).join('\n');
     assert.equal(src.split(DEFAULT_RULES_CONFIG.runbookBase).length - 1, 1);
     assert.equal(src.split('job="selfheal"').length - 1, 1);
     const runbooks = alerts.map((a) => a.annotations?.runbook_url ?? '');

@@ -108,15 +108,16 @@ export function createReceiver(svc: Service, opts: ReceiverOptions = {}): Receiv
       retention.start();
       executor.kick();
     },
-    async stop() {
-      local?.stop();
-      maintenance.stop();
-      executor.stop();
-      retention.stop();
-      // Give in-flight actions a short grace period; one still running is journaled as `running`
-      // and comes back as "interrupted, needs approval" — never re-run blindly.
-      const grace = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 5000).unref());
-      if ((await Promise.race([executor.idle().then(() => 'idle' as const), grace])) === 'idle') store.close();
-    },
+    stop: () => stopParts(executor, store, [local, maintenance, executor, retention]),
   };
+}
+
+/**
+ * Stops the parts, then gives in-flight actions a short grace period; one still running is journaled
+ * as `running` and comes back as "interrupted, needs approval" — never re-run blindly.
+ */
+async function stopParts(executor: RecoveryExecutor, store: JournalStore, parts: ({ stop(): void } | null)[]): Promise<void> {
+  for (const p of parts) p?.stop();
+  const grace = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 5000).unref());
+  if ((await Promise.race([executor.idle().then(() => 'idle' as const), grace])) === 'idle') store.close();
 }

@@ -17,14 +17,7 @@ import type {
 
 // Each check type's spec lives with its module; the union is derived from the registry.
 import type { CheckSpec } from '../detect/registry';
-export type { CheckSpec, CheckType } from '../detect/registry';
-export type { FileFreshnessSpec } from '../detect/checks/file_freshness';
-export type { FilePresenceSpec } from '../detect/checks/file_presence';
-export type { FileSetSpec } from '../detect/checks/file_set';
-export type { HttpSpec } from '../detect/checks/http';
-export type { JsonTimestampSpec } from '../detect/checks/json_timestamp';
-export type { NewestFileSpec } from '../detect/checks/newest_file';
-export type { TcpSpec } from '../detect/checks/tcp';
+export type { CheckSpec } from '../detect/registry';
 
 /** One subsystem as configured: its check, how critical it is, who depends on it. */
 export interface SubsystemConfig {

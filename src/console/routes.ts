@@ -59,9 +59,6 @@ function loadScripts(): Map<string, string> {
   return scripts;
 }
 
-/** The thresholds a check's evidence is judged against, by the check's kind (its module says). */
-export { thresholdsOf };
-
 /** What GET /console/config answers (the page's script reads it as this type). */
 export type ConsoleConfigView = ReturnType<typeof consoleConfig>;
 

@@ -19,8 +19,6 @@ import { PolicyStateMachine, type PolicyChange } from '../recommend/policy_state
 import { stricterPolicy, type HealthReport, type HealthStatus, type ResourceUsage, type SafetyPolicy } from '../types';
 import type { Logger } from '../log/logger';
 
-export type { SubsystemState } from './standing';
-
 export interface MonitorDeps {
   clock: () => number;
   resources: ResourceProbe;

@@ -8,7 +8,8 @@ import type { Logger } from '../log/logger';
 import { ACTIONS } from '../recommend/actions';
 import { Semaphore } from '../util/semaphore';
 import type { DecideOptions } from './decide';
-import { findHandler, runHandler, writeFlag, type ActionContext, type EffectResult, type SupervisorEvidence } from './effects';
+import type { ActionContext, EffectResult, SupervisorEvidence } from '../handlers/handler';
+import { findHandler, runHandler, writeFlag } from './effects';
 import { Floors, protectiveFloor, type RecoveryFloor } from './floors';
 import { Exhaustion, Gates, type GatePass } from './gates';
 import { isAct, type ActionRecord, type JournalRecord, type JournalStore } from './journal';
@@ -19,8 +20,6 @@ import { Records } from './record';
 import { recordsOf, type RecordingDeps } from './recording';
 import { recoverAfterCrash } from './recover';
 import type { AlertIn } from './webhook';
-
-export type { RecoveryFloor } from './floors';
 
 export interface ExecutorHooks {
   /** A terminal outcome for metrics: success, failure, dry_run, rejected, expired, cancelled, interrupted. */

@@ -6,7 +6,8 @@ import { OVERRIDE_POLICIES, SAFETY_POLICIES } from '../types';
 import { EXIT, UsageError, call, resolveToken, tokenSource, type CallResult, type Target } from './http';
 import { parseArgs } from 'node:util';
 import { COMMON_OPTIONS, guard, required, table, timeoutMs, tokenHint, withUsage, type Io } from './common';
-import { loadInventory, matches, parseMatchers, type InventoryEntry } from './inventory';
+import type { InventoryEntry } from '../deploy/fleet';
+import { loadInventory, matches, parseMatchers } from './inventory';
 import { overrideRequest } from './policy';
 import type { CommandHelp } from './help';
 

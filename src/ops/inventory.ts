@@ -5,8 +5,6 @@ import { parse as parseYaml } from 'yaml';
 import type { InventoryEntry } from '../deploy/fleet';
 import { UsageError } from './http';
 
-export type { InventoryEntry } from '../deploy/fleet';
-
 /** A bad inventory: the message names the entry and the field. Exit 3. */
 export class InventoryError extends UsageError {}
 

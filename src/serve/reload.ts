@@ -8,8 +8,6 @@ import type { Config } from '../config/types';
 import type { ReloadOutcome, Service } from './service';
 import { loadWebConfig, type WebConfig } from './web_config';
 
-export type { ReloadOutcome } from './service';
-
 export interface ReloadSources {
   /** Loads and validates the config file again, with the command-line overrides applied. */
   loadConfig: () => Config;

@@ -8,7 +8,7 @@ import { tempDir, writeAged } from '../helpers/fs';
 import { healthyPlatform } from '../helpers/platform';
 import { delivery, postHook } from '../helpers/receiver';
 import { getJson, startService } from '../helpers/service';
-import { thresholdsOf } from '../../src/console/routes';
+import { thresholdsOf } from '../../src/detect/registry';
 import type { CheckSpec } from '../../src/config/types';
 import { parseWebConfig, type WebConfig } from '../../src/serve/web_config';
 import bcrypt from 'bcryptjs';

@@ -7,8 +7,6 @@ import type {
   CONSOLE_KEYS,
   DEMO_KEYS,
   FLAPPING_KEYS,
-  HIGH_RISK_KEYS,
-  limitKeys,
   POLICY_KEYS,
   RECEIVER_KEYS,
   RECOVERY_KEYS,
@@ -29,12 +27,6 @@ export interface SubsystemConfig {
   timeout_sec: number;
   check: CheckSpec;
 }
-
-/** The trading limits of one policy level (`policy.normal`, `policy.safe_profile`). */
-export type PolicyLimits = Values<ReturnType<typeof limitKeys>>;
-
-/** Which positions `close_positions: "high_risk"` (defensive_exit) asks the bot to close. */
-export type HighRiskConfig = Values<typeof HIGH_RISK_KEYS>;
 
 /** `policy:` as parsed (keys: config/schema.ts). */
 export type PolicyConfig = Values<typeof POLICY_KEYS>;

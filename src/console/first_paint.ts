@@ -43,7 +43,7 @@ function countdown(untilIso: string, now: number, prefix = ''): string {
 }
 
 /** The line under the policy: app.ts's renderPolicy bits. */
-export function tradingLine(p: PolicyView): string {
+function tradingLine(p: PolicyView): string {
   return [
     p.trading_allowed ? 'trading allowed' : 'trading NOT allowed',
     p.new_positions_allowed ? 'new positions allowed' : 'no new positions',
@@ -53,7 +53,7 @@ export function tradingLine(p: PolicyView): string {
 }
 
 /** The directives in words: app.ts's directivesText. */
-export function directivesLine(p: PolicyView): string {
+function directivesLine(p: PolicyView): string {
   const d = p.directives;
   const parts = Object.entries(d)
     .filter(([k]) => k !== 'max_leverage' && k !== 'position_size_multiplier')

@@ -28,7 +28,7 @@ export interface ConsoleHost {
 }
 
 /** No inline script or style, nothing from another origin, never framed. */
-export const CONSOLE_CSP =
+const CONSOLE_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " +
   "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 

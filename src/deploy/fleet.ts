@@ -16,7 +16,7 @@ export interface InventoryEntry {
 export type FleetOptions = Omit<AlertmanagerOptions, 'selfhealUrl'>;
 
 /** Receiver name of an instance (unique, since instances are). */
-export const receiverOf = (instance: string) => `selfheal/${instance}`;
+const receiverOf = (instance: string) => `selfheal/${instance}`;
 
 /** A double-quoted matcher value. */
 const quote = (v: string) => JSON.stringify(v);

@@ -60,7 +60,7 @@ const VALUE_FORMATS: Record<string, (v: number) => string> = {
 };
 
 /** An annotation template as Alertmanager will read it: `{{ $labels.x }}` and `{{ $value | … }}` filled in. */
-export function expandTemplate(template: string, labels: Record<string, string>, value: number | undefined, alert: string): string {
+function expandTemplate(template: string, labels: Record<string, string>, value: number | undefined, alert: string): string {
   return template.replace(/\{\{\s*(.*?)\s*\}\}/g, (_, expr: string) => {
     const label = /^\$labels\.(\w+)$/.exec(expr);
     if (label) {

@@ -39,7 +39,7 @@ export function ageSeconds(evidenceMs: number, nowMs: number): number {
   return Math.max(0, (nowMs - evidenceMs) / 1000);
 }
 
-export const DEFAULT_MAX_SKEW_MS = 30_000;
+const DEFAULT_MAX_SKEW_MS = 30_000;
 
 /**
  * The age of evidence, or an error when it is dated further ahead than the tolerated clock skew:

@@ -38,7 +38,7 @@ export interface RecoveryStatus {
 }
 
 /** The stage of one subsystem, from its served status, its latest action and any maintenance window. Pure. */
-export function stageOf(st: Pick<SubsystemStanding, 'result' | 'checked'>, last: JournalRecord | null, inMaintenance: boolean): Stage {
+function stageOf(st: Pick<SubsystemStanding, 'result' | 'checked'>, last: JournalRecord | null, inMaintenance: boolean): Stage {
   const h = st.result.health;
   if (h.status === 'healthy' && !(last && (last.state === 'running' || last.state === 'verifying'))) return 'healthy';
   if (h.status === 'failed') return 'escalated';

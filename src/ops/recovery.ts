@@ -132,7 +132,7 @@ const one =
   };
 
 /** Human view of the maintenance windows. */
-export const formatWindows = (b: unknown): string => {
+const formatWindows = (b: unknown): string => {
   const ws = (b as { maintenance?: WindowView[] })?.maintenance ?? [];
   if (!ws.length) return 'no maintenance window: auto-recovery is active\n';
   return table(
@@ -142,7 +142,7 @@ export const formatWindows = (b: unknown): string => {
 };
 
 /** Human view of GET /recovery/status: the overall stage, then one row per subsystem. */
-export const formatStatus = (b: unknown): string => {
+const formatStatus = (b: unknown): string => {
   const s = b as RecoveryStatus;
   const head =
     `stage: ${s.stage}; local recovery path: ${s.local ? 'on' : 'off (Alertmanager alerts only)'}; ` +

@@ -60,7 +60,7 @@ function gzipParts(parts: Buffer[]): Promise<Encoded> {
  * One render of the metrics, in both formats. Each format is gzipped at most once, when a scrape
  * first asks for it: small bodies at once (~0.1 ms for 21 KB), large ones in the thread pool.
  */
-export class Exposition {
+class Exposition {
   private readonly gz: Record<Format, Encoded | null> = { text: null, openmetrics: null };
   private readonly gzipping: Partial<Record<Format, Promise<Encoded>>> = {};
 

@@ -19,7 +19,7 @@ export function improved(before: HealthStatus | null, after: HealthStatus): bool
 }
 
 /** The verdict on a re-check: succeeded or failed, and the line the record's detail gets. */
-export function judge(before: HealthStatus | null, after: HealthStatus | null): { ok: boolean; note: string } {
+function judge(before: HealthStatus | null, after: HealthStatus | null): { ok: boolean; note: string } {
   const ok = after !== null && improved(before, after);
   return { ok, note: `verify: ${before ?? '?'} → ${after ?? 'not checked'}` };
 }

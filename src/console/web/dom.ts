@@ -24,7 +24,7 @@ export function option(value: string, text = value): HTMLOptionElement {
   return o;
 }
 
-export const time = (iso: string | number) => new Date(iso).toLocaleTimeString([], { hour12: false });
+const time = (iso: string | number) => new Date(iso).toLocaleTimeString([], { hour12: false });
 export const dateTime = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19) + 'Z';
 
 export function span(seconds: number): string {
@@ -66,7 +66,7 @@ document.addEventListener('pointercancel', release, true);
 const OPERATOR_ATTRS = new Set(['open']);
 
 /** Whether an operator is using something in `el`: focus or a pressed pointer inside it, or a field typed into. */
-export function inUse(el: Element): boolean {
+function inUse(el: Element): boolean {
   if (pressed && el.contains(pressed)) return true;
   const active = document.activeElement;
   if (active && active !== document.body && el.contains(active)) return true;
@@ -77,7 +77,7 @@ export function inUse(el: Element): boolean {
 }
 
 /** Makes `old` look like `fresh` while keeping `old`'s nodes wherever the shape is the same (event listeners and input values stay). */
-export function morph(old: Element, fresh: Element): void {
+function morph(old: Element, fresh: Element): void {
   for (const a of [...old.attributes]) if (!fresh.hasAttribute(a.name) && !OPERATOR_ATTRS.has(a.name)) old.removeAttribute(a.name);
   for (const a of [...fresh.attributes]) if (old.getAttribute(a.name) !== a.value) old.setAttribute(a.name, a.value);
   const was = old.childNodes;

@@ -2,16 +2,7 @@
 // the declared keys (config/schema.ts), so a new key is one declaration.
 import type { TradingCriticality } from '../types';
 import type { ValueOf, Values } from '../schema/keys';
-import type {
-  API_KEYS,
-  CONSOLE_KEYS,
-  DEMO_KEYS,
-  FLAPPING_KEYS,
-  POLICY_KEYS,
-  RECEIVER_KEYS,
-  RECOVERY_KEYS,
-  ROOT_KEYS,
-} from './schema';
+import type { API_KEYS, CONSOLE_KEYS, DEMO_KEYS, FLAPPING_KEYS, POLICY_KEYS, RECEIVER_KEYS, RECOVERY_KEYS, ROOT_KEYS } from './schema';
 
 // Each check type's spec lives with its module; the union is derived from the registry.
 import type { CheckSpec } from '../detect/registry';

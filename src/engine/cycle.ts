@@ -23,10 +23,7 @@ const ONE_SHOT_RETRY_MS = 150;
 
 const UNMEASURED: ResourceUsage = { cpu_ratio: null, memory_ratio: null, open_connections: null };
 
-async function detectAll(
-  config: Config,
-  deps: CycleDeps,
-): Promise<{ results: Map<string, SubsystemResult>; resources: ResourceUsage }> {
+async function detectAll(config: Config, deps: CycleDeps): Promise<{ results: Map<string, SubsystemResult>; resources: ResourceUsage }> {
   const enabled = config.subsystems.filter((s) => s.enabled);
   // One-shot: an errored check is retried at once (a torn read is not a failure); one that keeps
   // erroring max_consecutive_failures times reports failed, as the service would.

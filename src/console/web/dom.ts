@@ -102,8 +102,10 @@ export function patchChildren(parent: Element, fresh: HTMLElement[]): void {
     if (k !== null && !old.has(k)) old.set(k, c);
   }
   const next = fresh.map((n) => {
-    const prev = old.get(n.getAttribute('data-key') ?? '\0');
+    const key = n.getAttribute('data-key') ?? '\0';
+    const prev = old.get(key);
     if (!prev) return n;
+    old.delete(key); // a key twice in `fresh` (two equal reasons): the second is a node of its own
     if (!inUse(prev) && !prev.isEqualNode(n)) morph(prev, n);
     return prev;
   });

@@ -8,13 +8,12 @@ import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml, stringify } from 'yaml';
-import { fleetAlertmanagerConfig, fleetTargets } from '../src/deploy/fleet';
-import { durationSeconds } from '../src/deploy/rules';
+import { fleetAlertmanagerConfig, fleetTargets, type InventoryEntry } from '../src/deploy/fleet';
+import { durationSeconds } from '../src/deploy/rules_config';
 import { createReceiver } from '../src/serve/receiver';
 import { fixedResources } from '../src/detect/resources';
 import { silentLogger } from '../src/log/logger';
 import { Service } from '../src/serve/service';
-import type { InventoryEntry } from '../src/ops/inventory';
 import { benchPlatform } from './fixture';
 
 const ROOT = resolve(__dirname, '../..');

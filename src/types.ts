@@ -5,6 +5,24 @@ export const HEALTH_STATUSES = ['healthy', 'degraded', 'critical', 'failed', 'un
 /** A subsystem's (or the platform's) health: one of HEALTH_STATUSES. */
 export type HealthStatus = (typeof HEALTH_STATUSES)[number];
 
+/**
+ * The status a "worst of" decision counts: unknown counts as degraded (when we cannot tell, we do not
+ * say healthy). The one place this is decided; ranks, the overall status and flap floors follow it.
+ */
+export function countedStatus(s: HealthStatus): Exclude<HealthStatus, 'unknown'> {
+  return s === 'unknown' ? 'degraded' : s;
+}
+
+/** A status's rank for "worst of" decisions: its place in HEALTH_STATUSES, unknown ranking with degraded. */
+export function statusRank(s: HealthStatus): number {
+  return HEALTH_STATUSES.indexOf(countedStatus(s));
+}
+
+/** The worse of two statuses by rank; on a tie, the first (so unknown and degraded keep what they were). */
+export function worseStatus(a: HealthStatus, b: HealthStatus): HealthStatus {
+  return statusRank(b) > statusRank(a) ? b : a;
+}
+
 /** The guide's four issue severities, mildest first. */
 export const ISSUE_SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
 /** How bad a detected issue is: one of ISSUE_SEVERITIES. */

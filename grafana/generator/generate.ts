@@ -1,7 +1,7 @@
 // `npm run generate` writes grafana/dashboards/*.json; a test checks the committed files match.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_RULES_CONFIG, type RulesConfig } from '../../src/deploy/rules';
+import { DEFAULT_RULES_CONFIG, type RulesConfig } from '../../src/deploy/rules_config';
 import { fleet } from './fleet';
 import { overview } from './overview';
 import { recovery } from './recovery';

@@ -4,7 +4,7 @@ import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { PanelBuilder as Stat } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as Table } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as TimeSeries } from '@grafana/grafana-foundation-sdk/timeseries';
-import { DEFAULT_RULES_CONFIG, pct, type RulesConfig } from '../../src/deploy/rules';
+import { DEFAULT_RULES_CONFIG, pct, type RulesConfig } from '../../src/deploy/rules_config';
 import {
   DS,
   Layout,

@@ -37,7 +37,7 @@ export function recordCheck(h: CheckHistory, errored: boolean, window: number, n
 }
 
 /** Errored share of the last `window` checks; checks not yet made count as clean (one torn read at start-up is not 50 %). */
-export function errorRate(h: CheckHistory, window: number): number {
+function errorRate(h: CheckHistory, window: number): number {
   const n = Math.max(window, h.recent_errors.length);
   return n === 0 ? 0 : h.recent_errors.filter(Boolean).length / n;
 }

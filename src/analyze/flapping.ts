@@ -2,8 +2,7 @@
 // but keep being needed (Nagios's flap detection, Kubernetes's CrashLoopBackOff). Pure: the monitor
 // feeds it each evaluation and holds a protective floor while it flaps, so the policy does not swing
 // with each flap; only verified failed restarts ever escalate it.
-import { worse } from '../detect/thresholds';
-import type { HealthStatus } from '../types';
+import { worseStatus, type HealthStatus } from '../types';
 
 /** `flapping:` in the config. */
 export interface FlapLimits {
@@ -45,7 +44,7 @@ export function nextFlaps(f: Flaps, o: FlapObservation, l: FlapLimits): Flaps {
   let starts = f.starts[0] !== undefined && f.starts[0] < from ? f.starts.filter((t) => t >= from) : f.starts;
   if (o.episodeStarted) starts = [...starts, o.now];
   // The worst status is remembered while episodes are in the window (or while flapping).
-  const worst = healthy ? (starts.length || f.since !== null ? f.worst : 'healthy') : worse(f.worst, o.status);
+  const worst = healthy ? (starts.length || f.since !== null ? f.worst : 'healthy') : worseStatus(f.worst, o.status);
   const since = f.since ?? (starts.length >= l.episodes ? o.now : null);
   if (starts === f.starts && worst === f.worst && since === f.since) return f;
   return { starts, worst, since };

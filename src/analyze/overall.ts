@@ -1,7 +1,12 @@
 // Overall status: the worst subsystem, with each subsystem's say capped by its trading criticality.
-import type { HealthStatus, HealthSummary, SubsystemHealth, TradingCriticality } from '../types';
-
-const ORDER: HealthStatus[] = ['healthy', 'degraded', 'critical', 'failed'];
+import {
+  HEALTH_STATUSES,
+  statusRank,
+  type HealthStatus,
+  type HealthSummary,
+  type SubsystemHealth,
+  type TradingCriticality,
+} from '../types';
 
 /** Our choice: a subsystem not critical for trading lifts the overall status at most to degraded,
  *  a partially critical one at most to critical; only a trading-critical one can make it failed. */
@@ -16,11 +21,10 @@ export function overallStatus(subsystems: StatusInput[]): HealthStatus {
   if (subsystems.length === 0) return 'unknown';
   let worst = 0;
   for (const s of subsystems) {
-    // Unknown counts as degraded: when we cannot tell, we do not say healthy.
-    const effective = ORDER.indexOf(s.status === 'unknown' ? 'degraded' : s.status);
-    worst = Math.max(worst, Math.min(effective, ORDER.indexOf(CAP[s.criticality])));
+    // statusRank counts unknown as degraded.
+    worst = Math.max(worst, Math.min(statusRank(s.status), statusRank(CAP[s.criticality])));
   }
-  return ORDER[worst];
+  return HEALTH_STATUSES[worst];
 }
 
 export function summarize(health: SubsystemHealth[]): HealthSummary {

@@ -25,7 +25,6 @@ import {
 import type { ApiConfig, CheckSpec, Config, HandlerConfig, PolicyConfig, ReceiverConfig, SubsystemConfig } from './types';
 
 export { ConfigError } from '../schema/reader';
-export { DEFAULT_PORT, TIMER_MAX_SEC } from './schema';
 
 /** The top-level keys the file itself set (a command-line flag that masks one is logged). */
 const givenKeys = new WeakMap<Config, ReadonlySet<string>>();

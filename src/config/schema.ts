@@ -267,14 +267,14 @@ export const RECEIVER_KEYS = {
 } satisfies Keys;
 
 /** What every recovery handler has, whatever its kind. */
-export const HANDLER_COMMON_KEYS = {
+const HANDLER_COMMON_KEYS = {
   action: oneOf(RECOVERY_ACTIONS, { required: true, reload: 'restart', description: 'The recovery action it carries out.' }),
   subsystem: optStr({ reload: 'restart', description: 'Only for this subsystem (none: any).' }),
   timeout_sec: num({ default: 30, ...timer, reload: 'restart', description: 'Killed (exec) or abandoned (http) after this.' }),
 } satisfies Keys;
 
 /** `recovery.handlers[].http`. */
-export const HTTP_HANDLER_KEYS = {
+const HTTP_HANDLER_KEYS = {
   url: str({ required: true, pattern: HTTP_URL, reload: 'restart', description: 'Where the request goes.' }),
   method: str({ default: 'POST', reload: 'restart', description: 'HTTP method.' }),
   headers: stringMap({ default: {}, reload: 'restart', description: 'Request headers.' }),
@@ -283,7 +283,7 @@ export const HTTP_HANDLER_KEYS = {
 const SUPERVISOR_OP: Pattern = { re: /^(restart|stop)$/, expected: '"restart" or "stop"' };
 
 /** `recovery.handlers[].docker`: the Docker Engine API over its Unix socket. */
-export const DOCKER_HANDLER_KEYS = {
+const DOCKER_HANDLER_KEYS = {
   container: str({ required: true, reload: 'restart', description: 'The container to restart (or stop): a name or an id.' }),
   socket: str({ default: '/var/run/docker.sock', reload: 'restart', description: "The Engine's Unix socket." }),
   stop_timeout_sec: num({
@@ -302,7 +302,7 @@ export const DOCKER_HANDLER_KEYS = {
 } satisfies Keys;
 
 /** `recovery.handlers[].systemd`: org.freedesktop.systemd1 over D-Bus. */
-export const SYSTEMD_HANDLER_KEYS = {
+const SYSTEMD_HANDLER_KEYS = {
   unit: str({
     required: true,
     pattern: { re: /^[\w:.@\\-]+$/, expected: 'a unit name such as event-executor.service' },
@@ -326,7 +326,7 @@ export const SYSTEMD_HANDLER_KEYS = {
  * The kinds of recovery handler, a tagged variant each: a handler has exactly one of these keys,
  * which names its kind and holds its settings. A new kind is one entry here (and its runner).
  */
-export const HANDLER_KINDS = {
+const HANDLER_KINDS = {
   exec: {
     exec: strings({
       required: true,

@@ -2,29 +2,11 @@
 // the declared keys (config/schema.ts), so a new key is one declaration.
 import type { TradingCriticality } from '../types';
 import type { ValueOf, Values } from '../schema/keys';
-import type {
-  API_KEYS,
-  CONSOLE_KEYS,
-  DEMO_KEYS,
-  FLAPPING_KEYS,
-  HIGH_RISK_KEYS,
-  limitKeys,
-  POLICY_KEYS,
-  RECEIVER_KEYS,
-  RECOVERY_KEYS,
-  ROOT_KEYS,
-} from './schema';
+import type { API_KEYS, CONSOLE_KEYS, DEMO_KEYS, FLAPPING_KEYS, POLICY_KEYS, RECEIVER_KEYS, RECOVERY_KEYS, ROOT_KEYS } from './schema';
 
 // Each check type's spec lives with its module; the union is derived from the registry.
 import type { CheckSpec } from '../detect/registry';
-export type { CheckSpec, CheckType } from '../detect/registry';
-export type { FileFreshnessSpec } from '../detect/checks/file_freshness';
-export type { FilePresenceSpec } from '../detect/checks/file_presence';
-export type { FileSetSpec } from '../detect/checks/file_set';
-export type { HttpSpec } from '../detect/checks/http';
-export type { JsonTimestampSpec } from '../detect/checks/json_timestamp';
-export type { NewestFileSpec } from '../detect/checks/newest_file';
-export type { TcpSpec } from '../detect/checks/tcp';
+export type { CheckSpec } from '../detect/registry';
 
 /** One subsystem as configured: its check, how critical it is, who depends on it. */
 export interface SubsystemConfig {
@@ -36,12 +18,6 @@ export interface SubsystemConfig {
   timeout_sec: number;
   check: CheckSpec;
 }
-
-/** The trading limits of one policy level (`policy.normal`, `policy.safe_profile`). */
-export type PolicyLimits = Values<ReturnType<typeof limitKeys>>;
-
-/** Which positions `close_positions: "high_risk"` (defensive_exit) asks the bot to close. */
-export type HighRiskConfig = Values<typeof HIGH_RISK_KEYS>;
 
 /** `policy:` as parsed (keys: config/schema.ts). */
 export type PolicyConfig = Values<typeof POLICY_KEYS>;

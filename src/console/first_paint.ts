@@ -1,7 +1,7 @@
 // The console's first paint, rendered by the server: the served policy, its reasons and timers, and the
 // overall status are in the HTML itself, so a page whose script has not run (a plain `chromium
 // --headless --screenshot`, a slow link, a blocked script) shows the policy, not "loading…". The script
-// (web/app.ts) then renders the same elements the same way: it takes over without a flash
+// (web/app.ts, web/render.ts) then renders the same elements the same way: it takes over without a flash
 // (test/console/first_paint.test.ts compares the two in real Chromium).
 import type { PolicyView } from '../policy_view';
 
@@ -26,7 +26,7 @@ export interface FirstPaint {
 /** HTML-escapes text (reasons carry an operator's words). */
 export const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-/** app.ts's span(): seconds in words. */
+/** web/dom.ts's span(): seconds in words. */
 function span(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));
   if (s < 120) return `${s} s`;
@@ -34,7 +34,7 @@ function span(seconds: number): string {
   return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
 }
 
-/** app.ts's countdown(), with the time in UTC (the script rewrites it in the browser's zone within a second). */
+/** web/dom.ts's countdown(), with the time in UTC (the script rewrites it in the browser's zone within a second). */
 function countdown(untilIso: string, now: number, prefix = ''): string {
   const until = Date.parse(untilIso);
   const left = (until - now) / 1000;
@@ -42,8 +42,8 @@ function countdown(untilIso: string, now: number, prefix = ''): string {
   return `<span data-until="${esc(untilIso)}" data-prefix="${esc(prefix)}">${esc(prefix)}${left > 0 ? `in ${span(left)}` : 'now'} (at ${at} UTC)</span>`;
 }
 
-/** The line under the policy: app.ts's renderPolicy bits. */
-export function tradingLine(p: PolicyView): string {
+/** The line under the policy: web/render.ts's renderPolicy bits. */
+function tradingLine(p: PolicyView): string {
   return [
     p.trading_allowed ? 'trading allowed' : 'trading NOT allowed',
     p.new_positions_allowed ? 'new positions allowed' : 'no new positions',
@@ -52,8 +52,8 @@ export function tradingLine(p: PolicyView): string {
   ].join(' · ');
 }
 
-/** The directives in words: app.ts's directivesText. */
-export function directivesLine(p: PolicyView): string {
+/** The directives in words: web/render.ts's directivesText. */
+function directivesLine(p: PolicyView): string {
   const d = p.directives;
   const parts = Object.entries(d)
     .filter(([k]) => k !== 'max_leverage' && k !== 'position_size_multiplier')

@@ -3,14 +3,15 @@
 // [id] below from the API. Everything rendered from data is escaped.
 import { esc, firstPaint, type FirstPaint } from './first_paint';
 
+/** An element the first paint may fill (its data-testid is its id), as HTML. */
+type Fill = (tag: string, id: string, attrs: string, html: string) => string;
+
 /** The page; with `first`, the policy card and the overall status are filled in as the script would fill them. */
 export function consoleHtml(version: string, first: FirstPaint | null = null): string {
   const fp = first ? firstPaint(first) : {};
-  /** An element the first paint may fill (its data-testid is its id): the first paint's attributes and content, else the shell's. */
-  const el = (tag: string, id: string, attrs: string, html: string) =>
+  /** The first paint's attributes and content for an element, else the shell's. */
+  const el: Fill = (tag, id, attrs, html) =>
     `<${tag} ${[`id="${id}"`, fp[id]?.attrs ?? attrs, `data-testid="${id}"`].filter(Boolean).join(' ')}>${fp[id]?.html ?? html}</${tag}>`;
-  const latched = first?.state.latched === true;
-  const overridden = first !== null && first.state.override !== null;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -19,7 +20,21 @@ export function consoleHtml(version: string, first: FirstPaint | null = null): s
 <link rel="stylesheet" href="/console/app.css">
 <script type="module" src="/console/app.js"></script>
 </head><body>
-<header>
+${header(version, el)}
+<p id="notice" class="notice" role="status" aria-live="polite" data-testid="notice" hidden></p>
+<main>
+${policyCard(el)}
+${actCard(first)}
+${TABLES}
+</main>
+<footer><a href="/metrics">/metrics</a> · <a href="/policy">/policy</a> · <a href="/report">/report</a> ·
+<a href="/health/system">/health/system</a> · <a href="/recovery/history">/recovery/history</a> · <a href="/recovery/pending">/recovery/pending</a></footer>
+</body></html>
+`;
+}
+
+function header(version: string, el: Fill): string {
+  return `<header>
   <h1>selfheal <small>${esc(version)}</small></h1>
   <p class="overall">Overall: ${el('span', 'overall', 'class="badge"', 'loading…')}</p>
   <p id="live" class="live" role="status" data-testid="live">connecting…</p>
@@ -29,10 +44,11 @@ export function consoleHtml(version: string, first: FirstPaint | null = null): s
     <button type="button" id="token-forget">Forget</button>
     <span id="token-hint" class="muted"></span>
   </form>
-</header>
-<p id="notice" class="notice" role="status" aria-live="polite" data-testid="notice" hidden></p>
-<main>
-<section aria-labelledby="h-policy" class="card policy-card">
+</header>`;
+}
+
+function policyCard(el: Fill): string {
+  return `<section aria-labelledby="h-policy" class="card policy-card">
   <h2 id="h-policy">Served policy</h2>
   <p class="policy-line">${el('span', 'policy', 'class="policy"', '…')}
     ${el('span', 'trading', 'class="muted"', '')}</p>
@@ -47,8 +63,13 @@ export function consoleHtml(version: string, first: FirstPaint | null = null): s
   </dl>
   <h3>Reasons</h3>
   ${el('ul', 'reasons', '', '')}
-</section>
-<section aria-labelledby="h-act" class="card act-card">
+</section>`;
+}
+
+function actCard(first: FirstPaint | null): string {
+  const latched = first?.state.latched === true;
+  const overridden = first !== null && first.state.override !== null;
+  return `<section aria-labelledby="h-act" class="card act-card">
   <h2 id="h-act">Act</h2>
   <form id="reset-form" class="row"${latched ? '' : ' hidden'}>
     <label for="reset-reason">Reason for releasing the emergency latch</label>
@@ -77,8 +98,11 @@ export function consoleHtml(version: string, first: FirstPaint | null = null): s
   <ul id="maint-list" data-testid="maintenance"></ul>
   <p class="row"><button type="button" id="force-check">Force check now</button>
     <span id="links" class="links"></span></p>
-</section>
-<section aria-labelledby="h-approvals" class="card wide">
+</section>`;
+}
+
+/** Approvals, subsystems and history: filled by the script only. */
+const TABLES = `<section aria-labelledby="h-approvals" class="card wide">
   <h2 id="h-approvals">Pending approvals <span id="approvals-count" class="count"></span></h2>
   <ul id="approvals" class="approvals" data-testid="approvals"></ul>
 </section>
@@ -103,13 +127,7 @@ export function consoleHtml(version: string, first: FirstPaint | null = null): s
     <th scope="col">Verify / detail</th><th scope="col">Took</th><th scope="col">Alert</th><th scope="col">Why</th></tr></thead>
     <tbody></tbody>
   </table></div>
-</section>
-</main>
-<footer><a href="/metrics">/metrics</a> · <a href="/policy">/policy</a> · <a href="/report">/report</a> ·
-<a href="/health/system">/health/system</a> · <a href="/recovery/history">/recovery/history</a> · <a href="/recovery/pending">/recovery/pending</a></footer>
-</body></html>
-`;
-}
+</section>`;
 
 export const FAVICON_SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><circle cx="8" cy="8" r="7" fill="#2e7d32"/></svg>';
 

@@ -1,7 +1,7 @@
 // The operator console at GET /: one HTML page, one script, one stylesheet, all served from memory
 // with strict security headers, plus two small read-only JSON views the page needs and the rest of
 // the API does not give (the thresholds from the config; the policy state machine's timers).
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type express from 'express';
 import type { Response } from 'express';
@@ -28,7 +28,7 @@ export interface ConsoleHost {
 }
 
 /** No inline script or style, nothing from another origin, never framed. */
-export const CONSOLE_CSP =
+const CONSOLE_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " +
   "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
@@ -42,18 +42,25 @@ function securityHeaders(res: Response): void {
   });
 }
 
-/** The compiled browser script (dist/src/console/web/app.js, beside this file's output), read once. */
-function loadScript(): string {
-  const path = join(__dirname, 'web', 'app.js');
+/** The compiled browser modules (dist/src/console/web/*.js, beside this file's output), read once, by file name. */
+function loadScripts(): Map<string, string> {
+  const dir = join(__dirname, 'web');
+  const scripts = new Map<string, string>();
   try {
-    return readFileSync(path, 'utf8');
+    for (const f of readdirSync(dir)) if (f.endsWith('.js')) scripts.set(f, readFileSync(join(dir, f), 'utf8'));
   } catch {
-    return `document.body.prepend(Object.assign(document.createElement('p'),{textContent:'The console script was not built (${path}); run npm run build.'}));`;
+    /* not built: the stand-in below says so */
   }
+  if (!scripts.has('app.js'))
+    scripts.set(
+      'app.js',
+      `document.body.prepend(Object.assign(document.createElement('p'),{textContent:'The console script was not built (${dir}); run npm run build.'}));`,
+    );
+  return scripts;
 }
 
-/** The thresholds a check's evidence is judged against, by the check's kind (its module says). */
-export { thresholdsOf };
+/** What GET /console/config answers (the page's script reads it as this type). */
+export type ConsoleConfigView = ReturnType<typeof consoleConfig>;
 
 /** GET /console/config: the read-only settings the page shows next to live state. */
 export function consoleConfig(host: ConsoleHost) {
@@ -97,7 +104,7 @@ export function consoleState(policy: PolicyStateMachine): ConsoleState {
 }
 
 export function mountConsole(app: express.Express, host: ConsoleHost): void {
-  const script = loadScript();
+  const scripts = loadScripts();
   const page = (type: string, body: string) => (_req: unknown, res: Response) => {
     securityHeaders(res);
     res.type(type).send(body);
@@ -109,7 +116,8 @@ export function mountConsole(app: express.Express, host: ConsoleHost): void {
     const first = { view: host.view(), overall: host.overall(), state: consoleState(host.policy), now: host.clock() };
     res.type('text/html; charset=utf-8').send(consoleHtml(host.version, first));
   });
-  app.get('/console/app.js', page('text/javascript; charset=utf-8', script));
+  const script = (name: string) => page('text/javascript; charset=utf-8', scripts.get(name) ?? '');
+  app.get('/console/app.js', script('app.js'));
   app.get('/console/app.css', page('text/css; charset=utf-8', CONSOLE_CSS));
   app.get('/console/favicon.svg', page('image/svg+xml', FAVICON_SVG));
   app.get('/console/config', (_req, res) => {
@@ -120,4 +128,6 @@ export function mountConsole(app: express.Express, host: ConsoleHost): void {
     securityHeaders(res);
     res.set('Cache-Control', 'no-store').json(consoleState(host.policy));
   });
+  // The modules app.js imports (each other only: the server's types are erased at build).
+  app.get('/console/:module', (req, res, next) => (scripts.has(req.params.module) ? script(req.params.module)(req, res) : next()));
 }

@@ -10,7 +10,7 @@ import { faultPlan, formatFault } from './fault';
 import { demoRunners, resetDemo, resetRefusal } from './reset';
 import { readDemoFaults, startSimulator, writeDemoFaults } from './simulator';
 
-export const DEMO_CONFIG = join(__dirname, '..', '..', '..', 'demo', 'selfheal.yml');
+const DEMO_CONFIG = join(__dirname, '..', '..', '..', 'demo', 'selfheal.yml');
 
 /** The options `selfheal demo` parses (every one appears in a help text: test/ops/help.test.ts). */
 export const DEMO_OPTIONS = {

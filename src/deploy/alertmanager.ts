@@ -3,7 +3,7 @@
 // Its parts are exported for the fleet configuration (src/deploy/fleet.ts), which routes per instance.
 import { BUILTIN_DEFAULTS } from '../config/builtin';
 import { BUILTIN_SUBSYSTEMS } from '../types';
-import { DEFAULT_RULES_CONFIG } from './rules';
+import { DEFAULT_RULES_CONFIG } from './rules_config';
 
 export interface AlertmanagerOptions {
   /** Where Alertmanager reaches the receiver, e.g. http://selfheal:8477 */

@@ -2,7 +2,7 @@
 // instance's alerts to that instance's own receiver, and the Prometheus file_sd target list.
 import { stringify } from 'yaml';
 import { inhibitRules, pagerReceivers, pagerRoutes, routeTiming, selfhealWebhook, type AlertmanagerOptions } from './alertmanager';
-import { DEFAULT_RULES_CONFIG } from './rules';
+import { DEFAULT_RULES_CONFIG } from './rules_config';
 
 /** One instance of the fleet inventory (`ops/inventory.ts` reads and validates the file). */
 export interface InventoryEntry {
@@ -16,7 +16,7 @@ export interface InventoryEntry {
 export type FleetOptions = Omit<AlertmanagerOptions, 'selfhealUrl'>;
 
 /** Receiver name of an instance (unique, since instances are). */
-export const receiverOf = (instance: string) => `selfheal/${instance}`;
+const receiverOf = (instance: string) => `selfheal/${instance}`;
 
 /** A double-quoted matcher value. */
 const quote = (v: string) => JSON.stringify(v);

@@ -42,7 +42,7 @@ class OverloadError extends Error {}
 class TimeoutError extends Error {}
 
 /** Why an error of a check is no evidence: its own reason, or what kind of failure it was. */
-export function invalidReason(err: unknown): InvalidReason {
+function invalidReason(err: unknown): InvalidReason {
   if (err instanceof EvidenceError) return err.reason;
   if (err instanceof SyntaxError) return 'torn';
   if (err instanceof TimeoutError) return 'timeout';
@@ -50,7 +50,7 @@ export function invalidReason(err: unknown): InvalidReason {
 }
 
 /** Which of our own faults an error is, if it is one. */
-export function selfFaultOf(err: unknown): SelfFaultKind | undefined {
+function selfFaultOf(err: unknown): SelfFaultKind | undefined {
   if (err instanceof OverloadError) return 'overload';
   const code = (err as NodeJS.ErrnoException | null)?.code;
   return code ? OWN_ERRNO[code] : undefined;

@@ -39,7 +39,7 @@ export function ageSeconds(evidenceMs: number, nowMs: number): number {
   return Math.max(0, (nowMs - evidenceMs) / 1000);
 }
 
-export const DEFAULT_MAX_SKEW_MS = 30_000;
+const DEFAULT_MAX_SKEW_MS = 30_000;
 
 /**
  * The age of evidence, or an error when it is dated further ahead than the tolerated clock skew:
@@ -54,15 +54,4 @@ export function evidenceAge(evidenceMs: number, nowMs: number, maxSkewMs = DEFAU
     );
   }
   return ageSeconds(evidenceMs, nowMs);
-}
-
-const RANK: Record<HealthStatus, number> = { healthy: 0, unknown: 1, degraded: 1, critical: 2, failed: 3 };
-
-export function worse(a: HealthStatus, b: HealthStatus): HealthStatus {
-  return RANK[b] > RANK[a] ? b : a;
-}
-
-/** Statuses ordered for "worst of" decisions; unknown ranks with degraded. */
-export function statusRank(s: HealthStatus): number {
-  return RANK[s];
 }

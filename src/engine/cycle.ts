@@ -19,14 +19,11 @@ export interface CycleResult {
 }
 
 /** Pause between one-shot retries: long enough for a writer to finish a write, short for a CLI. */
-export const ONE_SHOT_RETRY_MS = 150;
+const ONE_SHOT_RETRY_MS = 150;
 
 const UNMEASURED: ResourceUsage = { cpu_ratio: null, memory_ratio: null, open_connections: null };
 
-export async function detectAll(
-  config: Config,
-  deps: CycleDeps,
-): Promise<{ results: Map<string, SubsystemResult>; resources: ResourceUsage }> {
+async function detectAll(config: Config, deps: CycleDeps): Promise<{ results: Map<string, SubsystemResult>; resources: ResourceUsage }> {
   const enabled = config.subsystems.filter((s) => s.enabled);
   // One-shot: an errored check is retried at once (a torn read is not a failure); one that keeps
   // erroring max_consecutive_failures times is no evidence: unknown, never failed.

@@ -39,7 +39,7 @@ const PLUGIN_STATE = ['OK', 'WARNING', 'CRITICAL', 'UNKNOWN'];
  * Line 1 of `selfheal check` (the monitoring-plugin convention: Nagios and Icinga show it):
  * `SELFHEAL CRITICAL - overall critical, policy defensive_exit, 2 critical | healthy=9 degraded=1 ...`.
  */
-export function statusLine(report: HealthReport): string {
+function statusLine(report: HealthReport): string {
   const counts: Record<HealthStatus, number> = { healthy: 0, degraded: 0, critical: 0, failed: 0, unknown: 0 };
   for (const h of Object.values(report.subsystem_health)) counts[h.status]++;
   const bad = (['failed', 'critical', 'degraded', 'unknown'] as const).filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${s}`);

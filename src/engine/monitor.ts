@@ -19,8 +19,6 @@ import { PolicyStateMachine, type PolicyChange } from '../recommend/policy_state
 import { stricterPolicy, type HealthReport, type HealthStatus, type ResourceUsage, type SafetyPolicy } from '../types';
 import type { Logger } from '../log/logger';
 
-export type { SubsystemState } from './standing';
-
 export interface MonitorDeps {
   clock: () => number;
   resources: ResourceProbe;
@@ -52,7 +50,7 @@ export interface InvalidEvidence {
 }
 
 /** The key of a flapping subsystem's floor in the policy state machine. */
-export const flapFloorKey = (subsystem: string): string => `flapping:${subsystem}`;
+const flapFloorKey = (subsystem: string): string => `flapping:${subsystem}`;
 
 export interface ServedReport extends HealthReport {
   evaluated_safety_policy: HealthReport['current_safety_policy'];
@@ -415,7 +413,7 @@ export class Monitor extends EventEmitter {
 }
 
 /** Why the guide's rules chose the evaluated policy, in words an operator can act on. */
-export function policyReasons(report: HealthReport): string[] {
+function policyReasons(report: HealthReport): string[] {
   const reasons: string[] = [];
   const causes = new Map(report.detected_issues.map((i) => [i.subsystem, i.root_cause]));
   for (const h of Object.values(report.subsystem_health)) {

@@ -76,7 +76,7 @@ export function* reportSteps(config: Config, observed: Observed[], resources: Re
  * subsystem that fails would get safe_risk_profile, milder than its critical no_new_trades.
  * The policy is therefore at least what it would be were every failed subsystem merely critical.
  */
-export function neverLooser(guide: SafetyPolicy, statuses: StatusInput[], issues: DetectedIssue[], observed: Observed[]): SafetyPolicy {
+function neverLooser(guide: SafetyPolicy, statuses: StatusInput[], issues: DetectedIssue[], observed: Observed[]): SafetyPolicy {
   const failed = new Set(observed.filter((o) => o.health.status === 'failed').map((o) => o.sub.name));
   if (failed.size === 0) return guide;
   const asCritical = statuses.map((s) => (s.status === 'failed' ? { ...s, status: 'critical' as const } : s));

@@ -9,10 +9,6 @@ import { runHandlerSpec, specOf } from '../handlers/registry';
 import { flagFile } from '../recommend/actions';
 import type { RecoveryAction } from '../types';
 
-export type { ActionContext, EffectResult, RunOptions, SupervisorEvidence } from '../handlers/handler';
-export { runExec } from '../handlers/exec';
-export { runHttp, MAX_HTTP_ANSWER_BYTES } from '../handlers/http';
-
 /** The first handler configured for this action and subsystem (first match wins). */
 export function findHandler(handlers: HandlerConfig[], action: RecoveryAction, subsystem: string): HandlerConfig | null {
   return handlers.find((h) => h.action === action && (h.subsystem === null || h.subsystem === subsystem)) ?? null;

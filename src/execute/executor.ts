@@ -6,7 +6,7 @@ import type { Config } from '../config/types';
 import type { Logger } from '../log/logger';
 import { ACTIONS } from '../recommend/actions';
 import type { DecideOptions } from './decide';
-import type { EffectResult, SupervisorEvidence } from './effects';
+import type { EffectResult, SupervisorEvidence } from '../handlers/handler';
 import { Floors, protectiveFloor, type RecoveryFloor } from './floors';
 import { Exhaustion, Gates, type GatePass } from './gates';
 import { isAct, type ActionRecord, type DueCursor, type JournalRecord, type JournalStore } from './journal';
@@ -17,8 +17,6 @@ import { recordsOf, retryOf, type RecordingDeps } from './recording';
 import { ActionRunner } from './run';
 import { recoverAfterCrash } from './recover';
 import type { AlertIn } from './webhook';
-
-export type { RecoveryFloor } from './floors';
 
 export interface ExecutorHooks {
   /** A terminal outcome for metrics: success, failure, dry_run, rejected, expired, cancelled, interrupted. */

@@ -24,7 +24,7 @@ export function protectiveFloor(action: RecoveryAction | null): SafetyPolicy | u
 }
 
 /** One floor per alert instance: its retries and its records share it. */
-export const floorKey = (r: Pick<JournalRecord, 'fingerprint' | 'starts_at'>): string => `recovery:${r.fingerprint}:${r.starts_at}`;
+const floorKey = (r: Pick<JournalRecord, 'fingerprint' | 'starts_at'>): string => `recovery:${r.fingerprint}:${r.starts_at}`;
 
 /** A record that may hold a floor: an action decided on a firing alert (run, waiting, or skipped). */
 export type FloorRecord = ActionRecord | IgnoredRecord;

@@ -14,7 +14,7 @@ import type { Pipeline } from './pipeline';
 import type { AlertIn } from './webhook';
 
 export const LOCAL_PREFIX = 'local.';
-export const LOCAL_ALERTNAME = 'SelfHealLocalRecovery';
+const LOCAL_ALERTNAME = 'SelfHealLocalRecovery';
 
 interface Open {
   subsystem: string;

@@ -19,7 +19,7 @@ export function startTicks(pid: number): number | null {
  * Whether the process group a handler ran in is still alive. The group's leader is the handler
  * itself; if it still exists and started at another time, its pid was reused: not our group.
  */
-export function groupAlive(pgid: number, start: number | null): boolean {
+function groupAlive(pgid: number, start: number | null): boolean {
   try {
     process.kill(-pgid, 0);
   } catch (err) {
@@ -30,7 +30,7 @@ export function groupAlive(pgid: number, start: number | null): boolean {
 }
 
 /** Ends a process group: SIGTERM, then SIGKILL after `graceMs` if it is still there. */
-export function endGroup(pgid: number, graceMs = 2000): void {
+function endGroup(pgid: number, graceMs = 2000): void {
   const send = (signal: NodeJS.Signals) => {
     try {
       process.kill(-pgid, signal);

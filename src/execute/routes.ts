@@ -6,9 +6,10 @@ import { reasonOf } from '../http/json';
 import type { Logger } from '../log/logger';
 import type { SafetyPolicy } from '../types';
 import type { RecoveryExecutor } from './executor';
-import type { JournalStore } from './journal';
+import type { JournalRecord, JournalStore } from './journal';
 import { windowView, type Maintenance } from './maintenance';
 import type { Pipeline } from './pipeline';
+import { stateWords } from './state_words';
 import { recoveryStatus } from './status';
 
 /** What the recovery routes act on and answer from. */
@@ -24,6 +25,14 @@ export interface RecoveryRoutesDeps {
   /** The served policy now: lifting a floor answers with it. */
   policy: () => SafetyPolicy;
   logger: Logger;
+  clock: () => number;
+}
+
+/** A journal record as the API answers it: with its state in an operator's words (`state_words`). */
+export type RecordView = JournalRecord & { state_words: string };
+
+function view(records: JournalRecord[], now: number): RecordView[] {
+  return records.map((r) => ({ ...r, state_words: stateWords(r, now) }));
 }
 
 /** `?limit=&offset=` of the journal listings: limit 1–1000 (default 100), offset ≥ 0. */
@@ -41,11 +50,11 @@ export function mountRecoveryRoutes(app: Express, d: RecoveryRoutesDeps): void {
   });
   app.get('/recovery/pending', operator, (req, res) => {
     const { limit, offset } = page(req.query);
-    res.json(executor.pending(limit, offset));
+    res.json(view(executor.pending(limit, offset), d.clock()));
   });
   app.get('/recovery/history', operator, (req, res) => {
     const { limit, offset } = page(req.query);
-    res.json(store.history(limit, offset));
+    res.json(view(store.history(limit, offset), d.clock()));
   });
   app.get('/recovery/floors', operator, (_req, res) => {
     res.json({ floors: executor.floors() });
@@ -65,7 +74,7 @@ export function mountRecoveryRoutes(app: Express, d: RecoveryRoutesDeps): void {
     if (!reason) return void res.status(400).json({ error: 'reason: required, a non-empty string' });
     const r = executor[verb](String(req.params.id), reason);
     if ('error' in r) return void res.status(r.status).json({ error: r.error });
-    res.json(r);
+    res.json(view([r], d.clock())[0]);
   };
   app.post('/recovery/:id/approve', operator, small, decideRoute('approve'));
   app.post('/recovery/:id/reject', operator, small, decideRoute('reject'));

@@ -1,8 +1,8 @@
 // GET /recovery/status: where each subsystem stands on the ladder detect → protect → heal →
 // verify → escalate, for the console and operators.
 import { ACTIONS } from '../recommend/actions';
-import { RECOVERY_ACTIONS } from '../types';
-import type { JournalRecord, JournalStore } from './journal';
+import { RECOVERY_ACTIONS, type HealthStatus, type RecoveryAction } from '../types';
+import type { ActionState, JournalRecord, JournalStore } from './journal';
 import { windowView, type Maintenance, type WindowView } from './maintenance';
 import type { Pipeline, SubsystemStanding } from './pipeline';
 
@@ -10,16 +10,18 @@ import type { Pipeline, SubsystemStanding } from './pipeline';
 export const STAGES = ['healthy', 'maintenance', 'protecting', 'verifying', 'healing', 'escalated'] as const;
 export type Stage = (typeof STAGES)[number];
 
+/** The latest action of a subsystem's episode, as GET /recovery/status shows it. */
 export interface LastAction {
   id: string;
-  action: string | null;
-  state: string;
+  action: RecoveryAction | null;
+  state: ActionState;
   outcome: string | null;
   updated_at: string;
 }
 
+/** One subsystem on the ladder (GET /recovery/status). */
 export interface SubsystemStage {
-  status: string;
+  status: HealthStatus;
   stage: Stage;
   episode_start: string | null;
   consecutive_errors: number;
@@ -27,6 +29,7 @@ export interface SubsystemStage {
   last_action: LastAction | null;
 }
 
+/** What GET /recovery/status answers. */
 export interface RecoveryStatus {
   local: boolean;
   stage: Stage;
@@ -35,7 +38,7 @@ export interface RecoveryStatus {
 }
 
 /** The stage of one subsystem, from its served status, its latest action and any maintenance window. Pure. */
-export function stageOf(st: Pick<SubsystemStanding, 'result' | 'checked'>, last: JournalRecord | null, inMaintenance: boolean): Stage {
+function stageOf(st: Pick<SubsystemStanding, 'result' | 'checked'>, last: JournalRecord | null, inMaintenance: boolean): Stage {
   const h = st.result.health;
   if (h.status === 'healthy' && !(last && (last.state === 'running' || last.state === 'verifying'))) return 'healthy';
   if (h.status === 'failed') return 'escalated';

@@ -24,8 +24,6 @@ export interface DockerSpec {
   op: SupervisorOp;
 }
 
-export const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
-
 /** The Engine API version asked for: Docker 20.10's, served by every Engine since. */
 const API = '/v1.41';
 

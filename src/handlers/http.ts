@@ -9,7 +9,7 @@ export interface HttpHandlerSpec {
 }
 
 /** The most of an HTTP handler's answer that is read (the rest is dropped; the detail is clipped anyway). */
-export const MAX_HTTP_ANSWER_BYTES = 64 * 1024;
+const MAX_HTTP_ANSWER_BYTES = 64 * 1024;
 
 export async function runHttp(h: Omit<HttpHandlerSpec, 'kind'>, ctx: ActionContext, timeoutSec: number): Promise<EffectResult> {
   try {

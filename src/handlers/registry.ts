@@ -22,9 +22,6 @@ export const HANDLER_MODULES = keyedByKind({
   systemd: systemdHandler,
 });
 
-/** The handler kinds a config accepts. */
-export type HandlerKind = keyof typeof HANDLER_MODULES;
-
 /** A handler ready to run, of any kind (a union discriminated by `kind`). */
 export type HandlerSpec = ExecSpec | HttpHandlerSpec | DockerSpec | SystemdSpec;
 

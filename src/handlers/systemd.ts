@@ -38,7 +38,7 @@ const OWN_DBUS_ERRORS = [
 ];
 
 /** The bus address used: the configured one, else the environment's, else the bus's well-known socket. */
-export function busAddress(spec: SystemdSpec, env: NodeJS.ProcessEnv = process.env): string {
+function busAddress(spec: SystemdSpec, env: NodeJS.ProcessEnv = process.env): string {
   if (spec.address) return spec.address;
   if (spec.bus === 'system') return env.DBUS_SYSTEM_BUS_ADDRESS ?? 'unix:path=/run/dbus/system_bus_socket';
   return env.DBUS_SESSION_BUS_ADDRESS ?? `unix:path=${env.XDG_RUNTIME_DIR ?? `/run/user/${process.getuid?.() ?? 0}`}/bus`;

@@ -4,7 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 
 /** Whether two secrets are equal, in time independent of where they differ and of their lengths. */
-export function safeEqual(a: string, b: string): boolean {
+function safeEqual(a: string, b: string): boolean {
   // Hashing first makes the comparison length-independent.
   const ha = createHash('sha256').update(a).digest();
   const hb = createHash('sha256').update(b).digest();

@@ -37,7 +37,7 @@ const CACHE_MAX = 256;
  * The name a Host header (or an `instance` label) addresses, lower-case, without port or trailing dot;
  * an IPv6 literal without its brackets.
  */
-export function hostName(host: string): string {
+function hostName(host: string): string {
   let h = host.trim().toLowerCase();
   if (h.startsWith('[')) {
     const end = h.indexOf(']');
@@ -59,7 +59,7 @@ function rawHost(req: IncomingMessage): string | undefined {
 }
 
 /** Whether a request carries a body (HTTP/1.1: a Transfer-Encoding, or a Content-Length above 0). */
-export function hasBody(req: Pick<IncomingMessage, 'headers'>): boolean {
+function hasBody(req: Pick<IncomingMessage, 'headers'>): boolean {
   const h = req.headers;
   if (h['transfer-encoding'] !== undefined) return true;
   const len = h['content-length'];
@@ -67,7 +67,7 @@ export function hasBody(req: Pick<IncomingMessage, 'headers'>): boolean {
 }
 
 /** The origin check of a state-changing request, or null when it may proceed. */
-export function crossOrigin(headers: IncomingMessage['headers']): string | null {
+function crossOrigin(headers: IncomingMessage['headers']): string | null {
   const site = headers['sec-fetch-site'];
   if (site !== undefined && site !== 'same-origin' && site !== 'none') return `cross-site request refused (Sec-Fetch-Site: ${site})`;
   const origin = headers.origin;

@@ -35,7 +35,7 @@ function logfmtValue(v: unknown): string {
 }
 
 /** One pino JSON record as a logfmt line: `ts=… level=… msg="…" key=value …`. */
-export function logfmtLine(rec: Record<string, unknown>): string {
+function logfmtLine(rec: Record<string, unknown>): string {
   const parts = [`ts=${rec.time}`, `level=${rec.level}`, `msg=${logfmtValue(rec.msg ?? '')}`];
   for (const [k, v] of Object.entries(rec)) if (!HIDDEN.has(k) && v !== undefined) parts.push(`${k}=${logfmtValue(v)}`);
   return parts.join(' ') + '\n';

@@ -12,8 +12,6 @@ const PROBLEM_STATUSES: ReadonlySet<string> = new Set(['degraded', 'critical', '
 import { HEALTH_STATUSES, ISSUE_SEVERITIES, RECOVERY_ACTIONS, SAFETY_POLICIES, policyLevel, type HealthReport } from '../types';
 import { EOF, toOpenMetrics, type Format, type Want } from './exposition';
 import { encoded, type Encoded } from '../http/send';
-
-export { encoded, type Encoded } from '../http/send';
 import type { Monitor } from '../engine/monitor';
 import { ProcessMetrics } from './process_metrics';
 import { SubsystemFamilies } from './subsystem_families';
@@ -51,7 +49,7 @@ function gzipParts(parts: Buffer[]): Promise<Encoded> {
  * One render of the metrics, in both formats. Each format is gzipped at most once, when a scrape
  * first asks for it: small bodies at once (~0.1 ms for 21 KB), large ones in the thread pool.
  */
-export class Exposition {
+class Exposition {
   private readonly gz: Record<Format, Encoded | null> = { text: null, openmetrics: null };
   private readonly gzipping: Partial<Record<Format, Promise<Encoded>>> = {};
 

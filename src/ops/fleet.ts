@@ -6,7 +6,8 @@ import { OVERRIDE_POLICIES, SAFETY_POLICIES } from '../types';
 import { EXIT, UsageError, call, resolveToken, tokenSource, type CallResult, type Target } from './http';
 import { parseArgs } from 'node:util';
 import { COMMON_OPTIONS, guard, required, table, timeoutMs, tokenHint, withUsage, type Io } from './common';
-import { loadInventory, matches, parseMatchers, type InventoryEntry } from './inventory';
+import type { InventoryEntry } from '../deploy/fleet';
+import { loadInventory, matches, parseMatchers } from './inventory';
 import { overrideRequest } from './policy';
 import type { CommandHelp } from './help';
 
@@ -122,7 +123,7 @@ interface Request {
 const level = (p: unknown) => (SAFETY_POLICIES as readonly unknown[]).indexOf(p);
 
 /** Classifies one host's answer. Pure. */
-export function judge(e: InventoryEntry, req: Request, r: CallResult): HostResult {
+function judge(e: InventoryEntry, req: Request, r: CallResult): HostResult {
   const base = { instance: e.instance, url: e.url };
   if (r.kind === 'unreachable')
     return { ...base, result: 'unreachable', confirmed: false, detail: r.message, policy_after: null, code: EXIT.unreachable };
@@ -155,7 +156,7 @@ export function judge(e: InventoryEntry, req: Request, r: CallResult): HostResul
 }
 
 /** Sends one request to every host; never throws for a host's failure. */
-export async function fanOut(
+async function fanOut(
   hosts: InventoryEntry[],
   req: Request,
   token: string | null,
@@ -169,14 +170,14 @@ export async function fanOut(
 }
 
 /** The per-host table and the count of hosts that confirmed. */
-export function formatResults(rs: HostResult[]): string {
+function formatResults(rs: HostResult[]): string {
   const rows = rs.map((r) => [r.instance, r.detail ? `${r.result}: ${r.detail}` : r.result, r.policy_after ?? '-']);
   const ok = rs.filter((r) => r.confirmed).length;
   return table(['HOST', 'RESULT', 'POLICY AFTER'], rows) + `${ok}/${rs.length} confirmed\n`;
 }
 
 /** Worst code wins: unreachable (2) over refused (1) over ok (0). */
-export const fleetExit = (rs: HostResult[]): number => Math.max(EXIT.ok, ...rs.map((r) => r.code));
+const fleetExit = (rs: HostResult[]): number => Math.max(EXIT.ok, ...rs.map((r) => r.code));
 
 function requestFor(verb: string, extra: string[], v: { policy?: string; duration?: string; reason?: string; lift?: boolean }): Request {
   switch (verb) {

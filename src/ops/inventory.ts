@@ -5,10 +5,8 @@ import { parse as parseYaml } from 'yaml';
 import type { InventoryEntry } from '../deploy/fleet';
 import { UsageError } from './http';
 
-export type { InventoryEntry } from '../deploy/fleet';
-
 /** A bad inventory: the message names the entry and the field. Exit 3. */
-export class InventoryError extends UsageError {}
+class InventoryError extends UsageError {}
 
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const RESERVED = new Set(['instance', 'job']);
@@ -54,7 +52,7 @@ function parseEntry(i: number, raw: unknown): InventoryEntry {
 }
 
 /** Validates an already-parsed inventory document. */
-export function parseInventory(doc: unknown): InventoryEntry[] {
+function parseInventory(doc: unknown): InventoryEntry[] {
   const list = (doc as { instances?: unknown } | null)?.instances;
   if (doc === null || typeof doc !== 'object' || !Array.isArray(list))
     throw new InventoryError('inventory: expected a mapping with an "instances" list');

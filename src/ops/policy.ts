@@ -74,7 +74,7 @@ export interface PolicyBody {
 }
 
 /** Human view of a policy answer. */
-export function formatPolicy(b: unknown): string {
+function formatPolicy(b: unknown): string {
   const p = b as PolicyBody;
   const yn = (x: boolean) => (x ? 'yes' : 'no');
   const lines = [
@@ -87,7 +87,7 @@ export function formatPolicy(b: unknown): string {
 }
 
 /** An override's policy: one stricter than allow_all (an override that cannot tighten anything is a mistake). */
-export function overridePolicy(p: string): string {
+function overridePolicy(p: string): string {
   if (p === 'allow_all')
     throw new UsageError(
       '--policy: allow_all is not stricter than allow_all, so an override to it would change nothing; to end an override: selfheal policy override --lift',

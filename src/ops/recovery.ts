@@ -3,6 +3,10 @@ import { UsageError, call, parseDuration } from './http';
 import { parseArgs } from 'node:util';
 import { COMMON_OPTIONS, guard, report, required, table, targetOf, when, withUsage, type Io } from './common';
 import { OPERATOR_EXIT, OPERATOR_FLAGS, type CommandHelp, type Help } from './help';
+import type { WindowView } from '../execute/maintenance';
+import type { RecordView } from '../execute/routes';
+import { stateWords } from '../execute/state_words';
+import type { RecoveryStatus } from '../execute/status';
 
 /** The options `selfheal recovery` parses (every one appears in a help text: test/ops/help.test.ts). */
 export const RECOVERY_OPTIONS = {
@@ -102,54 +106,34 @@ export const RECOVERY_HELP: CommandHelp = {
   ],
 };
 
-interface ActionRow {
-  id: string;
-  alertname: string;
-  subsystem: string | null;
-  action: string | null;
-  state: string;
-  outcome: string | null;
-  reason: string;
-  created_at: number;
-  expires_at: number | null;
-}
+/** A record as /recovery/pending, /history, /approve and /reject answer it (`state_words` since this version). */
+type ActionRow = Omit<RecordView, 'state_words'> & { state_words?: string };
 
-interface Window {
-  subsystem: string | null;
-  reason: string;
-  started_at: string;
-  until: string;
-}
+/** The record's state in words: the server's, or the same wording made here for a server without them. */
+const words = (r: ActionRow, now: number) => r.state_words ?? stateWords(r, now);
 
 const actions =
-  (empty: string) =>
+  (empty: string, now: () => number) =>
   (b: unknown): string => {
     const rows = (b as ActionRow[]) ?? [];
     if (!rows.length) return `${empty}\n`;
     return table(
       ['CREATED', 'ID', 'ALERT', 'SUBSYSTEM', 'ACTION', 'STATE', 'REASON'],
-      rows.map((r) => [
-        when(r.created_at),
-        r.id,
-        r.alertname || '-',
-        r.subsystem ?? '-',
-        r.action ?? '-',
-        r.outcome && r.outcome !== r.state ? `${r.state} (${r.outcome})` : r.state,
-        r.reason,
-      ]),
+      rows.map((r) => [when(r.created_at), r.id, r.alertname || '-', r.subsystem ?? '-', r.action ?? '-', words(r, now()), r.reason]),
     );
   };
 
+/** One decided record: what it is, and what happens to it next ("approved: runs now"). */
 const one =
-  (verb: string) =>
+  (now: () => number) =>
   (b: unknown): string => {
     const r = b as ActionRow;
-    return `${verb} ${r.id}: ${r.action ?? '-'} on ${r.subsystem ?? '-'} is now ${r.state}\n`;
+    return `${r.action ?? '-'} on ${r.subsystem ?? '-'} (${r.id}): ${words(r, now())}\n`;
   };
 
 /** Human view of the maintenance windows. */
-export const formatWindows = (b: unknown): string => {
-  const ws = (b as { maintenance?: Window[] })?.maintenance ?? [];
+const formatWindows = (b: unknown): string => {
+  const ws = (b as { maintenance?: WindowView[] })?.maintenance ?? [];
   if (!ws.length) return 'no maintenance window: auto-recovery is active\n';
   return table(
     ['SUBSYSTEM', 'UNTIL', 'STARTED', 'REASON'],
@@ -157,25 +141,9 @@ export const formatWindows = (b: unknown): string => {
   );
 };
 
-interface StatusBody {
-  local: boolean;
-  stage: string;
-  maintenance: Window[];
-  subsystems: Record<
-    string,
-    {
-      status: string;
-      stage: string;
-      episode_start: string | null;
-      recovery_failures: number;
-      last_action: { id: string; action: string | null; state: string; outcome: string | null; updated_at: string } | null;
-    }
-  >;
-}
-
 /** Human view of GET /recovery/status: the overall stage, then one row per subsystem. */
-export const formatStatus = (b: unknown): string => {
-  const s = b as StatusBody;
+const formatStatus = (b: unknown): string => {
+  const s = b as RecoveryStatus;
   const head =
     `stage: ${s.stage}; local recovery path: ${s.local ? 'on' : 'off (Alertmanager alerts only)'}; ` +
     `maintenance: ${s.maintenance.length ? s.maintenance.map((w) => `${w.subsystem ?? 'all'} until ${when(w.until)}`).join(', ') : 'none'}\n`;
@@ -188,7 +156,12 @@ export const formatStatus = (b: unknown): string => {
 };
 
 /** `selfheal recovery ...`; returns the exit code. */
-export async function recoveryCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function recoveryCommand(
+  argv: string[],
+  io: Io,
+  env: NodeJS.ProcessEnv = process.env,
+  clock: () => number = Date.now,
+): Promise<number> {
   return withUsage(io, RECOVERY_HELP, argv, RECOVERY_OPTIONS, async () => {
     const { values, positionals } = guard(() => parseArgs({ args: argv, allowPositionals: true, strict: true, options: RECOVERY_OPTIONS }));
     const [sub, ...args] = positionals;
@@ -206,7 +179,7 @@ export async function recoveryCommand(argv: string[], io: Io, env: NodeJS.Proces
           await call(targetOf(values, env), 'GET', '/recovery/pending'),
           io,
           values.json,
-          actions('no action is waiting for approval'),
+          actions('no action is waiting for approval', clock),
         );
       }
       case 'history': {
@@ -218,7 +191,7 @@ export async function recoveryCommand(argv: string[], io: Io, env: NodeJS.Proces
           await call(targetOf(values, env), 'GET', `/recovery/history?limit=${limit}`),
           io,
           values.json,
-          actions('no action recorded'),
+          actions('no action recorded', clock),
         );
       }
       case 'approve':
@@ -226,12 +199,7 @@ export async function recoveryCommand(argv: string[], io: Io, env: NodeJS.Proces
         arity(1);
         const reason = required(values.reason, 'reason');
         const path = `/recovery/${encodeURIComponent(args[0])}/${sub}`;
-        return report(
-          await call(targetOf(values, env), 'POST', path, { reason }),
-          io,
-          values.json,
-          one(sub === 'approve' ? 'approved' : 'rejected'),
-        );
+        return report(await call(targetOf(values, env), 'POST', path, { reason }), io, values.json, one(clock));
       }
       case 'maintenance':
         return maintenance(args, values, io, env);

@@ -77,7 +77,7 @@ export const POLICY_DIRECTIVES: Readonly<Record<SafetyPolicy, Readonly<Directive
 };
 
 /** The policy a client falls back to when it cannot trust what it has (stale or unreachable). */
-export const FAIL_CLOSED_POLICY: SafetyPolicy = 'no_new_trades';
+const FAIL_CLOSED_POLICY: SafetyPolicy = 'no_new_trades';
 
 export type { HighRiskDefinition } from '../types';
 
@@ -87,7 +87,7 @@ export const DEFAULT_HIGH_RISK: Readonly<HighRiskDefinition> = { max_leverage: 5
 const NO_LIMITS: PolicyLimits = { max_leverage: 0, position_size_multiplier: 0 };
 
 /** The limits of a policy: the configured profile where positions may be opened, zero elsewhere. */
-export function policyLimits(policy: SafetyPolicy, cfg: ProfileLimits): PolicyLimits {
+function policyLimits(policy: SafetyPolicy, cfg: ProfileLimits): PolicyLimits {
   if (policy === 'allow_all') return { ...cfg.normal };
   if (policy === 'safe_risk_profile') return { ...cfg.safe_profile };
   return { ...NO_LIMITS };

@@ -1,7 +1,7 @@
 // The guide's _evaluate_safety_policy, exactly, plus the two report flags derived from it.
 import { impactsTrading, severityForStatus } from '../analyze/issues';
 import { overallStatus } from '../analyze/overall';
-import type { DetectedIssue, HealthStatus, SafetyPolicy, TradingCriticality } from '../types';
+import { countedStatus, type DetectedIssue, type HealthStatus, type SafetyPolicy, type TradingCriticality } from '../types';
 
 /** The guide's `_evaluate_safety_policy`: the policy for an overall status and the issues found. Pure. */
 export function evaluateSafetyPolicy(overall: HealthStatus, issues: Pick<DetectedIssue, 'severity' | 'impacts_trading'>[]): SafetyPolicy {
@@ -9,8 +9,8 @@ export function evaluateSafetyPolicy(overall: HealthStatus, issues: Pick<Detecte
   if (overall === 'failed') return 'emergency_shutdown';
   if (critical.length > 0) return critical.some((i) => i.impacts_trading) ? 'defensive_exit' : 'no_new_trades';
   if (overall === 'critical') return 'safe_risk_profile';
-  // Unknown overall (nothing could be checked) is treated like degraded: protect, don't allow.
-  if (overall === 'degraded' || overall === 'unknown') return 'no_new_trades';
+  // Unknown overall (nothing could be checked) counts as degraded: protect, don't allow.
+  if (countedStatus(overall) === 'degraded') return 'no_new_trades';
   return 'allow_all';
 }
 

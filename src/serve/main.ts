@@ -64,7 +64,7 @@ function oneOf(values: Record<string, unknown>, a: string, b: string): string | 
 }
 
 /** `host:port`, `[v6]:port` or `:port` (all interfaces), as Prometheus's --web.listen-address. */
-export function parseListenAddress(s: string): { host: string; port: number } {
+function parseListenAddress(s: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(s);
   const port = m ? Number(m[3]) : NaN;
   if (!m || !Number.isInteger(port) || port > 65535)
@@ -105,7 +105,7 @@ export function parseServeFlags(argv: string[], isTTY = Boolean(process.stdout.i
 }
 
 /** The listener keys the config file sets and a command-line flag overrides with another value. */
-export function masked(c: Config, listen: ServeFlags['listen']): { key: string; file: string; flag: string; used: string }[] {
+function masked(c: Config, listen: ServeFlags['listen']): { key: string; file: string; flag: string; used: string }[] {
   const out = [];
   if (listen.host !== undefined && fileSets(c, 'host') && c.host !== listen.host)
     out.push({ key: 'host', file: c.host, flag: '--web.listen-address/--host', used: listen.host });

@@ -60,15 +60,6 @@ function executorHooks(svc: Service, metrics: RecoveryMetrics, store: JournalSto
   };
 }
 
-/**
- * In-flight actions get a short grace period; one still running is journaled as `running` and comes
- * back after a restart as interrupted (never re-run blindly). The journal closes once nothing runs.
- */
-async function closeWhenIdle(executor: RecoveryExecutor, store: JournalStore): Promise<void> {
-  const grace = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 5000).unref());
-  if ((await Promise.race([executor.idle().then(() => 'idle' as const), grace])) === 'idle') store.close();
-}
-
 /** Builds the receiver's parts around the service's monitor, metrics and log, and plugs them in. */
 export function createReceiver(svc: Service, opts: ReceiverOptions = {}): Receiver {
   const { config: cfg, clock, logger, monitor } = svc;
@@ -130,6 +121,7 @@ export function createReceiver(svc: Service, opts: ReceiverOptions = {}): Receiv
         operator,
         policy: () => svc.policy().policy,
         logger,
+        clock,
       });
     },
     async start() {
@@ -139,12 +131,16 @@ export function createReceiver(svc: Service, opts: ReceiverOptions = {}): Receiv
       retention.start();
       executor.kick();
     },
-    async stop() {
-      local?.stop();
-      maintenance.stop();
-      executor.stop();
-      retention.stop();
-      await closeWhenIdle(executor, store);
-    },
+    stop: () => stopParts(executor, store, [local, maintenance, executor, retention]),
   };
+}
+
+/**
+ * Stops the parts, then gives in-flight actions a short grace period; one still running is journaled
+ * as `running` and comes back as "interrupted, needs approval" — never re-run blindly.
+ */
+async function stopParts(executor: RecoveryExecutor, store: JournalStore, parts: ({ stop(): void } | null)[]): Promise<void> {
+  for (const p of parts) p?.stop();
+  const grace = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 5000).unref());
+  if ((await Promise.race([executor.idle().then(() => 'idle' as const), grace])) === 'idle') store.close();
 }

@@ -8,8 +8,6 @@ import type { Config } from '../config/types';
 import type { ReloadOutcome, Service } from './service';
 import { loadWebConfig, type WebConfig } from '../http/web_config';
 
-export type { ReloadOutcome } from './service';
-
 export interface ReloadSources {
   /** Loads and validates the config file again, with the command-line overrides applied. */
   loadConfig: () => Config;
@@ -20,7 +18,7 @@ export interface ReloadSources {
  * The reload's verdict from the declared classes: the restart-only keys that changed (refused, named),
  * else the live ones, applied in place into the running config (everything holds that object).
  */
-export function reloadChanges(running: Config, next: Config): { restart: string[]; live: ConfigChange[] } {
+function reloadChanges(running: Config, next: Config): { restart: string[]; live: ConfigChange[] } {
   const changes = configChanges(running, next);
   return { restart: changes.filter((c) => c.reload === 'restart').map((c) => c.key), live: changes.filter((c) => c.reload === 'live') };
 }

@@ -1,7 +1,6 @@
 // VERIFY: did the action help? A re-check after the settle time must find the subsystem better.
 // Pure: the executor re-checks and asks here what the result means.
-import { SYSTEM_SUBSYSTEM, type HealthStatus, type RecoveryAction } from '../types';
-import { statusRank } from '../detect/thresholds';
+import { SYSTEM_SUBSYSTEM, statusRank, type HealthStatus, type RecoveryAction } from '../types';
 import { ACTIONS } from '../recommend/actions';
 
 /**
@@ -20,7 +19,7 @@ export function improved(before: HealthStatus | null, after: HealthStatus): bool
 }
 
 /** The verdict on a re-check: succeeded or failed, and the line the record's detail gets. */
-export function judge(before: HealthStatus | null, after: HealthStatus | null): { ok: boolean; note: string } {
+function judge(before: HealthStatus | null, after: HealthStatus | null): { ok: boolean; note: string } {
   const ok = after !== null && improved(before, after);
   return { ok, note: `verify: ${before ?? '?'} → ${after ?? 'not checked'}` };
 }

@@ -61,7 +61,8 @@ function sourceFiles(dir: string): string[] {
 /** `./x` → x.ts or x/index.ts, relative to src/ without the extension; null for packages and node: modules. */
 function resolveTarget(file: string, spec: string): string | null {
   if (!spec.startsWith('.')) return null;
-  const base = resolve(dirname(file), spec);
+  // The console's browser modules name their siblings as the browser fetches them (`./dom.js`).
+  const base = resolve(dirname(file), spec.replace(/\.js$/, ''));
   const path = existsSync(`${base}.ts`) ? base : existsSync(join(base, 'index.ts')) ? join(base, 'index') : null;
   assert.ok(path, `${relative(SRC, file)}: cannot resolve '${spec}'`);
   return relative(SRC, path).split('\\').join('/');

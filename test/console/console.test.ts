@@ -8,7 +8,7 @@ import { tempDir, writeAged } from '../helpers/fs';
 import { healthyPlatform } from '../helpers/platform';
 import { delivery, postHook } from '../helpers/receiver';
 import { getJson, startService } from '../helpers/service';
-import { thresholdsOf } from '../../src/console/routes';
+import { thresholdsOf } from '../../src/detect/registry';
 import type { CheckSpec } from '../../src/config/types';
 import { parseWebConfig, type WebConfig } from '../../src/http/web_config';
 import bcrypt from 'bcryptjs';
@@ -106,6 +106,28 @@ describe('console: served safely', () => {
     const html = await (await fetch(url + '/')).text();
     assert.doesNotMatch(html, /<script>|<script [^>]*>[^<]|style=|\son[a-z]+=/i, 'no inline script, style or handler');
     assert.ok(total < 60_000, `the console is small (${total} bytes)`);
+  });
+
+  it("the script's modules import only each other: the server's types are erased, nothing of src/ runs in the page", async () => {
+    const { url } = await live();
+    const seen = new Map<string, number>();
+    const queue = ['app.js'];
+    for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+      if (seen.has(name)) continue;
+      const res = await fetch(`${url}/console/${name}`);
+      assert.equal(res.status, 200, name);
+      assert.match(res.headers.get('content-type') ?? '', /^text\/javascript/, name);
+      const text = await res.text();
+      seen.set(name, text.length);
+      const specs = [...text.matchAll(/^\s*(?:import|export)\b[^;]*?\bfrom\s*'([^']+)'/gm), ...text.matchAll(/\bimport\s*\(\s*'([^']+)'/g)];
+      for (const [, spec] of specs) {
+        assert.match(spec, /^\.\/[a-z_]+\.js$/, `${name} imports ${spec}: only its sibling modules`);
+        queue.push(spec.slice(2));
+      }
+    }
+    assert.ok(seen.size >= 2, `app.js imports its modules (${[...seen.keys()].join(', ')})`);
+    const total = [...seen.values()].reduce((a, b) => a + b, 0);
+    assert.ok(total < 60_000, `the script is small (${total} bytes)`);
   });
 
   it('GET /console/config: thresholds, criticality and dependents from the config', async () => {

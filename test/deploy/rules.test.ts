@@ -7,17 +7,9 @@ import { describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { alertmanagerRouteSnippet, dependencyMap, EXAMPLE } from '../../src/deploy/alertmanager';
 import { generatedFiles, rulesConfigWith } from '../../src/deploy/generate';
-import {
-  DEFAULT_RULES_CONFIG,
-  SUSTAINED_FACTOR,
-  durationSeconds,
-  ruleGroups,
-  rulesFile,
-  withFor,
-  type Rule,
-  type RuleGroup,
-} from '../../src/deploy/rules';
-import { rulesTestFile } from '../../src/deploy/rules_test';
+import { SUSTAINED_FACTOR, ruleGroups, rulesFile, type Rule, type RuleGroup } from '../../src/deploy/rules';
+import { DEFAULT_RULES_CONFIG, durationSeconds, withFor } from '../../src/deploy/rules_config';
+import { promtoolTestFile } from '../../src/deploy/promtool_tests';
 import { BUILTIN_SUBSYSTEMS } from '../../src/types';
 import { tempDir } from '../helpers/fs';
 
@@ -281,7 +273,7 @@ describe('generated files', () => {
 
 describe('rules as a mixin: one config object', () => {
   it('the runbook base and the job selector are written once, in the config', () => {
-    const src = readFileSync(join(ROOT, 'src/deploy/rules.ts'), 'utf8');
+    const src = ['rules.ts', 'rules_config.ts'].map((f) => readFileSync(join(ROOT, 'src/deploy', f), 'utf8')).join('\n');
     assert.equal(src.split(DEFAULT_RULES_CONFIG.runbookBase).length - 1, 1);
     assert.equal(src.split('job="selfheal"').length - 1, 1);
     const runbooks = alerts.map((a) => a.annotations?.runbook_url ?? '');
@@ -309,9 +301,11 @@ describe('rules as a mixin: one config object', () => {
     assert.equal(byName.SelfHealWatchdog, undefined);
     assert.equal(parsed.filter((r) => r.alert).length, alerts.length - 1);
     for (const r of parsed.filter((x) => x.alert)) assert.match(r.annotations!.runbook_url!, /^https:\/\/wiki\.example\/selfheal#[a-z]+$/);
-    assert.equal(rulesTestFile(c), null, 'the promtool tests are written for the default thresholds');
+    assert.equal(promtoolTestFile(c), null, 'the promtool tests are written for the default thresholds');
     assert.equal(
-      rulesTestFile({ ...DEFAULT_RULES_CONFIG, runbookBase: 'https://wiki.example/x' })?.includes('https://wiki.example/x#selfhealcpuhigh'),
+      promtoolTestFile({ ...DEFAULT_RULES_CONFIG, runbookBase: 'https://wiki.example/x' })?.includes(
+        'https://wiki.example/x#selfhealcpuhigh',
+      ),
       true,
     );
     const file = join(tempDir(), 'rules.yml');

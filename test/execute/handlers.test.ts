@@ -5,7 +5,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { runExec, runHttp, type ActionContext } from '../../src/execute/effects';
+import { runExec } from '../../src/handlers/exec';
+import type { ActionContext } from '../../src/handlers/handler';
+import { runHttp } from '../../src/handlers/http';
 import { tempDir } from '../helpers/fs';
 import { until } from '../helpers/process';
 

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { dashboards, renderDashboards } from '../../grafana/generator/generate';
 import { rulesConfigWith } from '../../src/deploy/generate';
-import { DEFAULT_RULES_CONFIG, rulesFile } from '../../src/deploy/rules';
+import { rulesFile } from '../../src/deploy/rules';
+import { DEFAULT_RULES_CONFIG } from '../../src/deploy/rules_config';
 import { DASHBOARD_DIR, loadDashboards } from '../helpers/dashboards';
 
 const DIR = DASHBOARD_DIR;

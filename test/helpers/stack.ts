@@ -5,7 +5,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after } from 'node:test';
 import { stringify } from 'yaml';
-import { DEFAULT_RULES_CONFIG, rulesFile, withFor } from '../../src/deploy/rules';
+import { rulesFile } from '../../src/deploy/rules';
+import { DEFAULT_RULES_CONFIG, withFor } from '../../src/deploy/rules_config';
 import { freePort, until } from './process';
 import { tempDir } from './fs';
 

@@ -191,10 +191,15 @@ describe('selfheal policy / recovery against a running service', () => {
     const [pending] = JSON.parse(p.out) as { id: string; action: string }[];
     assert.equal(pending.action, 'defensive_exit');
     const human = await cli(['recovery', 'pending', '--token-file', tokenFile, ...u()]);
-    assert.match(human.out, new RegExp(`${pending.id}\\s+SelfHealSubsystemCritical\\s+data_feed\\s+defensive_exit\\s+pending_approval`));
+    assert.match(
+      human.out,
+      new RegExp(
+        `${pending.id}\\s+SelfHealSubsystemCritical\\s+data_feed\\s+defensive_exit\\s+waiting for approval \\(expires \\d\\d:\\d\\d:\\d\\d UTC\\)`,
+      ),
+    );
     const a = await cli(['recovery', 'approve', pending.id, '--reason', 'desk agrees', '--token-file', tokenFile, ...u()]);
     assert.equal(a.code, 0, a.err);
-    assert.match(a.out, new RegExp(`approved ${pending.id}: defensive_exit on data_feed is now recorded`));
+    assert.equal(a.out, `defensive_exit on data_feed (${pending.id}): approved: runs now\n`, 'says what happens next');
     const again = await cli(['recovery', 'reject', pending.id, '--reason', 'late', '--token-file', tokenFile, ...u()]);
     assert.equal(again.code, 1);
     assert.match(again.err, /HTTP 409\): action is .*, not pending_approval/);

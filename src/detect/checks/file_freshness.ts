@@ -3,9 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { num, optStr, readKeys } from '../../schema/keys';
 import type { Section } from '../../schema/reader';
-import type { HealthStatus } from '../../types';
+import { worseStatus, type HealthStatus } from '../../types';
 import { EvidenceError, type Checker, type CheckModule, type CheckOutcome } from '../check';
-import { ageOnset, evidenceAge, nextAgeTransition, statusForAge, worse } from '../thresholds';
+import { ageOnset, evidenceAge, nextAgeTransition, statusForAge } from '../thresholds';
 import { parseObject, round, statOrNull, writeWithDir } from './fsutil';
 import { ageKeys, checkAges, pathKey, resolvePath, statusKey } from './params';
 
@@ -87,7 +87,7 @@ const run: Checker<FileFreshnessSpec> = async (spec, ctx) => {
     const count = Array.isArray(field) ? field.length : 0;
     out.details[`${spec.nonempty_field}_count`] = count;
     if (count === 0) {
-      out.status = worse(out.status, spec.empty_status);
+      out.status = worseStatus(out.status, spec.empty_status);
       out.details.error = `No ${spec.nonempty_field}`;
       out.root_cause = `No ${spec.nonempty_field} in ${spec.path}`;
     }

@@ -42,6 +42,21 @@ export function recordsOf(d: RecordingDeps, alerts: readonly AlertIn[], now: num
   });
 }
 
+/** What a record has before anything waits for it, runs it or ends it. */
+const UNSTARTED = {
+  approved: false,
+  not_before: null,
+  expires_at: null,
+  verify_at: null,
+  started_at: null,
+  finished_at: null,
+  outcome: null,
+  detail: null,
+  handler_pgid: null,
+  handler_start: null,
+  evidence: null,
+} as const;
+
 function base(a: AlertIn, now: number) {
   return {
     id: randomUUID(),
@@ -50,17 +65,10 @@ function base(a: AlertIn, now: number) {
     fingerprint: a.fingerprint,
     starts_at: a.startsAt,
     labels: a.labels,
-    not_before: null,
-    expires_at: null,
-    verify_at: null,
+    ...UNSTARTED,
     before_status: null,
-    approved: false,
     created_at: now,
     updated_at: now,
-    started_at: null,
-    finished_at: null,
-    outcome: null,
-    detail: null,
     floor_at: null,
   };
 }
@@ -133,20 +141,10 @@ export function retryOf(r: ActionRecord, now: number): ActionRecord {
     ...r,
     id: randomUUID(),
     dedup_key: `${r.dedup_key.replace(/#\d+$/, '')}#${attempt}`,
+    ...UNSTARTED,
     state: 'recorded',
-    approved: false,
     reason: `retry ${attempt} of ${r.action} for ${r.subsystem}: the last attempt did not help`,
-    not_before: null,
-    verify_at: null,
-    expires_at: null,
     created_at: now,
     updated_at: now,
-    started_at: null,
-    finished_at: null,
-    outcome: null,
-    detail: null,
-    handler_pgid: null,
-    handler_start: null,
-    evidence: null,
   };
 }

@@ -13,42 +13,64 @@ function writeAtomic(path: string, value: unknown): void {
   renameSync(`${path}.tmp`, path);
 }
 
+/**
+ * One piece of operator state in a small JSON file beside the journal (none for an in-memory journal):
+ * written whole or not at all, read back as what it was (undefined: no file; null: not JSON).
+ */
+class StateFile {
+  readonly path: string | null;
+
+  constructor(journalPath: string, name: string) {
+    this.path = journalPath === ':memory:' ? null : join(dirname(journalPath), name);
+  }
+
+  /** The parsed file: undefined when there is none, null when it is not JSON. */
+  protected load(): unknown {
+    if (!this.path) return undefined;
+    let text: string;
+    try {
+      text = readFileSync(this.path, 'utf8');
+    } catch {
+      return undefined;
+    }
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return null;
+    }
+  }
+
+  protected save(value: unknown): void {
+    if (this.path) writeAtomic(this.path, value);
+  }
+
+  clear(): void {
+    if (this.path) rmSync(this.path, { force: true });
+  }
+}
+
 export interface LatchRecord {
   since: string;
   reasons: string[];
 }
 
-export class LatchFile {
-  constructor(readonly path: string | null) {}
-
-  /** Beside the journal (like the maintenance windows); none for an in-memory journal. */
+/** A latched emergency_shutdown (`selfheal_latch.json`). */
+export class LatchFile extends StateFile {
+  /** Beside the journal (like the maintenance windows). */
   static beside(journalPath: string): LatchFile {
-    return new LatchFile(journalPath === ':memory:' ? null : join(dirname(journalPath), 'selfheal_latch.json'));
+    return new LatchFile(journalPath, 'selfheal_latch.json');
   }
 
   /** The latch left by a previous process, if any. An unreadable file counts as latched: fail closed. */
   read(): LatchRecord | null {
-    if (!this.path) return null;
-    let text: string;
-    try {
-      text = readFileSync(this.path, 'utf8');
-    } catch {
-      return null;
-    }
-    try {
-      const v = JSON.parse(text) as Partial<LatchRecord>;
-      return { since: String(v.since ?? 'unknown'), reasons: Array.isArray(v.reasons) ? v.reasons.map(String) : [] };
-    } catch {
-      return { since: 'unknown', reasons: [`${this.path} is unreadable`] };
-    }
+    const v = this.load() as Partial<LatchRecord> | null | undefined;
+    if (v === undefined) return null;
+    if (v === null || typeof v !== 'object') return { since: 'unknown', reasons: [`${this.path ?? 'the latch file'} is unreadable`] };
+    return { since: String(v.since ?? 'unknown'), reasons: Array.isArray(v.reasons) ? v.reasons.map(String) : [] };
   }
 
   write(at: number, reasons: string[]): void {
-    if (this.path) writeAtomic(this.path, { since: new Date(at).toISOString(), reasons });
-  }
-
-  clear(): void {
-    if (this.path) rmSync(this.path, { force: true });
+    this.save({ since: new Date(at).toISOString(), reasons });
   }
 }
 
@@ -59,12 +81,10 @@ export interface OverrideRecord {
   until: number;
 }
 
-/** The operator's override, beside the journal (none for an in-memory journal). */
-export class OverrideFile {
-  constructor(readonly path: string | null) {}
-
+/** The operator's override (`selfheal_override.json`). */
+export class OverrideFile extends StateFile {
   static beside(journalPath: string): OverrideFile {
-    return new OverrideFile(journalPath === ':memory:' ? null : join(dirname(journalPath), 'selfheal_override.json'));
+    return new OverrideFile(journalPath, 'selfheal_override.json');
   }
 
   /**
@@ -72,29 +92,15 @@ export class OverrideFile {
    * that cannot be read as one refuses the start (exit 3): selfheal will not guess what an operator set.
    */
   read(): OverrideRecord | null {
-    if (!this.path) return null;
-    let text: string;
-    try {
-      text = readFileSync(this.path, 'utf8');
-    } catch {
-      return null;
-    }
-    let v: Partial<OverrideRecord>;
-    try {
-      v = JSON.parse(text) as Partial<OverrideRecord>;
-    } catch {
-      v = {};
-    }
+    const raw = this.load();
+    if (raw === undefined) return null;
+    const v = (raw ?? {}) as Partial<OverrideRecord>;
     if (!SAFETY_POLICIES.includes(v.policy as SafetyPolicy) || typeof v.until !== 'number' || typeof v.reason !== 'string')
       throw new ConfigError(`${this.path}: not an operator override (policy, reason, until); fix it or remove it to start without one`);
     return { policy: v.policy as SafetyPolicy, reason: v.reason, until: v.until };
   }
 
   write(o: OverrideRecord): void {
-    if (this.path) writeAtomic(this.path, o);
-  }
-
-  clear(): void {
-    if (this.path) rmSync(this.path, { force: true });
+    this.save(o);
   }
 }

@@ -13,7 +13,7 @@ import { loadConfigFile } from '../../src/config/load';
 import { cli } from '../helpers/cli';
 import { FixturePlatform, slowSubsystems, WEBHOOK_TOKEN } from '../helpers/e2e';
 import { tempDir } from '../helpers/fs';
-import { freePort, ready, serve, until } from '../helpers/process';
+import { freePort, processConfig, ready, serve, until } from '../helpers/process';
 import { fastRules, startAlertmanager, startPrometheus } from '../helpers/stack';
 
 const OPERATOR_TOKEN = 'fleet-e2e-operator';
@@ -30,19 +30,8 @@ interface Rec {
 
 /** Each instance's config. Restarts must come through Alertmanager here (that is what is under test): no local path. */
 function instanceConfig(port: number, instance: string | null): Record<string, unknown> {
-  return {
+  return processConfig(port, {
     ...(instance ? { instance } : {}),
-    data_dir: 'data',
-    log_dir: 'logs',
-    models_dir: 'models',
-    database_path: 'db/quantum_trader.db',
-    port,
-    check_interval: 1,
-    critical_check_interval: 0.5,
-    stale_data_threshold_sec: 2,
-    max_cpu_percent: 100,
-    max_memory_percent: 100,
-    policy: { hold_down_sec: 1 },
     api: { token: OPERATOR_TOKEN },
     receiver: { bearer_token: WEBHOOK_TOKEN },
     recovery: { local: false, settle_sec: 2, cooldown_sec: 0, backoff_initial_sec: 1, backoff_max_sec: 4 },
@@ -50,7 +39,7 @@ function instanceConfig(port: number, instance: string | null): Record<string, u
       data_feed: { critical_after_sec: 60 },
       event_executor: { degraded_after_sec: 2, critical_after_sec: 4 },
     }),
-  };
+  });
 }
 
 /**

@@ -10,7 +10,7 @@ import { stringify } from 'yaml';
 import { loadConfigFile } from '../../src/config/load';
 import { FixturePlatform, slowSubsystems } from '../helpers/e2e';
 import { tempDir } from '../helpers/fs';
-import { freePort, serve, until } from '../helpers/process';
+import { freePort, processConfig, serve, until } from '../helpers/process';
 import { delivery, postHook } from '../helpers/receiver';
 
 const OP = { authorization: 'Bearer op', 'content-type': 'application/json' };
@@ -33,22 +33,14 @@ async function writeConfig(root: string, script: string): Promise<{ cfgPath: str
   const cfgPath = join(root, 'selfheal.yml');
   writeFileSync(
     cfgPath,
-    stringify({
-      data_dir: 'data',
-      log_dir: 'logs',
-      models_dir: 'models',
-      database_path: 'db/quantum_trader.db',
-      port,
-      check_interval: 1,
-      critical_check_interval: 0.5,
-      max_cpu_percent: 100,
-      max_memory_percent: 100,
-      api: { token: 'op' },
-      receiver: { bearer_token: 'hook-token' },
-      policy: { hold_down_sec: 1 },
-      recovery: { handlers: [{ action: 'pause_trading', exec: ['/bin/sh', script], timeout_sec: 20 }] },
-      subsystems: slowSubsystems(),
-    }),
+    stringify(
+      processConfig(port, {
+        api: { token: 'op' },
+        receiver: { bearer_token: 'hook-token' },
+        recovery: { handlers: [{ action: 'pause_trading', exec: ['/bin/sh', script], timeout_sec: 20 }] },
+        subsystems: slowSubsystems(),
+      }),
+    ),
   );
   return { cfgPath, port };
 }

@@ -9,7 +9,7 @@ import { stringify } from 'yaml';
 import { loadConfigFile } from '../../src/config/load';
 import { alertmanagerConfig } from '../../src/deploy/alertmanager';
 import { tempDir } from '../helpers/fs';
-import { freePort, ready, serve, until } from '../helpers/process';
+import { freePort, processConfig, ready, serve, until } from '../helpers/process';
 import { delivery, postHook } from '../helpers/receiver';
 import { FixturePlatform, slowSubsystems, WEBHOOK_TOKEN } from '../helpers/e2e';
 import { fastRules, startAlertmanager, startPrometheus } from '../helpers/stack';
@@ -31,25 +31,16 @@ describe('e2e: receiver restart between delivery and execution', () => {
     const cfgPath = join(root, 'selfheal.yml');
     writeFileSync(
       cfgPath,
-      stringify({
-        data_dir: 'data',
-        log_dir: 'logs',
-        models_dir: 'models',
-        database_path: 'db/quantum_trader.db',
-        port,
-        check_interval: 1,
-        critical_check_interval: 0.5,
-        stale_data_threshold_sec: 2,
-        max_cpu_percent: 100,
-        max_memory_percent: 100,
-        policy: { hold_down_sec: 1 },
-        receiver: { bearer_token: WEBHOOK_TOKEN },
-        recovery: { cooldown_sec: 30, local: false }, // this scenario is about the Alertmanager path
-        subsystems: slowSubsystems({
-          data_feed: { critical_after_sec: 4 },
-          event_executor: { degraded_after_sec: 10, critical_after_sec: 60 },
+      stringify(
+        processConfig(port, {
+          receiver: { bearer_token: WEBHOOK_TOKEN },
+          recovery: { cooldown_sec: 30, local: false }, // this scenario is about the Alertmanager path
+          subsystems: slowSubsystems({
+            data_feed: { critical_after_sec: 4 },
+            event_executor: { degraded_after_sec: 10, critical_after_sec: 60 },
+          }),
         }),
-      }),
+      ),
     );
     const platform = new FixturePlatform(loadConfigFile(cfgPath));
     platform.start();

@@ -27,6 +27,21 @@ function setup(extra: Record<string, unknown> = {}) {
   return { root, m, set: (ms: number) => (now = ms), now: () => now };
 }
 
+/** An HTTP endpoint a check can probe, that answers, or (hang = true) never does. */
+async function gateway() {
+  const state = { hang: false, url: '', close: () => {} };
+  const srv = createServer((_req, res) => {
+    if (!state.hang) res.end('ok');
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  state.url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}/`;
+  state.close = () => {
+    srv.closeAllConnections();
+    srv.close();
+  };
+  return state;
+}
+
 describe('monitor scheduling', () => {
   it('trading-critical subsystems every critical_check_interval, the rest every check_interval', async () => {
     const t = setup();
@@ -154,18 +169,14 @@ describe('monitor scheduling', () => {
   });
 
   it('a check without an age keeps its last status while errors are transient, then is unknown (no evidence), never failed', async () => {
-    let hang = false;
-    const srv = createServer((_req, res) => {
-      if (!hang) res.end('ok');
-    });
-    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-    const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}/`;
+    const gw = await gateway();
+    const url = gw.url;
     try {
       for (const max of [1, 2, 3]) {
-        hang = false;
+        gw.hang = false;
         const t = setup({ max_consecutive_failures: max, subsystems: { gateway: { check: 'http', url, timeout_sec: 0.1 } } });
         await t.m.start();
-        hang = true;
+        gw.hang = true;
         const statuses: string[] = [];
         for (let i = 0; i < max + 1; i++) {
           t.set(NOW + 1 + i * 30_000); // one retry spacing apart at most
@@ -176,8 +187,7 @@ describe('monitor scheduling', () => {
         assert.notEqual(t.m.report?.current_safety_policy, 'emergency_shutdown');
       }
     } finally {
-      srv.closeAllConnections();
-      srv.close();
+      gw.close();
     }
   });
 
@@ -250,18 +260,14 @@ describe('monitor scheduling', () => {
   });
 
   it('a high check error rate makes a healthy-looking subsystem degraded (a check without an age)', async () => {
-    let hang = false;
-    const srv = createServer((_req, res) => {
-      if (!hang) res.end('ok');
-    });
-    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-    const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}/`;
+    const gw = await gateway();
+    const url = gw.url;
     try {
       const t = setup({ max_error_rate: 0.2, error_rate_window: 5, subsystems: { gateway: { check: 'http', url, timeout_sec: 0.1 } } });
       await t.m.start();
       // one timed-out check out of five (20%) is tolerated, two (40%) are not
       for (let i = 1; i <= 5; i++) {
-        hang = i === 2 || i === 4;
+        gw.hang = i === 2 || i === 4;
         t.set(NOW + i * 30_000);
         await t.m.forceCheck();
       }
@@ -270,8 +276,7 @@ describe('monitor scheduling', () => {
       assert.match(String(h.details.escalation), /error rate 40%/);
       assert.equal(h.error_count, 2);
     } finally {
-      srv.closeAllConnections();
-      srv.close();
+      gw.close();
     }
   });
 

@@ -10,7 +10,7 @@ import { stringify } from 'yaml';
 import { loadConfigFile } from '../../src/config/load';
 import { FixturePlatform, slowSubsystems } from './e2e';
 import { tempDir } from './fs';
-import { freePort, ready, serve, until as untilProcess } from './process';
+import { freePort, processConfig, ready, serve, until as untilProcess } from './process';
 
 export type Mode = 'valid' | 'stopped' | 'torn' | 'future' | 'bad_date' | 'year_2099';
 
@@ -137,19 +137,10 @@ export async function startNoisy(o: NoiseOptions = {}): Promise<NoisyPlatform> {
   writeFileSync(
     cfgPath,
     stringify({
-      data_dir: 'data',
-      log_dir: 'logs',
-      models_dir: 'models',
-      database_path: 'db/quantum_trader.db',
-      port,
-      check_interval: 1,
-      critical_check_interval: 0.5,
+      ...processConfig(port),
       stale_data_threshold_sec: 30,
-      max_cpu_percent: 100,
-      max_memory_percent: 100,
       api: { token: 'op' },
       receiver: { bearer_token: 'hook-token' },
-      policy: { hold_down_sec: 1 },
       flapping: { episodes: 3, window_sec: 120, stable_sec: 5 },
       ...o.config,
       recovery: {

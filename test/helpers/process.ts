@@ -36,3 +36,24 @@ export function serve(config: string, env: Record<string, string> = {}): ChildPr
 export async function ready(port: number): Promise<void> {
   await until(`selfheal on :${port}`, async () => (await fetch(`http://127.0.0.1:${port}/-/ready`)).ok);
 }
+
+/**
+ * The base of a config file for a `selfheal serve` process in a test: the guide's layout below the
+ * file's own directory, short intervals, the host's CPU and memory kept out of the verdict.
+ */
+export function processConfig(port: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    data_dir: 'data',
+    log_dir: 'logs',
+    models_dir: 'models',
+    database_path: 'db/quantum_trader.db',
+    port,
+    check_interval: 1,
+    critical_check_interval: 0.5,
+    stale_data_threshold_sec: 2,
+    max_cpu_percent: 100,
+    max_memory_percent: 100,
+    policy: { hold_down_sec: 1 },
+    ...extra,
+  };
+}

@@ -419,7 +419,9 @@ function policyReasons(report: HealthReport): string[] {
   for (const h of Object.values(report.subsystem_health)) {
     if (h.status === 'healthy') continue;
     // An escalation says why it is failed; the evidence's own error or warning says what the check saw.
-    const seen = (h.details.error ?? h.details.warning ?? causes.get(h.subsystem) ?? undefined) as string | undefined;
+    // Evidence that is no evidence says how long there has been none, and why (torn, a bad date, …).
+    const noEvidence = h.details.invalid ? `${String(h.details.warning ?? 'no valid evidence')} (${String(h.details.error)})` : undefined;
+    const seen = (noEvidence ?? h.details.error ?? h.details.warning ?? causes.get(h.subsystem) ?? undefined) as string | undefined;
     const why = [h.details.escalation as string | undefined, seen].filter(Boolean).join('; ');
     reasons.push(`${h.subsystem} ${h.status}${why ? `: ${why}` : ''}`);
   }

@@ -92,7 +92,12 @@ export class RecoveryExecutor {
     this.records = new Records(store, clock, hooks);
     this.floorSet = new Floors(pipeline, store, clock, logger);
     const limits = { ...config.recovery, max_consecutive_failures: config.max_consecutive_failures };
-    this.gates = new Gates(store, limits, (sub) => this.outcomeChanged(sub));
+    this.gates = new Gates(
+      store,
+      limits,
+      (sub) => this.outcomeChanged(sub),
+      (sub) => pipeline.state.get(sub)?.lastEpisodeStart ?? null,
+    );
     this.exhaustion = new Exhaustion(store, config.max_consecutive_failures);
     this.runner = new ActionRunner(config, store, this.floorSet, clock, logger);
   }

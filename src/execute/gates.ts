@@ -27,6 +27,8 @@ export class Gates {
     private readonly limits: StormLimits,
     /** A breaker of this subsystem opened or closed. */
     private readonly breakerMoved: (subsystem: string) => void,
+    /** When the subsystem's current (or last) unhealthy episode began, or null: a new episode starts its restarts afresh. */
+    private readonly episodeOf: (subsystem: string) => number | null = () => null,
   ) {}
 
   /** Gates for one pass: the journal is read once per (subsystem, action), whatever the storm. */
@@ -54,11 +56,15 @@ export class Gates {
       return { kind: 'approval', why: `circuit open: ${g.inWindow.length} executions in ${l.breaker_window_sec}s; needs approval` };
     }
     if (this.openCircuits.delete(key)) this.breakerMoved(r.subsystem);
-    const failures = consecutiveFailures(g.finished, now, l.backoff_reset_sec);
+    // Failed restarts count within this episode (and are forgiven after backoff_reset_sec): once the
+    // subsystem was healthy again, a new episode gets its restarts, bounded by the breaker.
+    const episode = this.episodeOf(r.subsystem);
+    const finished = episode === null ? g.finished : g.finished.filter((f) => (f.finished_at ?? 0) >= episode);
+    const failures = consecutiveFailures(finished, now, l.backoff_reset_sec);
     if (ACTIONS[r.action].retry_with_backoff && failures >= l.max_consecutive_failures)
       return { kind: 'approval', why: `escalated: ${failures} restarts in a row did not help; needs approval` };
     const last = g.inWindow.length ? g.inWindow[g.inWindow.length - 1].started_at : (g.finished[0]?.started_at ?? null);
-    const at = notBefore(r.action, last, g.finished[0]?.finished_at ?? null, failures, l);
+    const at = notBefore(r.action, last, finished[0]?.finished_at ?? null, failures, l);
     if (at > now) {
       const why = ACTIONS[r.action].retry_with_backoff ? 'backoff' : 'cooldown';
       return { kind: 'defer', until: at, why: `${why}: runs after ${new Date(at).toISOString()}` };

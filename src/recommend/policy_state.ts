@@ -157,7 +157,8 @@ export class PolicyStateMachine {
         this.floors.delete(key);
         continue;
       }
-      if (policyLevel(f.policy) > policyLevel(this.evaluated)) reasons.push(f.reason);
+      // A floor at least as strict as the evaluated policy holds it too: say so (a flap, a pause, an override).
+      if (policyLevel(f.policy) >= policyLevel(this.evaluated)) reasons.push(f.reason);
       policy = stricterPolicy(policy, f.policy);
     }
     return { policy, reasons };

@@ -375,7 +375,12 @@ export const RECOVERY_KEYS = {
   approval_ttl_sec: num({ default: 3600, ...timer, reload: 'restart', description: 'An unanswered approval expires after this.' }),
   backoff_initial_sec: num({ default: 10, ...timer0, reload: 'restart', description: 'First back-off after a failed restart (doubling).' }),
   backoff_max_sec: num({ default: 300, ...timer0, reload: 'restart', description: 'Longest back-off.' }),
-  backoff_reset_sec: num({ default: 600, ...timer0, reload: 'restart', description: 'Back-off forgiven after this without failure.' }),
+  backoff_reset_sec: num({
+    default: 600,
+    ...timer0,
+    reload: 'restart',
+    description: 'Back-off forgiven after this without failure (and at a new unhealthy episode).',
+  }),
   breaker_max_executions: num({
     default: 5,
     min: 1,

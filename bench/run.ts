@@ -178,6 +178,8 @@ async function thresholdToPolicy() {
   say();
   const { root, config } = benchPlatform(13, {
     policy: { hold_down_sec: 0 },
+    // Twenty crossings in a row are a flapping subsystem by design; its floor would hold the policy still.
+    flapping: { episodes: 1_000_000 },
     subsystems: { event_executor: { degraded_after_sec: 1, critical_after_sec: 300 } },
   });
   const m = new Monitor(config, { clock: Date.now, resources: fixedResources(), logger: silentLogger(), watchFiles: false });
@@ -230,6 +232,7 @@ async function heal() {
   say();
   const { root, config } = benchPlatform(13, {
     policy: { hold_down_sec: 0 },
+    flapping: { episodes: 1_000_000 }, // repeated stalls on purpose: measured one at a time, not as a flap
     max_cpu_percent: 100,
     max_memory_percent: 100,
     recovery: { settle_sec: 1, breaker_max_executions: 1000 },

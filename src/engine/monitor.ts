@@ -193,6 +193,13 @@ export class Monitor extends EventEmitter {
     return this.publish(this.policy.clearFloor(key));
   }
 
+  /** Floors set and lifted in one step of the served policy (a storm's floors are one change). */
+  changeFloors(set: readonly { key: string; policy: SafetyPolicy; reason: string }[], clear: readonly string[]): PolicyChange | null {
+    for (const f of set) this.policy.holdFloor(f.key, f.policy, f.reason);
+    for (const key of clear) this.policy.dropFloor(key);
+    return this.publish(this.policy.step());
+  }
+
   restoreLatch(reason: string): PolicyChange | null {
     return this.publish(this.policy.restoreLatch(reason));
   }

@@ -109,6 +109,11 @@ export class RecoveryExecutor {
 
   /** After a restart, before anything is served: floors owed come back; what was running is never re-run blindly. */
   recover(): void {
+    this.floorSet.batch(() => this.recoverNow());
+    this.hooks.changed();
+  }
+
+  private recoverNow(): void {
     recoverAfterCrash({
       store: this.store,
       records: this.records,
@@ -117,7 +122,6 @@ export class RecoveryExecutor {
       logger: this.logger,
       approvalTtlSec: this.config.recovery.approval_ttl_sec,
     });
-    this.hooks.changed();
   }
 
   /** Records every alert of a delivery in one transaction, then acts on it. Throws if it could not record (→ 5xx). */
@@ -141,7 +145,12 @@ export class RecoveryExecutor {
   }
 
   /** What a recorded delivery sets off, once it is durable: floors, dry-run outcomes, resolved alerts, the worker. */
-  afterRecord({ received, inserted, duplicates }: Recorded): IntakeResult {
+  afterRecord(recorded: Recorded): IntakeResult {
+    // A storm of protective alerts is one change of the served policy, not one per alert.
+    return this.floorSet.batch(() => this.actOn(recorded));
+  }
+
+  private actOn({ received, inserted, duplicates }: Recorded): IntakeResult {
     for (const r of inserted) {
       if (r.state === 'dry_run') this.hooks.outcome(r.action, r.subsystem, 'dry_run');
       if (r.state === 'cancelled') this.hooks.outcome(r.action, r.subsystem, 'cancelled'); // its resolve came first

@@ -32,9 +32,11 @@ export type FloorRecord = ActionRecord | IgnoredRecord;
 /** The floors this executor imposed, in the pipeline and in a list operators read. */
 export class Floors {
   private readonly byKey = new Map<string, RecoveryFloor>();
+  /** While a batch is open: the pipeline changes it will make in one step. */
+  private pending: { set: { key: string; policy: SafetyPolicy; reason: string }[]; clear: string[] } | null = null;
 
   constructor(
-    private readonly pipeline: Pick<Pipeline, 'setFloor' | 'clearFloor'>,
+    private readonly pipeline: Pick<Pipeline, 'changeFloors'>,
     private readonly store: Pick<JournalStore, 'get' | 'firingOf' | 'update'>,
     private readonly clock: () => number,
     private readonly logger: Logger,
@@ -47,7 +49,29 @@ export class Floors {
     const key = floorKey(r);
     if (this.byKey.has(key)) return;
     this.byKey.set(key, { key, id: r.id, action: r.action, subsystem: r.subsystem, policy, alertname: r.alertname });
-    this.pipeline.setFloor(key, policy, `${r.action} for ${r.subsystem ?? 'the platform'} (${r.alertname})`);
+    this.change({ key, policy, reason: `${r.action} for ${r.subsystem ?? 'the platform'} (${r.alertname})` }, null);
+  }
+
+  /** Runs `fn`, making every floor it sets or lifts one change of the served policy. */
+  batch<T>(fn: () => T): T {
+    if (this.pending) return fn();
+    this.pending = { set: [], clear: [] };
+    try {
+      return fn();
+    } finally {
+      const { set, clear } = this.pending;
+      this.pending = null;
+      if (set.length || clear.length) this.pipeline.changeFloors(set, clear);
+    }
+  }
+
+  private change(set: { key: string; policy: SafetyPolicy; reason: string } | null, clear: string | null): void {
+    if (this.pending) {
+      if (set) this.pending.set.push(set);
+      if (clear) this.pending.clear.push(clear);
+      return;
+    }
+    this.pipeline.changeFloors(set ? [set] : [], clear ? [clear] : []);
   }
 
   /** Lifts the floor of an alert instance (its alert resolved). Returns the policy lifted, if any. */
@@ -56,7 +80,7 @@ export class Floors {
     const f = this.byKey.get(key);
     if (!f) return null;
     this.byKey.delete(key);
-    this.pipeline.clearFloor(key);
+    this.change(null, key);
     return f.policy;
   }
 
@@ -74,7 +98,7 @@ export class Floors {
     const lifted = this.list().filter((f) => keyOrId === null || f.key === keyOrId || f.id === keyOrId);
     for (const f of lifted) {
       this.byKey.delete(f.key);
-      this.pipeline.clearFloor(f.key);
+      this.change(null, f.key);
       const r = this.store.get(f.id);
       for (const x of r ? this.store.firingOf(r.fingerprint, r.starts_at) : []) {
         if (protectiveFloor(x.action))

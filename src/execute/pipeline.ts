@@ -33,10 +33,11 @@ export interface Pipeline {
   readonly subsystems: readonly { readonly name: string }[];
   /** Each checked subsystem's standing, by name (absent before its first check). */
   readonly state: ReadonlyMap<string, SubsystemStanding>;
-  /** Imposes a policy floor under `key`: the served policy can only get stricter by it. */
-  setFloor(key: string, policy: SafetyPolicy, reason: string): unknown;
-  /** Lifts the floor under `key`, if any. */
-  clearFloor(key: string): unknown;
+  /**
+   * Sets and lifts policy floors (each key at most one; the served policy can only get stricter by a
+   * floor), in one step of the served policy: a storm of a thousand pause alerts is one policy change.
+   */
+  changeFloors(set: readonly { key: string; policy: SafetyPolicy; reason: string }[], clear: readonly string[]): unknown;
   /** VERIFY: re-checks one subsystem now; its served status, or null for an unknown subsystem. */
   recheck(subsystem: string): Promise<HealthStatus | null>;
   /** Re-evaluates the report from the latest results without checking (a recovery outcome may escalate). */

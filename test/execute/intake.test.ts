@@ -21,8 +21,7 @@ function setup() {
   const pipeline: Pipeline = {
     subsystems: config.subsystems.filter((s) => s.enabled),
     state: new Map(),
-    setFloor: () => null,
-    clearFloor: () => null,
+    changeFloors: () => null,
     recheck: async () => 'healthy',
     reevaluate: async () => undefined,
     on: () => undefined,

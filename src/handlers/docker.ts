@@ -104,6 +104,9 @@ function describeState(c: ContainerState | null): string {
   return `${c.status}${c.health ? ` (${c.health})` : ''}, started ${c.started_at}`;
 }
 
+/** The least time one inspect while confirming may take, whatever is left of the handler's timeout. */
+const LOOK_MS = 2000;
+
 const who = (spec: DockerSpec) => `container ${spec.container} (Docker Engine at ${spec.socket})`;
 
 async function run(spec: DockerSpec, timeoutSec: number): Promise<EffectResult> {
@@ -134,8 +137,10 @@ async function run(spec: DockerSpec, timeoutSec: number): Promise<EffectResult> 
       };
     if (a.status !== 204 && a.status !== 304)
       return { ok: false, detail: clip(`${who(spec)}: ${spec.op} refused: ${message(a)}`), evidence: evidence(before, null) };
+    // Each look gets a moment of its own even at the deadline: a last inspect cut to 1 ms would report
+    // "no answer" instead of the state the Engine is in.
     const after = await pollUntil(
-      () => inspect(spec, left()),
+      () => inspect(spec, Math.max(left(), LOOK_MS)),
       (c) => confirmed(spec.op, before, c),
       deadline,
     );

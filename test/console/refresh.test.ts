@@ -43,8 +43,8 @@ afterEach(async () => {
 });
 
 /** The console with the operator token entered (the journal is readable). */
-async function openWithToken(url: string): Promise<ConsolePage> {
-  const c = await openConsole(url);
+async function openWithToken(url: string, expectStatuses: number[] = []): Promise<ConsolePage> {
+  const c = await openConsole(url, { expectStatuses });
   opened.push(c);
   const tokenField = c.page.getByLabel('Operator token');
   await tokenField.fill(TOKEN);
@@ -185,5 +185,27 @@ describe('console: a refresh keeps the elements an operator uses', () => {
     await c.page.locator('[data-maintenance="data_feed"]').waitFor({ state: 'detached', timeout: 10_000 });
     const windows = (await (await fetch(`${url}/recovery/maintenance`)).json()) as { maintenance: unknown[] };
     assert.deepEqual(windows.maintenance, []);
+  });
+
+  it('a token being edited (cleared, half typed) does not blank the approvals under the pointer until it is entered', async () => {
+    const { url } = await live();
+    await alert(url, 'edit-1');
+    const id = await pendingId(url, 'edit-1');
+    const c = await openWithToken(url, [401]); // the wrong token entered at the end is refused, as it should be
+    const row = `[data-approval-id="${id}"]`;
+    await c.page.locator(row).waitFor();
+    await mark(c.page, row);
+    const tokenField = c.page.getByLabel('Operator token');
+    await tokenField.fill(''); // no change event yet: the operator is still in the field
+    await refreshes(c.page, 2);
+    assert.equal(await marked(c.page, row), true, 'the row stays while the token is being edited');
+    await tokenField.fill(TOKEN.slice(0, 3));
+    await refreshes(c.page, 1);
+    assert.equal(await marked(c.page, row), true);
+    await tokenField.dispatchEvent('change'); // entered: now the view reads with it (and is refused)
+    await c.page
+      .locator('#approvals')
+      .getByText(/Refused \(HTTP 401\): invalid credentials/)
+      .waitFor({ timeout: 10_000 });
   });
 });

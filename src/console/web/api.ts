@@ -21,18 +21,35 @@ export function setUp(header: ConsoleConfigView['token_header'], afterAct: () =>
   acted = afterAct;
 }
 
+/** The token in the field now: what an action sends. */
 export function token(): string {
   return $<HTMLInputElement>('token').value.trim();
 }
 
-export async function call(method: string, path: string, body?: unknown, auth = false): Promise<Reply> {
+let entered: string | null = null;
+
+/** The token as the operator last entered it (the field's change): what the refreshing view reads with. */
+export function viewToken(): string {
+  return entered ?? token();
+}
+
+/**
+ * The field's value becomes the view's token. Until then a half-typed or just-cleared field does not
+ * change what the refreshes read, so the approvals under the operator's pointer stay where they are.
+ */
+export function enterToken(): void {
+  entered = token();
+}
+
+/** A call; with `auth`, the operator token (the field's, or `tok`) travels as its header. */
+export async function call(method: string, path: string, body?: unknown, auth = false, tok = token()): Promise<Reply> {
   const headers: Record<string, string> = { Accept: 'application/json' };
   // Every POST is JSON (the server refuses others unread: no cross-site form can act), bodyless ones too.
   if (body === undefined && method === 'POST') body = {};
   if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (auth && token()) {
-    if (tokenHeader === 'X-Selfheal-Token') headers['X-Selfheal-Token'] = token();
-    else headers.Authorization = `Bearer ${token()}`;
+  if (auth && tok) {
+    if (tokenHeader === 'X-Selfheal-Token') headers['X-Selfheal-Token'] = tok;
+    else headers.Authorization = `Bearer ${tok}`;
   }
   try {
     const res = await fetch(path, {

@@ -9,7 +9,7 @@ import type { RecordView } from '../../execute/routes';
 import type { RecoveryStatus } from '../../execute/status';
 import type { PolicyView } from '../../policy_view';
 import type { HealthReport } from '../../types';
-import { act, call, notice, reasonFrom, setUp, token, type Json, type Reply } from './api.js';
+import { act, call, enterToken, notice, reasonFrom, setUp, viewToken, type Json, type Reply } from './api.js';
 import { $, option, tick } from './dom.js';
 import {
   grafanaLink,
@@ -69,14 +69,15 @@ function refresh(): Promise<void> {
 async function load(): Promise<void> {
   const receiver = cfg?.receiver_enabled ?? false;
   // The journal is the operator's to read: with a token configured, ask only once one is entered.
-  const readable = receiver && (!cfg?.token_configured || token() !== '');
+  const tok = viewToken();
+  const readable = receiver && (!cfg?.token_configured || tok !== '');
   const [policy, report, status, state, pending, hist] = await Promise.all([
     call('GET', '/policy'),
     call('GET', '/report'),
     statusMissing ? Promise.resolve<Reply>({ ok: false, status: 404, body: null }) : call('GET', '/recovery/status'),
     call('GET', '/console/state'),
-    readable ? call('GET', '/recovery/pending', undefined, true) : Promise.resolve(null),
-    readable ? call('GET', '/recovery/history?limit=200', undefined, true) : Promise.resolve(null),
+    readable ? call('GET', '/recovery/pending', undefined, true, tok) : Promise.resolve(null),
+    readable ? call('GET', '/recovery/history?limit=200', undefined, true, tok) : Promise.resolve(null),
   ]);
   if (policy.ok) renderPolicy(policy.body as PolicyView);
   if (status.status === 404) statusMissing = true;
@@ -120,12 +121,18 @@ function connect(): void {
 function wire(): void {
   const tok = $<HTMLInputElement>('token');
   tok.value = sessionStorage.getItem(TOKEN_KEY) ?? '';
+  enterToken();
   tok.addEventListener('input', () => sessionStorage.setItem(TOKEN_KEY, tok.value));
-  tok.addEventListener('change', () => void refresh()); // the journal becomes readable with a token
+  tok.addEventListener('change', () => {
+    enterToken();
+    void refresh(); // the journal becomes readable with a token
+  });
   $('token-form').addEventListener('submit', (e) => e.preventDefault());
   $('token-forget').addEventListener('click', () => {
     tok.value = '';
     sessionStorage.removeItem(TOKEN_KEY);
+    enterToken();
+    void refresh();
   });
   $('reset-form').addEventListener('submit', (e) => {
     e.preventDefault();

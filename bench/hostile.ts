@@ -2,46 +2,11 @@
 // subsystems, 2,000 stream subscribers that never read, 32 clients guessing passwords. Each server
 // runs in its own process (bench/server.ts); the load comes from this one.
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import { ask, call, f, q, stop, type Say } from './child';
 
-type Say = (s?: string) => void;
 type Child = (mode: 'receiver' | 'streams' | 'web', n: number) => Promise<{ proc: ChildProcess; port: number }>;
-
-const f = (n: number, d = 2) => n.toFixed(d);
-const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
-
-async function stop(proc: ChildProcess): Promise<void> {
-  proc.send('exit');
-  await once(proc, 'exit');
-}
-
-async function ask<T>(proc: ChildProcess, msg: string): Promise<T> {
-  proc.send(msg);
-  const [m] = (await once(proc, 'message')) as [T];
-  return m;
-}
-
-/** One HTTP request on a fresh connection: status and milliseconds. */
-function call(
-  port: number,
-  method: string,
-  path: string,
-  body?: string,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; ms: number }> {
-  return new Promise((resolve, reject) => {
-    const t = performance.now();
-    const req = request({ host: '127.0.0.1', port, path, method, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - t }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 /** The five subsystems of the spread storm: a protective floor (pause_trading), disable_module, three restarts. */
 export const SPREAD = ['data_feed', 'ai_model', 'event_executor', 'orchestrator', 'portfolio_balancer'];

@@ -2,39 +2,11 @@
 // and /policy latency during a 10,000-alert storm. Each server runs in its own process (bench/server.ts).
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { hasWrk, load, wrk, type LoadResult } from './load';
+import { call, f, q, stop, type Say } from './child';
 
-type Say = (s?: string) => void;
 type Child = (mode: 'ours' | 'naive' | 'receiver', n: number) => Promise<{ proc: ChildProcess; port: number }>;
-
-const f = (n: number, d = 2) => n.toFixed(d);
-const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
-
-async function stop(proc: ChildProcess): Promise<void> {
-  proc.send('exit');
-  await once(proc, 'exit');
-}
-
-/** One HTTP request on a fresh connection: status and milliseconds. */
-function call(
-  port: number,
-  method: string,
-  path: string,
-  body?: string,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; ms: number }> {
-  return new Promise((resolve, reject) => {
-    const t = performance.now();
-    const req = request({ host: '127.0.0.1', port, path, method, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - t }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 /** /policy and /metrics of one server, in alternating rounds; the median round of each. */
 export async function policyVsMetrics(say: Say, child: Child): Promise<void> {

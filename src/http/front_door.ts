@@ -2,11 +2,12 @@
 // webpack-dev-server's allowedHosts, Go 1.25's CrossOriginProtection), so no route can be added
 // without it. docs/front-door.md says what is refused and why.
 //
-// - DNS rebinding: with no operator token, a loopback caller is trusted without a credential. A web
-//   page can rebind its own name to 127.0.0.1 and its requests then arrive from loopback, same-origin
-//   as far as the browser knows — but addressed to that name. So in this mode a loopback request must
-//   be addressed to localhost, an IP address (a literal cannot be rebound), the `instance` name or a
-//   name in `api.allowed_hosts`.
+// - DNS rebinding: with no operator token, a loopback caller is trusted without a credential (and so
+//   is a webhook caller when `receiver:` has none). A web page can rebind its own name to 127.0.0.1 and
+//   its requests then arrive from loopback, same-origin as far as the browser knows — but addressed to
+//   that name. So wherever loopback is the credential, a loopback request must be addressed to
+//   localhost, an IP address (a literal cannot be rebound), the `instance` name or a name in
+//   `api.allowed_hosts`.
 // - Cross-site requests: a state-changing request a browser marks cross-site or same-site, or whose
 //   Origin is not its Host, is refused whatever the credentials (a browser attaches basic auth itself).
 // - A body must be JSON; a request without one needs no content type (`curl -X POST .../-/reload`).
@@ -19,7 +20,11 @@ import { isJson } from './json';
 export interface FrontDoorConfig {
   instance: string | null;
   api: { token: string | null; allowed_hosts: string[] };
+  receiver: { bearer_token: string | null; basic_auth: object | null };
 }
+
+/** The one route with credentials of its own (`receiver:`); it trusts loopback when they are unset. */
+const WEBHOOK = '/alertmanager/webhook';
 
 /** A refused request: the status and the error the answer carries. */
 export interface Refusal {
@@ -98,14 +103,15 @@ export class FrontDoor {
 
   /** Null when the request may go on to routing; else why it is refused. */
   check(req: IncomingMessage): Refusal | null {
-    if (this.config.api.token === null) {
+    const open = this.loopbackIsCredential(req);
+    if (open) {
       const host = rawHost(req);
       if (host !== undefined && !this.hostAllowed(host) && isLoopback(req.socket.remoteAddress)) {
         return {
           status: 403,
           check: 'host',
           error:
-            `Host ${JSON.stringify(host)} refused: with no api.token, selfheal answers loopback requests only when they are ` +
+            `Host ${JSON.stringify(host)} refused: with no ${open}, selfheal answers loopback requests only when they are ` +
             'addressed to localhost, an IP address, the instance name or a name in api.allowed_hosts (DNS rebinding protection)',
         };
       }
@@ -117,6 +123,15 @@ export class FrontDoor {
       return { status: 415, check: 'content-type', error: 'Content-Type: expected application/json' };
     }
     return null;
+  }
+
+  /** The credential whose absence makes loopback the credential for this request, or null when one is set. */
+  private loopbackIsCredential(req: IncomingMessage): string | null {
+    if (this.config.api.token === null) return 'api.token';
+    const { bearer_token, basic_auth } = this.config.receiver;
+    if (bearer_token !== null || basic_auth !== null) return null;
+    const url = req.url ?? '';
+    return url.startsWith(WEBHOOK) && (url.length === WEBHOOK.length || '?/'.includes(url[WEBHOOK.length])) ? 'receiver credential' : null;
   }
 
   /** Whether a Host header names this service in loopback-only mode (cached per distinct header). */

@@ -59,13 +59,13 @@ function hit(url: string, method: string, path: string, headers: Record<string, 
 }
 
 /** A service with the receiver and a reloadable config file; no operator token unless `yaml` sets one. */
-async function service(yaml = '', opts: { host?: string } = {}) {
+async function service(yaml = '', opts: { host?: string; receiver?: string } = {}) {
   const root = tempDir();
   healthyPlatform(root, Date.now());
   const file = join(root, 'selfheal.yml');
   const base =
     'data_dir: data\nlog_dir: logs\nmodels_dir: models\ndatabase_path: db/quantum_trader.db\nmax_cpu_percent: 100\nmax_memory_percent: 100\n' +
-    'instance: trader-1:8477\nreceiver: { bearer_token: hook }\npolicy: { hold_down_sec: 0 }\n';
+    `instance: trader-1:8477\nreceiver: ${opts.receiver ?? '{ bearer_token: hook }'}\npolicy: { hold_down_sec: 0 }\n`;
   writeFileSync(file, base + yaml);
   const config = loadConfigFile(file);
   const host = opts.host ?? '127.0.0.1';
@@ -173,6 +173,27 @@ describe('DNS rebinding: in loopback-only mode (no api.token) every route checks
     const reset = await hit(t.url, 'DELETE', '/policy/override', { ...rebound(t.port), origin: 'http://evil.example' });
     assert.equal(reset.status, 403);
     assert.match(String(reset.body.error), /cross-origin request refused/);
+  });
+
+  it('with api.token set but no receiver credential the webhook trusts loopback, so it checks the Host; other routes do not', async () => {
+    const t = await service('api: { token: op }\n', { receiver: '{ enabled: true }' });
+    const alerts = JSON.stringify(delivery([{ labels: { subsystem: 'data_feed', issue_severity: 'critical' }, fingerprint: 'feed' }]));
+    const recorded = async () =>
+      (
+        (await hit(t.url, 'GET', '/recovery/history', { host: `127.0.0.1:${t.port}`, authorization: 'Bearer op' }))
+          .body as unknown as unknown[]
+      ).length;
+    for (const path of ['/alertmanager/webhook', '/alertmanager/webhook?x=1']) {
+      const a = await hit(t.url, 'POST', path, rebound(t.port), alerts);
+      assert.equal(a.status, 403, path);
+      assert.match(String(a.body.error), /Host "attacker\.example:\d+" refused: with no receiver credential/);
+    }
+    assert.equal((await hit(t.url, 'GET', '/policy', { host: 'attacker.example' })).status, 200, 'a read needs no Host check here');
+    assert.equal((await hit(t.url, 'GET', '/recovery/pending', { host: 'attacker.example' })).status, 401, 'the token guards the rest');
+    assert.equal(await recorded(), 0, 'nothing the page sent was recorded');
+    const direct = { host: `127.0.0.1:${t.port}`, 'content-type': 'application/json' };
+    assert.equal((await hit(t.url, 'POST', '/alertmanager/webhook', direct, alerts)).status, 200, 'addressed to 127.0.0.1 it is accepted');
+    assert.equal(await recorded(), 1);
   });
 
   it('a caller that is not on loopback is not Host-checked: it gets nothing a direct client would not (no operator rights)', async (ctx) => {

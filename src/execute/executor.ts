@@ -12,7 +12,7 @@ import { Exhaustion, Gates, type GatePass } from './gates';
 import { isAct, type ActionRecord, type DueCursor, type JournalRecord, type JournalStore } from './journal';
 import type { Maintenance } from './maintenance';
 import type { Pipeline, Verifier } from './pipeline';
-import { Records } from './record';
+import { Records, StaleRecord } from './record';
 import { recordsOf, retryOf, type RecordingDeps } from './recording';
 import { ActionRunner } from './run';
 import { recoverAfterCrash } from './recover';
@@ -70,6 +70,8 @@ export class RecoveryExecutor {
   /** Executions and verifications started by a pass, not awaited by it: a pass never blocks on a handler. */
   private readonly inflight = new Set<Promise<void>>();
   private readonly verifyingIds = new Set<string>();
+  /** Admitted records not yet running (waiting for a crash-interrupted handler), by id: their lanes are busy. */
+  private readonly starting = new Map<string, string>();
 
   constructor(
     private readonly config: Config,
@@ -306,7 +308,7 @@ export class RecoveryExecutor {
   private async pass(): Promise<void> {
     const now = this.clock();
     while (this.store.inTransaction(() => this.expireSlice(now)) === SLICE) await turn();
-    const busy = new Set(this.store.byState(['running', 'verifying']).map(laneOf));
+    const busy = new Set([...this.store.byState(['running', 'verifying']).map(laneOf), ...this.starting.values()]);
     const gates = this.gates.pass(now);
     // Rows skipped (their lane is busy) stay due; the cursor moves past them, never reading them twice in a pass.
     for (let after: DueCursor | null = null, page = SLICE; ; await turn()) {
@@ -368,9 +370,19 @@ export class RecoveryExecutor {
   }
 
   private async execute(admitted: ActionRecord): Promise<void> {
-    const prior = await this.runner.settlePrior(admitted);
-    // Durable before the effect: after a crash this action is known to have started.
-    const r = this.records.transition(admitted, 'running', prior ?? '');
+    // Its lane stays busy while a crash-interrupted copy of its handler is waited for (the record is still `recorded`).
+    this.starting.set(admitted.id, laneOf(admitted));
+    let r: ActionRecord;
+    try {
+      const prior = await this.runner.settlePrior(admitted);
+      // Durable before the effect: after a crash this action is known to have started.
+      r = this.records.transition(admitted, 'running', prior ?? '');
+    } catch (err) {
+      if (!(err instanceof StaleRecord)) throw err;
+      return void this.logger.info({ id: admitted.id, action: admitted.action }, `${err.message} (moved while it waited to start)`);
+    } finally {
+      this.starting.delete(admitted.id);
+    }
     const result = await this.runner.effect(r);
     if (!result.ok && result.own_fault) return this.ownFault(r, result);
     if (!result.ok) return this.finish(r, 'failed', result.detail, result.evidence);

@@ -111,7 +111,11 @@ export interface JournalStore {
   insertMany(recs: JournalRecord[]): { inserted: JournalRecord[]; duplicates: number };
   /** Runs fn in one transaction (transactions inside it become savepoints): all of it is durable, or none. */
   inTransaction<T>(fn: () => T): T;
-  update(id: string, patch: Partial<JournalRecord>): void;
+  /**
+   * Writes `patch` to record `id`; with `from`, only while the record is still in that state
+   * (compare-and-set). Whether a row changed.
+   */
+  update(id: string, patch: Partial<JournalRecord>, from?: RecordState): boolean;
   get(id: string): JournalRecord | null;
   byState(states: ActionState[]): ActionRecord[];
   countByState(state: RecordState): number;
@@ -318,21 +322,23 @@ export class SqliteJournal implements JournalStore {
     return this.db.transaction(fn)();
   }
 
-  update(id: string, patch: Partial<JournalRecord>): void {
+  update(id: string, patch: Partial<JournalRecord>, from?: RecordState): boolean {
     this.writable();
     const keys = Object.keys(patch).filter((k) => k !== 'id');
-    if (keys.length === 0) return;
+    if (keys.length === 0) return true;
     const row = toRow({ ...({} as JournalRecord), ...patch } as JournalRecord);
     const params: Record<string, unknown> = { id };
     for (const k of keys)
       params[k] = k === 'labels' || k === 'approved' || k === 'evidence' ? row[k as keyof Row] : (patch as Record<string, unknown>)[k];
-    const sig = keys.join(',');
+    if (from !== undefined) params.from_state = from;
+    const sig = `${keys.join(',')}${from === undefined ? '' : '?'}`;
     let stmt = this.updates.get(sig);
     if (!stmt) {
-      stmt = this.db.prepare(`UPDATE actions SET ${keys.map((k) => `${k} = @${k}`).join(', ')} WHERE id = @id`);
+      const where = from === undefined ? 'id = @id' : 'id = @id AND state = @from_state';
+      stmt = this.db.prepare(`UPDATE actions SET ${keys.map((k) => `${k} = @${k}`).join(', ')} WHERE ${where}`);
       this.updates.set(sig, stmt);
     }
-    stmt.run(params);
+    return stmt.run(params).changes > 0;
   }
 
   get(id: string): JournalRecord | null {

@@ -58,6 +58,20 @@ export class IllegalTransition extends Error {
   }
 }
 
+/**
+ * A move from a state the record has already left (another path moved it meanwhile, e.g. its alert
+ * resolved while a crash-interrupted handler was being waited for): nothing was written.
+ */
+export class StaleRecord extends Error {
+  constructor(
+    readonly id: string,
+    readonly from: ActionState,
+    readonly to: ActionState,
+  ) {
+    super(`recovery record ${id} is no longer ${from}: not moved to ${to}`);
+  }
+}
+
 /** What else a move may set on the record (never its state, reason or times: the move sets those). */
 export type TransitionPatch = Partial<
   Pick<
@@ -91,6 +105,7 @@ export class Records {
    * Moves `r` to `to`, appending `why` to its reason, stamping its times (started_at on running,
    * finished_at and outcome when terminal), writing the journal and emitting the outcome. A crash
    * move (running → recorded/pending_approval) emits `interrupted`. Returns the record as written.
+   * The write is a compare-and-set on `r.state`: a record another path moved meanwhile throws StaleRecord.
    */
   transition(r: ActionRecord, to: ActionState, why: string, patch: TransitionPatch = {}, ownFault = false): ActionRecord {
     if (!allowed(r.state, to)) throw new IllegalTransition(r.id, r.state, to);
@@ -102,13 +117,13 @@ export class Records {
       change.outcome = outcome;
       change.finished_at = now;
     }
-    this.store.update(r.id, change);
+    if (!this.store.update(r.id, change, r.state)) throw new StaleRecord(r.id, r.state, to);
     const next = { ...r, ...change } as ActionRecord;
     const started = next.started_at;
     if (outcome) {
       const ran = (to === 'succeeded' || to === 'failed') && started !== null ? (now - started) / 1000 : undefined;
       this.hooks.outcome(r.action, r.subsystem, outcome, ran);
-    } else if (r.state === 'running') this.hooks.outcome(r.action, r.subsystem, 'interrupted');
+    } else if (r.state === 'running' && to !== 'verifying') this.hooks.outcome(r.action, r.subsystem, 'interrupted');
     return next;
   }
 

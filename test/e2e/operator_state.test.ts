@@ -15,15 +15,15 @@ import { delivery, postHook } from '../helpers/receiver';
 
 const OP = { authorization: 'Bearer op', 'content-type': 'application/json' };
 
-function setup() {
+function setup(sleepSec = 4) {
   const root = tempDir('selfheal-opstate-');
   const lock = join(root, 'pause.lock');
   const runs = join(root, 'runs.log');
   const script = join(root, 'pause.sh');
-  // A pause handler that takes 4 s, and notices if another copy of itself is running.
+  // A pause handler that takes `sleepSec`, and notices if another copy of itself is running.
   writeFileSync(
     script,
-    `#!/bin/sh\nmkdir '${lock}' 2>/dev/null || echo two-copies >> '${runs}'\necho start >> '${runs}'\nsleep 4\necho end >> '${runs}'\nrmdir '${lock}'\n`,
+    `#!/bin/sh\nmkdir '${lock}' 2>/dev/null || echo two-copies >> '${runs}'\necho start >> '${runs}'\nsleep ${sleepSec}\necho end >> '${runs}'\nrmdir '${lock}'\n`,
   );
   return { root, runs, script };
 }
@@ -124,4 +124,52 @@ describe('e2e: operator state and a running handler across a restart of selfheal
       },
     );
   }
+
+  it(
+    'SIGKILL, then the alert resolves while the restarted service waits for the interrupted handler: cancelled, never run again',
+    { timeout: 150_000 },
+    async () => {
+      const { root, runs, script } = setup(12);
+      const { cfgPath, port } = await writeConfig(root, script);
+      const platform = new FixturePlatform(loadConfigFile(cfgPath));
+      platform.start();
+      after(() => platform.stop());
+      const url = `http://127.0.0.1:${port}`;
+      let child = serve(cfgPath);
+      after(() => child.kill('SIGKILL'));
+      await until('ready', async () => (await fetch(`${url}/-/ready`)).ok);
+      const pause = { subsystem: 'data_feed', action: 'pause_trading', issue_severity: 'critical' };
+      assert.equal((await postHook(url, delivery([{ labels: pause, fingerprint: 'pause-1' }]))).status, 200);
+      await until('the pause handler is running', async () => lines(runs).includes('start'), 30_000);
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      child = serve(cfgPath);
+      await until('ready again', async () => (await fetch(`${url}/-/ready`)).ok, 60_000, 20);
+      // Passes while the first copy still runs (each delivery starts one), then the resolve.
+      const other = { subsystem: 'orchestrator', action: 'restart_subsystem', issue_severity: 'high' };
+      assert.equal((await postHook(url, delivery([{ labels: other, fingerprint: 'other-1' }]))).status, 200);
+      assert.equal((await postHook(url, delivery([{ labels: pause, fingerprint: 'pause-1', status: 'resolved' }]))).status, 200);
+      assert.deepEqual(lines(runs), ['start'], 'the resolve came while the first copy was still running');
+      const history = async () =>
+        (await (await fetch(`${url}/recovery/history`, { headers: OP })).json()) as {
+          fingerprint: string;
+          state: string;
+          action: string;
+        }[];
+      assert.ok(
+        (await history()).some((r) => r.fingerprint === 'pause-1' && r.action === 'pause_trading' && r.state === 'cancelled'),
+        'the resolve cancelled it',
+      );
+      await until('the first copy ended', async () => lines(runs).includes('end'), 60_000);
+      // The restarted service polls the first copy's process group every 100 ms: a re-run, had one been
+      // admitted, would start within a few polls of its end. Watch 30 polls' worth.
+      for (const stop = Date.now() + 3_000; Date.now() < stop;) {
+        assert.deepEqual(lines(runs), ['start', 'end'], 'never run again after its alert resolved');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.deepEqual(lines(runs), ['start', 'end'], 'never run again after its alert resolved');
+      const states = (await history()).filter((r) => r.fingerprint === 'pause-1' && r.action === 'pause_trading').map((r) => r.state);
+      assert.deepEqual(states, ['cancelled']);
+    },
+  );
 });

@@ -5,13 +5,22 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import type { ActionRecord, ActionState } from '../../src/execute/journal';
-import { allowed, IllegalTransition, INITIAL, isTerminal, OUTCOME, Records, TRANSITIONS } from '../../src/execute/record';
+import { allowed, IllegalTransition, INITIAL, isTerminal, OUTCOME, Records, StaleRecord, TRANSITIONS } from '../../src/execute/record';
+
+/** The moves a restart of selfheal makes on a record it found running. */
+const CRASH_MOVES = new Set(['running → recorded', 'running → pending_approval']);
 
 const STATES = Object.keys(TRANSITIONS) as ActionState[];
 
-function fakeStore() {
-  const updates: { id: string; patch: Partial<ActionRecord> }[] = [];
-  return { updates, update: (id: string, patch: Partial<ActionRecord>) => void updates.push({ id, patch }), get: () => null };
+/** A journal of one record in state `held`: a compare-and-set from any other state changes nothing. */
+function fakeStore(held?: ActionState) {
+  const updates: { id: string; patch: Partial<ActionRecord>; from?: string }[] = [];
+  const update = (id: string, patch: Partial<ActionRecord>, from?: string) => {
+    if (held !== undefined && from !== held) return false;
+    updates.push({ id, patch, from });
+    return true;
+  };
+  return { updates, update, get: () => null };
 }
 
 const rec = (state: ActionState, over: Partial<ActionRecord> = {}): ActionRecord =>
@@ -77,10 +86,19 @@ describe('Records.transition', () => {
         if (isTerminal(to)) {
           assert.equal(next.finished_at, 5_000);
           assert.deepEqual(outcomes, [OUTCOME[to]]);
-        } else if (from === 'running') assert.deepEqual(outcomes, ['interrupted'], 'a crash move is an interruption');
-        else assert.deepEqual(outcomes, []);
+        } else if (CRASH_MOVES.has(`${from} → ${to}`)) assert.deepEqual(outcomes, ['interrupted'], 'a crash move is an interruption');
+        else assert.deepEqual(outcomes, [], 'running → verifying is the run going on, not an interruption');
+        assert.equal(store.updates[0].from, from, 'written only while the record is still in the state the move starts from');
       });
     }
+
+  it('a record another path moved meanwhile is not moved again: StaleRecord, nothing written, no outcome', () => {
+    const store = fakeStore('cancelled');
+    const outcomes: string[] = [];
+    const records = new Records(store, () => 5_000, { outcome: (_a, _s, o) => void outcomes.push(o) });
+    assert.throws(() => records.transition(rec('recorded'), 'running', 'why'), StaleRecord);
+    assert.deepEqual([store.updates, outcomes], [[], []]);
+  });
 });
 
 /** Every `.update(` call in src/ that sets `state` must be in record.ts (the one transition function). */

@@ -20,7 +20,7 @@ export interface RecoverDeps {
  * After a restart: floors of still-firing alerts return; an action that was running is cancelled
  * (its alert resolved meanwhile), runs again (protective: floors and pause/exit handlers are safe to
  * repeat), or waits for approval (anything else). A re-run keeps the old handler's process group, so
- * it first waits for that group or ends it (`process_group.ts`): two copies never run at once.
+ * it first waits for that group or ends it (`handlers/process_group.ts`): two copies never run at once.
  */
 export function recoverAfterCrash(d: RecoverDeps): void {
   for (const r of d.store.floored()) d.floors.impose(r);

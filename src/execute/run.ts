@@ -10,7 +10,7 @@ import type { ActionContext, EffectResult } from '../handlers/handler';
 import { findHandler, runHandler, writeFlag } from './effects';
 import type { Floors } from './floors';
 import type { ActionRecord, JournalStore } from './journal';
-import { settleGroup, startTicks } from './process_group';
+import { settleGroup, startTicks } from '../handlers/process_group';
 
 /** What a handler is told about the action it runs. */
 export function contextOf(r: ActionRecord): ActionContext {

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { clip, type ActionContext, type EffectResult, type HandlerModule, type RunOptions } from './handler';
+import { endGroup } from './process_group';
 
 export interface ExecSpec {
   kind: 'exec';
@@ -57,19 +58,12 @@ export function runExec(
     try {
       child = spawn(argv[0], argv.slice(1), { env: env(ctx, pass), stdio: ['ignore', 'pipe', 'pipe'], shell: false, detached: true });
     } catch (err) {
-      return done({ ok: false, detail: `could not start ${argv[0]}: ${(err as Error).message}` });
+      return done({ ok: false, own_fault: true, detail: `could not start ${argv[0]}: ${(err as Error).message}` });
     }
-    if (child.pid) opts.onSpawn?.(child.pid);
-    const group = (signal: NodeJS.Signals) => {
-      try {
-        if (child.pid) process.kill(-child.pid, signal);
-      } catch {
-        /* the group is gone */
-      }
-    };
+    const pid = child.pid;
+    if (pid) opts.onSpawn?.(pid);
     const timer = setTimeout(() => {
-      group('SIGTERM');
-      setTimeout(() => group('SIGKILL'), 2000).unref();
+      if (pid) endGroup(pid);
       done({ ok: false, detail: clip(`timed out after ${timeoutSec}s; output: ${out}`) });
     }, timeoutSec * 1000);
     const collect = (b: Buffer) => {
@@ -79,7 +73,8 @@ export function runExec(
     child.stderr.on('data', collect);
     child.on('error', (err) => {
       clearTimeout(timer);
-      done({ ok: false, detail: `could not start ${argv[0]}: ${err.message}` });
+      // Nothing ran (no such program, not executable, no descriptors or processes left): selfheal's own fault.
+      done({ ok: false, own_fault: true, detail: `could not start ${argv[0]}: ${err.message}` });
     });
     child.on('exit', (code, signal) => {
       clearTimeout(timer);

@@ -452,7 +452,7 @@ describe('handlers', () => {
     assert.ok(!existsSync(join(t.data, 'orchestrator_restart_requested.flag')), 'a configured handler replaces the flag file');
   });
 
-  it('exec: a handler that times out or fails is a failed action, not a crash', async () => {
+  it('exec: a handler that times out or cannot start is a failed action, not a crash (one that cannot start: own fault)', async () => {
     const t = setup();
     t.config.recovery.handlers = [
       {
@@ -472,6 +472,8 @@ describe('handlers', () => {
     assert.match(by.ai_model.detail ?? '', /timed out after 0.3s/);
     assert.equal(by.orchestrator.state, 'failed');
     assert.match(by.orchestrator.detail ?? '', /could not start \/nonexistent\/restart: .*ENOENT/);
+    // A timeout is the target's failure; a program that could not start ran nothing: selfheal's own fault, never the platform's.
+    assert.deepEqual([by.ai_model.outcome, by.orchestrator.outcome], ['failure', 'own_fault']);
     assert.equal((await fetch(`${url}/-/healthy`)).status, 200);
   });
 

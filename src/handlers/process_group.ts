@@ -30,7 +30,7 @@ function groupAlive(pgid: number, start: number | null): boolean {
 }
 
 /** Ends a process group: SIGTERM, then SIGKILL after `graceMs` if it is still there. */
-function endGroup(pgid: number, graceMs = 2000): void {
+export function endGroup(pgid: number, graceMs = 2000): void {
   const send = (signal: NodeJS.Signals) => {
     try {
       process.kill(-pgid, signal);

@@ -8,7 +8,7 @@ import type { SubsystemConfig } from '../config/types';
 import { ageLimitsOf } from '../detect/registry';
 import type { SubsystemResult } from '../detect/run';
 import { nextAgeTransition, statusForAge, type AgeThresholds } from '../detect/thresholds';
-import type { HealthStatus } from '../types';
+import { worseStatus, type HealthStatus } from '../types';
 
 export interface SubsystemState {
   /** The latest result as served: transient errors keep the last status; exhausted recovery escalates. */
@@ -83,7 +83,8 @@ export function absorbResult(
       transitionAt = r.outcome.next_transition_ms ?? null;
     } else if (isTransientError(history, l)) keepLastStatus(r, prev, history, l.max_consecutive_failures);
   } else {
-    lastValid = r.outcome.evidence_ms ?? now;
+    // Only a time is evidence to age from: a missing file or field is a status, not a fresh reading.
+    lastValid = r.outcome.evidence_ms ?? lastValid;
     noEvidenceSince = null;
     transitionAt = r.outcome.next_transition_ms ?? null;
   }
@@ -117,7 +118,8 @@ function aged(
   const base = lastValid ?? noEvidenceSince;
   const age = Math.max(0, (now - base) / 1000);
   let status = statusForAge(age, ages);
-  if (lastValid === null && status === 'healthy') status = 'unknown';
+  // With no time seen, never healthy, and never better than the last reading (a missing file's status).
+  if (lastValid === null) status = worseStatus(status === 'healthy' ? 'unknown' : status, prev?.checked ?? 'unknown');
   const { transient: _t, warning: _w, error: _e, ...kept } = prev?.result.health.details ?? {};
   const since = Math.round((now - noEvidenceSince) / 100) / 10;
   const details = { ...kept, age_seconds: Math.round(age * 10) / 10, error, invalid: r.invalid, no_valid_evidence_for_seconds: since };

@@ -168,6 +168,31 @@ describe('monitor scheduling', () => {
     assert.match(String(h.details.warning), /No valid evidence for 60\ds/);
   });
 
+  it('a missing heartbeat is a status, not fresh evidence: a torn file after it ages from the last valid time, never healthy', async () => {
+    // [what was there before the missing file, seconds after NOW of the torn read, the status then]
+    const cases: [string, number, string][] = [
+      ['a valid heartbeat at NOW', 121, 'degraded'],
+      ['a valid heartbeat at NOW', 301, 'critical'],
+      ['nothing since start', 1, 'unknown'],
+    ];
+    for (const [before, sec, want] of cases) {
+      const t = setup();
+      const f = join(t.root, 'data', 'event_executor_state.json');
+      if (before === 'nothing since start') await fsPromises.rm(f);
+      await t.m.start();
+      t.set(NOW + (sec - 1) * 1000);
+      await fsPromises.rm(f, { force: true });
+      await t.m.forceCheck();
+      const missing = t.m.state.get('event_executor')!.result.health.status;
+      t.set(NOW + sec * 1000);
+      writeAged(f, '{"last_cycle_timest', 0, NOW + sec * 1000);
+      await t.m.forceCheck();
+      const h = t.m.state.get('event_executor')!.result.health;
+      assert.equal(h.details.invalid, 'torn', `${before}, ${sec}s`);
+      assert.equal(h.status, want, `${before}, torn at ${sec}s after a missing file (${missing})`);
+    }
+  });
+
   it('a check without an age keeps its last status while errors are transient, then is unknown (no evidence), never failed', async () => {
     const gw = await gateway();
     const url = gw.url;

@@ -197,7 +197,7 @@ export class RecoveryExecutor {
     if (!isAct(r) || r.state !== 'pending_approval') return { error: `action is ${r.state}, not pending_approval`, status: 409 };
     const floor = protectiveFloor(r.action) ? { floor_at: r.floor_at ?? this.clock() } : {};
     const next = this.records.transition(r, 'recorded', `approved: ${reason}`, { approved: true, not_before: null, ...floor });
-    if (next.floor_at != null) this.floorSet.impose(next);
+    if (next.floor_at != null) this.floorSet.reinstate(next);
     this.logger.warn({ id, action: r.action, subsystem: r.subsystem, reason }, 'recovery action approved');
     this.hooks.changed();
     this.kick();

@@ -32,6 +32,8 @@ export type FloorRecord = ActionRecord | IgnoredRecord;
 /** The floors this executor imposed, in the pipeline and in a list operators read. */
 export class Floors {
   private readonly byKey = new Map<string, RecoveryFloor>();
+  /** Alert instances whose floor an operator lifted: nothing but an approval imposes it again. */
+  private readonly lifted = new Set<string>();
   /** While a batch is open: the pipeline changes it will make in one step. */
   private pending: { set: { key: string; policy: SafetyPolicy; reason: string }[]; clear: string[] } | null = null;
 
@@ -42,12 +44,16 @@ export class Floors {
     private readonly logger: Logger,
   ) {}
 
-  /** Imposes the floor of a protective action's record (idempotent); others have none. */
+  /**
+   * Imposes the floor of a protective action's record (idempotent); others have none, and neither
+   * does an alert instance whose floor an operator lifted (a held-back handler that runs later, or
+   * a restart, does not put it back).
+   */
   impose(r: FloorRecord): void {
     const policy = protectiveFloor(r.action);
     if (!policy || !r.action) return;
     const key = floorKey(r);
-    if (this.byKey.has(key)) return;
+    if (this.byKey.has(key) || this.lifted.has(key) || r.floor_cleared_at != null) return;
     this.byKey.set(key, { key, id: r.id, action: r.action, subsystem: r.subsystem, policy, alertname: r.alertname });
     this.change({ key, policy, reason: `${r.action} for ${r.subsystem ?? 'the platform'} (${r.alertname})` }, null);
   }
@@ -77,11 +83,20 @@ export class Floors {
   /** Lifts the floor of an alert instance (its alert resolved). Returns the policy lifted, if any. */
   lift(r: Pick<JournalRecord, 'fingerprint' | 'starts_at'>): string | null {
     const key = floorKey(r);
+    this.lifted.delete(key); // the alert instance is over
     const f = this.byKey.get(key);
     if (!f) return null;
     this.byKey.delete(key);
     this.change(null, key);
     return f.policy;
+  }
+
+  /** An operator approved an action whose floor they had lifted: the approval is the later word, the floor goes in. */
+  reinstate(r: FloorRecord): void {
+    const key = floorKey(r);
+    this.lifted.delete(key);
+    if (r.floor_cleared_at != null) this.store.update(r.id, { floor_cleared_at: null, updated_at: this.clock() });
+    this.impose({ ...r, floor_cleared_at: null });
   }
 
   /** Floors in force now, with the action that imposed each. */
@@ -98,6 +113,7 @@ export class Floors {
     const lifted = this.list().filter((f) => keyOrId === null || f.key === keyOrId || f.id === keyOrId);
     for (const f of lifted) {
       this.byKey.delete(f.key);
+      this.lifted.add(f.key);
       this.change(null, f.key);
       const r = this.store.get(f.id);
       for (const x of r ? this.store.firingOf(r.fingerprint, r.starts_at) : []) {

@@ -70,6 +70,57 @@ describe('protection is never gated', () => {
     assert.equal((await getJson(`${url}/policy`)).body.policy, 'no_new_trades');
   });
 
+  it("a lifted floor stays lifted while its handler waits for approval; the approval, the operator's later word, puts it back", async () => {
+    const t = setup({ cooldown_sec: 300, breaker_max_executions: 1, breaker_window_sec: 3600 });
+    const { url, receiver } = await startWithReceiver(t.config, { clock: t.clock });
+    const op = { authorization: 'Bearer op' };
+    const policy = async () => (await getJson(`${url}/policy`)).body.policy;
+    const lift = () => fetch(`${url}/recovery/floors?reason=desk%20says%20fine`, { method: 'DELETE', headers: op });
+    // The first pause runs; a second alert instance meets its cooldown: floor at once, handler deferred.
+    await postHook(url, delivery([pause(at(0))]));
+    await receiver.executor.runDue();
+    t.advance(10);
+    await postHook(url, delivery([pause(at(0), 'resolved')]));
+    await postHook(url, delivery([pause(at(10))]));
+    await receiver.executor.runDue();
+    assert.equal(await policy(), 'no_new_trades');
+    assert.equal((await lift()).status, 200);
+    assert.equal(await policy(), 'allow_all', 'lifted');
+    // Past the cooldown the breaker (1 an hour) sends its handler to approval; the floor stays lifted meanwhile …
+    t.advance(300);
+    await receiver.executor.runDue();
+    const second = () => receiver.store.history(10).find((r) => r.starts_at === at(10))!;
+    assert.equal(second().state, 'pending_approval');
+    assert.equal(await policy(), 'allow_all', 'a gate moving the record on does not re-impose a lifted floor');
+    // … and an approval is the operator's later word: the floor goes back in, and the handler runs.
+    assert.equal((await post(`${url}/recovery/${second().id}/approve`, { reason: 'pause after all' }, op)).status, 200);
+    assert.equal(await policy(), 'no_new_trades');
+    await receiver.executor.runDue();
+    assert.equal(second().state, 'succeeded');
+    assert.equal(await policy(), 'no_new_trades');
+  });
+
+  it('a floor an operator lifted stays lifted when its deferred handler runs', async () => {
+    const t = setup({ cooldown_sec: 300 });
+    const { url, receiver } = await startWithReceiver(t.config, { clock: t.clock });
+    const policy = async () => (await getJson(`${url}/policy`)).body.policy;
+    await postHook(url, delivery([pause(at(0))]));
+    await receiver.executor.runDue();
+    t.advance(10);
+    await postHook(url, delivery([pause(at(0), 'resolved')]));
+    await postHook(url, delivery([pause(at(10))]));
+    await receiver.executor.runDue();
+    assert.equal(await policy(), 'no_new_trades');
+    const lifted = await fetch(`${url}/recovery/floors?reason=desk`, { method: 'DELETE', headers: { authorization: 'Bearer op' } });
+    assert.equal(lifted.status, 200);
+    assert.equal(await policy(), 'allow_all');
+    t.advance(300);
+    await receiver.executor.runDue();
+    const second = receiver.store.history(10).find((r) => r.starts_at === at(10))!;
+    assert.equal(second.state, 'succeeded', 'its handler ran after the cooldown');
+    assert.equal(await policy(), 'allow_all', 'and did not put the lifted floor back');
+  });
+
   it('a maintenance window suspends the handler, never the floor', async () => {
     const t = setup();
     const { url, receiver } = await startWithReceiver(t.config, { clock: t.clock });

@@ -5,7 +5,8 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ConfigError } from '../config/load';
 import type { SupervisorEvidence } from '../handlers/handler';
-import type { RecoveryAction } from '../types';
+import { ACTIONS } from '../recommend/actions';
+import { RECOVERY_ACTIONS, type RecoveryAction } from '../types';
 import { BACKSTOP_PAGES, Checkpointer } from './checkpointer';
 import {
   checkIdentity,
@@ -238,6 +239,7 @@ export class SqliteJournal implements JournalStore {
     // Columns added since the first release: a journal written by an older selfheal gains them.
     for (const col of ['floor_cleared_at', 'floor_at', 'handler_pgid', 'handler_start'])
       if (!cols.includes(col)) this.db.exec(`ALTER TABLE actions ADD COLUMN ${col} INTEGER`);
+    if (!cols.includes('floor_at')) this.backfillFloors();
     if (!cols.includes('evidence')) this.db.exec('ALTER TABLE actions ADD COLUMN evidence TEXT');
     // Indexes that match the hot queries, so an alert storm costs O(alerts), not O(alerts × history).
     this.db.exec(`
@@ -320,6 +322,20 @@ export class SqliteJournal implements JournalStore {
   inTransaction<T>(fn: () => T): T {
     this.writable();
     return this.db.transaction(fn)();
+  }
+
+  /**
+   * A journal from before `floor_at`: its protective actions that ran held their floor while their
+   * alert fired (the old restart re-imposed those). Marked here, so an upgrade mid-incident keeps them.
+   */
+  private backfillFloors(): void {
+    const protective = RECOVERY_ACTIONS.filter((a) => ACTIONS[a].policy_floor);
+    this.db
+      .prepare(
+        `UPDATE actions SET floor_at = coalesce(started_at, created_at) WHERE floor_at IS NULL AND status = 'firing'
+           AND state IN ('running','verifying','succeeded','failed') AND action IN (${protective.map(() => '?').join(',')})`,
+      )
+      .run(...protective);
   }
 
   update(id: string, patch: Partial<JournalRecord>, from?: RecordState): boolean {

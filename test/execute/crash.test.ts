@@ -7,6 +7,8 @@ import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { SqliteJournal } from '../../src/execute/journal';
 import { tempDir, writeAged } from '../helpers/fs';
 import { healthyPlatform } from '../helpers/platform';
 import { BIN, freePort, ready, serve, until } from '../helpers/process';
@@ -161,5 +163,47 @@ describe('receiver crash safety', () => {
     assert.ok(r.stderr.includes(journal), r.stderr);
     assert.match(r.stderr, /not a SQLite database/);
     assert.doesNotMatch(r.stderr, /SqliteError| {4}at /, 'no stack trace');
+  });
+});
+
+describe('an upgrade mid-incident: a journal from before floor_at', () => {
+  it('the floors its protective actions held are found again; the rest are not floors', () => {
+    const path = join(tempDir(), 'selfheal_journal.db');
+    // The table as the first release wrote it (no floor_at, floor_cleared_at, handler_pgid, evidence).
+    const old = new Database(path);
+    old.exec(`CREATE TABLE actions (
+      id TEXT PRIMARY KEY, dedup_key TEXT NOT NULL UNIQUE, alertname TEXT NOT NULL, fingerprint TEXT NOT NULL,
+      starts_at TEXT NOT NULL, status TEXT NOT NULL, subsystem TEXT, action TEXT, issue_severity TEXT, labels TEXT NOT NULL,
+      state TEXT NOT NULL, reason TEXT NOT NULL, not_before INTEGER, expires_at INTEGER, verify_at INTEGER, before_status TEXT,
+      approved INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, started_at INTEGER,
+      finished_at INTEGER, outcome TEXT, detail TEXT)`);
+    const add = old.prepare(
+      `INSERT INTO actions (id, dedup_key, alertname, fingerprint, starts_at, status, subsystem, action, labels, state, reason, created_at, updated_at, started_at)
+       VALUES (?, ?, 'A', ?, '2026-11-29T12:00:00Z', ?, 'data_feed', ?, '{}', ?, 'r', 1000, 2000, 1500)`,
+    );
+    // [id, fingerprint, status, action, state]
+    const rows: [string, string, string, string, string][] = [
+      ['paused', 'f1', 'firing', 'pause_trading', 'succeeded'],
+      ['pause-failed', 'f2', 'firing', 'pause_trading', 'failed'],
+      ['pause-resolved', 'f3', 'firing', 'pause_trading', 'succeeded'],
+      ['pause-resolved-r', 'f3', 'resolved', null as unknown as string, 'resolved'],
+      ['restarted', 'f4', 'firing', 'restart_subsystem', 'succeeded'],
+      ['pause-rejected', 'f5', 'firing', 'pause_trading', 'rejected'],
+    ];
+    for (const [id, fp, status, action, state] of rows) add.run(id, id, fp, status, action, state);
+    old.close();
+    const j = new SqliteJournal(path);
+    try {
+      assert.deepEqual(
+        j
+          .floored()
+          .map((r) => r.id)
+          .sort(),
+        ['pause-failed', 'paused'],
+      );
+      assert.equal(j.get('paused')?.floor_at, 1500, 'since it ran');
+    } finally {
+      j.close();
+    }
   });
 });

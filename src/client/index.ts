@@ -253,20 +253,23 @@ export class PolicyClient extends EventEmitter {
   private async streamLoop(): Promise<void> {
     while (this.running) {
       this.abort = new AbortController();
+      let delay = this.opts.reconnectMs ?? 1000;
       try {
         const res = await fetch(`${this.base}/policy/stream`, {
           headers: { ...this.opts.headers, Accept: 'text/event-stream' },
           signal: this.abort.signal,
         });
-        if (!res.ok || !res.body) throw new Error(`GET /policy/stream: HTTP ${res.status}`);
+        if (!res.ok || !res.body) throw new StreamRefused(res.status, res.headers.get('retry-after'));
         this.streaming = true;
         this.contacted(null);
         await this.readEvents(res.body);
       } catch (err) {
         if (this.running && !this.abort.signal.aborted) {
           // Could not (re-)establish the stream: fail closed now. A stream that ends after it was up is no
-          // failure by itself: the poll that follows at once (below) and the reconnect decide.
-          if (!this.streaming) this.contacted(causeOf(err, 'GET /policy/stream'));
+          // failure by itself, nor is a refusal (selfheal answered, e.g. its stream cap): the poll that
+          // follows at once (below) and the reconnect decide.
+          if (err instanceof StreamRefused) delay = Math.max(delay, err.retryAfterMs);
+          else if (!this.streaming) this.contacted(causeOf(err, 'GET /policy/stream'));
           this.emit('error', asError(err));
         }
       } finally {
@@ -275,7 +278,7 @@ export class PolicyClient extends EventEmitter {
       if (!this.running) return;
       this.emitIfChanged();
       this.schedulePoll(0);
-      await new Promise((r) => setTimeout(r, this.opts.reconnectMs ?? 1000).unref());
+      await new Promise((r) => setTimeout(r, delay).unref());
     }
   }
 
@@ -342,6 +345,16 @@ function normalize(view: PolicyView): PolicyView | null {
     high_risk: view.high_risk ?? { ...DEFAULT_HIGH_RISK, tags: [...DEFAULT_HIGH_RISK.tags] },
     manual_intervention_required: view.manual_intervention_required === true,
   };
+}
+
+/** selfheal answered but refused the stream (its stream cap: 503 with Retry-After): contact, not a loss of it. */
+class StreamRefused extends Error {
+  readonly retryAfterMs: number;
+  constructor(status: number, retryAfter: string | null) {
+    super(`GET /policy/stream: HTTP ${status}`);
+    const sec = Number(retryAfter ?? 0);
+    this.retryAfterMs = Number.isFinite(sec) ? Math.min(60, Math.max(0, sec)) * 1000 : 0;
+  }
 }
 
 /** A failed request as one line: fetch's "fetch failed" says nothing; its cause (ECONNREFUSED…) does. */

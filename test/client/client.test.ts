@@ -164,6 +164,41 @@ describe('PolicyClient', () => {
     }
   });
 
+  it("the service's stream cap refuses the stream while /policy answers: no lost contact, no flapping, Retry-After honoured", async () => {
+    const config = platform();
+    Object.assign(config.api, { max_streams: 1, max_streams_per_client: 1 });
+    const { url } = await startService(config);
+    // The one stream slot, taken by a subscriber that holds it.
+    const holder = new AbortController();
+    const held = await fetch(`${url}/policy/stream`, { signal: holder.signal });
+    assert.equal(held.status, 200);
+    const client = new PolicyClient({ baseUrl: url, pollIntervalMs: 50, reconnectMs: 20 });
+    const errors: Error[] = [];
+    const seen: string[] = [];
+    client.on('error', (e: Error) => errors.push(e));
+    client.on('change', (p: PolicyView) => seen.push(p.policy));
+    client.start();
+    try {
+      // (Not changeTo: events.once rejects on the 'error' this test expects.)
+      for (let i = 0; i < 500 && !(errors.length && client.current().policy === 'allow_all'); i++)
+        await new Promise((r) => setTimeout(r, 10));
+      assert.equal(client.current().policy, 'allow_all');
+      assert.match(String(errors[0]), /GET \/policy\/stream: HTTP 503/);
+      const from = seen.lastIndexOf('allow_all');
+      // A second long — 50 reconnect intervals, 20 polls — then look: the poll keeps the view live, and no
+      // reconnect came before the 503's Retry-After (10 s).
+      for (let i = 0; i < 20; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        assert.equal(client.current().policy, 'allow_all', `${i * 50} ms after the refusal`);
+      }
+      assert.deepEqual(seen.slice(from), ['allow_all'], 'never the fail-closed row in between');
+      assert.equal(errors.length, 1, 'one refusal: the next try waits for Retry-After');
+    } finally {
+      client.stop();
+      holder.abort();
+    }
+  });
+
   it('a poll answer asked before a stream event and answered after it does not overwrite it', async () => {
     const { url } = await startService(platform());
     const real = (await getJson(`${url}/policy`)).body;

@@ -237,6 +237,22 @@ class SelfhealUnavailable(Exception):
     """selfheal could not be reached or answered with an error."""
 
 
+class _StreamRefused(SelfhealUnavailable):
+    """selfheal answered, but refused the stream (its stream cap: 503 with Retry-After): contact, not a loss of it."""
+
+    def __init__(self, status: int, retry_after: float) -> None:
+        super().__init__(f"GET /policy/stream: HTTP {status}")
+        self.retry_after = retry_after
+
+
+def _retry_after(value: Optional[str]) -> float:
+    """Retry-After in seconds (0 when absent or not a number), at most a minute."""
+    try:
+        return min(60.0, max(0.0, float(value or 0)))
+    except ValueError:
+        return 0.0
+
+
 class PolicyClient:
     """Follows selfheal's policy; every question is answered from memory, never blocking, failing closed.
 
@@ -493,6 +509,7 @@ class PolicyClient:
             conn = self._connection(self._stream_timeout)
             res: Optional[http.client.HTTPResponse] = None
             streamed = False
+            delay = self._reconnect_delay
             try:
                 conn.connect()
                 with self._lock:
@@ -502,7 +519,7 @@ class PolicyClient:
                 conn.request("GET", self._path("/policy/stream"), headers={**self._headers, "Accept": "text/event-stream"})
                 res = conn.getresponse()
                 if res.status != 200:
-                    raise SelfhealUnavailable(f"GET /policy/stream: HTTP {res.status}")
+                    raise _StreamRefused(res.status, _retry_after(res.getheader("Retry-After")))
                 self._streaming = streamed = True
                 self._contacted(None)
                 self._read_events(res)
@@ -510,8 +527,11 @@ class PolicyClient:
                 if self._running.is_set():
                     failure = err if isinstance(err, SelfhealUnavailable) else SelfhealUnavailable(f"GET /policy/stream: {err}")
                     # Could not (re-)establish the stream: fail closed now. A stream that ends after it was
-                    # up is no failure by itself: the poll that follows at once and the reconnect decide.
-                    if not streamed:
+                    # up is no failure by itself, nor is a refusal (selfheal answered): the poll that follows
+                    # at once and the reconnect decide.
+                    if isinstance(err, _StreamRefused):
+                        delay = max(delay, err.retry_after)
+                    elif not streamed:
                         self._contacted(failure)
                     self._error(failure)
             finally:
@@ -525,7 +545,7 @@ class PolicyClient:
                 return
             self._emit_if_changed()
             self._wake_poll.set()  # poll now while the stream is down
-            self._stopped.wait(self._reconnect_delay)
+            self._stopped.wait(delay)
 
     def _read_events(self, res: http.client.HTTPResponse) -> None:
         event, data = "message", ""

@@ -192,6 +192,26 @@ class Following(unittest.TestCase):
             self.assertGreater(proxy.policy_gets, 1)
 
 
+    def test_a_refused_stream_while_polls_answer_is_no_lost_contact(self) -> None:
+        # The service's stream cap answers 503: selfheal is there, so the bot keeps its policy (no flapping
+        # to the fail-closed row at every reconnect).
+        with Proxy() as proxy:
+            errors: List[Exception] = []
+            seen: List[str] = []
+            client = PolicyClient(
+                proxy.url, poll_interval=0.1, reconnect_delay=0.05, on_change=lambda v: seen.append(v.policy), on_error=errors.append
+            )
+            with client:
+                self.assertIsNotNone(client.wait_for(lambda v: v.policy == "allow_all", WAIT))
+                first, refused = seen.index("allow_all"), len(errors)
+                deadline = time.time() + WAIT
+                while len(errors) < refused + 5 and time.time() < deadline:
+                    time.sleep(0.02)
+                self.assertGreaterEqual(len(errors), refused + 5, "five more refused reconnects")
+                self.assertTrue(client.live())
+            self.assertEqual(seen[first:], ["allow_all"])
+
+
 class Structure(unittest.TestCase):
     def test_reduce_positions_cannot_be_set_false(self) -> None:
         d = directives_for("emergency_shutdown")

@@ -330,7 +330,12 @@ export class DBusConnection {
       clearTimeout(timer);
     }
     const conn = new DBusConnection(sock);
-    await conn.call('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'Hello', '', [], timeoutMs);
+    try {
+      await conn.call('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'Hello', '', [], timeoutMs);
+    } catch (err) {
+      conn.close(); // the caller never gets it to close
+      throw err;
+    }
     return conn;
   }
 

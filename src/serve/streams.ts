@@ -70,6 +70,9 @@ export class PolicyStreams {
    * and Retry-After, naming the cap. Returns whether it was admitted.
    */
   open(req: IncomingMessage, res: ServerResponse, first: Buffer): boolean {
+    // Gone while it waited (a credential check is asynchronous): its 'close' has fired already, and a
+    // slot taken now would never be given back.
+    if (res.destroyed || req.socket.destroyed) return false;
     const client = clientOf(req);
     const lim = this.limits();
     const mine = this.perClient.get(client) ?? 0;

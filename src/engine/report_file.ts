@@ -1,28 +1,11 @@
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { open, rename, unlink, writeFile } from 'node:fs/promises';
 import type { HealthReport } from '../types';
 import type { Steps } from '../util/slices';
+import { writeFileAtomic } from '../util/atomic_file';
 
-/** Temp file + fsync + rename: readers see the old report or the new one, never a torn file. */
+/** Readers see the old report or the new one, never a torn file. */
 export function writeReportAtomic(path: string, report: HealthReport): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w', 0o644);
-  try {
-    writeSync(fd, JSON.stringify(report, null, 2) + '\n');
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    renameSync(tmp, path);
-  } catch (err) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* already gone */
-    }
-    throw err;
-  }
+  writeFileAtomic(path, JSON.stringify(report, null, 2) + '\n');
 }
 
 const skipped = (v: unknown) => v === undefined || typeof v === 'function' || typeof v === 'symbol';

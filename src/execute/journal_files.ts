@@ -12,10 +12,11 @@
 // or maintenance windows say selfheal ran here before is refused — as PostgreSQL refuses a data
 // directory that does not match — and so is a journal whose identity is not the one on record.
 import { randomUUID } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { ConfigError } from '../config/load';
+import { writeFileAtomic } from '../util/atomic_file';
 
 /** The file beside the journal that names it (its identity and when it was created). */
 export const IDENTITY_FILE = 'selfheal_identity.json';
@@ -124,15 +125,7 @@ function readIdentity(file: string): { journal_id: string; created_at?: string }
 }
 
 function writeIdentity(file: string, id: string, createdAt: string): void {
-  const tmp = `${file}.tmp`;
-  const fd = openSync(tmp, 'w', 0o644);
-  try {
-    writeSync(fd, JSON.stringify({ journal_id: id, created_at: createdAt }) + '\n');
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
+  writeFileAtomic(file, JSON.stringify({ journal_id: id, created_at: createdAt }) + '\n');
 }
 
 const afresh = (path: string, traces: string[]) =>

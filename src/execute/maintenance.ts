@@ -2,8 +2,9 @@
 // one subsystem or for all, for a time. Alertmanager silences cannot reach the local path, so this
 // is the switch for both. Windows survive a restart (a small JSON file beside the journal): an
 // operator mid-maintenance must not get a restart the moment selfheal comes back.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { writeFileAtomic } from '../util/atomic_file';
 
 /** A maintenance window; `subsystem: null` covers every subsystem. Times in ms since the epoch. */
 export interface Window {
@@ -133,7 +134,5 @@ function load(path: string): Window[] {
 }
 
 function save(path: string, windows: Window[]): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(`${path}.tmp`, JSON.stringify({ windows }) + '\n');
-  renameSync(`${path}.tmp`, path);
+  writeFileAtomic(path, JSON.stringify({ windows }) + '\n');
 }

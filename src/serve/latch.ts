@@ -1,16 +1,15 @@
 // Operator state survives restarts: a latched emergency_shutdown and an operator's override are
 // written down beside the journal, so a restarted selfheal (SIGTERM or kill -9) serves them again
 // before it is ready (a crash must not release what only a human may).
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ConfigError } from '../config/load';
 import { SAFETY_POLICIES, type SafetyPolicy } from '../types';
+import { writeFileAtomic } from '../util/atomic_file';
 
-/** Written whole or not at all: a crash mid-write leaves the old file. */
+/** Written whole or not at all, and durable before the operator's request is answered. */
 function writeAtomic(path: string, value: unknown): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(`${path}.tmp`, JSON.stringify(value) + '\n');
-  renameSync(`${path}.tmp`, path);
+  writeFileAtomic(path, JSON.stringify(value) + '\n');
 }
 
 /**

@@ -28,8 +28,8 @@ export const BCRYPT_QUEUE = 4;
 
 /** The web configuration applied to requests: headers, rate limit, basic auth, client certificates. */
 export class WebGate {
-  private good = new Map<string, true>();
-  private bad = new Set<string>();
+  private readonly good = new Map<string, true>();
+  private readonly bad = new Set<string>();
   private readonly inflight = new Map<string, Promise<boolean>>();
   private limiter: Buckets | null;
   private readonly failures: Buckets;
@@ -52,11 +52,12 @@ export class WebGate {
     return this.web;
   }
 
-  /** A new configuration (reload): cached verifications belong to the old one and are dropped. */
+  /**
+   * A new configuration (reload). Cached verifications are kept: their key holds the user's hash, so a
+   * changed or removed user never matches an old entry, and a reload that changes nothing costs no bcrypt.
+   */
   swap(web: WebConfig): void {
     this.web = web;
-    this.good = new Map();
-    this.bad = new Set();
     this.limiter = this.limiterFor(web);
   }
 

@@ -230,6 +230,21 @@ describe('web config file: basic auth on every endpoint', () => {
     // One bcrypt per distinct credential: every later request is a hash lookup.
     assert.equal(svc.web!.verifications, 3);
   });
+  it('a reload keeps the verified credentials of users whose hash is unchanged; a changed hash is checked afresh', async () => {
+    const { url, svc } = await service({ basic_auth_users: { alice: HASH, bob: HASH } });
+    const status = async (auth: string) => (await fetch(`${url}/policy`, { headers: { authorization: auth } })).status;
+    assert.deepEqual([await status(basic('alice', 's3cret')), await status(basic('bob', 's3cret'))], [200, 200]);
+    assert.equal(svc.web!.verifications, 2);
+    // A reload (SIGHUP) re-reads the same file, then one that changes bob's password.
+    svc.swapWeb(web({ basic_auth_users: { alice: HASH, bob: HASH } }));
+    assert.deepEqual([await status(basic('alice', 's3cret')), await status(basic('bob', 's3cret'))], [200, 200]);
+    assert.equal(svc.web!.verifications, 2, 'no bcrypt after a reload that changed nothing');
+    svc.swapWeb(web({ basic_auth_users: { alice: HASH, bob: bcrypt.hashSync('n3w', 4) } }));
+    assert.deepEqual([await status(basic('alice', 's3cret')), await status(basic('bob', 's3cret'))], [200, 401]);
+    assert.equal(await status(basic('bob', 'n3w')), 200);
+    assert.equal(svc.web!.verifications, 4, "bob's old and new password checked against his new hash; alice still cached");
+  });
+
   it('the operator token stays required behind basic auth (in X-Selfheal-Token, since Authorization carries the web user)', async () => {
     const { url } = await service({ basic_auth_users: { alice: HASH } }, { api: { token: 'op-token' } });
     const body = JSON.stringify({ policy: 'no_new_trades', duration_sec: 60, reason: 'test' });

@@ -109,6 +109,11 @@ export class Floors {
    * stays lifted across a restart (floor_cleared_at on every record of that alert instance).
    */
   clear(keyOrId: string | null, reason: string): RecoveryFloor[] {
+    return this.batch(() => this.clearEach(keyOrId, reason));
+  }
+
+  /** clear()'s work; batched, so lifting every floor is one change of the served policy. */
+  private clearEach(keyOrId: string | null, reason: string): RecoveryFloor[] {
     const now = this.clock();
     const lifted = this.list().filter((f) => keyOrId === null || f.key === keyOrId || f.id === keyOrId);
     for (const f of lifted) {

@@ -4,10 +4,9 @@
 // written per subsystem: a new subsystem or check type explains itself.
 import type { Config, SubsystemConfig } from '../config/types';
 import { faultEffect } from '../detect/registry';
-import { overallStatus } from '../analyze/overall';
 import { severityForStatus } from '../analyze/issues';
 import { ACTIONS, flagFile } from '../recommend/actions';
-import { evaluateSafetyPolicy } from '../recommend/policy';
+import { policyForSubsystem } from '../recommend/policy';
 import { selectAction } from '../recommend/recommendations';
 import type { HealthStatus, RecoveryAction } from '../types';
 import { SIMULATED_SUPERVISOR } from './simulator';
@@ -38,9 +37,7 @@ export function faultPlan(config: Config, sub: SubsystemConfig): FaultPlan | nul
   if (!effect) return null;
   const steps = effect.onset.map(({ status, after_sec }): FaultStep => {
     const severity = severityForStatus(status);
-    const overall = overallStatus([{ status, criticality: sub.criticality }]);
-    const issues = severity ? [{ severity, impacts_trading: sub.criticality === 'yes' && severity !== 'medium' }] : [];
-    const policy = evaluateSafetyPolicy(overall, issues);
+    const policy = policyForSubsystem(status, sub.criticality);
     if (!severity) return { after_sec, status, policy, action: null, mode: null };
     const { action, can_auto_execute } = selectAction({ subsystem: sub.name, severity }, config);
     const mode = can_auto_execute ? 'runs' : config.recovery.require_approval.includes(action) ? 'needs approval' : null;

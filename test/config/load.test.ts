@@ -240,3 +240,20 @@ describe('recovery.handlers: one kind each, its own keys, defaults and validatio
   ];
   for (const [what, h, message] of cases) it(`${what} → names the key`, () => bad(handlers(h), message));
 });
+
+describe('api: stream caps below the connection cap', () => {
+  // [api, max_streams served, or the error naming the key]
+  const cases: [Record<string, number>, number | string][] = [
+    [{ max_connections: 100 }, 50],
+    [{ max_connections: 100, max_streams: 99 }, 99],
+    [
+      { max_connections: 100, max_streams: 100 },
+      'api.max_streams: must be below api.max_connections (100): /policy, the operator and the webhook need room',
+    ],
+  ];
+  for (const [api, want] of cases)
+    it(`${JSON.stringify(api)} → ${want}`, () => {
+      if (typeof want === 'string') bad({ api }, want);
+      else assert.equal(parseConfig({ api }, '/').api.max_streams, want);
+    });
+});

@@ -150,8 +150,20 @@ describe('event_executor (last_cycle_timestamp)', () => {
       assert.equal(r.health.status, 'unknown', text);
       assert.equal(r.invalid, reason, text);
     }
-    writeAged(join(t.data, 'event_executor_state.json'), JSON.stringify({ last_cycle_timestamp: new Date(NOW + 29_000).toISOString() }), 0);
-    assert.equal((await t.result('event_executor')).health.status, 'healthy', 'within max_clock_skew_sec: fresh evidence');
+    // At the boundary (max_clock_skew_sec 30): up to exactly 30 s ahead is fresh evidence; a millisecond more is not.
+    for (const [aheadMs, status, invalid] of [
+      [29_000, 'healthy', undefined],
+      [30_000, 'healthy', undefined],
+      [30_001, 'unknown', 'future'],
+    ] as const) {
+      writeAged(
+        join(t.data, 'event_executor_state.json'),
+        JSON.stringify({ last_cycle_timestamp: new Date(NOW + aheadMs).toISOString() }),
+        0,
+      );
+      const r = await t.result('event_executor');
+      assert.deepEqual([r.health.status, r.invalid], [status, invalid], `${aheadMs} ms ahead`);
+    }
   });
 });
 

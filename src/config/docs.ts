@@ -4,12 +4,11 @@
 import { CHECK_MODULES, CHECK_TYPES, type CheckType } from '../detect/registry';
 import { objectSchema, type JsonSchema, type Key, type Keys } from '../schema/keys';
 import { BUILTIN_DEFAULTS } from './builtin';
-import { ROOT_KEYS, SECTIONS, SUBSYSTEM_KEYS } from './schema';
+import { ROOT_KEYS, SECTIONS, SUBSYSTEM_KEYS, SUBSYSTEM_NAME } from './schema';
 
 /** The JSON Schema's address in the repository, for the `$schema` comment of a config file. */
 export const SCHEMA_FILE = 'docs/selfheal.schema.json';
 /** Subsystem names the parser accepts. */
-const SUBSYSTEM_NAME = '^[a-z][a-z0-9_]{0,62}$';
 
 function cell(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -157,7 +156,7 @@ export function configurationSchema(): JsonSchema {
     type: 'object',
     description: 'The subsystems to check: the built-in ones and your own (docs/configuration.md).',
     properties: builtins,
-    propertyNames: { pattern: SUBSYSTEM_NAME },
+    propertyNames: { pattern: SUBSYSTEM_NAME.source },
     additionalProperties: { oneOf: CHECK_TYPES.map((t) => ref(`check_${t}`)) },
   };
   return {

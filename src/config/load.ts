@@ -21,6 +21,7 @@ import {
   RECOVERY_KEYS,
   ROOT_KEYS,
   SUBSYSTEM_KEYS,
+  SUBSYSTEM_NAME,
 } from './schema';
 import type { ApiConfig, CheckSpec, Config, HandlerConfig, PolicyConfig, ReceiverConfig, SubsystemConfig } from './types';
 
@@ -190,7 +191,7 @@ function parseSubsystems(s: Section, top: Record<string, unknown>, dataDir: stri
   const out: SubsystemConfig[] = [];
   const rawDependents = new Map<string, { list: string[] | '*'; section: Section }>();
   for (const name of names) {
-    if (!/^[a-z][a-z0-9_]{0,62}$/.test(name)) {
+    if (!SUBSYSTEM_NAME.test(name)) {
       throw new ConfigError(`${s.key(name)}: subsystem names are lower-case letters, digits and _ (got "${name}")`);
     }
     if (name === 'system') throw new ConfigError(`${s.key(name)}: "system" is reserved for resource issues`);

@@ -1,9 +1,10 @@
 // Every key of selfheal.yml, declared once (type, default, unit, description, reload class). The
 // parser (load.ts) reads through these, the docs and the JSON Schema are generated from them
-// (docs.ts), and a reload applies or refuses each key by its class (reload_classes.ts). Each check
+// (docs.ts), and a reload applies or refuses each key by its class (changes.ts). Each check
 // type declares its own keys in its module (detect/checks/*.ts); the registry lists them.
 import { RECOVERY_ACTIONS, TRADING_CRITICALITIES } from '../types';
 import { CHECK_TYPES } from '../detect/registry';
+import { SUPERVISOR_OPS } from '../handlers/ops';
 import {
   bool,
   custom,
@@ -280,7 +281,13 @@ const HTTP_HANDLER_KEYS = {
   headers: stringMap({ default: {}, reload: 'restart', description: 'Request headers.' }),
 } satisfies Keys;
 
-const SUPERVISOR_OP: Pattern = { re: /^(restart|stop)$/, expected: '"restart" or "stop"' };
+const SUPERVISOR_OP: Pattern = {
+  re: new RegExp(`^(${SUPERVISOR_OPS.join('|')})$`),
+  expected: SUPERVISOR_OPS.map((o) => JSON.stringify(o)).join(' or '),
+};
+
+/** What a subsystem may be called (a key under `subsystems:`, a Prometheus label value). */
+export const SUBSYSTEM_NAME = /^[a-z][a-z0-9_]{0,62}$/;
 
 /** `recovery.handlers[].docker`: the Docker Engine API over its Unix socket. */
 const DOCKER_HANDLER_KEYS = {

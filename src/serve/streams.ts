@@ -8,6 +8,7 @@
 // that does not read is dropped as soon as it is behind — something written to it still unsent a
 // second later (the kernel's socket buffer is full), or more than SSE_MAX_BUFFERED_BYTES queued.
 import { clientOf } from '../http/auth';
+import { sendJson } from '../http/json';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../log/logger';
 import { procKey, unackedByPeer } from '../http/tcp_queues';
@@ -84,14 +85,12 @@ export class PolicyStreams {
           : null;
     if (why) {
       this.refused++;
-      const body = Buffer.from(JSON.stringify({ error: `${why}; poll GET /policy, or retry in ${STREAM_RETRY_AFTER_SEC}s` }));
-      res.writeHead(503, {
-        'Content-Type': 'application/json; charset=utf-8',
-        'Content-Length': body.length,
-        'Retry-After': String(STREAM_RETRY_AFTER_SEC),
-        Connection: 'close',
-      });
-      res.end(body);
+      sendJson(
+        res,
+        503,
+        { error: `${why}; poll GET /policy, or retry in ${STREAM_RETRY_AFTER_SEC}s` },
+        { 'Retry-After': String(STREAM_RETRY_AFTER_SEC), Connection: 'close' },
+      );
       return false;
     }
     res.writeHead(200, {

@@ -1,55 +1,22 @@
 // The operator console at GET /, driven in real headless Chromium against a real service on loopback.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, afterEach, describe, it, type TestContext } from 'node:test';
-import { closeBrowser, openConsole, type ConsolePage } from '../helpers/browser';
+import { describe, it, type TestContext } from 'node:test';
+import type { ConsolePage } from '../helpers/browser';
+import { CONSOLE_TOKEN, liveService, trackedConsole } from '../helpers/console';
 import { configIn } from '../helpers/config';
 import { tempDir, writeAged } from '../helpers/fs';
-import { healthyPlatform } from '../helpers/platform';
 import { delivery, postHook } from '../helpers/receiver';
-import { getJson, startService } from '../helpers/service';
+import { getJson } from '../helpers/service';
 import { thresholdsOf } from '../../src/detect/registry';
 import type { CheckSpec } from '../../src/config/types';
-import { parseWebConfig, type WebConfig } from '../../src/http/web_config';
+import { parseWebConfig } from '../../src/http/web_config';
 import bcrypt from 'bcryptjs';
 
-const TOKEN = 'op-token';
+const TOKEN = CONSOLE_TOKEN;
 const auth = { authorization: `Bearer ${TOKEN}` };
-
-/** A live service (real clock, real scheduler and file watches) on a healthy fixture platform. */
-async function live(extra: Record<string, unknown> = {}, web: WebConfig | null = null) {
-  const root = tempDir();
-  healthyPlatform(root, Date.now());
-  const config = configIn(root, {
-    check_interval: 1,
-    critical_check_interval: 1,
-    policy: { hold_down_sec: 0 },
-    api: { token: TOKEN },
-    receiver: { bearer_token: 'hook-token' },
-    recovery: { settle_sec: 1, approval_ttl_sec: 600 },
-    ...extra,
-  });
-  const s = await startService(config, { watchFiles: true, schedule: true, web }, { receiver: true, receiverSchedule: true });
-  return { ...s, root, data: join(root, 'data') };
-}
-
-after(closeBrowser);
-
-let opened: ConsolePage[] = [];
-/** Every test ends with: no script error, no console error, no request off the origin. */
-afterEach(async () => {
-  for (const c of opened) {
-    await c.close();
-    assert.deepEqual(c.problems, [], 'no script or console errors');
-    assert.deepEqual(c.offOrigin, [], 'no request leaves the origin');
-  }
-  opened = [];
-});
-async function open(url: string, opts: Parameters<typeof openConsole>[1] = {}) {
-  const c = await openConsole(url, opts);
-  opened.push(c);
-  return c;
-}
+const live = liveService;
+const open = trackedConsole();
 
 const policyIs = (c: ConsolePage, policy: string, timeout = 10_000) =>
   c.page.waitForSelector(`[data-testid="policy"]:text-is("${policy}")`, { timeout });

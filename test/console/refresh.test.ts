@@ -4,48 +4,21 @@
 // marked with a property in the page, and the mark must survive refreshes, inserts, removals and patches.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { closeBrowser, openConsole, type ConsolePage } from '../helpers/browser';
-import { configIn } from '../helpers/config';
-import { tempDir, writeAged } from '../helpers/fs';
-import { healthyPlatform } from '../helpers/platform';
+import type { ConsolePage } from '../helpers/browser';
+import { CONSOLE_TOKEN, liveService, trackedConsole } from '../helpers/console';
+import { writeAged } from '../helpers/fs';
 import { delivery, postHook } from '../helpers/receiver';
-import { startService } from '../helpers/service';
 
-const TOKEN = 'op-token';
+const TOKEN = CONSOLE_TOKEN;
 const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
-
-async function live() {
-  const root = tempDir();
-  healthyPlatform(root, Date.now());
-  const config = configIn(root, {
-    check_interval: 1,
-    critical_check_interval: 1,
-    policy: { hold_down_sec: 0 },
-    api: { token: TOKEN },
-    receiver: { bearer_token: 'hook-token' },
-    recovery: { settle_sec: 1, approval_ttl_sec: 600 },
-    console: { grafana_url: 'http://grafana.example:3000' },
-  });
-  const s = await startService(config, { watchFiles: true, schedule: true }, { receiver: true, receiverSchedule: true });
-  return { ...s, data: join(root, 'data') };
-}
-
-after(closeBrowser);
-let opened: ConsolePage[] = [];
-afterEach(async () => {
-  for (const c of opened) {
-    await c.close();
-    assert.deepEqual(c.problems, [], 'no script or console errors');
-  }
-  opened = [];
-});
+const live = () => liveService({ console: { grafana_url: 'http://grafana.example:3000' } });
+const open = trackedConsole();
 
 /** The console with the operator token entered (the journal is readable). */
 async function openWithToken(url: string, expectStatuses: number[] = []): Promise<ConsolePage> {
-  const c = await openConsole(url, { expectStatuses });
-  opened.push(c);
+  const c = await open(url, { expectStatuses });
   const tokenField = c.page.getByLabel('Operator token');
   await tokenField.fill(TOKEN);
   await tokenField.dispatchEvent('change');

@@ -41,6 +41,9 @@ export interface Recorded {
 }
 
 /** Records decided per transaction and event-loop turn: a storm never holds the loop for long. */
+/** Looks a verification takes at most while its re-check reads no evidence, and the time between them. */
+const VERIFY_LOOKS = 3;
+const VERIFY_LOOK_MS = 1000;
 const SLICE = 250;
 /** A pass's page of due records shrinks (to 16 at least) when reading and deciding one took longer than this. */
 const PAGE_MS = 3;
@@ -424,10 +427,29 @@ export class RecoveryExecutor {
     );
   }
 
+  /**
+   * VERIFY: re-checks the subsystem and judges. A re-check that was no evidence (torn, a bad or future
+   * date, a timeout: the reading errored) is no verdict on the restart, so it looks again, up to
+   * VERIFY_LOOKS times: one torn write just after a restart must not count as a failed one.
+   */
   private async verify(r: ActionRecord): Promise<void> {
-    const after = await this.pipeline.recheck(r.subsystem);
+    let after = await this.pipeline.recheck(r.subsystem);
+    let looks = 1;
+    for (; looks < VERIFY_LOOKS && this.noEvidence(r.subsystem); looks++) {
+      await new Promise((done) => setTimeout(done, VERIFY_LOOK_MS));
+      after = await this.pipeline.recheck(r.subsystem);
+    }
     const { ok, note } = this.verifier.judge(r.before_status as Parameters<Verifier['judge']>[0], after);
-    this.finish(r, ok ? 'succeeded' : 'failed', `${r.detail ?? ''}; ${note}`);
+    const invalid = this.noEvidence(r.subsystem)
+      ? `; no valid evidence in ${looks} looks`
+      : looks > 1
+        ? `; valid evidence at look ${looks}`
+        : '';
+    this.finish(r, ok ? 'succeeded' : 'failed', `${r.detail ?? ''}; ${note}${invalid}`);
+  }
+
+  private noEvidence(subsystem: string): boolean {
+    return (this.pipeline.state.get(subsystem)?.history.consecutive_errors ?? 0) > 0;
   }
 
   private finish(r: ActionRecord, state: 'succeeded' | 'failed', detail: string, evidence?: SupervisorEvidence): void {

@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import { watch, type FSWatcher } from 'node:fs';
 import { basename } from 'node:path';
 import { escalate, retrySpacingMs } from '../analyze/escalation';
-import { flapReason, nextFlaps } from '../analyze/flapping';
+import { flapReason, nextFlaps, type Flaps } from '../analyze/flapping';
 import type { Config, SubsystemConfig } from '../config/types';
 import type { InvalidReason } from '../detect/check';
 import { ageLimitsOf, watchedPath } from '../detect/registry';
@@ -78,6 +78,9 @@ export class Monitor extends EventEmitter {
   readonly selfFaulted = new Map<string, SelfFault>();
   private recovery: RecoveryProbe | null = null;
   private readonly episodeSeeds = new Map<string, number>();
+  private readonly flapSeeds = new Map<string, Flaps>();
+  /** A flap state changed since the last evaluation's end: the 'flaps' event tells who persists them. */
+  private flapsDirty = false;
   private readonly nextDue = new Map<string, number>();
   private readonly transitionAt = new Map<string, number>();
   private resourcesDue = 0;
@@ -103,6 +106,8 @@ export class Monitor extends EventEmitter {
       basename(config.recovery.journal_path),
       'selfheal_maintenance.json',
       'selfheal_latch.json',
+      'selfheal_override.json',
+      'selfheal_flapping.json',
     ]);
   }
 
@@ -132,6 +137,11 @@ export class Monitor extends EventEmitter {
    */
   seedEpisodes(starts: ReadonlyMap<string, number>): void {
     for (const [name, at] of starts) this.episodeSeeds.set(name, at);
+  }
+
+  /** Flap states a previous process left: each subsystem's first evaluation continues from its own. */
+  seedFlaps(flaps: ReadonlyMap<string, Flaps>): void {
+    for (const [name, f] of flaps) if (this.subsystems.some((s) => s.name === name)) this.flapSeeds.set(name, f);
   }
 
   /** EXECUTE plugs in here, so that exhausted recovery (and only that) escalates critical to failed. */
@@ -244,6 +254,10 @@ export class Monitor extends EventEmitter {
       this.sliced,
     );
     this.holdFlapFloors();
+    if (this.flapsDirty) {
+      this.flapsDirty = false;
+      this.emit('flaps', this.flapStates());
+    }
     const change = this.policy.update(base.current_safety_policy, policyReasons(base));
     this.lastCycleAt = now;
     this.lastCycleSeconds = (performance.now() - started) / 1000;
@@ -301,6 +315,13 @@ export class Monitor extends EventEmitter {
    * no_new_trades, until it has been healthy for flapping.stable_sec. The served policy does not swing
    * with each flap (the floor is stepped in with this cycle's evaluation, not apart from it).
    */
+  /** Every subsystem with recent episodes or flapping, and its flap state. */
+  flapStates(): Map<string, Flaps> {
+    const out = new Map<string, Flaps>();
+    for (const [name, st] of this.state) if (st.flaps.starts.length || st.flaps.since !== null) out.set(name, st.flaps);
+    return out;
+  }
+
   private holdFlapFloors(): void {
     for (const sub of this.subsystems) {
       const f = this.state.get(sub.name)?.flaps;
@@ -331,11 +352,11 @@ export class Monitor extends EventEmitter {
     if (st.checked === 'healthy') st.episodeStart = null;
     else if (started) st.episodeStart = st.lastEpisodeStart = seed !== undefined && seed <= now ? seed : now;
     st.healthySince = st.checked === 'healthy' ? (st.healthySince ?? now) : null;
-    st.flaps = nextFlaps(
-      st.flaps,
-      { now, status: st.checked, episodeStarted: started, healthySince: st.healthySince },
-      this.config.flapping,
-    );
+    const seeded = this.flapSeeds.get(name);
+    if (seeded) this.flapSeeds.delete(name);
+    const before = seeded ?? st.flaps;
+    st.flaps = nextFlaps(before, { now, status: st.checked, episodeStarted: started, healthySince: st.healthySince }, this.config.flapping);
+    if (st.flaps !== before || seeded) this.flapsDirty = true;
     const exhausted =
       st.checked === 'critical' && st.episodeStart !== null && this.recovery ? this.recovery.exhausted(name, st.episodeStart) : null;
     const esc = escalate(st.checked, st.history, this.config, exhausted, ageLimitsOf(sub.check) === null);

@@ -4,7 +4,8 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ConfigError } from '../config/load';
-import { SAFETY_POLICIES, type SafetyPolicy } from '../types';
+import type { Flaps } from '../analyze/flapping';
+import { HEALTH_STATUSES, SAFETY_POLICIES, type HealthStatus, type SafetyPolicy } from '../types';
 import { writeFileAtomic } from '../util/atomic_file';
 
 /** Written whole or not at all, and durable before the operator's request is answered. */
@@ -101,5 +102,34 @@ export class OverrideFile extends StateFile {
 
   write(o: OverrideRecord): void {
     this.save(o);
+  }
+}
+
+/**
+ * Flapping subsystems (`selfheal_flapping.json`): their flap floors hold across a restart of selfheal
+ * (a restart must not let the policy swing again until three new episodes are seen).
+ */
+export class FlapFile extends StateFile {
+  static beside(journalPath: string): FlapFile {
+    return new FlapFile(journalPath, 'selfheal_flapping.json');
+  }
+
+  /** What a previous process left; entries that are not flap states are skipped (null: the file is unreadable). */
+  read(): Map<string, Flaps> | null {
+    const raw = this.load();
+    if (raw === undefined) return new Map();
+    if (raw === null || typeof raw !== 'object') return null;
+    const out = new Map<string, Flaps>();
+    for (const [name, v] of Object.entries(raw as Record<string, Partial<Flaps>>)) {
+      const starts = Array.isArray(v?.starts) ? v.starts.filter((t): t is number => typeof t === 'number') : [];
+      if (!HEALTH_STATUSES.includes(v?.worst as HealthStatus) || (v.since !== null && typeof v.since !== 'number')) continue;
+      out.set(name, { starts, worst: v.worst as HealthStatus, since: v.since ?? null });
+    }
+    return out;
+  }
+
+  write(flaps: ReadonlyMap<string, Flaps>): void {
+    if (flaps.size === 0) return this.clear();
+    this.save(Object.fromEntries(flaps));
   }
 }

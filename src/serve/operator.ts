@@ -7,7 +7,8 @@ import type { Logger } from '../log/logger';
 import type { PolicyChange } from '../recommend/policy_state';
 import type { PolicyView } from '../policy_view';
 import { OVERRIDE_POLICIES, type SafetyPolicy } from '../types';
-import { LatchFile, OverrideFile, type OverrideRecord } from './latch';
+import type { Flaps } from '../analyze/flapping';
+import { FlapFile, LatchFile, OverrideFile, type OverrideRecord } from './latch';
 
 /** What the operator routes act on: the running monitor's policy. */
 export interface OperatorTarget {
@@ -16,12 +17,14 @@ export interface OperatorTarget {
   clearFloor(key: string): unknown;
   resetLatch(reason: string): unknown;
   restoreLatch(reason: string): unknown;
+  seedFlaps(flaps: ReadonlyMap<string, Flaps>): void;
 }
 
 /** The latch and the override, on disk and in the policy state machine. */
 export class OperatorState {
   private readonly latch: LatchFile;
   private readonly override: OverrideFile;
+  private readonly flaps: FlapFile;
   /** The override a previous process left (read at construction: an unreadable one refuses the start, exit 3). */
   private readonly restored: OverrideRecord | null;
 
@@ -33,6 +36,7 @@ export class OperatorState {
   ) {
     this.latch = LatchFile.beside(journalPath);
     this.override = OverrideFile.beside(journalPath);
+    this.flaps = FlapFile.beside(journalPath);
     this.restored = this.override.read();
   }
 
@@ -46,6 +50,7 @@ export class OperatorState {
       );
       this.target.setFloor('override', o.policy, `override by operator: ${o.reason}`, o.until);
     } else if (o) this.override.clear();
+    this.restoreFlaps();
     const left = this.latch.read();
     if (!left) return;
     this.logger.error(
@@ -54,6 +59,24 @@ export class OperatorState {
     );
     const why = left.reasons.length ? `: ${left.reasons.join('; ')}` : '';
     this.target.restoreLatch(`emergency_shutdown latched since ${left.since}, before a restart of selfheal${why}`);
+  }
+
+  /** Flapping subsystems a previous process saw: their floors hold from the first cycle. */
+  private restoreFlaps(): void {
+    const flaps = this.flaps.read();
+    if (flaps === null) return void this.logger.error({ path: this.flaps.path }, 'flap states unreadable: flapping is detected afresh');
+    const flapping = [...flaps].filter(([, f]) => f.since !== null).map(([name]) => name);
+    if (flapping.length) this.logger.warn({ subsystems: flapping }, 'flapping before this start: their floors hold until they are stable');
+    this.target.seedFlaps(flaps);
+  }
+
+  /** The monitor's flap states changed: written down (a restart keeps the floors they hold). */
+  flapsChanged(flaps: ReadonlyMap<string, Flaps>): void {
+    try {
+      this.flaps.write(flaps);
+    } catch (err) {
+      this.logger.error({ err: (err as Error).message, path: this.flaps.path }, 'could not persist the flap states');
+    }
   }
 
   /** A policy change: a latch is written down at once. */

@@ -18,6 +18,7 @@ import { negotiate, sendScrape } from '../metrics/exposition';
 import { listen } from './listener';
 import { Metrics } from '../metrics/metrics';
 import { OperatorState } from './operator';
+import type { Flaps } from '../analyze/flapping';
 import { ReportWriter } from './report_writer';
 import { PolicyStreams } from './streams';
 import { Monitor, type InvalidEvidence, type SelfFault, type ServedReport } from '../engine/monitor';
@@ -128,6 +129,7 @@ export class Service {
     );
     this.monitor.on('cycle', (r: ServedReport) => this.onCycle(r));
     this.monitor.on('policy', (c: PolicyChange) => this.onPolicyChange(c));
+    this.monitor.on('flaps', (f: ReadonlyMap<string, Flaps>) => this.operatorState.flapsChanged(f));
     this.monitor.on('selfFault', (f: SelfFault) => {
       this.metrics.internalErrors.inc({ kind: f.kind });
       this.metrics.invalidate();

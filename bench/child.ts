@@ -43,3 +43,22 @@ export function call(
     req.end(body);
   });
 }
+
+/** A 10,000-alert storm of critical alerts for `subsystems`, round robin, as Alertmanager sends them. */
+export function stormAlerts(subsystems: readonly string[]) {
+  return Array.from({ length: 10_000 }, (_, i) => ({
+    status: 'firing',
+    labels: {
+      alertname: 'SelfHealSubsystemCritical',
+      instance: 'bench',
+      subsystem: subsystems[i % subsystems.length],
+      severity: 'critical',
+      issue_severity: 'critical',
+    },
+    annotations: {},
+    startsAt: new Date(1_800_000_000_000).toISOString(),
+    endsAt: '0001-01-01T00:00:00Z',
+    generatorURL: '',
+    fingerprint: `storm${i}`,
+  }));
+}

@@ -4,7 +4,7 @@
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { ask, call, f, q, stop, type Say } from './child';
+import { ask, call, f, q, stop, stormAlerts, type Say } from './child';
 
 type Child = (mode: 'receiver' | 'streams' | 'web', n: number) => Promise<{ proc: ChildProcess; port: number }>;
 
@@ -14,21 +14,7 @@ export const SPREAD = ['data_feed', 'ai_model', 'event_executor', 'orchestrator'
 /** One run: a fresh server, 10,000 alerts for `subsystems` (round robin) in `shape`, /policy polled meanwhile. */
 async function stormRun(child: Child, subsystems: string[], shape: 'one' | 'per-subsystem') {
   const { proc, port } = await child('receiver', 13);
-  const alerts = Array.from({ length: 10_000 }, (_, i) => ({
-    status: 'firing',
-    labels: {
-      alertname: 'SelfHealSubsystemCritical',
-      instance: 'bench',
-      subsystem: subsystems[i % subsystems.length],
-      severity: 'critical',
-      issue_severity: 'critical',
-    },
-    annotations: {},
-    startsAt: new Date(1_800_000_000_000).toISOString(),
-    endsAt: '0001-01-01T00:00:00Z',
-    generatorURL: '',
-    fingerprint: `storm${i}`,
-  }));
+  const alerts = stormAlerts(subsystems);
   // Alertmanager groups by (alertname, instance, subsystem): one delivery per subsystem, all at once.
   const groups = shape === 'one' ? [alerts] : subsystems.map((s) => alerts.filter((a) => a.labels.subsystem === s));
   const bodies = groups.map((g) => JSON.stringify({ version: '4', status: 'firing', receiver: 'hook', groupKey: '{}', alerts: g }));

@@ -4,7 +4,7 @@ import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { hasWrk, load, wrk, type LoadResult } from './load';
-import { call, f, q, stop, type Say } from './child';
+import { call, f, q, stop, stormAlerts, type Say } from './child';
 
 type Child = (mode: 'ours' | 'naive' | 'receiver', n: number) => Promise<{ proc: ChildProcess; port: number }>;
 
@@ -101,21 +101,7 @@ export async function stormPolicy(say: Say, child: Child): Promise<void> {
   say('## GET /policy during a 10,000-alert storm');
   say();
   const { proc, port } = await child('receiver', 13);
-  const alerts = Array.from({ length: 10_000 }, (_, i) => ({
-    status: 'firing',
-    labels: {
-      alertname: 'SelfHealSubsystemCritical',
-      instance: 'bench',
-      subsystem: 'ai_model',
-      severity: 'critical',
-      issue_severity: 'critical',
-    },
-    annotations: {},
-    startsAt: new Date(1_800_000_000_000).toISOString(),
-    endsAt: '0001-01-01T00:00:00Z',
-    generatorURL: '',
-    fingerprint: `storm${i}`,
-  }));
+  const alerts = stormAlerts(['ai_model']);
   const body = JSON.stringify({ version: '4', status: 'firing', receiver: 'hook', groupKey: '{}', alerts });
   const lat: number[] = [];
   let storming = true;

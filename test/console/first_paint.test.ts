@@ -113,39 +113,55 @@ describe('console: first paint from the server', () => {
     assert.equal(q.liftDisabled, false);
   });
 
-  it('the script takes over without a flash: every element the server filled keeps its text', async () => {
-    const { url } = await live();
-    const b = await browser();
-    const context = await b.newContext({ viewport: { width: 1280, height: 900 } });
-    after(() => context.close());
-    const page = await context.newPage();
-    // Before any of the page's own code: record every text the watched elements take (countdowns aside).
-    await page.addInitScript(`
-      const ids = ['overall', 'policy', 'trading', 'manual', 'reasons', 'directives', 'latch', 'override'];
-      window.seen = {};
-      const text = (id) => {
-        const el = document.getElementById(id);
-        if (!el) return null;
-        const copy = el.cloneNode(true);
-        copy.querySelectorAll('[data-until],[data-since]').forEach((n) => n.remove());
-        return copy.textContent + '|' + el.className + '|' + el.hidden;
-      };
-      const note = () => {
-        for (const id of ids) {
-          const t = text(id);
-          const list = (window.seen[id] ??= []);
-          if (t !== null && list[list.length - 1] !== t) list.push(t);
-        }
-      };
-      new MutationObserver(note).observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
-    `);
-    await page.goto(`${url}/`);
-    await page.waitForSelector('tr[data-subsystem]', { timeout: 30_000 }); // the script's first full load
-    await page.waitForSelector('[data-testid="live"]:text-is("● Live")', { timeout: 30_000 });
-    const seen = (await page.evaluate('window.seen')) as Record<string, string[]>;
-    for (const [id, texts] of Object.entries(seen))
-      assert.equal(texts.length, 1, `#${id} changed after the first paint: ${texts.join(' → ')}`);
-    assert.match(seen.policy[0], /^allow_all\|policy p-allow_all\|false$/);
-    assert.match(seen.overall[0], /^healthy\|badge s-healthy\|false$/);
-  });
+  // The server's first paint and the script's renderer are two copies (separate bundles): in the calm state and
+  // under an operator's defensive_exit (override row, high-risk directives, several reasons) they must agree.
+  for (const state of ['calm', 'overridden'] as const)
+    it(`the script takes over without a flash (${state}): every element the server filled keeps its text`, async () => {
+      const { url } = await live();
+      if (state === 'overridden') {
+        const o = await post(
+          `${url}/policy/override`,
+          { policy: 'defensive_exit', duration_sec: 600, reason: 'venue halt' },
+          { authorization: `Bearer ${TOKEN}` },
+        );
+        assert.equal(o.status, 200);
+      }
+      await noFlash(url, state === 'calm' ? /^allow_all\|policy p-allow_all\|false$/ : /^defensive_exit\|policy p-defensive_exit\|false$/);
+    });
 });
+
+/** Opens the console with every watched element's texts recorded from before the page's own code runs. */
+async function noFlash(url: string, policy: RegExp): Promise<void> {
+  const b = await browser();
+  const context = await b.newContext({ viewport: { width: 1280, height: 900 } });
+  after(() => context.close());
+  const page = await context.newPage();
+  // Before any of the page's own code: record every text the watched elements take (countdowns aside).
+  await page.addInitScript(`
+    const ids = ['overall', 'policy', 'trading', 'manual', 'reasons', 'directives', 'latch', 'override'];
+    window.seen = {};
+    const text = (id) => {
+      const el = document.getElementById(id);
+      if (!el) return null;
+      const copy = el.cloneNode(true);
+      copy.querySelectorAll('[data-until],[data-since]').forEach((n) => n.remove());
+      return copy.textContent + '|' + el.className + '|' + el.hidden;
+    };
+    const note = () => {
+      for (const id of ids) {
+        const t = text(id);
+        const list = (window.seen[id] ??= []);
+        if (t !== null && list[list.length - 1] !== t) list.push(t);
+      }
+    };
+    new MutationObserver(note).observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
+  `);
+  await page.goto(`${url}/`);
+  await page.waitForSelector('tr[data-subsystem]', { timeout: 30_000 }); // the script's first full load
+  await page.waitForSelector('[data-testid="live"]:text-is("● Live")', { timeout: 30_000 });
+  const seen = (await page.evaluate('window.seen')) as Record<string, string[]>;
+  for (const [id, texts] of Object.entries(seen))
+    assert.equal(texts.length, 1, `#${id} changed after the first paint: ${texts.join(' → ')}`);
+  assert.match(seen.policy[0], policy);
+  assert.match(seen.overall[0], /^healthy\|badge s-healthy\|false$/);
+}
